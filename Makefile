@@ -1,0 +1,50 @@
+# IncomeTrack: `make run` serves the demo, `make test` runs the whole suite. Everything a fresh
+# machine needs is installed from here (Python into .venv, GOV.UK Frontend from npm).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+BUILD := incometrack/static/build
+
+.PHONY: run test lint bench install assets db demo clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(BUILD)/app.css: node_modules/.installed assets/app.scss
+	mkdir -p $(BUILD)
+	npm run --silent build
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(BUILD)/
+
+assets: $(BUILD)/app.css
+
+db: install
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) load-demo --if-empty
+
+run: install assets demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install assets lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m tests.benchmarks.run
+
+clean:
+	rm -rf $(VENV) node_modules $(BUILD) .pytest_cache .ruff_cache

@@ -1,0 +1,120 @@
+"""IncomeTrack: income, grants and milestones for a council's Libraries, Registration & Archives."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from incometrack import config as config_module
+from incometrack.extensions import csrf, db, login_manager, migrate
+
+ROOT = config_module.ROOT
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """Build the app: defaults, then the environment, then ``config`` (tests pass theirs here)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_templates(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config: Mapping[str, object] | None) -> None:
+    app.config.update(config_module.DEFAULTS)
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'incometrack.db'}"
+    production = app.config["INCOMETRACK_ENV"] == "production"
+    config_module.check_production(dict(app.config))
+    if production:
+        app.config["DEBUG"] = False
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["PRODUCTION"] = production
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from incometrack.database import configure_engine
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(app, db.engine)
+
+
+def register_templates(app: Flask) -> None:
+    from incometrack import filters, forms, navigation
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    filters.register(app)
+    navigation.init_app(app)
+    forms.init_app(app)
+    app.context_processor(
+        lambda: {
+            "council_name": app.config["COUNCIL_NAME"],
+            "service_name": app.config["SERVICE_NAME"],
+            "app_name": app.config["APP_NAME"],
+        }
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from incometrack.admin.views import bp as admin_bp
+    from incometrack.auth.views import bp as auth_bp
+    from incometrack.main.views import bp as main_bp
+
+    for blueprint in (auth_bp, main_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_security(app: Flask) -> None:
+    from incometrack import security
+    from incometrack.auth import access
+
+    security.init_app(app)
+    access.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from incometrack import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from incometrack import cli
+
+    cli.init_app(app)

@@ -1,0 +1,1 @@
+"""Administration: user accounts (and, with the income feature, the audit log)."""

@@ -1,0 +1,52 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from incometrack.models import ROLE_LABELS, Role
+
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class NewUserForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the person's name"), Length(max=120)],
+    )
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter an email address"), Length(max=255)],
+    )
+    role = RadioField(
+        "Role", widget=GovRadioInput(), choices=ROLE_CHOICES, validators=[InputRequired("Select a role")]
+    )
+    password = PasswordField(
+        "Initial password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. Give it to the person by a separate channel.",
+        validators=[InputRequired("Enter an initial password")],
+    )
+    submit = SubmitField("Create user", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    role = RadioField(
+        "Role", widget=GovRadioInput(), choices=ROLE_CHOICES, validators=[InputRequired("Select a role")]
+    )
+    submit = SubmitField("Save role", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. Resetting signs the person out everywhere.",
+        validators=[InputRequired("Enter a new password")],
+    )
+    submit = SubmitField("Reset password", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: carries only the CSRF token."""

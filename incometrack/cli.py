@@ -1,0 +1,68 @@
+"""Commands for `flask --app wsgi ...`; each wraps a service and owns its transaction."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from incometrack import demo, periods
+from incometrack.extensions import db
+from incometrack.models import Role
+from incometrack.services import ServiceError, users
+
+
+def _read_password() -> str:
+    """From standard input when it is not a terminal (scripts), otherwise prompted twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's full name.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What they may do.")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str) -> None:
+    """Create a user; the password is read from standard input or prompted for."""
+    password = _read_password()
+    try:
+        user = users.create_user(db.session, email=email, name=name, role=Role(role), password=password)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@click.command("load-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data.")
+@click.option("--today", type=str, default=None, help="Pretend today is this date (dd/mm/yyyy or ISO).")
+@with_appcontext
+def load_demo_command(if_empty: bool, today: str | None) -> None:
+    """Load deterministic demo data into an empty database (never in production)."""
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("load-demo refuses to run with INCOMETRACK_ENV=production.")
+    if demo.has_data(db.session):
+        if if_empty:
+            click.echo("The database already holds data; demo not loaded.")
+            return
+        raise click.ClickException(
+            "The database already holds users, streams, entries or bids; load-demo only fills an empty one."
+        )
+    try:
+        day = periods.parse_date(today, field="--today") if today else date.today()
+    except periods.PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    summary = demo.load(db.session, today=day)
+    db.session.commit()
+    click.echo(summary.describe())
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, load_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,41 @@
+"""Engine settings that make SQLite safe for several workers writing at once.
+
+Every SQLite connection runs in WAL mode (readers never block the writer), with foreign keys
+enforced and a busy timeout. Transactions that may write begin with ``BEGIN IMMEDIATE``, which
+takes the write lock up front: a second worker then waits for it (up to the busy timeout) instead
+of failing later with "database is locked" when a deferred read lock cannot be upgraded.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+#: Requests that never write read in a deferred transaction, so reports do not queue behind writers.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def configure_engine(app: Flask, engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    busy_timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's begin event, not the sqlite3 module, decide how a transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        if has_request_context() and request.method in READ_ONLY_METHODS:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

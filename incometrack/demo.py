@@ -1,0 +1,991 @@
+"""Deterministic demo data: a Kent-like service with two to three years of seasonal income.
+
+The same ``today`` always gives the same data (a seeded random generator, no clock reads besides
+the caller's ``today``). Entries go in through one bulk insert, not one ORM object per row.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from incometrack import money, periods
+from incometrack.models import (
+    BidStatus,
+    BidStatusChange,
+    Budget,
+    Forecast,
+    Funder,
+    FunderReport,
+    FunderType,
+    GrantBid,
+    GrantPayment,
+    GrantSpend,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Milestone,
+    MilestoneStatus,
+    MilestoneUpdate,
+    Outcome,
+    Programme,
+    Project,
+    Role,
+    Service,
+    Site,
+    SiteKind,
+    StreamStatus,
+    User,
+)
+from incometrack.services import users
+
+SEED = 20161
+#: Demo-only password shared by the demo accounts (printed after loading; never use in production).
+DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - public by design, printed as demo-only
+
+DEMO_USERS = (
+    ("admin@demo.example", "Alex Admin", Role.ADMIN),
+    ("finance@demo.example", "Farah Finance", Role.FINANCE),
+    ("lead@demo.example", "Lee Lead", Role.LEAD),
+    ("lead2@demo.example", "Priya Patel", Role.LEAD),
+    ("viewer@demo.example", "Val Viewer", Role.VIEWER),
+)
+
+SITES = (
+    ("Maidstone Library", SiteKind.HUB, "Libraries"),
+    ("The Beaney, Canterbury", SiteKind.HUB, "Libraries"),
+    ("Ashford Gateway", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Tunbridge Wells Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Dartford Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Folkestone Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Margate Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Sevenoaks Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Gravesend Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
+    ("Archbishop's Palace Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
+    ("Canterbury Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
+    ("Tunbridge Wells Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
+    ("Kent History and Library Centre", SiteKind.ARCHIVE_CENTRE, "Archives"),
+)
+
+# code, name, service, category, site (or None), annual budget in pounds, seasonal profile
+STREAMS = (
+    (
+        "LIB-ROOM-MAI",
+        "Room hire, Maidstone",
+        "Libraries",
+        "Room and venue hire",
+        "Maidstone Library",
+        48_000,
+        "flat",
+    ),
+    (
+        "LIB-ROOM-CAN",
+        "Room hire, The Beaney",
+        "Libraries",
+        "Room and venue hire",
+        "The Beaney, Canterbury",
+        62_000,
+        "flat",
+    ),
+    (
+        "LIB-ROOM-ASH",
+        "Room hire, Ashford",
+        "Libraries",
+        "Room and venue hire",
+        "Ashford Gateway",
+        21_000,
+        "flat",
+    ),
+    (
+        "LIB-PRINT",
+        "Printing and photocopying",
+        "Libraries",
+        "Printing and photocopying",
+        None,
+        185_000,
+        "term",
+    ),
+    ("LIB-RESV", "Reservation fees", "Libraries", "Reservation fees", None, 96_000, "flat"),
+    ("LIB-OVERDUE", "Overdue charges (adults)", "Libraries", "Overdue charges", None, 74_000, "flat"),
+    ("LIB-AV", "DVD and audiobook hire", "Libraries", "Audio-visual hire", None, 18_000, "winter"),
+    ("LIB-EREV", "E-book and e-audio revenue share", "Libraries", "E-revenue", None, 12_500, "winter"),
+    (
+        "LIB-SLA-MED",
+        "Schools library service, Medway",
+        "Libraries",
+        "Services to other authorities",
+        None,
+        140_000,
+        "term",
+    ),
+    (
+        "LIB-SLA-PRIS",
+        "Prison library service",
+        "Libraries",
+        "Services to other authorities",
+        None,
+        210_000,
+        "flat",
+    ),
+    (
+        "LIB-SPONS",
+        "Summer Reading Challenge sponsorship",
+        "Libraries",
+        "Sponsorship and partnerships",
+        None,
+        25_000,
+        "summer",
+    ),
+    (
+        "LIB-CAFE-CAN",
+        "Cafe concession, The Beaney",
+        "Libraries",
+        "Retail and cafe",
+        "The Beaney, Canterbury",
+        34_000,
+        "summer",
+    ),
+    ("LIB-SHOP", "Library shop sales", "Libraries", "Retail and cafe", None, 27_000, "winter"),
+    ("LIB-EVENTS", "Author events and workshops", "Libraries", "Events and learning", None, 41_000, "term"),
+    (
+        "LIB-CODE",
+        "Code clubs and digital learning",
+        "Libraries",
+        "Events and learning",
+        "Dartford Library",
+        15_500,
+        "term",
+    ),
+    ("LIB-GRANT-ACE", "Arts Council project income", "Libraries", "Grant income", None, 60_000, "flat"),
+    ("LIB-OTHER", "Lost and damaged items", "Libraries", "Other income", None, 16_000, "flat"),
+    (
+        "REG-CER-MAI",
+        "Ceremonies, Archbishop's Palace",
+        "Registration",
+        "Ceremonies and certificates",
+        "Archbishop's Palace Register Office",
+        610_000,
+        "summer",
+    ),
+    (
+        "REG-CER-CAN",
+        "Ceremonies, Canterbury",
+        "Registration",
+        "Ceremonies and certificates",
+        "Canterbury Register Office",
+        420_000,
+        "summer",
+    ),
+    (
+        "REG-CER-TW",
+        "Ceremonies, Tunbridge Wells",
+        "Registration",
+        "Ceremonies and certificates",
+        "Tunbridge Wells Register Office",
+        380_000,
+        "summer",
+    ),
+    ("REG-CERT", "Certificate copies", "Registration", "Ceremonies and certificates", None, 290_000, "flat"),
+    (
+        "REG-NATION",
+        "Nationality checking service",
+        "Registration",
+        "Ceremonies and certificates",
+        None,
+        150_000,
+        "flat",
+    ),
+    (
+        "REG-CITZ",
+        "Citizenship ceremonies",
+        "Registration",
+        "Ceremonies and certificates",
+        None,
+        95_000,
+        "flat",
+    ),
+    ("REG-VENUE", "Approved venue licences", "Registration", "Room and venue hire", None, 70_000, "winter"),
+    (
+        "ARC-RESEARCH",
+        "Paid research service",
+        "Archives",
+        "Research and copying services",
+        "Kent History and Library Centre",
+        38_000,
+        "flat",
+    ),
+    (
+        "ARC-COPY",
+        "Copying and digital images",
+        "Archives",
+        "Research and copying services",
+        "Kent History and Library Centre",
+        29_000,
+        "flat",
+    ),
+    (
+        "ARC-CONS",
+        "Conservation studio services",
+        "Archives",
+        "Research and copying services",
+        "Kent History and Library Centre",
+        44_000,
+        "flat",
+    ),
+    (
+        "ARC-ROOM",
+        "Search room and venue hire",
+        "Archives",
+        "Room and venue hire",
+        "Kent History and Library Centre",
+        12_000,
+        "flat",
+    ),
+    (
+        "ARC-EVENTS",
+        "Archive talks and courses",
+        "Archives",
+        "Events and learning",
+        "Kent History and Library Centre",
+        9_500,
+        "term",
+    ),
+    ("ARC-OTHER", "Archive sundry income", "Archives", "Other income", None, 6_000, "flat"),
+)
+
+#: Relative monthly weights, April (P1) to March (P12).
+SEASONS = {
+    "flat": (10, 10, 10, 9, 9, 10, 10, 10, 9, 10, 10, 11),
+    "summer": (8, 11, 13, 14, 14, 12, 9, 7, 5, 5, 6, 7),
+    "winter": (8, 8, 7, 7, 7, 8, 9, 10, 13, 12, 11, 10),
+    "term": (10, 10, 9, 5, 4, 10, 11, 11, 8, 11, 11, 11),
+}
+
+
+@dataclass
+class DemoSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        lines = ["Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in self.counts.items()) + "."]
+        lines.append("")
+        lines.append("DEMO ONLY - these logins are public; never load the demo into a live database:")
+        for email, _name, role in DEMO_USERS:
+            lines.append(f"  {role.value:<8} {email:<24} password: {DEMO_PASSWORD}")
+        return "\n".join(lines)
+
+
+def has_data(session: Session) -> bool:
+    """True when users, streams, entries or bids exist (seeded reference data does not count)."""
+    return any(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (User, IncomeStream, IncomeEntry, GrantBid)
+    )
+
+
+def load(session: Session, *, today: date) -> DemoSummary:
+    rng = random.Random(SEED)
+    summary = DemoSummary()
+    people = _users(session)
+    services = {s.name: s for s in session.scalars(select(Service))}
+    sites = _sites(session, services)
+    streams = _streams(session, services, sites, people)
+    summary.counts["users"] = len(people)
+    summary.counts["sites"] = len(sites)
+    summary.counts["income streams"] = len(streams)
+    current = periods.fy_for(today)
+    summary.counts["budgets"] = _budgets(session, streams, (current.previous(), current))
+    summary.counts["income entries"] = _entries(session, rng, streams, sites, people, current, today)
+    summary.counts["forecasts"] = _forecasts(
+        session, rng, streams, current, today, people["finance@demo.example"]
+    )
+    bids = _grants(session, services, people, today)
+    summary.counts["grant bids"] = len(bids)
+    summary.counts["projects"] = _projects(session, services, people, bids, today)
+    session.flush()
+    return summary
+
+
+def _users(session: Session) -> dict[str, User]:
+    return {
+        email: users.create_user(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
+        for email, name, role in DEMO_USERS
+    }
+
+
+def _sites(session: Session, services: dict[str, Service]) -> dict[str, Site]:
+    sites = {name: Site(name=name, kind=kind, service=services[service]) for name, kind, service in SITES}
+    session.add_all(sites.values())
+    session.flush()
+    return sites
+
+
+def _streams(session, services, sites, people) -> list[tuple[IncomeStream, int, str]]:
+    categories = {c.name: c for c in session.scalars(select(IncomeCategory))}
+    owner = people["finance@demo.example"]
+    result = []
+    for code, name, service, category, site, annual, season in STREAMS:
+        stream = IncomeStream(
+            code=code,
+            name=name,
+            service=services[service],
+            category=categories[category],
+            site=sites[site] if site else None,
+            owner=owner,
+            status=StreamStatus.ACTIVE,
+            description=f"{name} ({service.lower()}).",
+        )
+        session.add(stream)
+        result.append((stream, annual * 100, season))
+    session.flush()
+    return result
+
+
+def _budgets(session, streams, years) -> int:
+    count = 0
+    for index, (stream, annual, season) in enumerate(streams):
+        for offset, year in enumerate(years):
+            # Budgets grow about 3% a year; seasonal streams are profiled to their season.
+            target = annual * (100 + 3 * offset) // 100
+            weights = SEASONS[season]
+            quarter_weights = [sum(weights[i : i + 3]) for i in range(0, 12, 3)]
+            if index % 3 == 0:
+                profile = money.split_evenly(target)
+            else:
+                total = sum(quarter_weights)
+                first = [target * w // total for w in quarter_weights[:3]]
+                profile = (*first, target - sum(first))
+            session.add(
+                Budget(
+                    stream=stream,
+                    year=year.start,
+                    annual=target,
+                    q1=profile[0],
+                    q2=profile[1],
+                    q3=profile[2],
+                    q4=profile[3],
+                )
+            )
+            count += 1
+    session.flush()
+    return count
+
+
+def _entries(session, rng, streams, sites, people, current, today) -> int:
+    site_list = list(sites.values())
+    finance = people["finance@demo.example"]
+    rows = []
+    first_year = current.previous().previous()
+    for index, (stream, annual, season) in enumerate(streams):
+        # Each stream performs a little above or below budget, so the RAG ratings vary.
+        performance = 84 + (index * 37) % 24
+        weights = SEASONS[season]
+        for year in (first_year, current.previous(), current):
+            yearly = annual * performance // 100
+            for month in year.months:
+                if month.first_day > today:
+                    break
+                budget_month = yearly * weights[month.number - 1] // sum(weights)
+                lines = rng.randint(18, 36)
+                last_day = min(month.last_day, today)
+                for line in range(lines):
+                    amount = max(
+                        1,
+                        budget_month // lines
+                        + rng.randint(-budget_month // (3 * lines) - 1, budget_month // (3 * lines) + 1),
+                    )
+                    description = "Takings"
+                    if rng.random() < 0.02:
+                        amount = -max(1, amount // 10)
+                        description = "Refund to customer"
+                    day = month.first_day + timedelta(days=rng.randint(0, (last_day - month.first_day).days))
+                    site = stream.site or (rng.choice(site_list) if rng.random() < 0.6 else None)
+                    quarter = periods.quarter_for(day)
+                    rows.append(
+                        {
+                            "stream_id": stream.id,
+                            "date_received": day,
+                            "financial_year": quarter.year.start,
+                            "quarter": quarter.number,
+                            "amount": amount,
+                            "reference": f"JNL{day:%y%m}-{index:02d}{line:02d}",
+                            "site_id": site.id if site else None,
+                            "description": description,
+                            "entered_by_id": finance.id,
+                            "version": 1,
+                        }
+                    )
+    session.execute(insert(IncomeEntry), rows)
+    return len(rows)
+
+
+def _forecasts(session, rng, streams, current, today, finance) -> int:
+    count = 0
+    this_quarter = periods.quarter_for(today)
+    for index, (stream, annual, _season) in enumerate(streams):
+        if index % 4 == 3:
+            continue  # no forecast at all: the return shows the default rule for these
+        target = annual * 103 // 100
+        for quarter in current.quarters:
+            if quarter > this_quarter or (quarter == this_quarter and index % 2):
+                break
+            outturn = target * (84 + (index * 37) % 24) // 100 + rng.randint(-5, 5) * 10_000
+            shortfall = target - outturn
+            needs_words = shortfall > 0 and shortfall * 100 >= 2 * target
+            commentary = ""
+            if needs_words and index % 5 != 1:  # a few Amber/Red streams are left for the return to flag
+                commentary = "Bookings below profile; marketing push and revised opening hours planned."
+            session.add(
+                Forecast(
+                    stream=stream,
+                    year=current.start,
+                    quarter=quarter.number,
+                    outturn=outturn,
+                    commentary=commentary,
+                    entered_by=finance,
+                )
+            )
+            count += 1
+    session.flush()
+    return count
+
+
+def _history(bid: GrantBid, steps: list[tuple[BidStatus, date]], who: User) -> None:
+    previous = None
+    for status, day in steps:
+        bid.history.append(
+            BidStatusChange(from_status=previous, to_status=status, changed_on=day, changed_by=who, note="")
+        )
+        previous = status
+    bid.status = previous
+
+
+def _grants(session, services, people, today) -> list[GrantBid]:
+    outcomes = {o.name: o for o in session.scalars(select(Outcome))}
+    lead, lead2, finance = (
+        people["lead@demo.example"],
+        people["lead2@demo.example"],
+        people["finance@demo.example"],
+    )
+    dcms = Funder(
+        name="Department for Culture, Media and Sport",
+        type=FunderType.GOVERNMENT,
+        notes="Libraries: Opportunities for Everyone was run by Arts Council England for DCMS.",
+    )
+    ace = Funder(
+        name="Arts Council England",
+        type=FunderType.ARTS_COUNCIL,
+        notes="Payments are released when payment conditions are met; an activity report closes each grant.",
+    )
+    nlhf = Funder(
+        name="National Lottery Heritage Fund",
+        type=FunderType.LOTTERY,
+        notes="Permission to start, instalments, completion report within 3 months.",
+    )
+    trust = Funder(name="Kent Community Foundation", type=FunderType.TRUST, notes="")
+    corporate = Funder(name="South East Water Community Fund", type=FunderType.CORPORATE, notes="")
+    lofe = Programme(
+        funder=dcms,
+        name="Libraries: Opportunities for Everyone",
+        total_pot=4_000_000_00,
+        opens_on=date(2016, 9, 1),
+        closes_on=date(2016, 11, 30),
+        notes="£3.9m awarded in March 2017 to 30 projects across 46 library services.",
+    )
+    ace_project = Programme(funder=ace, name="National Lottery Project Grants", total_pot=None)
+    heritage = Programme(funder=nlhf, name="National Lottery Grants for Heritage", total_pot=None)
+    session.add_all([dcms, ace, nlhf, trust, corporate, lofe, ace_project, heritage])
+    lib, reg, arc = services["Libraries"], services["Registration"], services["Archives"]
+
+    def bid(title, funder, programme, who, service, requested, outcome_names, **extra) -> GrantBid:
+        item = GrantBid(
+            title=title,
+            funder=funder,
+            programme=programme,
+            lead=who,
+            service=service,
+            amount_requested=requested * 100,
+            outcomes=[outcomes[n] for n in outcome_names],
+            **extra,
+        )
+        session.add(item)
+        return item
+
+    y = today.year
+    playground = bid(
+        "Kent's Digital Playground",
+        dcms,
+        lofe,
+        lead,
+        lib,
+        100_000,
+        ["Improved digital access and literacy", "Increased reading and literacy"],
+        submitted_on=date(2016, 11, 25),
+        decision_on=date(2017, 3, 20),
+        awarded_resource=80_000_00,
+        awarded_capital=20_000_00,
+        start_on=date(2017, 4, 1),
+        end_on=date(2018, 3, 31),
+        match_cash=10_000_00,
+        match_in_kind=15_000_00,
+        probability=100,
+    )
+    _history(
+        playground,
+        [
+            (BidStatus.IDEA, date(2016, 9, 5)),
+            (BidStatus.DRAFTING, date(2016, 9, 20)),
+            (BidStatus.SUBMITTED, date(2016, 11, 25)),
+            (BidStatus.AWARDED, date(2017, 3, 20)),
+            (BidStatus.IN_DELIVERY, date(2017, 4, 1)),
+            (BidStatus.CLOSED, date(2018, 6, 29)),
+        ],
+        finance,
+    )
+    session.add_all(
+        [
+            GrantPayment(
+                bid=playground,
+                expected_on=date(2017, 4, 30),
+                amount_expected=50_000_00,
+                received_on=date(2017, 5, 4),
+                amount_received=50_000_00,
+            ),
+            GrantPayment(
+                bid=playground,
+                expected_on=date(2017, 10, 31),
+                amount_expected=50_000_00,
+                received_on=date(2017, 11, 2),
+                amount_received=50_000_00,
+            ),
+            GrantSpend(
+                bid=playground,
+                spent_on=date(2017, 7, 1),
+                amount=62_500_00,
+                description="Equipment and kits",
+                entered_by=lead,
+            ),
+            GrantSpend(
+                bid=playground,
+                spent_on=date(2018, 2, 1),
+                amount=37_500_00,
+                description="Sessions and staff",
+                entered_by=lead,
+            ),
+            FunderReport(
+                bid=playground,
+                title="Final activity report",
+                due_on=date(2018, 6, 30),
+                submitted_on=date(2018, 6, 28),
+            ),
+        ]
+    )
+
+    makers = bid(
+        "Makerspaces in six libraries",
+        ace,
+        ace_project,
+        lead,
+        lib,
+        90_000,
+        ["Cultural and creative enrichment", "Helping everyone achieve their full potential"],
+        submitted_on=date(y - 1, 10, 3),
+        decision_on=date(y - 1, 12, 15),
+        awarded_resource=70_000_00,
+        awarded_capital=15_000_00,
+        start_on=date(y, 1, 6),
+        end_on=date(y + 1, 6, 30),
+        match_cash=5_000_00,
+        probability=100,
+    )
+    _history(
+        makers,
+        [
+            (BidStatus.IDEA, date(y - 1, 6, 1)),
+            (BidStatus.DRAFTING, date(y - 1, 7, 1)),
+            (BidStatus.SUBMITTED, date(y - 1, 10, 3)),
+            (BidStatus.AWARDED, date(y - 1, 12, 15)),
+            (BidStatus.IN_DELIVERY, date(y, 1, 6)),
+        ],
+        finance,
+    )
+    session.add_all(
+        [
+            GrantPayment(
+                bid=makers,
+                expected_on=date(y, 1, 31),
+                amount_expected=40_000_00,
+                received_on=date(y, 2, 3),
+                amount_received=40_000_00,
+            ),
+            GrantPayment(bid=makers, expected_on=today - timedelta(days=20), amount_expected=30_000_00),
+            GrantPayment(bid=makers, expected_on=date(y + 1, 7, 31), amount_expected=15_000_00),
+            GrantSpend(
+                bid=makers,
+                spent_on=date(y, 3, 1),
+                amount=28_400_00,
+                description="3D printers and laser cutters",
+                entered_by=lead,
+            ),
+            GrantSpend(
+                bid=makers,
+                spent_on=today - timedelta(days=40),
+                amount=12_150_00,
+                description="Workshop leaders, autumn term",
+                entered_by=lead,
+            ),
+            FunderReport(bid=makers, title="Interim activity report", due_on=today - timedelta(days=7)),
+            FunderReport(bid=makers, title="Final activity report", due_on=date(y + 1, 9, 30)),
+        ]
+    )
+
+    archive = bid(
+        "Kent's wartime diaries: digitisation and outreach",
+        nlhf,
+        heritage,
+        lead2,
+        arc,
+        148_000,
+        ["Cultural and creative enrichment", "Stronger, more resilient communities"],
+        submitted_on=date(y - 1, 2, 10),
+        decision_on=date(y - 1, 6, 20),
+        awarded_resource=120_000_00,
+        awarded_capital=28_000_00,
+        start_on=date(y - 1, 9, 1),
+        end_on=date(y + 1, 3, 31),
+        match_in_kind=22_000_00,
+        probability=100,
+    )
+    _history(
+        archive,
+        [
+            (BidStatus.IDEA, date(y - 2, 11, 1)),
+            (BidStatus.DRAFTING, date(y - 2, 12, 1)),
+            (BidStatus.SUBMITTED, date(y - 1, 2, 10)),
+            (BidStatus.AWARDED, date(y - 1, 6, 20)),
+        ],
+        finance,
+    )
+    session.add_all(
+        [
+            GrantPayment(
+                bid=archive,
+                expected_on=date(y - 1, 9, 30),
+                amount_expected=74_000_00,
+                received_on=date(y - 1, 10, 8),
+                amount_received=74_000_00,
+            ),
+            GrantPayment(bid=archive, expected_on=today + timedelta(days=18), amount_expected=74_000_00),
+            GrantSpend(
+                bid=archive,
+                spent_on=date(y - 1, 12, 1),
+                amount=41_000_00,
+                description="Scanning contract",
+                entered_by=lead2,
+            ),
+            FunderReport(bid=archive, title="Progress report", due_on=today + timedelta(days=12)),
+        ]
+    )
+
+    pending = [
+        (
+            "Reading Friends for care homes",
+            trust,
+            None,
+            lead,
+            lib,
+            24_000,
+            ["Healthier and happier lives"],
+            BidStatus.SUBMITTED,
+            60,
+        ),
+        (
+            "Business and IP Centre outreach",
+            corporate,
+            None,
+            lead2,
+            lib,
+            35_000,
+            ["Greater prosperity"],
+            BidStatus.DRAFTING,
+            40,
+        ),
+        (
+            "Ceremony suite accessibility works",
+            trust,
+            None,
+            lead2,
+            reg,
+            52_000,
+            ["Stronger, more resilient communities"],
+            BidStatus.IDEA,
+            20,
+        ),
+        (
+            "Coastal communities reading festival",
+            ace,
+            ace_project,
+            lead,
+            lib,
+            45_000,
+            ["Increased reading and literacy", "Cultural and creative enrichment"],
+            BidStatus.UNSUCCESSFUL,
+            0,
+        ),
+        (
+            "Digital skills for jobseekers",
+            dcms,
+            None,
+            lead,
+            lib,
+            60_000,
+            ["Improved digital access and literacy", "Greater prosperity"],
+            BidStatus.WITHDRAWN,
+            0,
+        ),
+    ]
+    path = [BidStatus.IDEA, BidStatus.DRAFTING, BidStatus.SUBMITTED]
+    made = [playground, makers, archive]
+    for n, (title, funder, programme, who, service, requested, names, status, chance) in enumerate(pending):
+        item = bid(
+            title,
+            funder,
+            programme,
+            who,
+            service,
+            requested,
+            names,
+            probability=chance,
+            submission_deadline=today + timedelta(days=30 + 10 * n),
+        )
+        start = today - timedelta(days=120 - 10 * n)
+        steps = [(BidStatus.IDEA, start)]
+        if status in (BidStatus.DRAFTING, BidStatus.SUBMITTED, BidStatus.UNSUCCESSFUL):
+            steps.append((BidStatus.DRAFTING, start + timedelta(days=14)))
+        if status in (BidStatus.SUBMITTED, BidStatus.UNSUCCESSFUL):
+            steps.append((BidStatus.SUBMITTED, start + timedelta(days=40)))
+            item.submitted_on = start + timedelta(days=40)
+        if status is BidStatus.UNSUCCESSFUL:
+            steps.append((BidStatus.UNSUCCESSFUL, start + timedelta(days=90)))
+            item.decision_on = start + timedelta(days=90)
+            item.unsuccessful_reason = "Highly competitive round; strong bid but not prioritised for funding."
+        if status is BidStatus.WITHDRAWN:
+            steps.append((BidStatus.WITHDRAWN, start + timedelta(days=20)))
+        assert all(s in path or s in (BidStatus.UNSUCCESSFUL, BidStatus.WITHDRAWN) for s, _ in steps)
+        _history(item, steps, finance)
+        made.append(item)
+    session.flush()
+    return made
+
+
+def _projects(session, services, people, bids, today) -> int:
+    outcomes = {o.name: o for o in session.scalars(select(Outcome))}
+    lead, lead2 = people["lead@demo.example"], people["lead2@demo.example"]
+    playground, makers, archive = bids[0], bids[1], bids[2]
+    d = today
+    plans = [
+        (
+            Project(
+                name="Makerspaces in six libraries",
+                lead=lead,
+                service=services["Libraries"],
+                bid=makers,
+                outcomes=[outcomes["Cultural and creative enrichment"]],
+                description="Equip and run makerspaces in six libraries.",
+            ),
+            [
+                (
+                    "Equipment procured",
+                    lead,
+                    d - timedelta(days=200),
+                    d - timedelta(days=200),
+                    d - timedelta(days=195),
+                    MilestoneStatus.COMPLETE,
+                ),
+                (
+                    "First three makerspaces open",
+                    lead,
+                    d - timedelta(days=60),
+                    d - timedelta(days=45),
+                    d - timedelta(days=44),
+                    MilestoneStatus.COMPLETE,
+                ),
+                (
+                    "Volunteer mentors trained",
+                    lead2,
+                    d - timedelta(days=10),
+                    d - timedelta(days=3),
+                    None,
+                    MilestoneStatus.IN_PROGRESS,
+                ),  # Red: forecast date passed, not complete
+                (
+                    "Remaining three makerspaces open",
+                    lead,
+                    d + timedelta(days=40),
+                    d + timedelta(days=61),
+                    None,
+                    MilestoneStatus.IN_PROGRESS,
+                ),  # Amber: slipped three weeks
+                (
+                    "Interim evaluation",
+                    lead,
+                    d + timedelta(days=90),
+                    d + timedelta(days=90),
+                    None,
+                    MilestoneStatus.NOT_STARTED,
+                ),  # Green
+            ],
+        ),
+        (
+            Project(
+                name="Wartime diaries digitisation",
+                lead=lead2,
+                service=services["Archives"],
+                bid=archive,
+                outcomes=[
+                    outcomes["Cultural and creative enrichment"],
+                    outcomes["Stronger, more resilient communities"],
+                ],
+                description="Digitise and share Kent's wartime diaries.",
+            ),
+            [
+                (
+                    "Scanning contract let",
+                    lead2,
+                    d - timedelta(days=300),
+                    d - timedelta(days=290),
+                    d - timedelta(days=288),
+                    MilestoneStatus.COMPLETE,
+                ),
+                (
+                    "Half the diaries scanned",
+                    lead2,
+                    d + timedelta(days=20),
+                    d + timedelta(days=20),
+                    None,
+                    MilestoneStatus.IN_PROGRESS,
+                ),
+                (
+                    "Online exhibition launched",
+                    lead2,
+                    d + timedelta(days=120),
+                    d + timedelta(days=150),
+                    None,
+                    MilestoneStatus.NOT_STARTED,
+                ),
+                (
+                    "Schools outreach pack",
+                    lead,
+                    d + timedelta(days=25),
+                    d + timedelta(days=25),
+                    None,
+                    MilestoneStatus.NOT_STARTED,
+                ),
+            ],
+        ),
+        (
+            Project(
+                name="Kent's Digital Playground",
+                lead=lead,
+                service=services["Libraries"],
+                bid=playground,
+                outcomes=[outcomes["Improved digital access and literacy"]],
+                description="LOFE-funded digital play sessions for families (2017-18).",
+            ),
+            [
+                (
+                    "Sessions in 12 libraries",
+                    lead,
+                    date(2017, 9, 30),
+                    date(2017, 10, 31),
+                    date(2017, 10, 20),
+                    MilestoneStatus.COMPLETE,
+                ),
+                (
+                    "Final report to DCMS",
+                    lead,
+                    date(2018, 6, 30),
+                    date(2018, 6, 30),
+                    date(2018, 6, 28),
+                    MilestoneStatus.COMPLETE,
+                ),
+            ],
+        ),
+        (
+            Project(
+                name="Ceremony room refurbishment",
+                lead=lead2,
+                service=services["Registration"],
+                bid=None,
+                outcomes=[outcomes["Stronger, more resilient communities"]],
+                description="Refurbish the Archbishop's Palace ceremony rooms.",
+            ),
+            [
+                (
+                    "Design agreed",
+                    lead2,
+                    d - timedelta(days=30),
+                    d - timedelta(days=30),
+                    d - timedelta(days=31),
+                    MilestoneStatus.COMPLETE,
+                ),
+                (
+                    "Contractor appointed",
+                    lead2,
+                    d - timedelta(days=1),
+                    d - timedelta(days=1),
+                    None,
+                    MilestoneStatus.IN_PROGRESS,
+                ),  # Red: due yesterday
+                (
+                    "Works complete",
+                    lead2,
+                    d + timedelta(days=150),
+                    d + timedelta(days=180),
+                    None,
+                    MilestoneStatus.NOT_STARTED,
+                ),
+                (
+                    "Old booking system retired",
+                    lead2,
+                    d + timedelta(days=60),
+                    d + timedelta(days=60),
+                    None,
+                    MilestoneStatus.CANCELLED,
+                ),
+            ],
+        ),
+    ]
+    for project, milestones in plans:
+        session.add(project)
+        for title, owner, baseline, forecast, completed, status in milestones:
+            milestone = Milestone(
+                project=project,
+                title=title,
+                owner=owner,
+                baseline_due=baseline,
+                forecast_due=forecast,
+                completed_on=completed,
+                status=status,
+            )
+            milestone.updates.append(
+                MilestoneUpdate(
+                    kind="update",
+                    update_on=min(d, forecast),
+                    status=status,
+                    forecast_due=forecast,
+                    completed_on=completed,
+                    baseline_due=baseline,
+                    made_by=project.lead,
+                    note="Planned at project start."
+                    if forecast == baseline
+                    else "Forecast moved: supplier delays.",
+                )
+            )
+            session.add(milestone)
+    session.flush()
+    return len(plans)

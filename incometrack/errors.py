@@ -1,0 +1,55 @@
+"""Error pages that say what happened in plain words and reveal nothing internal."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from incometrack.extensions import db
+
+log = logging.getLogger("incometrack")
+
+TITLES = {
+    400: "Your request could not be processed",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "That action is not available here",
+    409: "This record has changed since you opened it",
+    413: "The file is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _render(status: int, message: str | None = None):
+    title = TITLES.get(status, "Something went wrong")
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def handle_http(error: HTTPException):
+    if error.code is None:
+        return error
+    return _render(error.code)
+
+
+def handle_csrf(error: CSRFError):
+    log.warning("CSRF refused (request %s): %s", g.get("request_id"), error.description)
+    return _render(
+        400, "The form had expired or was not sent from this site. Go back, reload the page and try again."
+    )
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    log.exception("Unhandled error (request %s)", g.get("request_id"), exc_info=error)
+    return _render(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

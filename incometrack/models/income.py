@@ -1,0 +1,177 @@
+"""Income streams with their budgets, entries and forecasts; import batches and period locks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incometrack.models.base import Base, Pence, Versioned, intpk, str40, str120, str255, text, timestamp
+from incometrack.models.reference import IncomeCategory, Service, Site
+from incometrack.models.users import User
+
+QUARTER_CHECK = "quarter BETWEEN 1 AND 4"
+
+
+class StreamStatus(enum.Enum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    CEASED = "ceased"
+
+
+class IncomeStream(Versioned, Base):
+    """A source of earned income, identified by its ledger or cost-centre code."""
+
+    __tablename__ = "income_streams"
+
+    id: Mapped[intpk]
+    code: Mapped[str40] = mapped_column(unique=True)
+    name: Mapped[str120]
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("income_categories.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[StreamStatus] = mapped_column(default=StreamStatus.ACTIVE)
+    description: Mapped[text]
+    created_at: Mapped[timestamp]
+
+    service: Mapped[Service] = relationship()
+    category: Mapped[IncomeCategory] = relationship()
+    site: Mapped[Site | None] = relationship()
+    owner: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Budget(Versioned, Base):
+    """A stream's annual budget (target) for one financial year and its quarterly profile."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        UniqueConstraint("stream_id", "year"),
+        CheckConstraint("q1 + q2 + q3 + q4 = annual", name="profile_sums_to_annual"),
+    )
+
+    id: Mapped[intpk]
+    stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id"))
+    year: Mapped[int]  #: first calendar year of the financial year: 2026 is 2026-27
+    annual: Mapped[Pence]
+    q1: Mapped[Pence]
+    q2: Mapped[Pence]
+    q3: Mapped[Pence]
+    q4: Mapped[Pence]
+
+    stream: Mapped[IncomeStream] = relationship()
+
+    @property
+    def profile(self) -> tuple[int, int, int, int]:
+        return (self.q1, self.q2, self.q3, self.q4)
+
+
+class ImportBatch(Base):
+    """One file brought in through the import service; undoing it removes its entries as a whole."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[intpk]
+    kind: Mapped[str40]  #: income, streams or budgets
+    filename: Mapped[str255]
+    checksum: Mapped[str] = mapped_column(index=True)  #: SHA-256 of the uploaded bytes
+    rows_imported: Mapped[int] = mapped_column(default=0)
+    rows_skipped: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[timestamp]
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+
+class IncomeEntry(Versioned, Base):
+    """Money received against a stream, net of VAT. A refund or correction is a negative entry."""
+
+    __tablename__ = "income_entries"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint(QUARTER_CHECK, name="quarter_valid"),
+        # The return and dashboard aggregate by year, quarter and stream: this index covers that
+        # aggregate (amount included) so it never visits the table.
+        Index("ix_income_entries_year_quarter_stream", "financial_year", "quarter", "stream_id", "amount"),
+        Index("ix_income_entries_stream_date", "stream_id", "date_received"),
+        Index("ix_income_entries_date", "date_received"),
+    )
+
+    id: Mapped[intpk]
+    stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id"))
+    date_received: Mapped[date]
+    #: Derived from date_received by incometrack.periods when the entry is written, so SQL can
+    #: group by year and quarter without doing financial-year arithmetic itself.
+    financial_year: Mapped[int]
+    quarter: Mapped[int]
+    amount: Mapped[Pence]
+    reference: Mapped[str120] = mapped_column(default="")  #: ledger journal or invoice number
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    description: Mapped[text]
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[timestamp]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
+
+    stream: Mapped[IncomeStream] = relationship()
+    site: Mapped[Site | None] = relationship()
+    entered_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_refund(self) -> bool:
+        return self.amount < 0
+
+
+class Forecast(Versioned, Base):
+    """A finance officer's forecast outturn for a stream's year, made in a given quarter."""
+
+    __tablename__ = "forecasts"
+    __table_args__ = (
+        UniqueConstraint("stream_id", "year", "quarter"),
+        CheckConstraint(QUARTER_CHECK, name="quarter_valid"),
+    )
+
+    id: Mapped[intpk]
+    stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id"))
+    year: Mapped[int]
+    quarter: Mapped[int]
+    outturn: Mapped[Pence]
+    commentary: Mapped[text]
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[timestamp]
+
+    stream: Mapped[IncomeStream] = relationship()
+    entered_by: Mapped[User | None] = relationship()
+
+
+class PeriodLock(Versioned, Base):
+    """A quarter closed to new, changed or deleted entries; locked while ``reopened_at`` is empty."""
+
+    __tablename__ = "period_locks"
+    __table_args__ = (
+        UniqueConstraint("year", "quarter"),
+        CheckConstraint(QUARTER_CHECK, name="quarter_valid"),
+    )
+
+    id: Mapped[intpk]
+    year: Mapped[int]
+    quarter: Mapped[int]
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    locked_at: Mapped[timestamp]
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_reason: Mapped[str255] = mapped_column(default="")
+
+    locked_by: Mapped[User | None] = relationship(foreign_keys=[locked_by_id])
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
+
+    @property
+    def is_locked(self) -> bool:
+        return self.reopened_at is None

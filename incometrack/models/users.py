@@ -1,0 +1,74 @@
+"""People who sign in, and what their role lets them do."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.orm import Mapped, mapped_column
+
+from incometrack.models.base import Base, intpk, str120, str255, timestamp
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    FINANCE = "finance"
+    LEAD = "lead"  #: project lead
+    VIEWER = "viewer"  #: committee member: reads everything, changes nothing
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administrator",
+    Role.FINANCE: "Finance officer",
+    Role.LEAD: "Project lead",
+    Role.VIEWER: "Viewer (committee)",
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    email: Mapped[str255] = mapped_column(unique=True)  #: stored lower-case
+    name: Mapped[str120]
+    role: Mapped[Role]
+    password_hash: Mapped[str255]
+    active: Mapped[bool] = mapped_column(default=True)
+    #: What the login cookie holds instead of the id: replacing it ends every session of the user
+    #: (logout, disabling, password reset), which a signed cookie alone cannot do.
+    session_token: Mapped[str] = mapped_column(unique=True, default=new_session_token)
+    created_at: Mapped[timestamp]
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[timestamp]
+
+    # Flask-Login protocol, kept here rather than through UserMixin so get_id is the token.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __str__(self) -> str:
+        return self.name

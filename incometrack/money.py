@@ -1,0 +1,118 @@
+"""Pounds sterling as integer pence: parsing what people type and formatting what they read.
+
+Money never passes through a float. Text is matched with a regular expression and the digits are
+turned into an ``int``; spreadsheets get a :class:`~decimal.Decimal` of pounds built from pence.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+#: Largest magnitude accepted anywhere: £999,999,999.99. Far beyond any council income line, so a
+#: value past it is a typing or import slip (an extra zero, a pasted reference), not a real amount.
+MAX_PENCE = 99_999_999_999
+
+_MONEY = re.compile(
+    r"""^
+    (?P<sign>-)?\s*
+    £?\s*
+    (?P<inner_sign>-)?
+    (?P<pounds>\d{1,3}(?:,\d{3})+|\d+)?
+    (?:\.(?P<fraction>\d+))?
+    $""",
+    re.VERBOSE,
+)
+_NOT_FINITE = re.compile(r"^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
+
+
+class MoneyError(ValueError):
+    """Text that is not an amount of money; the message names the field and is fit for a user."""
+
+
+def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> int:
+    """Return the pence in ``1234.5``, ``1,234.50``, ``£1,234.50``, ``-12.00`` or ``(12.00)``.
+
+    Integers are taken as pounds and Decimals as exact pounds (spreadsheet cells read with
+    ``Decimal``); floats are refused so that a binary fraction can never become money.
+
+    :raises MoneyError: for an empty value, anything that is not a number, NaN or infinity, more than
+        two decimal places, or a magnitude beyond :data:`MAX_PENCE`.
+    """
+    if isinstance(text, bool | float):
+        raise MoneyError(f"{field} must be typed as pounds and pence, like 1,234.50")
+    if isinstance(text, int):
+        return _checked(text * 100, field)
+    if isinstance(text, Decimal):
+        if not text.is_finite():
+            raise MoneyError(f"{field} must be a number, like 1,234.50")
+        text = format(text, "f")
+    raw = (text or "").strip()
+    if not raw:
+        raise MoneyError(f"Enter {field.lower()}")
+    negative = False
+    if raw.startswith("(") and raw.endswith(")"):
+        negative, raw = True, raw[1:-1].strip()
+    if _NOT_FINITE.match(raw.replace("£", "")):
+        raise MoneyError(f"{field} must be a number, like 1,234.50")
+    match = _MONEY.match(raw)
+    if not match or (match["pounds"] is None and match["fraction"] is None):
+        raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")
+    if match["sign"] and match["inner_sign"]:
+        raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")
+    if negative and (match["sign"] or match["inner_sign"]):
+        raise MoneyError(f"{field} must use either brackets or a minus sign, not both")
+    fraction = match["fraction"] or ""
+    if len(fraction) > 2:
+        raise MoneyError(f"{field} must not have more than 2 decimal places")
+    pounds = int((match["pounds"] or "0").replace(",", ""))
+    pence = pounds * 100 + int(fraction.ljust(2, "0") or "0")
+    if negative or match["sign"] or match["inner_sign"]:
+        pence = -pence
+    return _checked(pence, field)
+
+
+def _checked(pence: int, field: str) -> int:
+    if abs(pence) > MAX_PENCE:
+        raise MoneyError(f"{field} must be between -{format_gbp(MAX_PENCE)} and {format_gbp(MAX_PENCE)}")
+    return pence
+
+
+def format_gbp(pence: int | None, *, blank: str = "") -> str:
+    """``£1,234.50`` for 123450 and ``-£12.00`` for -1200; ``blank`` for no value."""
+    if pence is None:
+        return blank
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{rest:02d}"
+
+
+def format_plain(pence: int | None) -> str:
+    """``1234.50``: the form an edit box is refilled with, which :func:`parse_money` reads back."""
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return f"{sign}{pounds}.{rest:02d}"
+
+
+def to_pounds(pence: int | None) -> Decimal | None:
+    """Exact pounds for a spreadsheet cell: ``Decimal('1234.50')`` for 123450."""
+    if pence is None:
+        return None
+    return Decimal(pence).scaleb(-2)
+
+
+def percent_of(part: int, whole: int, *, places: int = 1) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` rounded half-up to ``places``; None where whole is zero."""
+    if whole == 0:
+        return None
+    quantum = Decimal(1).scaleb(-places)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(quantum, rounding="ROUND_HALF_UP")
+
+
+def split_evenly(annual: int, parts: int = 4) -> tuple[int, ...]:
+    """The default quarterly profile: each of the first parts gets floor(annual / parts) and the
+    last takes the rest, so the profile always sums exactly to ``annual`` (negative budgets too)."""
+    share = annual // parts if annual >= 0 else -((-annual) // parts)
+    return (share,) * (parts - 1) + (annual - share * (parts - 1),)

@@ -1,0 +1,252 @@
+"""UK financial years, quarters and month periods, and the date forms users may type.
+
+The council's year runs 1 April to 31 March and is written ``2026-27``. Q1 is April-June and
+Q4 January-March; month periods run P1 (April) to P12 (March). This module is the only place
+that knows those rules: everything else asks it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+FIRST_MONTH = 4  #: April opens the financial year
+MIN_YEAR = 1990
+MAX_YEAR = 2200
+
+_YEAR_LABEL = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{2})\s*$")
+_QUARTER_LABEL = re.compile(r"^\s*(?:Q\s*)?([1-4])\s*$", re.IGNORECASE)
+_UK_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+class PeriodError(ValueError):
+    """A year, quarter or date that cannot be understood; the message is fit for a user."""
+
+
+@dataclass(frozen=True, order=True)
+class FinancialYear:
+    """The year starting 1 April of ``start``; ``FinancialYear(2026)`` is 2026-27."""
+
+    start: int
+
+    def __post_init__(self) -> None:
+        if not MIN_YEAR <= self.start <= MAX_YEAR:
+            raise PeriodError(f"Financial year must start between {MIN_YEAR} and {MAX_YEAR}")
+
+    @classmethod
+    def parse(cls, text: str) -> FinancialYear:
+        """Read ``2026-27`` (or ``2026/27``).
+
+        :raises PeriodError: when the text is not a financial year or its two halves disagree.
+        """
+        match = _YEAR_LABEL.match(text or "")
+        if not match:
+            raise PeriodError("Enter a financial year like 2026-27")
+        start, end = int(match.group(1)), int(match.group(2))
+        if (start + 1) % 100 != end:
+            raise PeriodError(f"{text.strip()} is not a financial year: {start} is followed by {start + 1}")
+        return cls(start)
+
+    @classmethod
+    def containing(cls, day: date) -> FinancialYear:
+        return cls(day.year if day.month >= FIRST_MONTH else day.year - 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start}-{(self.start + 1) % 100:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start, FIRST_MONTH, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.start + 1, FIRST_MONTH - 1, 31)
+
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    def quarter(self, number: int) -> Quarter:
+        return Quarter(self, number)
+
+    @property
+    def quarters(self) -> tuple[Quarter, ...]:
+        return tuple(Quarter(self, n) for n in range(1, 5))
+
+    @property
+    def months(self) -> tuple[MonthPeriod, ...]:
+        return tuple(MonthPeriod(self, n) for n in range(1, 13))
+
+    def previous(self) -> FinancialYear:
+        return FinancialYear(self.start - 1)
+
+    def next(self) -> FinancialYear:
+        return FinancialYear(self.start + 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _month_start(year: FinancialYear, period: int) -> date:
+    """First day of month period ``period`` (1 = April) of ``year``."""
+    month0 = FIRST_MONTH - 1 + period - 1
+    return date(year.start + month0 // 12, month0 % 12 + 1, 1)
+
+
+def _month_end(year: FinancialYear, period: int) -> date:
+    if period == 12:
+        return year.last_day
+    following = _month_start(year, period + 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """Quarter ``number`` (1-4) of a financial year."""
+
+    year: FinancialYear
+    number: int
+
+    def __post_init__(self) -> None:
+        if self.number not in (1, 2, 3, 4):
+            raise PeriodError("Quarter must be 1, 2, 3 or 4")
+
+    @classmethod
+    def containing(cls, day: date) -> Quarter:
+        return MonthPeriod.containing(day).quarter
+
+    @classmethod
+    def parse(cls, year_text: str, quarter_text: str | int) -> Quarter:
+        """Read a year label and a quarter given as ``2``, ``"2"`` or ``"Q2"``.
+
+        :raises PeriodError: when either part is not valid.
+        """
+        match = _QUARTER_LABEL.match(str(quarter_text))
+        if not match:
+            raise PeriodError("Enter a quarter from 1 to 4")
+        return cls(FinancialYear.parse(year_text), int(match.group(1)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year.label} Q{self.number}"
+
+    @property
+    def first_day(self) -> date:
+        return _month_start(self.year, 3 * self.number - 2)
+
+    @property
+    def last_day(self) -> date:
+        return _month_end(self.year, 3 * self.number)
+
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    @property
+    def months(self) -> tuple[MonthPeriod, ...]:
+        return tuple(MonthPeriod(self.year, n) for n in range(3 * self.number - 2, 3 * self.number + 1))
+
+    def previous(self) -> Quarter:
+        if self.number == 1:
+            return Quarter(self.year.previous(), 4)
+        return Quarter(self.year, self.number - 1)
+
+    def next(self) -> Quarter:
+        if self.number == 4:
+            return Quarter(self.year.next(), 1)
+        return Quarter(self.year, self.number + 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True, order=True)
+class MonthPeriod:
+    """Month period P1 (April) to P12 (March) of a financial year."""
+
+    year: FinancialYear
+    number: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= 12:
+            raise PeriodError("Month period must be from P1 to P12")
+
+    @classmethod
+    def containing(cls, day: date) -> MonthPeriod:
+        return cls(FinancialYear.containing(day), (day.month - FIRST_MONTH) % 12 + 1)
+
+    @property
+    def quarter(self) -> Quarter:
+        return Quarter(self.year, (self.number - 1) // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year.label} P{self.number}"
+
+    @property
+    def first_day(self) -> date:
+        return _month_start(self.year, self.number)
+
+    @property
+    def last_day(self) -> date:
+        return _month_end(self.year, self.number)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def fy_for(day: date) -> FinancialYear:
+    """The financial year a date falls in."""
+    return FinancialYear.containing(day)
+
+
+def quarter_for(day: date) -> Quarter:
+    """The financial quarter a date falls in."""
+    return Quarter.containing(day)
+
+
+def quarters_back(last: Quarter, count: int) -> tuple[Quarter, ...]:
+    """``count`` consecutive quarters ending with ``last``, oldest first."""
+    quarters = [last]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous())
+    return tuple(reversed(quarters))
+
+
+def parse_date(text: str, *, field: str = "Date") -> date:
+    """Read a date typed as ``dd/mm/yyyy``, ``d/m/yy`` or ISO ``yyyy-mm-dd``; never month first.
+
+    Two-digit years are 2000-2099: councils' ledger extracts use them for recent dates only.
+
+    :raises PeriodError: naming ``field``, when the text is empty, in another form or not a real day.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise PeriodError(f"Enter {field.lower()}")
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _UK_DATE.match(text):
+        day, month, year = (int(g) for g in match.groups())
+        if len(match.group(3)) == 2:
+            year += 2000
+    else:
+        raise PeriodError(f"{field} must be a date like 31/03/2027 or 2027-03-31")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise PeriodError(f"{field} must be a real date, day then month (like 31/03/2027)") from None
+
+
+def coerce_date(value: date | datetime | str, *, field: str = "Date") -> date:
+    """Accept a spreadsheet's real date (or datetime) as it is, and parse text with :func:`parse_date`."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_date(str(value), field=field)
+
+
+def format_date(day: date | None) -> str:
+    """UK display form ``31 Mar 2027``; empty for no date."""
+    return "" if day is None else f"{day.day} {day:%b %Y}"

@@ -1,0 +1,24 @@
+"""Write-side rules. Every function takes a Session, flushes and never commits: the request or
+CLI command that called it owns the transaction."""
+
+
+class ServiceError(ValueError):
+    """A rule refused the change; ``field`` names the form field the message belongs beside."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(ServiceError):
+    """The user's role or relation to the record does not permit the change (HTTP 403)."""
+
+
+class StaleEdit(ServiceError):
+    """The record changed since the form was drawn (HTTP 409); ``current`` holds today's values."""
+
+    def __init__(self, message: str, current: dict | None = None, submitted: dict | None = None) -> None:
+        super().__init__(message)
+        self.current = current or {}
+        self.submitted = submitted or {}

@@ -1,0 +1,133 @@
+"""Accounts: creating users, checking passwords, disabling and resetting."""
+
+from __future__ import annotations
+
+import contextlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incometrack.models import Role, User
+from incometrack.models.base import utcnow
+from incometrack.models.users import new_session_token
+from incometrack.services import ServiceError, audit
+
+PASSWORD_MIN_LENGTH = 12
+_hasher = PasswordHasher()
+#: Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_password_policy(password: str) -> None:
+    """:raises ServiceError: when the password is too short."""
+    if len(password or "") < PASSWORD_MIN_LENGTH:
+        raise ServiceError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters", field="password")
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: Role, password: str, actor: User | None = None
+) -> User:
+    """:raises ServiceError: for a bad email, an email already in use or a weak password."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 255:
+        raise ServiceError("Enter an email address like name@council.gov.uk", field="email")
+    if not (name or "").strip():
+        raise ServiceError("Enter the person's name", field="name")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise ServiceError("A user with this email address already exists", field="email")
+    check_password_policy(password)
+    user = User(email=email, name=name.strip(), role=role, password_hash=_hasher.hash(password))
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "create",
+        "users",
+        user.id,
+        summary=f"{email} as {role.value}",
+        changes={"email": [None, email], "role": [None, role.value], "name": [None, user.name]},
+    )
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None; rehashes outdated argon2 parameters."""
+    user = find_by_email(session, email)
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password or "")
+        return None
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every login cookie of the user: the cookie holds the old token."""
+    user.session_token = new_session_token()
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> None:
+    if actor is not None and actor.id == user.id and not active:
+        raise ServiceError("You cannot disable your own account")
+    before = user.active
+    user.active = active
+    if not active:
+        end_sessions(user)
+    session.flush()
+    if before != active:
+        audit.record(
+            session,
+            actor,
+            "enable" if active else "disable",
+            "users",
+            user.id,
+            changes={"active": [before, active]},
+            summary=user.email,
+        )
+
+
+def reset_password(session: Session, user: User, password: str, *, actor: User | None) -> None:
+    check_password_policy(password)
+    user.password_hash = _hasher.hash(password)
+    user.password_changed_at = utcnow()
+    end_sessions(user)
+    session.flush()
+    audit.record(session, actor, "reset password", "users", user.id, summary=user.email)
+
+
+def change_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
+    if actor is not None and actor.id == user.id and role is not Role.ADMIN:
+        raise ServiceError("You cannot remove your own administrator role", field="role")
+    before = user.role
+    user.role = role
+    session.flush()
+    if before is not role:
+        audit.record(
+            session,
+            actor,
+            "update",
+            "users",
+            user.id,
+            changes={"role": [before.value, role.value]},
+            summary=user.email,
+        )

@@ -1,0 +1,4 @@
+// Loaded as a module from 'self' so the Content-Security-Policy needs no inline script.
+import { initAll } from "../build/govuk-frontend.min.js";
+
+initAll();
