@@ -35,7 +35,14 @@ def configure_engine(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        if has_request_context() and request.method in READ_ONLY_METHODS:
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {begin_mode(connection.get_execution_options())}")
+
+
+def begin_mode(options: dict) -> str:
+    """DEFERRED for a read-only request or a connection that asks for it (``sqlite_begin``),
+    IMMEDIATE for everything else: form posts, CLI commands, imports."""
+    if mode := options.get("sqlite_begin"):
+        return mode
+    if has_request_context() and request.method in READ_ONLY_METHODS:
+        return "DEFERRED"
+    return "IMMEDIATE"

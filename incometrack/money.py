@@ -19,7 +19,7 @@ _MONEY = re.compile(
     £?\s*
     (?P<inner_sign>-)?
     (?P<pounds>\d{1,3}(?:,\d{3})+|\d+)?
-    (?:\.(?P<fraction>\d+))?
+    (?:\.(?P<fraction>\d*))?
     $""",
     re.VERBOSE,
 )
@@ -51,12 +51,14 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
     if not raw:
         raise MoneyError(f"Enter {field.lower()}")
     negative = False
+    if raw.startswith("-") and raw.lstrip("-£ ").startswith("(") and raw.endswith(")"):
+        raise MoneyError(f"{field} must use either brackets or a minus sign, not both")
     if raw.startswith("(") and raw.endswith(")"):
         negative, raw = True, raw[1:-1].strip()
     if _NOT_FINITE.match(raw.replace("£", "")):
         raise MoneyError(f"{field} must be a number, like 1,234.50")
     match = _MONEY.match(raw)
-    if not match or (match["pounds"] is None and match["fraction"] is None):
+    if not match or (match["pounds"] is None and not match["fraction"]):
         raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")
     if match["sign"] and match["inner_sign"]:
         raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")

@@ -1,0 +1,60 @@
+"""A person signs in through Chromium and sees the dashboard and only their role's menu."""
+
+import pytest
+
+from incometrack.models import Role
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize(
+    ("role", "menu"),
+    [
+        (Role.ADMIN, ["Dashboard", "Users"]),
+        (Role.FINANCE, ["Dashboard"]),
+        (Role.LEAD, ["Dashboard"]),
+        (Role.VIEWER, ["Dashboard"]),
+    ],
+)
+def test_each_role_signs_in_and_sees_its_menu(page, make_user, sign_in, assert_accessible, role, menu):
+    user = make_user(role)
+    sign_in(page, user)
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    assert page.get_by_text(f"Signed in as {user.name}").is_visible()
+    navigation = page.get_by_role("navigation", name="Menu")
+    assert navigation.get_by_role("link").all_inner_texts() == menu
+    assert_accessible(page)
+
+
+def test_wrong_password_shows_the_error_summary_and_moves_focus_to_it(page, make_user, assert_accessible):
+    user = make_user(Role.FINANCE)
+    page.goto("/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password", exact=True).fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert "Enter a correct email address and password" in summary.inner_text()
+    # GOV.UK Frontend's JavaScript (allowed by the CSP) moves focus to the summary.
+    page.wait_for_function("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.title().startswith("Error:")
+    assert_accessible(page)
+
+
+def test_admin_creates_a_user_through_the_form(page, make_user, sign_in, assert_accessible):
+    sign_in(page, make_user(Role.ADMIN))
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Users").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Create a user").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Create user").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Full name").fill("Robin Reader")
+    page.get_by_label("Email address").fill("robin@council.example")
+    page.get_by_label("Viewer (committee)").check()
+    page.get_by_label("Initial password").fill("a long enough password")
+    page.get_by_role("button", name="Create user").click()
+    assert page.get_by_text("Robin Reader can now sign in").is_visible()
+    page.get_by_role("link", name="Robin Reader").click()
+    assert_accessible(page)

@@ -1,0 +1,143 @@
+"""Money as DOMAIN.md states it: integer pence, every accepted and refused form, never a float."""
+
+from decimal import Decimal
+
+import pytest
+
+from incometrack.money import (
+    MAX_PENCE,
+    MoneyError,
+    format_gbp,
+    format_plain,
+    parse_money,
+    percent_of,
+    split_evenly,
+    to_pounds,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "pence"),
+    [
+        ("1234.5", 123450),
+        ("1,234.50", 123450),
+        ("£1,234.50", 123450),
+        ("-12.00", -1200),
+        ("(12.00)", -1200),
+        ("(£12.00)", -1200),
+        ("-£12.00", -1200),
+        ("£-12.00", -1200),
+        ("0.01", 1),
+        (".5", 50),
+        ("12", 1200),
+        ("12.", 1200),
+        ("  £ 7.05 ", 705),
+        ("1,000,000", 100_000_000),
+        ("999999999.99", MAX_PENCE),
+        ("-999,999,999.99", -MAX_PENCE),
+        ("0", 0),
+        (12, 1200),
+        (Decimal("1234.56"), 123456),
+        (Decimal("-0.10"), -10),
+    ],
+)
+def test_accepted_forms(text, pence):
+    assert parse_money(text) == pence
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter amount"),
+        ("   ", "Enter amount"),
+        (None, "Enter amount"),
+        ("1.234", "more than 2 decimal places"),
+        ("0.001", "more than 2 decimal places"),
+        ("abc", "pounds and pence"),
+        ("12abc", "pounds and pence"),
+        ("1,23.45", "pounds and pence"),
+        ("1,2345", "pounds and pence"),
+        ("£", "pounds and pence"),
+        ("1.2.3", "pounds and pence"),
+        ("--12", "pounds and pence"),
+        ("-(12.00)", "either brackets or a minus sign"),
+        ("NaN", "must be a number"),
+        ("inf", "must be a number"),
+        ("-Infinity", "must be a number"),
+        ("1e5", "pounds and pence"),
+        ("1000000000.00", "between"),
+        ("-1000000000", "between"),
+        ("=1+2", "pounds and pence"),
+        ("$12.00", "pounds and pence"),
+        (Decimal("NaN"), "must be a number"),
+        (Decimal("0.001"), "more than 2 decimal places"),
+        (12.5, "pounds and pence"),
+        (True, "pounds and pence"),
+    ],
+)
+def test_refused_forms_name_the_field(text, message):
+    with pytest.raises(MoneyError, match=message):
+        parse_money(text)
+    with pytest.raises(MoneyError, match=r"(?i)annual budget"):
+        parse_money(text, field="Annual budget")
+
+
+@pytest.mark.parametrize(
+    ("pence", "shown", "plain"),
+    [
+        (123450, "£1,234.50", "1234.50"),
+        (-1200, "-£12.00", "-12.00"),
+        (0, "£0.00", "0.00"),
+        (5, "£0.05", "0.05"),
+        (-5, "-£0.05", "-0.05"),
+        (100_000_00, "£100,000.00", "100000.00"),
+        (MAX_PENCE, "£999,999,999.99", "999999999.99"),
+    ],
+)
+def test_formatting_round_trips(pence, shown, plain):
+    assert format_gbp(pence) == shown
+    assert format_plain(pence) == plain
+    assert parse_money(shown) == pence
+    assert parse_money(plain) == pence
+
+
+def test_no_value_formats_blank():
+    assert format_gbp(None) == ""
+    assert format_gbp(None, blank="-") == "-"
+    assert format_plain(None) == ""
+
+
+def test_pounds_for_spreadsheets_are_exact_decimals():
+    assert to_pounds(123450) == Decimal("1234.50")
+    assert to_pounds(-1) == Decimal("-0.01")
+    assert to_pounds(None) is None
+    assert isinstance(to_pounds(1), Decimal)
+
+
+@pytest.mark.parametrize(
+    ("annual", "profile"),
+    [
+        (100_00, (25_00, 25_00, 25_00, 25_00)),
+        (10_003, (2500, 2500, 2500, 2503)),
+        (3, (0, 0, 0, 3)),
+        (0, (0, 0, 0, 0)),
+        (-10_003, (-2500, -2500, -2500, -2503)),
+    ],
+)
+def test_default_profile_is_floor_quarters_and_q4_takes_the_rest(annual, profile):
+    assert split_evenly(annual) == profile
+    assert sum(split_evenly(annual)) == annual
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [
+        (5, 100, Decimal("5.0")),
+        (-1, 3, Decimal("-33.3")),
+        (2, 3, Decimal("66.7")),
+        (1, 0, None),
+        (1, 8, Decimal("12.5")),
+    ],
+)
+def test_percent_of(part, whole, expected):
+    assert percent_of(part, whole) == expected
