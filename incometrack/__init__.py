@@ -94,9 +94,10 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
+    from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, income_bp):
         app.register_blueprint(blueprint)
 
 

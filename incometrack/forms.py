@@ -17,16 +17,50 @@ def apply_service_error(form: FlaskForm, error: ServiceError, default_field: str
         form.form_errors.append(error.message)
 
 
+def _field_errors(fields) -> list[tuple[str, str]]:
+    """(input id, first message) for every field with an error, looking inside lists of sub-forms."""
+    found = []
+    for field in fields:
+        if field.type in ("FieldList", "FormField"):
+            found.extend(_field_errors(field))
+        elif field.errors:
+            found.append((field.id, str(field.errors[0])))
+    return found
+
+
 def error_summary(form: FlaskForm) -> dict[str, object]:
     """Parameters for govukErrorSummary: each field's first error linked to its input, then the
     form-level errors (which have no field to link to)."""
-    items: list[dict[str, str]] = []
-    for field in form:
-        if field.errors:
-            items.append({"text": str(field.errors[0]), "href": f"#{field.id}"})
+    items = [{"text": message, "href": f"#{field_id}"} for field_id, message in _field_errors(form)]
     items.extend({"text": str(message)} for message in form.form_errors)
     return {"titleText": "There is a problem", "errorList": items}
 
 
 def init_app(app) -> None:
     app.add_template_global(error_summary, "wtforms_error_summary")
+
+
+def _shown(field) -> str:
+    """A field's value as the person sees it: the chosen option's label for a select."""
+    if hasattr(field, "iter_choices"):
+        for choice in field.iter_choices():
+            value, label, selected = choice[0], choice[1], choice[2]
+            if selected and value not in ("", None):
+                return str(label)
+        return ""
+    return str(field._value() if hasattr(field, "_value") else field.data or "")
+
+
+def conflict_response(submitted: FlaskForm, saved: FlaskForm, edit_url: str, what: str):
+    """The 409 page for a stale edit: each field where the saved record and the person's own
+    change differ, side by side. Nothing was saved; the link opens the latest version."""
+    from flask import render_template
+
+    rows = []
+    for field in submitted:
+        if field.type in ("HiddenField", "CSRFTokenField", "SubmitField") or field.name not in saved:
+            continue
+        mine, theirs = _shown(field), _shown(saved[field.name])
+        if mine != theirs:
+            rows.append({"label": field.label.text, "saved": theirs, "yours": mine})
+    return render_template("errors/conflict.html", rows=rows, edit_url=edit_url, what=what), 409

@@ -1,8 +1,15 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, RadioField, SelectChoice, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import Form, PasswordField, RadioField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from incometrack.fields import UKDateField
 from incometrack.models import ROLE_LABELS, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
@@ -50,3 +57,14 @@ class ResetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: carries only the CSRF token."""
+
+
+class AuditFilterForm(Form):
+    """Filters of the audit log, read from the query string."""
+
+    entity = SelectField("Record type", widget=GovSelect(), validate_choice=False)
+    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
+    user = SelectField("Who", widget=GovSelect(), validate_choice=False)
+    entity_id = StringField("Record number", widget=GovTextInput(), validators=[Length(max=12)])
+    date_from = UKDateField("From date", optional=True)
+    date_to = UKDateField("To date", optional=True)

@@ -1,12 +1,14 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
-from incometrack.admin.forms import ConfirmForm, NewUserForm, ResetPasswordForm, RoleForm
+from incometrack.admin.forms import AuditFilterForm, ConfirmForm, NewUserForm, ResetPasswordForm, RoleForm
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import apply_service_error
 from incometrack.models import Role, User
+from incometrack.reports import audit as audit_reports
 from incometrack.services import ServiceError, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -120,3 +122,32 @@ def user_active(user_id: int, action: str):
     db.session.commit()
     flash(f"{user.name} is {'enabled' if user.active else 'disabled'}.")
     return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN, Role.FINANCE)
+def audit():
+    """Browse the audit log: who changed what, when, with old and new values."""
+    form = AuditFilterForm(request.args)
+    entities, actions = audit_reports.distinct_values(db.session)
+    form.entity.choices = [SelectChoice("", "Any record type")] + [
+        SelectChoice(e, e.replace("_", " ")) for e in entities
+    ]
+    form.action.choices = [SelectChoice("", "Any action")] + [SelectChoice(a, a) for a in actions]
+    people = db.session.scalars(select(User).order_by(User.name)).all()
+    form.user.choices = [SelectChoice("", "Anyone")] + [SelectChoice(str(u.id), u.name) for u in people]
+    form.validate()
+    entity_id = (form.entity_id.data or "").strip()
+    if entity_id and not entity_id.isdigit():
+        form.entity_id.errors = ["Record number must be a whole number, like 42"]
+    filters = audit_reports.AuditFilters(
+        entity=form.entity.data or "",
+        action=form.action.data or "",
+        user_id=int(form.user.data) if (form.user.data or "").isdigit() else None,
+        entity_id=int(entity_id) if entity_id.isdigit() else None,
+        date_from=None if form.date_from.errors else form.date_from.data,
+        date_to=None if form.date_to.errors else form.date_to.data,
+    )
+    page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", page=page, form=form, query=query), 400 if form.errors else 200

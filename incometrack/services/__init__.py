@@ -22,3 +22,20 @@ class StaleEdit(ServiceError):
         super().__init__(message)
         self.current = current or {}
         self.submitted = submitted or {}
+
+
+def check_version(obj, expected: int | None, submitted: dict | None = None) -> None:
+    """Refuse a save drawn from an older version of ``obj``.
+
+    :raises StaleEdit: carrying the record's current values and what the user submitted, so the
+        409 page can show what changed.
+    """
+    if expected is None or obj.version == expected:
+        return
+    from incometrack.services.audit import snapshot
+
+    raise StaleEdit(
+        "This record was changed by someone else after you opened it. Nothing of yours has been saved.",
+        current=snapshot(obj),
+        submitted=submitted or {},
+    )

@@ -1,0 +1,1 @@
+"""Income: streams, budgets, entries, forecasts and period locks for finance officers."""

@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from incometrack.fields import MoneyField, UKDateField
+from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, User
+from incometrack.periods import FinancialYear
+
+
+def optional_int(value) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def optional_version(value) -> int | None:
+    return optional_int(value)
+
+
+def _select(label: str, *, description: str | None = None) -> SelectField:
+    # Choices are filled per request; existence is checked by the service, which words the message.
+    return SelectField(
+        label, coerce=optional_int, validate_choice=False, widget=GovSelect(), description=description
+    )
+
+
+def choices(rows, blank: str | None = None) -> list[SelectChoice]:
+    options = [SelectChoice("", blank)] if blank is not None else []
+    return options + [SelectChoice(str(row.id), str(row)) for row in rows]
+
+
+QUARTER_CHOICES = [SelectChoice(str(n), f"Q{n}") for n in range(1, 5)]
+
+
+class StreamForm(FlaskForm):
+    code = StringField(
+        "Stream code",
+        widget=GovTextInput(),
+        description="The ledger or cost-centre code, for example LIB-ROOM-MAI",
+        validators=[
+            InputRequired("Enter the stream code"),
+            Length(max=40, message="Stream code must be 40 characters or fewer"),
+        ],
+    )
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the stream name"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
+    )
+    service_id = _select("Service")
+    category_id = _select("Income category")
+    site_id = _select("Site (optional)")
+    owner_id = _select("Owner (optional)")
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice(s.value, s.value.capitalize()) for s in StreamStatus],
+        default=StreamStatus.ACTIVE.value,
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    description = TextAreaField("Description (optional)", widget=GovTextArea(), validators=[Optional()])
+    version = HiddenField(filters=[optional_version])
+    submit = SubmitField("Save stream", widget=GovSubmitInput())
+
+    def fill_choices(self, session: Session) -> None:
+        self.service_id.choices = choices(
+            session.scalars(select(Service).order_by(Service.name)), "Choose a service"
+        )
+        self.category_id.choices = choices(
+            session.scalars(select(IncomeCategory).order_by(IncomeCategory.name)), "Choose a category"
+        )
+        self.site_id.choices = choices(
+            session.scalars(select(Site).order_by(Site.name)), "No particular site"
+        )
+        self.owner_id.choices = choices(
+            session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)), "No owner"
+        )
+
+
+class BudgetForm(FlaskForm):
+    annual = MoneyField("Annual budget")
+    q1 = MoneyField("Q1 (April to June)", optional=True)
+    q2 = MoneyField("Q2 (July to September)", optional=True)
+    q3 = MoneyField("Q3 (October to December)", optional=True)
+    q4 = MoneyField("Q4 (January to March)", optional=True)
+    version = HiddenField(filters=[optional_version])
+    submit = SubmitField("Save budget", widget=GovSubmitInput())
+
+    @property
+    def profile(self) -> tuple[int | None, int | None, int | None, int | None] | None:
+        quarters = (self.q1.data, self.q2.data, self.q3.data, self.q4.data)
+        return None if all(q is None for q in quarters) else quarters
+
+
+class BudgetRowForm(Form):
+    stream_id = HiddenField(filters=[optional_int])
+    annual = MoneyField("Annual budget", optional=True)
+    q1 = MoneyField("Q1", optional=True)
+    q2 = MoneyField("Q2", optional=True)
+    q3 = MoneyField("Q3", optional=True)
+    q4 = MoneyField("Q4", optional=True)
+    version = HiddenField(filters=[optional_version])
+
+
+class BudgetGridForm(FlaskForm):
+    rows = FieldList(FormField(BudgetRowForm))
+    submit = SubmitField("Save all budgets", widget=GovSubmitInput())
+
+
+class EntryForm(FlaskForm):
+    date_received = UKDateField("Date received")
+    stream_id = _select("Income stream")
+    amount = MoneyField(
+        "Amount", description="Net of VAT. For a refund or correction, enter a negative amount, like -12.00"
+    )
+    reference = StringField(
+        "Reference",
+        widget=GovTextInput(),
+        description="Ledger journal or invoice number",
+        validators=[Length(max=120, message="Reference must be 120 characters or fewer")],
+    )
+    site_id = _select("Site (optional)")
+    description = TextAreaField("Description (optional)", widget=GovTextArea(), validators=[Optional()])
+    version = HiddenField(filters=[optional_version])
+    submit = SubmitField("Save entry", widget=GovSubmitInput())
+
+    def fill_choices(self, session: Session) -> None:
+        self.stream_id.choices = choices(
+            session.scalars(select(IncomeStream).order_by(IncomeStream.code)), "Choose a stream"
+        )
+        self.site_id.choices = choices(
+            session.scalars(select(Site).order_by(Site.name)), "No particular site"
+        )
+
+
+class ConfirmForm(FlaskForm):
+    version = HiddenField(filters=[optional_version])
+
+
+class ForecastForm(FlaskForm):
+    outturn = MoneyField("Forecast outturn for the year")
+    commentary = TextAreaField(
+        "Commentary",
+        widget=GovTextArea(),
+        description="Required where the forecast is Amber or Red: why, and what is being done",
+        validators=[Length(max=4000, message="Commentary must be 4,000 characters or fewer")],
+    )
+    version = HiddenField(filters=[optional_version])
+    check = SubmitField("Check the rating", widget=GovSubmitInput())
+    submit = SubmitField("Save forecast", widget=GovSubmitInput())
+
+
+def year_choices(around: FinancialYear, back: int = 3, ahead: int = 1) -> list[SelectChoice]:
+    years = [FinancialYear(around.start + offset) for offset in range(-back, ahead + 1)]
+    return [SelectChoice(year.label, year.label) for year in reversed(years)]
+
+
+class LockForm(FlaskForm):
+    year = SelectField("Financial year", widget=GovSelect(), validate_choice=False)
+    quarter = SelectField("Quarter", choices=QUARTER_CHOICES, widget=GovSelect(), validate_choice=False)
+    submit = SubmitField("Lock quarter", widget=GovSubmitInput())
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for reopening",
+        widget=GovTextArea(),
+        validators=[InputRequired("Enter the reason for reopening the quarter"), Length(max=255)],
+    )
+    submit = SubmitField("Reopen quarter", widget=GovSubmitInput())
+
+
+class EntryFilterForm(Form):
+    """The entry list's filters, read from the query string (a GET form needs no CSRF token)."""
+
+    year = SelectField("Financial year", widget=GovSelect(), validate_choice=False)
+    quarter = SelectField(
+        "Quarter",
+        choices=[SelectChoice("", "All quarters"), *QUARTER_CHOICES],
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    service = _select("Service")
+    site = _select("Site")
+    stream = _select("Stream")
+    category = _select("Category")
+    date_from = UKDateField("From date", optional=True)
+    date_to = UKDateField("To date", optional=True)
+    text = StringField(
+        "Reference or description contains", widget=GovTextInput(), validators=[Length(max=100)]
+    )
+
+    def fill_choices(self, session: Session, current: FinancialYear) -> None:
+        self.year.choices = [SelectChoice("", "All years"), *year_choices(current)]
+        self.service.choices = choices(
+            session.scalars(select(Service).order_by(Service.name)), "All services"
+        )
+        self.site.choices = choices(session.scalars(select(Site).order_by(Site.name)), "All sites")
+        self.stream.choices = choices(
+            session.scalars(select(IncomeStream).order_by(IncomeStream.code)), "All streams"
+        )
+        self.category.choices = choices(
+            session.scalars(select(IncomeCategory).order_by(IncomeCategory.name)), "All categories"
+        )
+
+
+class StreamFilterForm(Form):
+    service = _select("Service")
+    category = _select("Category")
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.value.capitalize()) for s in StreamStatus],
+        widget=GovSelect(),
+        validate_choice=False,
+    )
+    text = StringField("Code or name contains", widget=GovTextInput(), validators=[Length(max=100)])
+
+    def fill_choices(self, session: Session) -> None:
+        self.service.choices = choices(
+            session.scalars(select(Service).order_by(Service.name)), "All services"
+        )
+        self.category.choices = choices(
+            session.scalars(select(IncomeCategory).order_by(IncomeCategory.name)), "All categories"
+        )

@@ -1,0 +1,591 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from incometrack import periods
+from incometrack.auth.access import roles_required
+from incometrack.extensions import db
+from incometrack.forms import apply_service_error, conflict_response
+from incometrack.income.forms import (
+    BudgetForm,
+    BudgetGridForm,
+    ConfirmForm,
+    EntryFilterForm,
+    EntryForm,
+    ForecastForm,
+    LockForm,
+    ReopenForm,
+    StreamFilterForm,
+    StreamForm,
+    optional_int,
+    year_choices,
+)
+from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, Role, StreamStatus
+from incometrack.reports import entries as entry_reports
+from incometrack.reports import income as income_reports
+from incometrack.services import ServiceError, StaleEdit
+from incometrack.services import income as income_service
+from incometrack.services import locks as lock_service
+from incometrack.services.income import ValidationErrors
+
+bp = Blueprint("income", __name__, url_prefix="/income")
+
+READERS = (Role.ADMIN, Role.FINANCE, Role.VIEWER)
+WRITERS = (Role.ADMIN, Role.FINANCE)
+
+
+def _year_or_404(label: str) -> periods.FinancialYear:
+    try:
+        return periods.FinancialYear.parse(label)
+    except periods.PeriodError:
+        abort(404)
+
+
+def _quarter_or_404(label: str, number: int) -> periods.Quarter:
+    try:
+        return periods.Quarter.parse(label, number)
+    except periods.PeriodError:
+        abort(404)
+
+
+def _show_errors(form, error: ServiceError) -> None:
+    if isinstance(error, ValidationErrors):
+        for field, message in error.errors.items():
+            apply_service_error(form, ServiceError(message, field=field))
+    else:
+        apply_service_error(form, error)
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    """Send the Income menu item to the entry list."""
+    return redirect(url_for("income.entries"))
+
+
+# Streams ------------------------------------------------------------------------------------
+
+
+@bp.route("/streams")
+@roles_required(*READERS)
+def streams():
+    """List streams, filtered by service, category and status, or found by code or name."""
+    filters = StreamFilterForm(request.args)
+    filters.fill_choices(db.session)
+    rows = income_reports.list_streams(
+        db.session,
+        service_id=filters.service.data,
+        category_id=filters.category.data,
+        status=filters.status.data or None,
+        text=filters.text.data or "",
+    )
+    return render_template("income/streams.html", streams=rows, filters=filters)
+
+
+def _stream_input(form: StreamForm) -> income_service.StreamInput:
+    return income_service.StreamInput(
+        code=form.code.data or "",
+        name=form.name.data or "",
+        service_id=form.service_id.data or 0,
+        category_id=form.category_id.data or 0,
+        site_id=form.site_id.data,
+        owner_id=form.owner_id.data,
+        status=StreamStatus(form.status.data or StreamStatus.ACTIVE.value),
+        description=form.description.data or "",
+    )
+
+
+@bp.route("/streams/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def stream_new():
+    """Create an income stream."""
+    form = StreamForm()
+    form.fill_choices(db.session)
+    if form.validate_on_submit():
+        try:
+            stream = income_service.create_stream(db.session, _stream_input(form), actor=current_user)
+        except ServiceError as error:
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Stream {stream.code} created.")
+            return redirect(url_for("income.stream_detail", stream_id=stream.id))
+    return render_template("income/stream_form.html", form=form, stream=None), 400 if form.errors else 200
+
+
+@bp.route("/streams/<int:stream_id>")
+@roles_required(*READERS)
+def stream_detail(stream_id: int):
+    """Show a stream with its budgets, forecasts and income by quarter for a year."""
+    stream = db.get_or_404(IncomeStream, stream_id)
+    today = date.today()
+    year = _year_or_404(request.args.get("year") or periods.fy_for(today).label)
+    as_at = periods.quarter_for(today) if year.contains(today) else year.quarter(4)
+    position = income_reports.stream_positions(db.session, as_at, [stream.id])[stream.id]
+    budgets = db.session.scalars(
+        select(Budget).where(Budget.stream_id == stream.id).order_by(Budget.year.desc())
+    ).all()
+    forecasts = db.session.scalars(
+        select(Forecast)
+        .where(Forecast.stream_id == stream.id, Forecast.year == year.start)
+        .order_by(Forecast.quarter)
+    ).all()
+    return render_template(
+        "income/stream_detail.html",
+        stream=stream,
+        year=year,
+        as_at=as_at,
+        position=position,
+        budgets=budgets,
+        forecasts=forecasts,
+        years=year_choices(periods.fy_for(today)),
+        confirm_form=ConfirmForm(version=stream.version),
+    )
+
+
+@bp.route("/streams/<int:stream_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def stream_edit(stream_id: int):
+    """Change a stream's details."""
+    stream = db.get_or_404(IncomeStream, stream_id)
+    form = StreamForm(obj=stream) if request.method == "GET" else StreamForm()
+    if request.method == "GET":
+        form.status.data = stream.status.value
+    form.fill_choices(db.session)
+    if form.validate_on_submit():
+        try:
+            income_service.update_stream(
+                db.session,
+                stream,
+                _stream_input(form),
+                actor=current_user,
+                expected_version=form.version.data,
+            )
+        except StaleEdit:
+            return _stream_conflict(form, stream)
+        except ServiceError as error:
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Stream {stream.code} saved.")
+            return redirect(url_for("income.stream_detail", stream_id=stream.id))
+    return render_template("income/stream_form.html", form=form, stream=stream), 400 if form.errors else 200
+
+
+def _stream_conflict(form: StreamForm, stream: IncomeStream):
+    db.session.rollback()
+    stream = db.session.get(IncomeStream, stream.id)
+    saved = StreamForm(obj=stream, formdata=None)
+    saved.status.data = stream.status.value
+    saved.fill_choices(db.session)
+    return conflict_response(
+        form, saved, url_for("income.stream_edit", stream_id=stream.id), f"stream {stream.code}"
+    )
+
+
+@bp.route("/streams/<int:stream_id>/cease", methods=["POST"])
+@roles_required(*WRITERS)
+def stream_cease(stream_id: int):
+    """Mark a stream as ceased (its history stays)."""
+    stream = db.get_or_404(IncomeStream, stream_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        income_service.cease_stream(
+            db.session, stream, actor=current_user, expected_version=form.version.data
+        )
+    except StaleEdit:
+        db.session.rollback()
+        flash(
+            "The stream changed after you opened it, so it was not ceased. Check it and try again.", "error"
+        )
+        return redirect(url_for("income.stream_detail", stream_id=stream_id)), 303
+    db.session.commit()
+    flash(f"Stream {stream.code} has ceased.")
+    return redirect(url_for("income.stream_detail", stream_id=stream.id))
+
+
+# Budgets ------------------------------------------------------------------------------------
+
+
+@bp.route("/streams/<int:stream_id>/budget/<year_label>", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def budget_edit(stream_id: int, year_label: str):
+    """Set a stream's annual budget and quarterly profile for a year."""
+    stream = db.get_or_404(IncomeStream, stream_id)
+    year = _year_or_404(year_label)
+    budget = db.session.scalar(select(Budget).where(Budget.stream_id == stream.id, Budget.year == year.start))
+    form = BudgetForm(obj=budget) if request.method == "GET" else BudgetForm()
+    if form.validate_on_submit():
+        try:
+            income_service.set_budget(
+                db.session, stream, year.start, form.annual.data, form.profile,
+                actor=current_user, expected_version=form.version.data,
+            )  # fmt: skip
+        except StaleEdit:
+            db.session.rollback()
+            saved = BudgetForm(obj=db.session.get(Budget, budget.id), formdata=None)
+            here = url_for("income.budget_edit", stream_id=stream.id, year_label=year.label)
+            return conflict_response(form, saved, here, f"budget of {stream.code} for {year.label}")
+        except ServiceError as error:
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Budget for {stream.code} in {year.label} saved.")
+            return redirect(url_for("income.stream_detail", stream_id=stream.id, year=year.label))
+    return render_template("income/budget_form.html", form=form, stream=stream, year=year, budget=budget), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/budgets")
+@roles_required(*READERS)
+def budgets_current():
+    """Open the budget grid of the current financial year."""
+    return redirect(url_for("income.budget_grid", year_label=periods.fy_for(date.today()).label))
+
+
+@bp.route("/budgets/<year_label>", methods=["GET", "POST"])
+@roles_required(*READERS)
+def budget_grid(year_label: str):
+    """Show every stream's budget for a year, editable (by finance) in one form."""
+    year = _year_or_404(year_label)
+    streams = db.session.scalars(select(IncomeStream).order_by(IncomeStream.code)).all()
+    budgets = {b.stream_id: b for b in db.session.scalars(select(Budget).where(Budget.year == year.start))}
+    if request.method == "POST":
+        if current_user.role not in WRITERS:
+            abort(403)
+        form = BudgetGridForm()
+    else:
+        form = BudgetGridForm(
+            formdata=None,
+            data={"rows": [_grid_row(stream, budgets.get(stream.id)) for stream in streams]},
+        )
+    by_id = {s.id: s for s in streams}
+    if form.validate_on_submit():
+        rows = [
+            income_service.BudgetRow(
+                stream_id=row.stream_id.data,
+                annual=row.annual.data,
+                profile=(row.q1.data, row.q2.data, row.q3.data, row.q4.data),
+                version=row.version.data,
+            )
+            for row in form.rows
+        ]
+        try:
+            saved = income_service.save_budget_grid(db.session, year.start, rows, actor=current_user)
+        except StaleEdit as error:
+            db.session.rollback()
+            flash(f"{error.message} Another person saved budgets after you opened the grid: "
+                  "it now shows their figures. Make your changes again.", "error")  # fmt: skip
+            return redirect(url_for("income.budget_grid", year_label=year.label)), 303
+        except ValidationErrors as error:
+            db.session.rollback()
+            for key, message in error.errors.items():
+                _, index, field = key.split("-", 2)
+                getattr(form.rows[int(index)], field).errors = [message]
+        else:
+            db.session.commit()
+            flash(f"{saved} budgets for {year.label} saved.")
+            return redirect(url_for("income.budget_grid", year_label=year.label))
+    totals = _grid_totals(budgets.values())
+    status = 400 if form.errors else 200
+    return render_template(
+        "income/budget_grid.html",
+        form=form,
+        year=year,
+        streams=by_id,
+        totals=totals,
+        years=year_choices(periods.fy_for(date.today())),
+        can_edit=current_user.role in WRITERS,
+    ), status
+
+
+def _grid_row(stream: IncomeStream, budget: Budget | None) -> dict[str, object]:
+    if budget is None:
+        return {"stream_id": stream.id, "version": None}
+    return {"stream_id": stream.id, "annual": budget.annual, "q1": budget.q1, "q2": budget.q2,
+            "q3": budget.q3, "q4": budget.q4, "version": budget.version}  # fmt: skip
+
+
+def _grid_totals(budgets) -> dict[str, int]:
+    totals = {"annual": 0, "q1": 0, "q2": 0, "q3": 0, "q4": 0}
+    for budget in budgets:
+        for key in totals:
+            totals[key] += getattr(budget, key)
+    return totals
+
+
+# Entries ------------------------------------------------------------------------------------
+
+
+def _entry_filters(form: EntryFilterForm) -> entry_reports.EntryFilters:
+    year = None
+    if form.year.data:
+        try:
+            year = periods.FinancialYear.parse(form.year.data).start
+        except periods.PeriodError:
+            form.year.errors = ["Choose a financial year from the list"]
+    return entry_reports.EntryFilters(
+        year=year,
+        quarter=optional_int(form.quarter.data),
+        service_id=form.service.data,
+        site_id=form.site.data,
+        stream_id=form.stream.data,
+        category_id=form.category.data,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        text=form.text.data or "",
+    )
+
+
+@bp.route("/entries")
+@roles_required(*READERS)
+def entries():
+    """List income entries with filters, sorting, pages and the total of the filtered rows."""
+    current = periods.fy_for(date.today())
+    args = request.args.to_dict()
+    if "year" not in args:
+        args["year"] = current.label
+    filters = EntryFilterForm(formdata=MultiDict(args))
+    filters.fill_choices(db.session, current)
+    filters.validate()
+    if filters.date_from.errors or filters.date_to.errors or filters.year.errors:
+        criteria = entry_reports.EntryFilters(year=-1)  # show nothing until the filter is put right
+    else:
+        criteria = _entry_filters(filters)
+    listing = entry_reports.list_entries(
+        db.session,
+        criteria,
+        sort=request.args.get("sort", entry_reports.DEFAULT_SORT),
+        page=request.args.get("page", 1, type=int),
+        per_page=int(request.args.get("per_page", 0, type=int) or 50),
+    )
+    query = {k: v for k, v in args.items() if k not in ("page", "sort") and v}
+    status = 400 if filters.errors else 200
+    return render_template(
+        "income/entries.html", listing=listing, filters=filters, query=query, form=filters
+    ), status
+
+
+def _entry_input(form: EntryForm) -> income_service.EntryInput:
+    return income_service.EntryInput(
+        date_received=form.date_received.data,
+        stream_id=form.stream_id.data or 0,
+        amount=form.amount.data,
+        reference=form.reference.data or "",
+        site_id=form.site_id.data,
+        description=form.description.data or "",
+    )
+
+
+@bp.route("/entries/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def entry_new():
+    """Record income received (a negative amount is a refund or correction)."""
+    form = EntryForm()
+    form.fill_choices(db.session)
+    if request.method == "GET" and request.args.get("stream"):
+        form.stream_id.data = optional_int(request.args["stream"])
+    if form.validate_on_submit():
+        try:
+            entry = income_service.create_entry(db.session, _entry_input(form), actor=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            kind = "Refund or correction" if entry.is_refund else "Entry"
+            flash(f"{kind} saved.")
+            if request.form.get("another"):
+                return redirect(url_for("income.entry_new", stream=entry.stream_id))
+            return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
+    return render_template("income/entry_form.html", form=form, entry=None), 400 if form.errors else 200
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def entry_edit(entry_id: int):
+    """Change an entry in an open quarter."""
+    entry = db.get_or_404(IncomeEntry, entry_id)
+    form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
+    form.fill_choices(db.session)
+    locked = lock_service.is_locked(db.session, periods.quarter_for(entry.date_received))
+    if form.validate_on_submit():
+        try:
+            income_service.update_entry(
+                db.session, entry, _entry_input(form), actor=current_user, expected_version=form.version.data
+            )
+        except StaleEdit:
+            db.session.rollback()
+            saved = EntryForm(obj=db.session.get(IncomeEntry, entry_id), formdata=None)
+            saved.fill_choices(db.session)
+            return conflict_response(
+                form, saved, url_for("income.entry_edit", entry_id=entry_id), "income entry"
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            _show_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Entry saved.")
+            return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
+    status = 400 if form.errors else 200
+    return render_template(
+        "income/entry_form.html",
+        form=form,
+        entry=entry,
+        locked=locked,
+        delete_form=ConfirmForm(version=entry.version),
+    ), status
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
+@roles_required(*WRITERS)
+def entry_delete(entry_id: int):
+    """Delete an entry from an open quarter."""
+    entry = db.get_or_404(IncomeEntry, entry_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    year = periods.fy_for(entry.date_received).label
+    try:
+        income_service.delete_entry(db.session, entry, actor=current_user, expected_version=form.version.data)
+    except StaleEdit:
+        db.session.rollback()
+        flash(
+            "The entry changed after you opened it, so it was not deleted. Check it and try again.", "error"
+        )
+        return redirect(url_for("income.entry_edit", entry_id=entry_id)), 303
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("income.entry_edit", entry_id=entry_id)), 303
+    db.session.commit()
+    flash("Entry deleted.")
+    return redirect(url_for("income.entries", year=year))
+
+
+# Forecasts ----------------------------------------------------------------------------------
+
+
+@bp.route("/streams/<int:stream_id>/forecast/<year_label>/<int:quarter>", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def forecast_edit(stream_id: int, year_label: str, quarter: int):
+    """Record a stream's forecast outturn for the year, made in a quarter, with commentary."""
+    stream = db.get_or_404(IncomeStream, stream_id)
+    period = _quarter_or_404(year_label, quarter)
+    existing = db.session.scalar(
+        select(Forecast).where(
+            Forecast.stream_id == stream.id,
+            Forecast.year == period.year.start,
+            Forecast.quarter == period.number,
+        )
+    )
+    current = income_reports.stream_positions(db.session, period, [stream.id])[stream.id]
+    if request.method == "GET":
+        form = ForecastForm(obj=existing) if existing else ForecastForm(outturn=current.forecast_outturn)
+    else:
+        form = ForecastForm()
+    preview = None
+    if form.validate_on_submit():
+        preview = income_reports.forecast_preview(db.session, stream.id, period, form.outturn.data)
+        if form.submit.data:
+            try:
+                income_service.save_forecast(
+                    db.session, stream, period, form.outturn.data, form.commentary.data or "",
+                    actor=current_user, expected_version=form.version.data,
+                )  # fmt: skip
+            except StaleEdit:
+                db.session.rollback()
+                saved = ForecastForm(obj=db.session.get(Forecast, existing.id), formdata=None)
+                here = url_for(
+                    "income.forecast_edit", stream_id=stream.id, year_label=period.year.label, quarter=quarter
+                )
+                return conflict_response(form, saved, here, f"forecast of {stream.code} for {period.label}")
+            except ServiceError as error:
+                db.session.rollback()
+                _show_errors(form, error)
+            else:
+                db.session.commit()
+                flash(f"Forecast for {stream.code} in {period.label} saved.")
+                return redirect(url_for("income.stream_detail", stream_id=stream.id, year=period.year.label))
+    elif request.method == "GET":
+        preview = income_reports.forecast_preview(db.session, stream.id, period, form.outturn.data)
+    return render_template(
+        "income/forecast_form.html",
+        form=form,
+        stream=stream,
+        period=period,
+        current=current,
+        preview=preview,
+        locked=lock_service.is_locked(db.session, period),
+    ), 400 if form.errors else 200
+
+
+# Period locks -------------------------------------------------------------------------------
+
+
+@bp.route("/locks", methods=["GET", "POST"])
+@roles_required(*READERS)
+def locks():
+    """Show which quarters are locked; finance locks one."""
+    current = periods.fy_for(date.today())
+    form = LockForm()
+    form.year.choices = year_choices(current)
+    if request.method == "GET":
+        form.year.data = current.label
+        form.quarter.data = str(periods.quarter_for(date.today()).previous().number)
+    if request.method == "POST":
+        if current_user.role not in WRITERS:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                quarter = periods.Quarter.parse(form.year.data, form.quarter.data)
+            except periods.PeriodError as error:
+                form.year.errors = [str(error)]
+            else:
+                lock_service.lock(db.session, quarter, actor=current_user)
+                db.session.commit()
+                flash(
+                    f"{quarter.label} is locked: entries dated in it cannot be added, changed or deleted."
+                )
+                return redirect(url_for("income.locks"))
+    rows = db.session.scalars(
+        select(PeriodLock).order_by(PeriodLock.year.desc(), PeriodLock.quarter.desc())
+    ).all()
+    return render_template(
+        "income/locks.html",
+        form=form,
+        locks=rows,
+        reopen_form=ReopenForm(),
+        can_lock=current_user.role in WRITERS,
+    ), 400 if form.errors else 200
+
+
+@bp.route("/locks/<int:lock_id>/reopen", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def lock_reopen(lock_id: int):
+    """Reopen a locked quarter, with the reason recorded (administrators only)."""
+    lock = db.get_or_404(PeriodLock, lock_id)
+    quarter = periods.FinancialYear(lock.year).quarter(lock.quarter)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            lock_service.reopen(db.session, quarter, actor=current_user, reason=form.reason.data)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_error(form, error, default_field="reason")
+        else:
+            db.session.commit()
+            flash(f"{quarter.label} is open again.")
+            return redirect(url_for("income.locks"))
+    return render_template(
+        "income/lock_reopen.html", form=form, lock=lock, quarter=quarter
+    ), 400 if form.errors else 200

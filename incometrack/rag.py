@@ -1,0 +1,73 @@
+"""Red/Amber/Green ratings as DOMAIN.md defines them, for income forecasts and milestones.
+
+Pure functions of integers and dates: the thresholds are passed in (they are settings), so the
+same rule serves the forecast form, the dashboard and the return.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+
+class Rag(enum.Enum):
+    RED = "Red"
+    AMBER = "Amber"
+    GREEN = "Green"
+    COMPLETE = "Complete"  #: milestones only
+
+    @property
+    def needs_commentary(self) -> bool:
+        return self in (Rag.RED, Rag.AMBER)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class IncomeThresholds:
+    """Red where the shortfall is at least the lower of ``red_basis_points`` of the annual budget
+    and ``red_pence``; Amber where it is at least ``amber_basis_points``. 100 basis points = 1%."""
+
+    red_basis_points: int = 500
+    red_pence: int = 10_000_000
+    amber_basis_points: int = 200
+
+    @classmethod
+    def from_settings(cls, values: dict[str, int]) -> IncomeThresholds:
+        defaults = cls()
+        return cls(
+            red_basis_points=values.get("rag_red_basis_points", defaults.red_basis_points),
+            red_pence=values.get("rag_red_pence", defaults.red_pence),
+            amber_basis_points=values.get("rag_amber_basis_points", defaults.amber_basis_points),
+        )
+
+
+def income_rag(annual_budget: int, forecast_outturn: int, thresholds: IncomeThresholds) -> Rag:
+    """Rate a forecast against the annual budget; comparisons are exact integer arithmetic
+    (shortfall x 10,000 against budget x basis points) so no rounding decides a boundary."""
+    shortfall = annual_budget - forecast_outturn
+    if shortfall <= 0:
+        return Rag.GREEN
+    red_by_share = shortfall * 10_000 >= annual_budget * thresholds.red_basis_points
+    red_by_amount = shortfall >= thresholds.red_pence
+    # "the lower of 5% and £100,000": the shortfall reaches the lower threshold when it reaches either.
+    if red_by_share or red_by_amount:
+        return Rag.RED
+    if shortfall * 10_000 >= annual_budget * thresholds.amber_basis_points:
+        return Rag.AMBER
+    return Rag.GREEN
+
+
+def milestone_rag(*, complete: bool, baseline: date, forecast: date, on: date) -> tuple[Rag, int]:
+    """Rate a milestone at date ``on``; the second value is the slippage in days (forecast later
+    than baseline), shown beside Amber."""
+    slippage = max(0, (forecast - baseline).days)
+    if complete:
+        return Rag.COMPLETE, slippage
+    if forecast < on:
+        return Rag.RED, slippage
+    if forecast > baseline:
+        return Rag.AMBER, slippage
+    return Rag.GREEN, slippage

@@ -1,0 +1,426 @@
+"""Income streams, budgets, entries and forecasts: the rules finance officers' changes obey.
+
+Every change is audited, edits are refused when drawn from a stale version, and no entry dated in
+a locked quarter is created, changed or deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incometrack import money
+from incometrack.models import (
+    Budget,
+    Forecast,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Service,
+    Site,
+    StreamStatus,
+    User,
+)
+from incometrack.periods import Quarter, quarter_for
+from incometrack.reports.income import forecast_preview
+from incometrack.services import ServiceError, audit, check_version, locks
+
+#: Ledger and cost-centre codes: letters and digits, with - _ . / inside. Nothing a spreadsheet
+#: could read as a formula can start one.
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+
+
+class ValidationErrors(ServiceError):
+    """Several fields refused at once; ``errors`` maps a field name to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())), field=next(iter(errors)))
+        self.errors = errors
+
+
+# Streams -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamInput:
+    code: str
+    name: str
+    service_id: int
+    category_id: int
+    site_id: int | None = None
+    owner_id: int | None = None
+    status: StreamStatus = StreamStatus.ACTIVE
+    description: str = ""
+
+
+def _validate_stream(
+    session: Session, data: StreamInput, *, existing_id: int | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = data.code.strip()
+    if not code:
+        errors["code"] = "Enter the stream code"
+    elif not CODE_PATTERN.match(code):
+        errors["code"] = "Stream code must be up to 40 letters, digits, hyphens, dots, slashes or underscores"
+    else:
+        clash = select(IncomeStream.id).where(func.lower(IncomeStream.code) == code.lower())
+        if existing_id is not None:
+            clash = clash.where(IncomeStream.id != existing_id)
+        if session.scalar(clash) is not None:
+            errors["code"] = f"Stream code {code} is already used by another stream"
+    if not data.name.strip():
+        errors["name"] = "Enter the stream name"
+    elif len(data.name.strip()) > 120:
+        errors["name"] = "Stream name must be 120 characters or fewer"
+    if session.get(Service, data.service_id) is None:
+        errors["service_id"] = "Select a service"
+    if session.get(IncomeCategory, data.category_id) is None:
+        errors["category_id"] = "Select an income category"
+    if data.site_id is not None:
+        site = session.get(Site, data.site_id)
+        if site is None:
+            errors["site_id"] = "Select a site from the list"
+        elif site.service_id != data.service_id:
+            errors["site_id"] = f"{site.name} belongs to another service"
+    if data.owner_id is not None and session.get(User, data.owner_id) is None:
+        errors["owner_id"] = "Select an owner from the list"
+    return errors
+
+
+def create_stream(session: Session, data: StreamInput, *, actor: User | None) -> IncomeStream:
+    """:raises ValidationErrors: naming each field that is wrong."""
+    if errors := _validate_stream(session, data):
+        raise ValidationErrors(errors)
+    stream = IncomeStream(**_stream_values(data))
+    session.add(stream)
+    audit.record_create(session, actor, stream, summary=f"{stream.code} {stream.name}")
+    return stream
+
+
+def update_stream(
+    session: Session,
+    stream: IncomeStream,
+    data: StreamInput,
+    *,
+    actor: User | None,
+    expected_version: int | None,
+) -> IncomeStream:
+    """:raises StaleEdit: when the stream changed since the form was drawn.
+    :raises ValidationErrors: naming each field that is wrong."""
+    check_version(stream, expected_version, _stream_values(data))
+    if errors := _validate_stream(session, data, existing_id=stream.id):
+        raise ValidationErrors(errors)
+    before = audit.snapshot(stream)
+    for key, value in _stream_values(data).items():
+        setattr(stream, key, value)
+    audit.record_update(session, actor, stream, before, summary=f"{stream.code} {stream.name}")
+    return stream
+
+
+def cease_stream(
+    session: Session, stream: IncomeStream, *, actor: User | None, expected_version: int | None
+) -> None:
+    check_version(stream, expected_version)
+    before = audit.snapshot(stream)
+    stream.status = StreamStatus.CEASED
+    audit.record_update(session, actor, stream, before, summary=f"{stream.code} ceased")
+
+
+def _stream_values(data: StreamInput) -> dict[str, object]:
+    values = asdict(data)
+    values["code"] = data.code.strip()
+    values["name"] = data.name.strip()
+    values["description"] = data.description.strip()
+    return values
+
+
+# Budgets -------------------------------------------------------------------------------------
+
+
+def _validate_budget(
+    annual: int | None, profile: tuple[int | None, ...] | None
+) -> tuple[int, tuple[int, ...]]:
+    errors: dict[str, str] = {}
+    if annual is None:
+        raise ValidationErrors({"annual": "Enter the annual budget"})
+    if annual < 0:
+        raise ValidationErrors({"annual": "Annual budget cannot be negative"})
+    if profile is None or all(q is None for q in profile):
+        return annual, money.split_evenly(annual)
+    for number, value in enumerate(profile, 1):
+        if value is None:
+            errors[f"q{number}"] = f"Enter the Q{number} budget, or leave all four quarters empty"
+        elif value < 0:
+            errors[f"q{number}"] = f"Q{number} budget cannot be negative"
+    if errors:
+        raise ValidationErrors(errors)
+    total = sum(profile)
+    if total != annual:
+        difference = money.format_gbp(abs(annual - total))
+        direction = "short of" if total < annual else "over"
+        message = (
+            f"The quarters add up to {money.format_gbp(total)}, {difference} {direction} the annual budget "
+            f"of {money.format_gbp(annual)}. They must add up to it exactly."
+        )
+        raise ValidationErrors({"q4": message})
+    return annual, tuple(profile)
+
+
+def set_budget(
+    session: Session,
+    stream: IncomeStream,
+    year: int,
+    annual: int | None,
+    profile: tuple[int | None, int | None, int | None, int | None] | None = None,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Budget:
+    """Create or change a stream's budget for a year. An empty profile takes the default split.
+
+    :raises ValidationErrors: when the annual budget is missing or negative, or the quarters do not
+        add up to it exactly.
+    :raises StaleEdit: when the budget changed since the form was drawn.
+    """
+    annual, quarters = _validate_budget(annual, profile)
+    budget = session.scalar(select(Budget).where(Budget.stream_id == stream.id, Budget.year == year))
+    values = {"annual": annual, "q1": quarters[0], "q2": quarters[1], "q3": quarters[2], "q4": quarters[3]}
+    if budget is None:
+        budget = Budget(stream_id=stream.id, year=year, **values)
+        session.add(budget)
+        audit.record_create(session, actor, budget, summary=f"{stream.code} budget {year}")
+        return budget
+    check_version(budget, expected_version, values)
+    before = audit.snapshot(budget)
+    for key, value in values.items():
+        setattr(budget, key, value)
+    audit.record_update(session, actor, budget, before, summary=f"{stream.code} budget {year}")
+    return budget
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    stream_id: int
+    annual: int | None
+    profile: tuple[int | None, int | None, int | None, int | None] | None
+    version: int | None  #: of the budget the grid showed; None where it showed none
+
+
+def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, actor: User | None) -> int:
+    """Save a year's budget grid as one change: every row is checked before any is written.
+
+    Rows with no annual budget and no quarters are left alone. Returns the number of budgets saved.
+
+    :raises ValidationErrors: keyed ``rows-N-field`` for every row that is wrong.
+    :raises StaleEdit: when any row's budget changed since the grid was drawn.
+    """
+    streams = {
+        s.id: s
+        for s in session.scalars(select(IncomeStream).where(IncomeStream.id.in_([r.stream_id for r in rows])))
+    }
+    existing = {
+        b.stream_id: b
+        for b in session.scalars(select(Budget).where(Budget.year == year, Budget.stream_id.in_(streams)))
+    }
+    errors: dict[str, str] = {}
+    checked: list[tuple[BudgetRow, int, tuple[int, ...]]] = []
+    for index, row in enumerate(rows):
+        if row.annual is None and (row.profile is None or all(q is None for q in row.profile)):
+            continue
+        if row.stream_id not in streams:
+            errors[f"rows-{index}-annual"] = "This stream no longer exists"
+            continue
+        try:
+            annual, quarters = _validate_budget(row.annual, row.profile)
+        except ValidationErrors as error:
+            label = streams[row.stream_id].code
+            errors.update(
+                {f"rows-{index}-{field}": f"{label}: {message}" for field, message in error.errors.items()}
+            )
+            continue
+        current = existing.get(row.stream_id)
+        if current is not None:
+            check_version(current, row.version, {"stream": streams[row.stream_id].code, "annual": annual})
+        elif row.version is not None:
+            check_version_missing(streams[row.stream_id])
+        checked.append((row, annual, quarters))
+    if errors:
+        raise ValidationErrors(errors)
+    for row, annual, quarters in checked:
+        set_budget(session, streams[row.stream_id], year, annual, quarters, actor=actor)
+    return len(checked)
+
+
+def check_version_missing(stream: IncomeStream) -> None:
+    from incometrack.services import StaleEdit
+
+    raise StaleEdit(
+        f"The budget of {stream.code} was deleted after you opened the grid. Nothing has been saved."
+    )
+
+
+# Entries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    date_received: date
+    stream_id: int
+    amount: int
+    reference: str = ""
+    site_id: int | None = None
+    description: str = ""
+
+
+def _validate_entry(session: Session, data: EntryInput, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.date_received > today:
+        errors["date_received"] = "Date received must be today or in the past"
+    if data.amount == 0:
+        errors["amount"] = "Amount cannot be zero: enter what was received, or a negative amount for a refund"
+    elif abs(data.amount) > money.MAX_PENCE:
+        errors["amount"] = "Amount is too large"
+    if session.get(IncomeStream, data.stream_id) is None:
+        errors["stream_id"] = "Select an income stream"
+    if data.site_id is not None and session.get(Site, data.site_id) is None:
+        errors["site_id"] = "Select a site from the list"
+    if len(data.reference.strip()) > 120:
+        errors["reference"] = "Reference must be 120 characters or fewer"
+    return errors
+
+
+def _entry_values(data: EntryInput) -> dict[str, object]:
+    quarter = quarter_for(data.date_received)
+    return {
+        "date_received": data.date_received,
+        "financial_year": quarter.year.start,
+        "quarter": quarter.number,
+        "stream_id": data.stream_id,
+        "amount": data.amount,
+        "reference": data.reference.strip(),
+        "site_id": data.site_id,
+        "description": data.description.strip(),
+    }
+
+
+def create_entry(
+    session: Session, data: EntryInput, *, actor: User | None, today: date | None = None
+) -> IncomeEntry:
+    """Record income received. A negative amount is a refund or correction.
+
+    :raises ValidationErrors: naming each field that is wrong.
+    :raises PeriodLocked: when the date falls in a locked quarter.
+    """
+    if errors := _validate_entry(session, data, today or date.today()):
+        raise ValidationErrors(errors)
+    locks.ensure_open(session, data.date_received)
+    entry = IncomeEntry(**_entry_values(data), entered_by_id=actor.id if actor else None)
+    session.add(entry)
+    audit.record_create(session, actor, entry, summary=_entry_summary(entry))
+    return entry
+
+
+def update_entry(
+    session: Session,
+    entry: IncomeEntry,
+    data: EntryInput,
+    *,
+    actor: User | None,
+    expected_version: int | None,
+    today: date | None = None,
+) -> IncomeEntry:
+    """:raises PeriodLocked: when the entry's current or new date is in a locked quarter.
+    :raises StaleEdit: when the entry changed since the form was drawn."""
+    locks.ensure_open(session, entry.date_received)
+    check_version(entry, expected_version, _entry_values(data))
+    if errors := _validate_entry(session, data, today or date.today()):
+        raise ValidationErrors(errors)
+    locks.ensure_open(session, data.date_received)
+    before = audit.snapshot(entry)
+    for key, value in _entry_values(data).items():
+        setattr(entry, key, value)
+    audit.record_update(session, actor, entry, before, summary=_entry_summary(entry))
+    return entry
+
+
+def delete_entry(
+    session: Session, entry: IncomeEntry, *, actor: User | None, expected_version: int | None
+) -> None:
+    """Delete an entry from an open quarter; entries in locked quarters are never deleted.
+
+    :raises PeriodLocked: when the entry is dated in a locked quarter.
+    """
+    locks.ensure_open(session, entry.date_received)
+    check_version(entry, expected_version)
+    audit.record_delete(session, actor, entry, summary=_entry_summary(entry))
+    session.delete(entry)
+    session.flush()
+
+
+def _entry_summary(entry: IncomeEntry) -> str:
+    return f"{money.format_gbp(entry.amount)} on {entry.date_received:%d/%m/%Y} ref {entry.reference}"
+
+
+# Forecasts -----------------------------------------------------------------------------------
+
+
+def save_forecast(
+    session: Session,
+    stream: IncomeStream,
+    quarter: Quarter,
+    outturn: int,
+    commentary: str,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Forecast:
+    """Record the forecast outturn for a stream's year made in ``quarter``.
+
+    :raises ValidationErrors: when the forecast is Amber or Red and has no commentary.
+    :raises PeriodLocked: when the quarter is locked.
+    :raises StaleEdit: when this quarter's forecast changed since the form was drawn.
+    """
+    if locks.is_locked(session, quarter):
+        raise locks.PeriodLocked(
+            f"{quarter.label} is locked: its forecasts can no longer change.", field="outturn"
+        )
+    preview = forecast_preview(session, stream.id, quarter, outturn)
+    commentary = (commentary or "").strip()
+    if preview.rag.needs_commentary and not commentary:
+        shortfall = preview.annual_budget - outturn
+        message = (
+            f"This forecast is {preview.rag.value}: {money.format_gbp(shortfall)} short of the annual budget "
+            f"of {money.format_gbp(preview.annual_budget)}. Explain the shortfall and what is being done "
+            "about it in the commentary."
+        )
+        raise ValidationErrors({"commentary": message})
+    forecast = session.scalar(
+        select(Forecast).where(
+            Forecast.stream_id == stream.id,
+            Forecast.year == quarter.year.start,
+            Forecast.quarter == quarter.number,
+        )
+    )
+    values = {"outturn": outturn, "commentary": commentary}
+    if forecast is None:
+        forecast = Forecast(
+            stream_id=stream.id,
+            year=quarter.year.start,
+            quarter=quarter.number,
+            entered_by_id=actor.id if actor else None,
+            **values,
+        )
+        session.add(forecast)
+        audit.record_create(session, actor, forecast, summary=f"{stream.code} forecast {quarter.label}")
+        return forecast
+    check_version(forecast, expected_version, values)
+    before = audit.snapshot(forecast)
+    forecast.outturn = outturn
+    forecast.commentary = commentary
+    forecast.entered_by_id = actor.id if actor else None
+    audit.record_update(session, actor, forecast, before, summary=f"{stream.code} forecast {quarter.label}")
+    return forecast
