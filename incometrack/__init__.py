@@ -94,6 +94,7 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
+    from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
 

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from incometrack import demo, periods
 from incometrack.extensions import db
 from incometrack.models import Role
-from incometrack.services import ServiceError, users
+from incometrack.services import ServiceError, imports, users
 
 
 def _read_password() -> str:
@@ -63,6 +63,62 @@ def load_demo_command(if_empty: bool, today: str | None) -> None:
     click.echo(summary.describe())
 
 
+def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
+    """Import a file as one transaction: problems go to standard error and nothing is written."""
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {path}: {error.strerror}") from None
+    try:
+        result = imports.run_import(
+            kind, db.session, data, file.name, actor=None, dry_run=dry_run, sheet=sheet
+        )
+    except imports.ImportRefused as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    if not result.ok:
+        db.session.rollback()
+        for problem in result.errors:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(result.errors)} problems found; nothing was imported.", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(result.summary())
+
+
+def _import_command(kind: str, columns: str):
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option(
+        "--dry-run", is_flag=True, help="Check the file and report what would happen; write nothing."
+    )
+    @click.option("--sheet", default=None, help="For an XLSX file, the sheet to read (default: the first).")
+    @with_appcontext
+    def command(file: str, dry_run: bool, sheet: str | None) -> None:
+        _run_import(kind, file, dry_run, sheet)
+
+    command.__doc__ = f"Import {kind} from a CSV or XLSX file with columns {columns}."
+    return click.command(f"import-{kind}")(command)
+
+
+import_income_command = _import_command("income", "date,stream_code,amount,reference,site,description")
+import_streams_command = _import_command(
+    "streams", "code,name,service,category,site,owner_email,status,description"
+)
+import_budgets_command = _import_command("budgets", "year,stream_code,annual_budget,q1,q2,q3,q4")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, load_demo_command):
+    for command in (
+        create_user_command,
+        load_demo_command,
+        import_income_command,
+        import_streams_command,
+        import_budgets_command,
+    ):
         app.cli.add_command(command)

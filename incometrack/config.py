@@ -32,7 +32,8 @@ DEFAULTS: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
     "EXPORTS_DIR": str(ROOT / "exports"),
-    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,  # uploads over this get 413
+    "UPLOAD_DIR": str(ROOT / "instance" / "uploads"),
     "PAGE_SIZE": 50,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -58,6 +59,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["COUNCIL_NAME"] = name
     if exports := environ.get("EXPORTS_DIR"):
         settings["EXPORTS_DIR"] = exports
+    if limit := environ.get("MAX_UPLOAD_MB"):
+        settings["MAX_CONTENT_LENGTH"] = int(limit) * 1024 * 1024
     return settings
 
 

@@ -49,7 +49,7 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
         text = format(text, "f")
     raw = (text or "").strip()
     if not raw:
-        raise MoneyError(f"Enter {field.lower()}")
+        raise MoneyError(f"Enter {_lower_first(field)}")
     negative = False
     if raw.startswith("-") and raw.lstrip("-£ ").startswith("(") and raw.endswith(")"):
         raise MoneyError(f"{field} must use either brackets or a minus sign, not both")
@@ -59,9 +59,9 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
         raise MoneyError(f"{field} must be a number, like 1,234.50")
     match = _MONEY.match(raw)
     if not match or (match["pounds"] is None and not match["fraction"]):
-        raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")
+        raise MoneyError(f"{field} must be in pounds and pence, like 1,234.50")
     if match["sign"] and match["inner_sign"]:
-        raise MoneyError(f"{field} must be an amount in pounds and pence, like 1,234.50")
+        raise MoneyError(f"{field} must be in pounds and pence, like 1,234.50")
     if negative and (match["sign"] or match["inner_sign"]):
         raise MoneyError(f"{field} must use either brackets or a minus sign, not both")
     fraction = match["fraction"] or ""
@@ -72,6 +72,11 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
     if negative or match["sign"] or match["inner_sign"]:
         pence = -pence
     return _checked(pence, field)
+
+
+def _lower_first(label: str) -> str:
+    """``Annual budget`` -> ``annual budget``, but ``Q4`` stays ``Q4``."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _checked(pence: int, field: str) -> int:

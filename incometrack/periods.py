@@ -223,7 +223,7 @@ def parse_date(text: str, *, field: str = "Date") -> date:
     """
     text = (text or "").strip()
     if not text:
-        raise PeriodError(f"Enter {field.lower()}")
+        raise PeriodError(f"Enter {field if field[:2].isupper() else field[:1].lower() + field[1:]}")
     if match := _ISO_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := _UK_DATE.match(text):

@@ -66,6 +66,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict[str, object]:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "WTF_CSRF_ENABLED": False,
         "EXPORTS_DIR": str(tmp_path / "exports"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SERVER_NAME": None,
     }
     config.update(overrides)
@@ -141,12 +142,19 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
+class TestSession(Session):
+    def reread(self) -> None:
+        """End the current transaction and forget loaded values, to see what requests committed since."""
+        self.rollback()
+        self.expire_all()
+
+
 @pytest.fixture
-def session(engine) -> Iterator[Session]:
+def session(engine) -> Iterator[TestSession]:
     """A session of the test's own, apart from the requests' sessions, so it sees only what they
-    committed, as another user would. SQLite gives a transaction a snapshot: end it
-    (``session.rollback()``) before reading what a later request wrote."""
-    with Session(engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False) as own:
+    committed, as another user would. Call ``session.reread()`` before reading what a request
+    wrote after this session last looked (SQLite gives each transaction a snapshot)."""
+    with TestSession(engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False) as own:
         yield own
 
 

@@ -1,7 +1,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
@@ -9,6 +17,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -244,3 +253,38 @@ class StreamFilterForm(Form):
         self.category.choices = choices(
             session.scalars(select(IncomeCategory).order_by(IncomeCategory.name)), "All categories"
         )
+
+
+class ImportForm(FlaskForm):
+    kind = RadioField(
+        "What the file holds",
+        choices=[
+            SelectChoice("income", "Income entries: date, stream_code, amount, reference, site, description"),
+            SelectChoice(
+                "streams",
+                "Income streams: code, name, service, category, site, owner_email, status, description",
+            ),
+            SelectChoice("budgets", "Budgets: year, stream_code, annual_budget, q1, q2, q3, q4"),
+        ],
+        default="income",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select what the file holds")],
+    )
+    file = FileField(
+        "File",
+        widget=GovFileInput(),
+        description="CSV (UTF-8 or Excel's Windows encoding) or XLSX",
+        validators=[FileRequired("Select a CSV or XLSX file")],
+    )
+    sheet = StringField(
+        "Sheet name (optional)",
+        widget=GovTextInput(),
+        description="For a workbook, the sheet to read. Leave empty for the first sheet.",
+        validators=[Length(max=100)],
+    )
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
+    submit = SubmitField("Import", widget=GovSubmitInput())

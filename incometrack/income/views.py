@@ -268,6 +268,7 @@ def budget_grid(year_label: str):
             data={"rows": [_grid_row(stream, budgets.get(stream.id)) for stream in streams]},
         )
     by_id = {s.id: s for s in streams}
+    refused = False
     if form.validate_on_submit():
         rows = [
             income_service.BudgetRow(
@@ -287,6 +288,7 @@ def budget_grid(year_label: str):
             return redirect(url_for("income.budget_grid", year_label=year.label)), 303
         except ValidationErrors as error:
             db.session.rollback()
+            refused = True
             for key, message in error.errors.items():
                 _, index, field = key.split("-", 2)
                 getattr(form.rows[int(index)], field).errors = [message]
@@ -295,7 +297,7 @@ def budget_grid(year_label: str):
             flash(f"{saved} budgets for {year.label} saved.")
             return redirect(url_for("income.budget_grid", year_label=year.label))
     totals = _grid_totals(budgets.values())
-    status = 400 if form.errors else 200
+    status = 400 if refused or form.errors else 200
     return render_template(
         "income/budget_grid.html",
         form=form,
@@ -553,9 +555,7 @@ def locks():
             else:
                 lock_service.lock(db.session, quarter, actor=current_user)
                 db.session.commit()
-                flash(
-                    f"{quarter.label} is locked: entries dated in it cannot be added, changed or deleted."
-                )
+                flash(f"{quarter.label} is locked: entries dated in it cannot be added, changed or deleted.")
                 return redirect(url_for("income.locks"))
     rows = db.session.scalars(
         select(PeriodLock).order_by(PeriodLock.year.desc(), PeriodLock.quarter.desc())

@@ -59,7 +59,7 @@ class StreamPosition:
 
 
 def load_thresholds(session: Session) -> IncomeThresholds:
-    values = dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    values = dict(session.execute(select(Setting.key, Setting.value)).all())
     return IncomeThresholds.from_settings(values)
 
 

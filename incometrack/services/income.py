@@ -141,7 +141,7 @@ def _stream_values(data: StreamInput) -> dict[str, object]:
 # Budgets -------------------------------------------------------------------------------------
 
 
-def _validate_budget(
+def validate_budget(
     annual: int | None, profile: tuple[int | None, ...] | None
 ) -> tuple[int, tuple[int, ...]]:
     errors: dict[str, str] = {}
@@ -186,7 +186,7 @@ def set_budget(
         add up to it exactly.
     :raises StaleEdit: when the budget changed since the form was drawn.
     """
-    annual, quarters = _validate_budget(annual, profile)
+    annual, quarters = validate_budget(annual, profile)
     budget = session.scalar(select(Budget).where(Budget.stream_id == stream.id, Budget.year == year))
     values = {"annual": annual, "q1": quarters[0], "q2": quarters[1], "q3": quarters[2], "q4": quarters[3]}
     if budget is None:
@@ -235,7 +235,7 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
             errors[f"rows-{index}-annual"] = "This stream no longer exists"
             continue
         try:
-            annual, quarters = _validate_budget(row.annual, row.profile)
+            annual, quarters = validate_budget(row.annual, row.profile)
         except ValidationErrors as error:
             label = streams[row.stream_id].code
             errors.update(

@@ -10,10 +10,10 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        (Role.ADMIN, ["Dashboard", "Users"]),
-        (Role.FINANCE, ["Dashboard"]),
+        (Role.ADMIN, ["Dashboard", "Income", "Audit log", "Users"]),
+        (Role.FINANCE, ["Dashboard", "Income", "Audit log"]),
         (Role.LEAD, ["Dashboard"]),
-        (Role.VIEWER, ["Dashboard"]),
+        (Role.VIEWER, ["Dashboard", "Income"]),
     ],
 )
 def test_each_role_signs_in_and_sees_its_menu(page, make_user, sign_in, assert_accessible, role, menu):

@@ -97,7 +97,7 @@ def test_admin_disables_and_re_enables_a_user(app, login_as, make_user, session)
     admin = login_as(Role.ADMIN)
     target = make_user(Role.FINANCE)
     assert admin.client.post(f"/admin/users/{target.id}/disable").status_code == 302
-    session.rollback()
+    session.reread()
     session.refresh(target)
     assert target.active is False
     assert (
@@ -105,7 +105,7 @@ def test_admin_disables_and_re_enables_a_user(app, login_as, make_user, session)
         == 400
     )
     assert admin.client.post(f"/admin/users/{target.id}/enable").status_code == 302
-    session.rollback()
+    session.reread()
     session.refresh(target)
     assert target.active is True
 
@@ -114,7 +114,7 @@ def test_admin_cannot_disable_themselves(login_as, session):
     admin = login_as(Role.ADMIN)
     response = admin.client.post(f"/admin/users/{admin.user.id}/disable", follow_redirects=True)
     assert "cannot disable your own account" in response.get_data(as_text=True)
-    session.rollback()
+    session.reread()
     session.refresh(admin.user)
     assert admin.user.active
 
@@ -145,7 +145,7 @@ def test_role_change_is_audited_and_admin_keeps_own_role(login_as, make_user, se
     admin = login_as(Role.ADMIN)
     target = make_user(Role.VIEWER)
     assert admin.client.post(f"/admin/users/{target.id}/role", data={"role": "finance"}).status_code == 302
-    session.rollback()
+    session.reread()
     session.refresh(target)
     assert target.role is Role.FINANCE
     events = session.scalars(

@@ -1,0 +1,578 @@
+"""Bringing income, streams and budgets in from CSV and Excel files, all or nothing.
+
+One service behind the CLI commands and the upload screen. Every row is read and checked before
+anything is written; with any problem nothing is written and each problem is reported as
+``row N: column: message`` (row 1 is the header, as in a spreadsheet). Income lines already in
+the database, or earlier in the same file, are skipped as duplicates, so importing a file twice
+adds nothing. Validation and the insert work on sets: a handful of queries whatever the size.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from incometrack import money, periods
+from incometrack.models import (
+    Budget,
+    ImportBatch,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Role,
+    Service,
+    Site,
+    StreamStatus,
+    User,
+)
+from incometrack.models.base import utcnow
+from incometrack.services import NotAllowed, ServiceError, audit, locks
+from incometrack.services import income as income_service
+
+#: Column sets, as documented in the README. Required columns first; the rest are optional.
+COLUMNS = {
+    "income": (("date", "stream_code", "amount", "reference"), ("site", "description")),
+    "streams": (("code", "name", "service", "category"), ("site", "owner_email", "status", "description")),
+    "budgets": (("year", "stream_code", "annual_budget"), ("q1", "q2", "q3", "q4")),
+}
+#: An XLSX whose contents unpack to more than this many times its size is refused (a zip bomb).
+MAX_XLSX_RATIO = 100
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+MAX_ERRORS_SHOWN = 1000
+
+
+class ImportRefused(ServiceError):
+    """The file cannot be read at all (wrong type, corrupt, too large when unpacked)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    filename: str
+    checksum: str
+    rows_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    batch_id: int | None = None
+    dry_run: bool = False
+    #: a few rows as they will be imported, for the preview
+    sample: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        return f"{verb} {self.imported}, skipped {self.duplicates} duplicates"
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: dict[str, int]  #: normalised header name -> column index
+    rows: list[tuple[int, list[object]]]  #: (spreadsheet row number, cells)
+
+
+# Reading files -------------------------------------------------------------------------------
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Table:
+    """Read CSV (UTF-8, UTF-8 with BOM or Windows-1252) or XLSX (first or named sheet).
+
+    :raises ImportRefused: when the file is empty, not what its name says, or unsafe to unpack.
+    """
+    if not data:
+        raise ImportRefused("The file is empty")
+    is_zip = data[:4] == b"PK\x03\x04"
+    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
+        if not is_zip:
+            raise ImportRefused("The file is named .xlsx but is not an Excel workbook")
+        return _read_xlsx(data, sheet)
+    if b"\x00" in data[:4096]:
+        raise ImportRefused("The file is not a CSV text file (it holds binary data). Save it as CSV or XLSX")
+    return _read_csv(_decode(data))
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel's "CSV" in the UK is Windows-1252, where £ is byte 0xA3.
+        return data.decode("cp1252", errors="replace")
+
+
+def _normalise(header: object) -> str:
+    return str(header if header is not None else "").strip().lower()
+
+
+def _read_csv(text: str) -> Table:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused("The file is empty") from None
+    except csv.Error as error:
+        raise ImportRefused(f"The file is not valid CSV: {error}") from None
+    headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
+    rows = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if any(c.strip() for c in cells):
+                rows.append((number, list(cells)))
+    except csv.Error as error:
+        raise ImportRefused(f"The file is not valid CSV near row {reader.line_num}: {error}") from None
+    return Table(headers, rows)
+
+
+def _read_xlsx(data: bytes, sheet: str | None) -> Table:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportRefused("The file is not a valid Excel workbook") from None
+    if unpacked > MAX_XLSX_UNPACKED or unpacked > MAX_XLSX_RATIO * max(len(data), 1):
+        raise ImportRefused("The workbook unpacks to far more than its size; it has been refused as unsafe")
+    if "xl/workbook.xml" not in archive.namelist():
+        raise ImportRefused("The file is a zip archive but not an Excel workbook")
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        raise ImportRefused(f"The workbook could not be read: {type(error).__name__}") from None
+    try:
+        if sheet:
+            if sheet not in workbook.sheetnames:
+                raise ImportRefused(f"The workbook has no sheet named {sheet!r}")
+            worksheet = workbook[sheet]
+        else:
+            worksheet = workbook.worksheets[0]
+        rows_iter = worksheet.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None:
+            raise ImportRefused("The sheet is empty")
+        headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
+        rows = []
+        for number, cells in enumerate(rows_iter, start=2):
+            if any(c not in (None, "") and str(c).strip() for c in cells):
+                rows.append((number, list(cells)))
+    finally:
+        workbook.close()
+    return Table(headers, rows)
+
+
+# Cell parsing --------------------------------------------------------------------------------
+
+
+def _cell(table: Table, cells: list[object], column: str) -> object:
+    index = table.headers.get(column)
+    if index is None or index >= len(cells):
+        return None
+    value = cells[index]
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _money(value: object, label: str) -> int:
+    if isinstance(value, float):
+        # Excel stores numbers as binary floats; its cells show at most 15 significant digits, so
+        # the repr (shortest round-trip) is the number the person typed. Decimal keeps it exact.
+        value = Decimal(repr(value))
+    return money.parse_money(value, field=label)
+
+
+def _date(value: object, label: str) -> date:
+    if isinstance(value, datetime | date):
+        return periods.coerce_date(value)
+    return periods.parse_date(_text(value), field=label)
+
+
+def _missing_columns(table: Table, kind: str) -> list[RowError]:
+    required, _ = COLUMNS[kind]
+    return [RowError(1, column, "this required column is missing from the header") for column in required
+            if column not in table.headers]  # fmt: skip
+
+
+# Income --------------------------------------------------------------------------------------
+
+
+def import_income(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    today: date | None = None,
+) -> ImportResult:
+    """Validate every line, skip duplicates, and insert the rest in one statement.
+
+    The caller commits (or, on errors or a dry run, rolls back): nothing here commits.
+
+    :raises ImportRefused: when the file cannot be read at all.
+    """
+    result = ImportResult("income", filename, checksum(data), dry_run=dry_run)
+    table = read_table(data, filename, sheet=sheet)
+    result.rows_read = len(table.rows)
+    if missing := _missing_columns(table, "income"):
+        result.errors = missing
+        return result
+    today = today or date.today()
+    streams = dict(session.execute(select(func.lower(IncomeStream.code), IncomeStream.id)).all())
+    sites = dict(session.execute(select(func.lower(Site.name), Site.id)).all())
+    locked = locks.locked_quarters(session)
+
+    parsed: list[tuple[int, dict[str, object]]] = []
+    for number, cells in table.rows:
+        row_errors: list[RowError] = []
+        values: dict[str, object] = {}
+        try:
+            day = _date(_cell(table, cells, "date"), "Date")
+            if day > today:
+                row_errors.append(RowError(number, "date", "Date must be today or in the past"))
+            quarter = periods.quarter_for(day)
+            if (quarter.year.start, quarter.number) in locked:
+                row_errors.append(RowError(number, "date", locks.locked_message(quarter)))
+            values.update(date_received=day, financial_year=quarter.year.start, quarter=quarter.number)
+        except periods.PeriodError as error:
+            row_errors.append(RowError(number, "date", str(error)))
+        code = _text(_cell(table, cells, "stream_code"))
+        if not code:
+            row_errors.append(RowError(number, "stream_code", "Enter the stream code"))
+        elif code.lower() not in streams:
+            row_errors.append(RowError(number, "stream_code", f"No stream has the code {code}"))
+        else:
+            values["stream_id"] = streams[code.lower()]
+        try:
+            amount = _money(_cell(table, cells, "amount"), "Amount")
+            if amount == 0:
+                row_errors.append(RowError(number, "amount", "Amount cannot be zero"))
+            values["amount"] = amount
+        except money.MoneyError as error:
+            row_errors.append(RowError(number, "amount", str(error)))
+        reference = _text(_cell(table, cells, "reference"))
+        if len(reference) > 120:
+            row_errors.append(RowError(number, "reference", "Reference must be 120 characters or fewer"))
+        values["reference"] = reference
+        site_name = _text(_cell(table, cells, "site"))
+        if site_name and site_name.lower() not in sites:
+            row_errors.append(RowError(number, "site", f"No site is called {site_name}"))
+        values["site_id"] = sites.get(site_name.lower()) if site_name else None
+        values["description"] = _text(_cell(table, cells, "description"))
+        if row_errors:
+            result.errors.extend(row_errors)
+        else:
+            parsed.append((number, values))
+    if result.errors:
+        return result
+
+    keys = {(v["stream_id"], v["date_received"], v["amount"], v["reference"]) for _, v in parsed}
+    existing = _existing_keys(session, keys)
+    seen: set[tuple] = set()
+    to_insert = []
+    for _number, values in parsed:
+        key = (values["stream_id"], values["date_received"], values["amount"], values["reference"])
+        if key in existing or key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        to_insert.append(values)
+    result.imported = len(to_insert)
+    result.sample = to_insert[:10]
+    if dry_run:
+        return result
+    batch = _start_batch(session, result, actor)
+    if to_insert:
+        entered_by = actor.id if actor else None
+        now = utcnow()
+        for values in to_insert:
+            values.update(batch_id=batch.id, entered_by_id=entered_by, entered_at=now, version=1)
+        session.execute(insert(IncomeEntry), to_insert)
+    _finish_batch(session, batch, result, actor)
+    return result
+
+
+def _existing_keys(session: Session, keys: set[tuple]) -> set[tuple]:
+    """The (stream, date, amount, reference) keys already in the database: one query over the
+    file's date range and streams, matched in memory."""
+    if not keys:
+        return set()
+    dates = [k[1] for k in keys]
+    stream_ids = {k[0] for k in keys}
+    rows = session.execute(
+        select(
+            IncomeEntry.stream_id, IncomeEntry.date_received, IncomeEntry.amount, IncomeEntry.reference
+        ).where(
+            IncomeEntry.date_received.between(min(dates), max(dates)), IncomeEntry.stream_id.in_(stream_ids)
+        )
+    )
+    return {tuple(row) for row in rows} & keys
+
+
+def _start_batch(session: Session, result: ImportResult, actor: User | None) -> ImportBatch:
+    batch = ImportBatch(
+        kind=result.kind,
+        filename=result.filename[:255],
+        checksum=result.checksum,
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(batch)
+    session.flush()
+    result.batch_id = batch.id
+    return batch
+
+
+def _finish_batch(session: Session, batch: ImportBatch, result: ImportResult, actor: User | None) -> None:
+    batch.rows_imported = result.imported
+    batch.rows_skipped = result.duplicates
+    session.flush()
+    audit.record(
+        session, actor, "import", "import_batches", batch.id,
+        summary=f"{result.kind} from {result.filename}: {result.summary()}",
+        changes={"rows_imported": [None, result.imported], "rows_skipped": [None, result.duplicates]},
+    )  # fmt: skip
+
+
+def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
+    """Remove every entry an income import added, while all their quarters are open.
+
+    :raises NotAllowed: for anyone but finance or an admin.
+    :raises ServiceError: when the batch was undone already, is not an income import, or has
+        entries in a locked quarter.
+    """
+    if actor.role not in (Role.FINANCE, Role.ADMIN):
+        raise NotAllowed("Only finance officers and administrators can undo an import")
+    if batch.kind != "income":
+        raise ServiceError("Only income imports can be undone")
+    if batch.undone_at is not None:
+        raise ServiceError("This import has already been undone")
+    quarters = set(
+        session.execute(
+            select(IncomeEntry.financial_year, IncomeEntry.quarter)
+            .where(IncomeEntry.batch_id == batch.id)
+            .distinct()
+        ).all()
+    )
+    blocked = sorted(quarters & locks.locked_quarters(session))
+    if blocked:
+        labels = ", ".join(periods.FinancialYear(y).quarter(q).label for y, q in blocked)
+        raise ServiceError(f"This import cannot be undone: it has entries in locked quarters ({labels})")
+    removed = session.execute(delete(IncomeEntry).where(IncomeEntry.batch_id == batch.id)).rowcount
+    batch.undone_at = utcnow()
+    batch.undone_by_id = actor.id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "undo import",
+        "import_batches",
+        batch.id,
+        summary=f"{batch.filename}: {removed} entries removed",
+        changes={"entries_removed": [None, removed]},
+    )
+    return removed
+
+
+# Streams and budgets -------------------------------------------------------------------------
+
+
+def import_streams(
+    session: Session, data: bytes, filename: str, *, actor: User | None, dry_run: bool = False,
+    sheet: str | None = None,
+) -> ImportResult:  # fmt: skip
+    """Create streams from ``code,name,service,category,site,owner_email,status,description``.
+
+    Services, categories and sites are given by name; a code that already exists is skipped as a
+    duplicate, so a file can be loaded again safely.
+    """
+    result = ImportResult("streams", filename, checksum(data), dry_run=dry_run)
+    table = read_table(data, filename, sheet=sheet)
+    result.rows_read = len(table.rows)
+    if missing := _missing_columns(table, "streams"):
+        result.errors = missing
+        return result
+    services = dict(session.execute(select(func.lower(Service.name), Service.id)).all())
+    categories = dict(session.execute(select(func.lower(IncomeCategory.name), IncomeCategory.id)).all())
+    sites = {name.lower(): (site_id, service_id) for name, site_id, service_id in
+             session.execute(select(Site.name, Site.id, Site.service_id))}  # fmt: skip
+    owners = dict(session.execute(select(User.email, User.id)).all())
+    existing = {code.lower() for code in session.scalars(select(IncomeStream.code))}
+    seen: set[str] = set()
+    accepted: list[income_service.StreamInput] = []
+    for number, cells in table.rows:
+        errors: list[RowError] = []
+        code = _text(_cell(table, cells, "code"))
+        if code.lower() in existing or code.lower() in seen:
+            result.duplicates += 1
+            continue
+        name = _text(_cell(table, cells, "name"))
+        service = _text(_cell(table, cells, "service"))
+        category = _text(_cell(table, cells, "category"))
+        site = _text(_cell(table, cells, "site"))
+        owner = _text(_cell(table, cells, "owner_email")).lower()
+        status_text = _text(_cell(table, cells, "status")).lower() or StreamStatus.ACTIVE.value
+        if not income_service.CODE_PATTERN.match(code):
+            errors.append(RowError(number, "code", "Enter a code of letters, digits, - _ . or / (up to 40)"))
+        if not name:
+            errors.append(RowError(number, "name", "Enter the stream name"))
+        elif len(name) > 120:
+            errors.append(RowError(number, "name", "Name must be 120 characters or fewer"))
+        if service.lower() not in services:
+            errors.append(RowError(number, "service", f"No service is called {service or '(blank)'}"))
+        if category.lower() not in categories:
+            errors.append(
+                RowError(number, "category", f"No income category is called {category or '(blank)'}")
+            )
+        if site and site.lower() not in sites:
+            errors.append(RowError(number, "site", f"No site is called {site}"))
+        elif site and service.lower() in services and sites[site.lower()][1] != services[service.lower()]:
+            errors.append(RowError(number, "site", f"{site} belongs to another service"))
+        if owner and owner not in owners:
+            errors.append(RowError(number, "owner_email", f"No user has the email {owner}"))
+        if status_text not in {s.value for s in StreamStatus}:
+            errors.append(RowError(number, "status", "Status must be planned, active or ceased"))
+        if errors:
+            result.errors.extend(errors)
+            continue
+        seen.add(code.lower())
+        accepted.append(
+            income_service.StreamInput(
+                code=code,
+                name=name,
+                service_id=services[service.lower()],
+                category_id=categories[category.lower()],
+                site_id=sites[site.lower()][0] if site else None,
+                owner_id=owners.get(owner) if owner else None,
+                status=StreamStatus(status_text),
+                description=_text(_cell(table, cells, "description")),
+            )
+        )
+    result.imported = len(accepted)
+    result.sample = [{"code": s.code, "name": s.name} for s in accepted[:10]]
+    if result.errors or dry_run:
+        return result
+    batch = _start_batch(session, result, actor)
+    for stream in accepted:
+        income_service.create_stream(session, stream, actor=actor)
+    _finish_batch(session, batch, result, actor)
+    return result
+
+
+def import_budgets(
+    session: Session, data: bytes, filename: str, *, actor: User | None, dry_run: bool = False,
+    sheet: str | None = None,
+) -> ImportResult:  # fmt: skip
+    """Set budgets from ``year,stream_code,annual_budget,q1,q2,q3,q4`` (the quarters optional
+    together; left out, the default profile applies). A stream's budget for a year is replaced,
+    so loading the same file again changes nothing; an unchanged budget counts as a duplicate."""
+    result = ImportResult("budgets", filename, checksum(data), dry_run=dry_run)
+    table = read_table(data, filename, sheet=sheet)
+    result.rows_read = len(table.rows)
+    if missing := _missing_columns(table, "budgets"):
+        result.errors = missing
+        return result
+    streams = {s.code.lower(): s for s in session.scalars(select(IncomeStream))}
+    current = {
+        (b.stream_id, b.year): (b.annual, b.q1, b.q2, b.q3, b.q4) for b in session.scalars(select(Budget))
+    }
+    seen: set[tuple[int, int]] = set()
+    accepted: list[tuple[IncomeStream, int, int, tuple | None]] = []
+    for number, cells in table.rows:
+        errors: list[RowError] = []
+        try:
+            year = periods.FinancialYear.parse(_text(_cell(table, cells, "year")))
+        except periods.PeriodError as error:
+            errors.append(RowError(number, "year", str(error)))
+            year = None
+        code = _text(_cell(table, cells, "stream_code"))
+        stream = streams.get(code.lower())
+        if stream is None:
+            errors.append(RowError(number, "stream_code", f"No stream has the code {code or '(blank)'}"))
+        annual = quarters = None
+        try:
+            annual = _money(_cell(table, cells, "annual_budget"), "Annual budget")
+        except money.MoneyError as error:
+            errors.append(RowError(number, "annual_budget", str(error)))
+        raw_quarters = [_cell(table, cells, f"q{n}") for n in range(1, 5)]
+        if any(q not in (None, "") for q in raw_quarters):
+            quarters = []
+            for n, raw in enumerate(raw_quarters, 1):
+                try:
+                    quarters.append(_money(raw, f"Q{n}"))
+                except money.MoneyError as error:
+                    errors.append(RowError(number, f"q{n}", f"{error} (give all four quarters or none)"))
+        if not errors:
+            try:
+                annual, profile = income_service.validate_budget(
+                    annual, tuple(quarters) if quarters else None
+                )
+            except income_service.ValidationErrors as error:
+                for key, message in error.errors.items():
+                    errors.append(RowError(number, "annual_budget" if key == "annual" else key, message))
+            else:
+                key = (stream.id, year.start)
+                if key in seen:
+                    errors.append(
+                        RowError(number, "stream_code", f"{code} has another {year.label} row above")
+                    )
+                seen.add(key)
+                if not errors:
+                    if current.get(key) == (annual, *profile):
+                        result.duplicates += 1
+                    else:
+                        accepted.append((stream, year.start, annual, tuple(profile)))
+        result.errors.extend(errors)
+    result.imported = len(accepted)
+    result.sample = [{"stream": s.code, "year": y, "annual": a} for s, y, a, _ in accepted[:10]]
+    if result.errors or dry_run:
+        return result
+    batch = _start_batch(session, result, actor)
+    for stream, year, annual, profile in accepted:
+        income_service.set_budget(session, stream, year, annual, profile, actor=actor)
+    _finish_batch(session, batch, result, actor)
+    return result
+
+
+IMPORTERS = {"income": import_income, "streams": import_streams, "budgets": import_budgets}
+
+
+def run_import(kind: str, session: Session, data: bytes, filename: str, **options) -> ImportResult:
+    return IMPORTERS[kind](session, data, filename, **options)
+
+
+def first_errors(errors: Iterable[RowError]) -> list[RowError]:
+    return list(errors)[:MAX_ERRORS_SHOWN]

@@ -1,0 +1,300 @@
+"""Importing income, streams and budgets from CSV and XLSX, all or nothing, duplicates caught."""
+
+import io
+import zipfile
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from incometrack.models import Budget, ImportBatch, IncomeEntry, IncomeStream, Role
+from incometrack.periods import FinancialYear
+from incometrack.services import ServiceError, imports, locks
+from tests.factories import make_entry, make_site, make_stream
+
+HEADER = "date,stream_code,amount,reference,site,description\n"
+
+
+def csv_bytes(*lines: str, header: str = HEADER, encoding: str = "utf-8") -> bytes:
+    return (header + "\n".join(lines) + "\n").encode(encoding)
+
+
+def xlsx_bytes(rows, sheet_title=None, extra_sheet_first=False) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    if extra_sheet_first:
+        sheet.title = "Notes"
+        sheet.append(["This sheet is not the data"])
+        sheet = workbook.create_sheet(sheet_title or "Data")
+    elif sheet_title:
+        sheet.title = sheet_title
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def count(session, model=IncomeEntry) -> int:
+    session.reread()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def stream(session):
+    return make_stream(session, "LIB-PRINT")
+
+
+def run(session, data, name="ledger.csv", **options):
+    result = imports.import_income(session, data, name, actor=None, today=date(2026, 11, 28), **options)
+    if result.ok and not result.dry_run:
+        session.commit()
+    else:
+        session.rollback()
+    return result
+
+
+class TestEncodingsAndForms:
+    @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+    def test_pound_signs_in_each_encoding(self, session, stream, encoding):
+        result = run(
+            session, csv_bytes('01/05/2026,LIB-PRINT,"£1,234.56",R1,,Café bookings', encoding=encoding)
+        )
+        assert result.ok, result.errors
+        entry = session.scalar(select(IncomeEntry))
+        assert entry.amount == 123_456
+        assert entry.description == "Café bookings"
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [("01/05/2026", date(2026, 5, 1)), ("1/5/26", date(2026, 5, 1)), ("2026-05-01", date(2026, 5, 1)),
+         ("5/1/26", date(2026, 1, 5))],
+    )  # fmt: skip
+    def test_date_forms_are_day_first_or_iso(self, session, stream, text, expected):
+        assert run(session, csv_bytes(f"{text},LIB-PRINT,10.00,R1")).ok
+        assert session.scalar(select(IncomeEntry.date_received)) == expected
+
+    @pytest.mark.parametrize(
+        ("text", "pence"),
+        [
+            ("1234.5", 123_450),
+            ('"1,234.50"', 123_450),
+            ("£12.00", 1200),
+            ("-12.00", -1200),
+            ("(12.00)", -1200),
+        ],
+    )
+    def test_amount_forms(self, session, stream, text, pence):
+        assert run(session, csv_bytes(f"01/05/2026,LIB-PRINT,{text},R1")).ok
+        assert session.scalar(select(IncomeEntry.amount)) == pence
+
+    def test_headers_match_without_case_or_spaces_and_site_is_optional(self, session, stream):
+        make_site(session, "Maidstone Library")
+        data = csv_bytes(
+            "01/05/2026, LIB-print ,10.00,R1,maidstone library",
+            header=" Date ,STREAM_CODE,Amount,Reference ,Site\n",
+        )
+        result = run(session, data)
+        assert result.ok, result.errors
+        assert session.scalar(select(IncomeEntry.site_id)) is not None
+
+    def test_xlsx_with_real_dates_and_numbers(self, session, stream):
+        data = xlsx_bytes([["Date", "Stream_code", "Amount", "Reference"],
+                           [datetime(2026, 5, 1), "LIB-PRINT", 1234.56, "R1"],  # noqa: DTZ001 - Excel dates are naive
+                           [date(2026, 5, 2), "LIB-PRINT", 0.1, "R2"], ["03/05/2026", "LIB-PRINT", "(7.00)", "R3"]])  # fmt: skip
+        result = run(session, data, "ledger.xlsx")
+        assert result.ok, result.errors
+        assert sorted(session.scalars(select(IncomeEntry.amount))) == [-700, 10, 123_456]
+
+    def test_xlsx_named_sheet(self, session, stream):
+        data = xlsx_bytes([["date", "stream_code", "amount", "reference"], ["01/05/2026", "LIB-PRINT", 5, "R"]],
+                          sheet_title="Ledger", extra_sheet_first=True)  # fmt: skip
+        assert not run(session, data, "x.xlsx").ok  # the first sheet is not the data
+        assert run(session, data, "x.xlsx", sheet="Ledger").ok
+        with pytest.raises(imports.ImportRefused, match="no sheet named"):
+            run(session, data, "x.xlsx", sheet="Missing")
+
+
+class TestRejections:
+    def test_every_problem_is_listed_and_nothing_is_written(self, session, stream, make_user):
+        locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+        session.commit()
+        data = csv_bytes(
+            "01/07/2026,LIB-PRINT,10.00,GOOD",
+            "31/02/2026,LIB-PRINT,10.00,BAD-DATE",
+            "01/07/2026,NOPE,10.00,BAD-STREAM",
+            "01/07/2026,LIB-PRINT,1.234,BAD-AMOUNT",
+            "01/07/2026,LIB-PRINT,ten,NOT-A-NUMBER",
+            "01/05/2026,LIB-PRINT,10.00,LOCKED",
+            "01/07/2026,LIB-PRINT,10.00,BAD-SITE,Atlantis",
+            "01/12/2026,LIB-PRINT,10.00,FUTURE",
+            "01/07/2026,LIB-PRINT,0,ZERO",
+        )
+        result = run(session, data)
+        assert [str(e) for e in result.errors] == [
+            "row 3: date: Date must be a real date, day then month (like 31/03/2027)",
+            "row 4: stream_code: No stream has the code NOPE",
+            "row 5: amount: Amount must not have more than 2 decimal places",
+            "row 6: amount: Amount must be in pounds and pence, like 1,234.50",
+            "row 7: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period.",
+            "row 8: site: No site is called Atlantis",
+            "row 9: date: Date must be today or in the past",
+            "row 10: amount: Amount cannot be zero",
+        ]
+        assert count(session) == 0
+        assert count(session, ImportBatch) == 0
+
+    def test_a_missing_required_column(self, session, stream):
+        result = run(session, csv_bytes("01/05/2026,LIB-PRINT,10", header="date,stream_code,amount\n"))
+        assert [str(e) for e in result.errors] == [
+            "row 1: reference: this required column is missing from the header"
+        ]
+
+    @pytest.mark.parametrize(
+        ("data", "name", "message"),
+        [
+            (b"", "x.csv", "empty"),
+            (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ledger.csv", "binary data"),
+            (b"date,amount\n", "ledger.xlsx", "not an Excel workbook"),
+            (b"PK\x03\x04garbage", "ledger.xlsx", "not a valid Excel workbook"),
+        ],
+    )
+    def test_files_that_are_not_what_they_say_are_refused(self, session, data, name, message):
+        with pytest.raises(imports.ImportRefused, match=message):
+            run(session, data, name)
+
+    def test_an_xlsx_that_unpacks_out_of_proportion_is_refused(self, session):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("xl/workbook.xml", "<workbook/>")
+            archive.writestr("xl/worksheets/sheet1.xml", "0" * 50_000_000)
+        with pytest.raises(imports.ImportRefused, match="unsafe"):
+            run(session, buffer.getvalue(), "bomb.xlsx")
+
+
+class TestDuplicatesAndBatches:
+    def test_duplicates_in_the_file_and_the_database_are_skipped(self, session, stream):
+        make_entry(session, stream, date(2026, 5, 1), 10_00, reference="R1")
+        data = csv_bytes(
+            "01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,10.00,R2", "02/05/2026,LIB-PRINT,10,R2"
+        )
+        result = run(session, data)
+        assert (result.imported, result.duplicates) == (1, 2)
+        assert result.summary() == "imported 1, skipped 2 duplicates"
+        assert count(session) == 2
+
+    def test_reimporting_the_same_file_adds_nothing(self, session, stream):
+        data = csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,20.00,R2")
+        assert run(session, data).imported == 2
+        again = run(session, data)
+        assert (again.imported, again.duplicates) == (0, 2)
+        assert count(session) == 2
+
+    def test_dry_run_writes_nothing(self, session, stream):
+        result = run(session, csv_bytes("01/05/2026,LIB-PRINT,10.00,R1"), dry_run=True)
+        assert result.summary() == "would import 1, skipped 0 duplicates"
+        assert count(session) == 0
+
+    def test_batch_is_recorded_and_can_be_undone_while_open(self, session, stream, make_user):
+        finance = make_user(Role.FINANCE)
+        result = run(session, csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/08/2026,LIB-PRINT,20.00,R2"))
+        batch = session.get(ImportBatch, result.batch_id)
+        assert (batch.kind, batch.filename, batch.rows_imported, batch.rows_skipped) == (
+            "income",
+            "ledger.csv",
+            2,
+            0,
+        )
+        assert batch.checksum == imports.checksum(
+            csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/08/2026,LIB-PRINT,20.00,R2")
+        )
+        locks.lock(session, FinancialYear(2026).quarter(1), actor=finance)
+        with pytest.raises(ServiceError, match="locked quarters \\(2026-27 Q1\\)"):
+            imports.undo_batch(session, batch, actor=finance)
+        locks.reopen(
+            session, FinancialYear(2026).quarter(1), actor=make_user(Role.ADMIN), reason="Undo import"
+        )
+        assert imports.undo_batch(session, batch, actor=finance) == 2
+        session.commit()
+        assert count(session) == 0
+        with pytest.raises(ServiceError, match="already been undone"):
+            imports.undo_batch(session, batch, actor=finance)
+
+
+class TestCommandLine:
+    def test_import_income_prints_the_summary(self, runner, session, stream, tmp_path):
+        path = tmp_path / "ledger.csv"
+        path.write_bytes(csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/05/2026,LIB-PRINT,10.00,R1"))
+        result = runner.invoke(args=["import-income", str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "imported 1, skipped 1 duplicates"
+
+    def test_problems_go_to_stderr_one_a_line_and_exit_1(self, runner, session, stream, tmp_path):
+        path = tmp_path / "ledger.csv"
+        path.write_bytes(csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/05/2026,NOPE,x,R2"))
+        result = runner.invoke(args=["import-income", str(path)])
+        assert result.exit_code == 1
+        assert "row 3: stream_code: No stream has the code NOPE" in result.stderr
+        assert "row 3: amount: Amount must be in pounds and pence, like 1,234.50" in result.stderr
+        assert count(session) == 0
+
+    def test_dry_run_flag(self, runner, session, stream, tmp_path):
+        path = tmp_path / "ledger.csv"
+        path.write_bytes(csv_bytes("01/05/2026,LIB-PRINT,10.00,R1"))
+        result = runner.invoke(args=["import-income", str(path), "--dry-run"])
+        assert result.exit_code == 0 and "would import 1" in result.output
+        assert count(session) == 0
+
+    def test_import_streams_and_budgets(self, runner, session, make_user, tmp_path):
+        owner = make_user(Role.FINANCE, email="owner@council.example")
+        make_site(session, "Maidstone Library")
+        streams = tmp_path / "streams.csv"
+        streams.write_text(
+            "code,name,service,category,site,owner_email,status,description\n"
+            "LIB-ROOM-MAI,Room hire Maidstone,Libraries,Room and venue hire,Maidstone Library,OWNER@council.example,,Hire\n"
+            "REG-CERT,Certificates,Registration,Ceremonies and certificates,,,planned,\n"
+        )
+        result = runner.invoke(args=["import-streams", str(streams)])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "imported 2, skipped 0 duplicates"
+        room = session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-ROOM-MAI"))
+        assert room.owner_id == owner.id and room.status.value == "active"
+        assert (
+            runner.invoke(args=["import-streams", str(streams)]).output.strip()
+            == "imported 0, skipped 2 duplicates"
+        )
+
+        budgets = tmp_path / "budgets.csv"
+        budgets.write_text(
+            "year,stream_code,annual_budget,q1,q2,q3,q4\n"
+            '2026-27,LIB-ROOM-MAI,"£48,000.00",,,,\n'
+            "2026-27,REG-CERT,1000,100,200,300,400\n"
+        )
+        result = runner.invoke(args=["import-budgets", str(budgets)])
+        assert result.exit_code == 0, result.output
+        session.reread()
+        profiles = {b.stream.code: b.profile for b in session.scalars(select(Budget))}
+        assert profiles == {"LIB-ROOM-MAI": (12_000_00,) * 4, "REG-CERT": (100_00, 200_00, 300_00, 400_00)}
+        assert (
+            runner.invoke(args=["import-budgets", str(budgets)]).output.strip()
+            == "imported 0, skipped 2 duplicates"
+        )
+
+    def test_import_budgets_rejects_a_profile_that_does_not_add_up(self, runner, session, stream, tmp_path):
+        budgets = tmp_path / "budgets.csv"
+        budgets.write_text("year,stream_code,annual_budget,q1,q2,q3,q4\n2026-27,LIB-PRINT,100,25,25,25,\n"
+                           "2026-28,LIB-PRINT,100,,,,\n2026-27,LIB-PRINT,100,20,20,20,20\n")  # fmt: skip
+        result = runner.invoke(args=["import-budgets", str(budgets)])
+        assert result.exit_code == 1
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith("row 2: q4: Enter Q4")
+        assert lines[1].startswith("row 3: year: 2026-28 is not a financial year")
+        assert lines[2].startswith(
+            "row 4: q4: The quarters add up to £80.00, £20.00 short of the annual budget"
+        )
+        assert count(session, Budget) == 0
+
+    def test_missing_file(self, runner):
+        result = runner.invoke(args=["import-income", "/no/such/file.csv"])
+        assert result.exit_code == 1 and "Cannot read" in result.output

@@ -1,0 +1,88 @@
+"""A stream's position in a quarter: DOMAIN.md's Income rules on known figures, no database."""
+
+from decimal import Decimal
+
+import pytest
+
+from incometrack.periods import FinancialYear
+from incometrack.rag import IncomeThresholds, Rag
+from incometrack.reports.income import position
+
+Y = FinancialYear(2026)
+BUDGET = (100_000_00, (25_000_00, 25_000_00, 25_000_00, 25_000_00))
+
+
+def at(quarter, *, budget=BUDGET, actuals=None, forecasts=None):
+    return position(
+        stream_id=1,
+        quarter=Y.quarter(quarter),
+        budget=budget,
+        actual_by_quarter=actuals or {},
+        forecasts=forecasts or {},
+        thresholds=IncomeThresholds(),
+    )
+
+
+def test_actuals_after_the_quarter_are_empty_and_to_date_sums_the_rest():
+    p = at(2, actuals={1: 20_000_00, 2: 30_000_00, 3: 99_00})
+    assert p.actuals == (20_000_00, 30_000_00, None, None)
+    assert p.actual_to_date == 50_000_00
+    assert p.profiled_to_date == 50_000_00
+    assert p.variance_to_date == 0
+    assert p.variance_to_date_pct == Decimal("0.0")
+
+
+def test_default_forecast_is_actual_to_date_plus_profile_still_to_come():
+    p = at(2, actuals={1: 20_000_00, 2: 22_000_00})
+    assert p.forecast_is_default
+    assert p.forecast_outturn == 42_000_00 + 50_000_00
+    assert p.forecast_variance == -8_000_00
+    assert p.forecast_variance_pct == Decimal("-8.0")
+    assert p.rag is Rag.RED
+    assert p.commentary_missing
+
+
+def test_previous_forecast_in_q1_is_the_annual_budget():
+    p = at(1, actuals={1: 25_000_00}, forecasts={1: (97_000_00, "Slow start")})
+    assert p.previous_forecast == 100_000_00
+    assert p.movement == -3_000_00
+    assert p.rag is Rag.AMBER
+    assert not p.commentary_missing
+
+
+def test_latest_earlier_forecast_stands_when_none_is_made_this_quarter():
+    p = at(3, actuals={1: 25_000_00, 2: 25_000_00, 3: 25_000_00}, forecasts={1: (101_000_00, "Good")})
+    assert p.forecast_outturn == 101_000_00
+    assert not p.forecast_is_default
+    assert p.forecast_from_quarter == 1
+    assert p.previous_forecast == 101_000_00  # stood at the end of Q2
+    assert p.movement == 0
+    assert p.commentary == ""  # commentary belongs to the quarter it was written in
+
+
+def test_previous_forecast_falls_back_to_the_default_at_the_previous_quarter():
+    p = at(2, actuals={1: 10_000_00, 2: 25_000_00}, forecasts={2: (90_000_00, "Recovering")})
+    assert p.previous_forecast == 10_000_00 + 75_000_00  # Q1 actual + Q2..Q4 profile
+    assert p.movement == 90_000_00 - 85_000_00
+
+
+def test_amber_or_red_without_commentary_this_quarter_is_flagged():
+    p = at(3, actuals={}, forecasts={2: (50_000_00, "Explained last quarter")})
+    assert p.rag is Rag.RED
+    assert p.commentary_missing
+
+
+def test_no_budget_means_zero_and_blank_percentages():
+    p = at(1, budget=None, actuals={1: 5_00})
+    assert not p.has_budget
+    assert p.annual_budget == 0
+    assert p.variance_to_date_pct is None
+    assert p.forecast_variance_pct is None
+    assert p.forecast_outturn == 5_00
+    assert p.rag is Rag.GREEN
+
+
+@pytest.mark.parametrize("quarter", [1, 2, 3, 4])
+def test_profiled_budget_to_date_sums_the_profile(quarter):
+    profile = (10_00, 20_00, 30_00, 40_00)
+    assert at(quarter, budget=(100_00, profile)).profiled_to_date == sum(profile[:quarter])

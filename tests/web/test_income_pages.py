@@ -1,0 +1,316 @@
+"""The income screens through the test client: roles, messages beside fields, status codes."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import event, func, select
+
+from incometrack.models import AuditEvent, Budget, Forecast, IncomeEntry, Role
+from incometrack.periods import FinancialYear
+from incometrack.services import locks
+from tests.factories import make_budget, make_entry, make_stream
+
+READ_ONLY = ["/income/entries", "/income/streams", "/income/budgets/2026-27", "/income/locks"]
+WRITE_PAGES = ["/income/entries/new", "/income/streams/new"]
+
+
+@pytest.mark.parametrize("path", READ_ONLY)
+def test_viewers_read_income_but_leads_do_not(login_as, path):
+    assert login_as(Role.VIEWER).client.get(path).status_code == 200
+    assert login_as(Role.LEAD).client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", WRITE_PAGES)
+def test_only_finance_and_admin_write(login_as, path):
+    assert login_as(Role.VIEWER).client.get(path).status_code == 403
+    assert login_as(Role.VIEWER).client.post(path, data={}).status_code == 403
+    assert login_as(Role.FINANCE).client.get(path).status_code == 200
+    assert login_as(Role.ADMIN).client.get(path).status_code == 200
+
+
+def test_viewer_cannot_post_the_budget_grid_or_lock(login_as, session):
+    viewer = login_as(Role.VIEWER).client
+    assert viewer.post("/income/budgets/2026-27", data={}).status_code == 403
+    assert viewer.post("/income/locks", data={"year": "2026-27", "quarter": "1"}).status_code == 403
+
+
+def test_record_an_entry_and_find_it_in_the_filtered_list_with_its_total(login_as, session):
+    finance = login_as(Role.FINANCE)
+    stream = make_stream(session, "LIB-PRINT")
+    other = make_stream(session, "LIB-ROOM")
+    make_entry(session, other, date(2026, 5, 1), 999_00)
+    response = finance.client.post(
+        "/income/entries/new",
+        data={
+            "date_received": "01/05/2026",
+            "stream_id": stream.id,
+            "amount": "£1,234.50",
+            "reference": "INV-7",
+        },
+    )
+    assert response.status_code == 302
+    finance.client.post(
+        "/income/entries/new",
+        data={
+            "date_received": "2026-05-02",
+            "stream_id": stream.id,
+            "amount": "(34.50)",
+            "reference": "CN-1",
+        },
+    )
+    page = finance.client.get(f"/income/entries?year=2026-27&stream={stream.id}").get_data(as_text=True)
+    assert "INV-7" in page and "CN-1" in page
+    assert "Total of all 2 filtered entries: <strong>£1,200.00</strong>" in page
+    assert "Refund or correction" in page
+    assert "-£34.50" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "12.345"}, "amount", "Amount must not have more than 2 decimal places"),
+        ({"amount": "twelve"}, "amount", "Amount must be in pounds and pence"),
+        ({"amount": ""}, "amount", "Enter amount"),
+        ({"amount": "0"}, "amount", "Amount cannot be zero"),
+        ({"date_received": "12/31/2026"}, "date_received", "real date, day then month"),
+        ({"date_received": ""}, "date_received", "Enter date received"),
+        ({"stream_id": ""}, "stream_id", "Select an income stream"),
+    ],
+)
+def test_bad_entries_get_a_message_beside_the_field(login_as, session, data, field, message):
+    stream = make_stream(session)
+    form = {"date_received": "01/05/2026", "stream_id": stream.id, "amount": "10.00", "reference": "R"}
+    form.update(data)
+    response = login_as(Role.FINANCE).client.post("/income/entries/new", data=form)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f'href="#{field}"' in html  # the error summary links to the field
+    assert f'id="{field}-error"' in html  # and the message sits beside it
+    assert message in html
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0
+
+
+def test_an_entry_in_a_locked_quarter_is_refused_with_the_reason(login_as, session, make_user):
+    stream = make_stream(session)
+    locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+    session.commit()
+    response = login_as(Role.FINANCE).client.post(
+        "/income/entries/new", data={"date_received": "01/05/2026", "stream_id": stream.id, "amount": "10"}
+    )
+    assert response.status_code == 400
+    assert (
+        "2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+        in response.get_data(as_text=True)
+    )
+
+
+def test_a_locked_entry_cannot_be_changed_or_deleted_through_the_pages(login_as, session, make_user):
+    stream = make_stream(session)
+    entry = make_entry(session, stream, date(2026, 5, 1), 10_00)
+    locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+    session.commit()
+    client = login_as(Role.ADMIN).client
+    page = client.get(f"/income/entries/{entry.id}/edit").get_data(as_text=True)
+    assert "locked quarter" in page and "Delete entry" not in page
+    response = client.post(
+        f"/income/entries/{entry.id}/edit",
+        data={
+            "date_received": "01/05/2026",
+            "stream_id": stream.id,
+            "amount": "99",
+            "version": entry.version,
+        },
+    )
+    assert response.status_code == 400
+    response = client.post(f"/income/entries/{entry.id}/delete", data={"version": entry.version})
+    assert response.status_code == 303
+    session.reread()
+    assert session.get(IncomeEntry, entry.id).amount == 10_00
+
+
+def test_a_stale_edit_gets_409_showing_what_changed_and_saves_nothing(login_as, session):
+    stream = make_stream(session)
+    entry = make_entry(session, stream, date(2026, 5, 1), 10_00, reference="ORIGINAL")
+    first, second = login_as(Role.FINANCE).client, login_as(Role.FINANCE).client
+    opened = entry.version
+    form = {"date_received": "01/05/2026", "stream_id": stream.id, "version": opened}
+    assert (
+        first.post(
+            f"/income/entries/{entry.id}/edit", data=form | {"amount": "20.00", "reference": "FIRST"}
+        ).status_code
+        == 302
+    )
+    response = second.post(
+        f"/income/entries/{entry.id}/edit", data=form | {"amount": "30.00", "reference": "SECOND"}
+    )
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "has changed since you opened it" in html
+    assert "20.00" in html and "30.00" in html and "FIRST" in html and "SECOND" in html
+    session.reread()
+    saved = session.get(IncomeEntry, entry.id)
+    assert (saved.amount, saved.reference) == (20_00, "FIRST")
+
+
+def test_delete_removes_the_entry_and_audits_it(login_as, session):
+    stream = make_stream(session)
+    entry = make_entry(session, stream, date(2026, 5, 1), 10_00)
+    client = login_as(Role.FINANCE).client
+    assert (
+        client.post(f"/income/entries/{entry.id}/delete", data={"version": entry.version}).status_code == 302
+    )
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "delete")).changes["amount"] == [
+        10_00,
+        None,
+    ]
+
+
+def test_entry_list_filters_sort_and_paginate(login_as, session):
+    stream = make_stream(session)
+    for day in range(1, 31):
+        make_entry(session, stream, date(2026, 6, day), day * 100, reference=f"R{day:02d}")
+    client = login_as(Role.VIEWER).client
+    html = client.get("/income/entries?year=2026-27&sort=-amount&per_page=10&page=2").get_data(as_text=True)
+    assert "Showing 11 to 20 of 30 entries" in html
+    assert html.index("R20") < html.index("R11")
+    assert "£465.00" in html  # the total covers every filtered row, not just the page
+    html = client.get(
+        "/income/entries?year=2026-27&text=r0&date_from=03/06/2026&date_to=05/06/2026"
+    ).get_data(as_text=True)
+    assert "of 3 entries" in html and "£12.00" in html
+    response = client.get("/income/entries?date_from=31/02/2026")
+    assert response.status_code == 400
+    assert "From date must be a real date" in response.get_data(as_text=True)
+
+
+def count_queries(engine):
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", before)
+
+
+def test_entry_list_queries_do_not_grow_with_the_data(login_as, session, engine):
+    client = login_as(Role.FINANCE).client
+    stream = make_stream(session)
+    make_entry(session, stream, date(2026, 6, 1), 1_00, reference="A")
+    statements, stop = count_queries(engine)
+    client.get("/income/entries?year=2026-27")
+    few = len(statements)
+    stop()
+    for n in range(60):
+        make_entry(session, make_stream(session, f"S{n}") if n % 20 == 0 else stream, date(2026, 6, 2), 1_00,
+                   reference=f"B{n}")  # fmt: skip
+    statements, stop = count_queries(engine)
+    client.get("/income/entries?year=2026-27")
+    stop()
+    assert len(statements) == few
+
+
+def test_stream_create_edit_and_conflict(login_as, session):
+    client = login_as(Role.FINANCE).client
+    from tests.factories import category_id, service_id
+
+    form = {"code": "LIB-NEW", "name": "New", "service_id": service_id(session), "category_id": category_id(session),
+            "status": "active"}  # fmt: skip
+    response = client.post("/income/streams/new", data=form)
+    assert response.status_code == 302
+    stream_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    again = client.post("/income/streams/new", data=form)
+    assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
+    ok = client.post(f"/income/streams/{stream_id}/edit", data=form | {"name": "Renamed", "version": 1})
+    assert ok.status_code == 302
+    stale = client.post(f"/income/streams/{stream_id}/edit", data=form | {"name": "Stale", "version": 1})
+    assert stale.status_code == 409
+    assert "Renamed" in stale.get_data(as_text=True)
+    detail = client.get(f"/income/streams/{stream_id}")
+    assert detail.status_code == 200 and "Renamed" in detail.get_data(as_text=True)
+
+
+def test_budget_form_explains_a_profile_that_does_not_add_up(login_as, session):
+    stream = make_stream(session)
+    client = login_as(Role.FINANCE).client
+    response = client.post(
+        f"/income/streams/{stream.id}/budget/2026-27",
+        data={"annual": "1,000", "q1": "250", "q2": "250", "q3": "250", "q4": "200"},
+    )
+    assert response.status_code == 400
+    assert (
+        "The quarters add up to £950.00, £50.00 short of the annual budget of £1,000.00"
+        in response.get_data(as_text=True)
+    )
+    assert (
+        client.post(f"/income/streams/{stream.id}/budget/2026-27", data={"annual": "1,000"}).status_code
+        == 302
+    )
+    assert session.scalar(select(Budget)).profile == (250_00, 250_00, 250_00, 250_00)
+
+
+def test_budget_grid_saves_every_row_or_shows_each_problem(login_as, session):
+    a, b = make_stream(session, "A-1"), make_stream(session, "B-1")
+    client = login_as(Role.FINANCE).client
+    page = client.get("/income/budgets/2026-27").get_data(as_text=True)
+    assert 'for="rows-0-annual"' in page and "Annual budget, A-1" in page
+    data = {"rows-0-stream_id": a.id, "rows-0-annual": "400", "rows-1-stream_id": b.id, "rows-1-annual": "100",
+            "rows-1-q1": "10", "rows-1-q2": "20", "rows-1-q3": "30", "rows-1-q4": "39"}  # fmt: skip
+    response = client.post("/income/budgets/2026-27", data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'href="#rows-1-q4"' in html and "B-1: The quarters add up to £99.00" in html
+    assert session.scalar(select(func.count()).select_from(Budget)) == 0
+    data["rows-1-q4"] = "40"
+    assert client.post("/income/budgets/2026-27", data=data).status_code == 302
+    session.reread()
+    assert session.scalar(select(func.sum(Budget.annual))) == 500_00
+
+
+def test_forecast_form_shows_the_rating_and_needs_commentary_for_amber(login_as, session):
+    stream = make_stream(session)
+    make_budget(session, stream, 100_000_00)
+    client = login_as(Role.FINANCE).client
+    url = f"/income/streams/{stream.id}/forecast/2026-27/2"
+    page = client.get(url).get_data(as_text=True)
+    assert "Profiled budget to date" in page and "£50,000.00" in page
+    check = client.post(url, data={"outturn": "97,000", "commentary": "", "check": "Check the rating"})
+    assert check.status_code == 200
+    html = " ".join(check.get_data(as_text=True).split())
+    assert "A forecast of <strong>£97,000.00</strong> rates" in html and 'govuk-tag--orange"> Amber' in html
+    assert session.scalar(select(func.count()).select_from(Forecast)) == 0
+    refused = client.post(url, data={"outturn": "97,000", "commentary": "", "submit": "Save forecast"})
+    assert refused.status_code == 400
+    assert "This forecast is Amber" in refused.get_data(as_text=True)
+    saved = client.post(
+        url, data={"outturn": "97,000", "commentary": "Hall closed", "submit": "Save forecast"}
+    )
+    assert saved.status_code == 302
+    session.reread()
+    assert session.scalar(select(Forecast.outturn)) == 97_000_00
+
+
+def test_locks_page_finance_locks_and_only_admin_reopens(login_as, session):
+    finance, admin = login_as(Role.FINANCE).client, login_as(Role.ADMIN).client
+    assert finance.post("/income/locks", data={"year": "2026-27", "quarter": "1"}).status_code == 302
+    page = finance.get("/income/locks").get_data(as_text=True)
+    assert "2026-27 Q1" in page and "Locked" in page and "/reopen" not in page
+    lock_id = session.scalar(select(func.max(AuditEvent.entity_id)).where(AuditEvent.action == "lock"))
+    assert finance.get(f"/income/locks/{lock_id}/reopen").status_code == 403
+    no_reason = admin.post(f"/income/locks/{lock_id}/reopen", data={"reason": ""})
+    assert no_reason.status_code == 400 and "Enter the reason" in no_reason.get_data(as_text=True)
+    assert (
+        admin.post(f"/income/locks/{lock_id}/reopen", data={"reason": "Late ledger journal"}).status_code
+        == 302
+    )
+    assert "Late ledger journal" in admin.get("/income/locks").get_data(as_text=True)
+
+
+def test_audit_log_is_for_admin_and_finance_and_filters(login_as, session):
+    finance = login_as(Role.FINANCE)
+    make_stream(session, "LIB-AUD", actor=finance.user)
+    assert login_as(Role.VIEWER).client.get("/admin/audit").status_code == 403
+    html = finance.client.get("/admin/audit?entity=income_streams&action=create").get_data(as_text=True)
+    assert "LIB-AUD" in html and "1 events" in html
+    assert login_as(Role.ADMIN).client.get("/admin/audit?entity_id=abc").status_code == 400
