@@ -94,11 +94,12 @@ def register_templates(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
+    from incometrack.grants.views import bp as grants_bp
     from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, income_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp):
         app.register_blueprint(blueprint)
 
 

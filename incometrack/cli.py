@@ -84,7 +84,9 @@ def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
         for problem in result.errors:
             click.echo(str(problem), err=True)
         count = len(result.errors)
-        click.echo(f"{count} {'problem' if count == 1 else 'problems'} found; nothing was imported.", err=True)
+        click.echo(
+            f"{count} {'problem' if count == 1 else 'problems'} found; nothing was imported.", err=True
+        )
         sys.exit(1)
     if dry_run:
         db.session.rollback()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
+from incometrack.periods import FinancialYear
 from incometrack.services import ServiceError
 
 
@@ -64,3 +66,29 @@ def conflict_response(submitted: FlaskForm, saved: FlaskForm, edit_url: str, wha
         if mine != theirs:
             rows.append({"label": field.label.text, "saved": theirs, "yours": mine})
     return render_template("errors/conflict.html", rows=rows, edit_url=edit_url, what=what), 409
+
+
+def optional_int(value) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def optional_version(value) -> int | None:
+    return optional_int(value)
+
+
+def choices(rows, blank: str | None = None) -> list[SelectChoice]:
+    options = [SelectChoice("", blank)] if blank is not None else []
+    return options + [SelectChoice(str(row.id), str(row)) for row in rows]
+
+
+QUARTER_CHOICES = [SelectChoice(str(n), f"Q{n}") for n in range(1, 5)]
+
+
+def year_choices(around: FinancialYear, back: int = 3, ahead: int = 1) -> list[SelectChoice]:
+    years = [FinancialYear(around.start + offset) for offset in range(-back, ahead + 1)]
+    return [SelectChoice(year.label, year.label) for year in reversed(years)]

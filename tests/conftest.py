@@ -113,11 +113,23 @@ def app_config(database_url: str, tmp_path) -> dict[str, object]:
     return make_config(database_url, tmp_path)
 
 
+class ClientSeeingCommits(FlaskClient):
+    """After each request, the test's own session forgets what it had read, so that the test sees
+    what the request committed (SQLite otherwise keeps a transaction's snapshot)."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        for own in self.application.extensions.get("test_sessions", []):
+            own.reread()
+        return response
+
+
 @pytest.fixture
 def app(app_config: dict[str, object], reference_rows) -> Iterator[Flask]:
     """The app, with no context pushed: each request gets its own context and session, as in
     production. Tests read and write the database through the ``session`` fixture."""
     app = create_app(app_config)
+    app.test_client_class = ClientSeeingCommits
     yield app
     with app.app_context():
         engine = db.engine
@@ -150,11 +162,12 @@ class TestSession(Session):
 
 
 @pytest.fixture
-def session(engine) -> Iterator[TestSession]:
+def session(app: Flask, engine) -> Iterator[TestSession]:
     """A session of the test's own, apart from the requests' sessions, so it sees only what they
-    committed, as another user would. Call ``session.reread()`` before reading what a request
-    wrote after this session last looked (SQLite gives each transaction a snapshot)."""
+    committed, as another user would. Test clients make it reread after every request; anything
+    else that writes (a CLI run, another process) needs ``session.reread()`` before reading."""
     with TestSession(engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False) as own:
+        app.extensions.setdefault("test_sessions", []).append(own)
         yield own
 
 

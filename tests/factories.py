@@ -80,3 +80,41 @@ def make_entry(
 
 
 FY = FinancialYear(2026)
+
+
+def make_funder(session: Session, name: str = "Arts Council England", actor=None):
+    from incometrack.models import Funder, FunderType
+
+    funder = Funder(name=name, type=FunderType.ARTS_COUNCIL, notes="")
+    session.add(funder)
+    session.commit()
+    return funder
+
+
+def make_bid(session: Session, actor, *, funder=None, title="Makerspaces", requested=10_000_00, lead=None,
+             probability=50, service="Libraries", outcome_ids=(), on=date(2026, 4, 1)):  # fmt: skip
+    from incometrack.services import grants
+
+    funder = funder or make_funder(session)
+    bid = grants.create_bid(
+        session,
+        grants.BidInput(title=title, funder_id=funder.id, service_id=service_id(session, service),
+                        lead_id=(lead or actor).id, amount_requested=requested, probability=probability,
+                        outcome_ids=tuple(outcome_ids)),
+        actor=actor,
+        on=on,
+    )  # fmt: skip
+    session.commit()
+    return bid
+
+
+def move(session: Session, bid, actor, *path, on=date(2026, 6, 1), **award):
+    from incometrack.models import BidStatus
+    from incometrack.services import grants
+
+    for status in path:
+        target = BidStatus(status)
+        extra = award if target is BidStatus.AWARDED else {}
+        grants.move_bid(session, bid, target, on=on, actor=actor, **extra)
+    session.commit()
+    return bid

@@ -27,21 +27,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import MoneyField, UKDateField
+from incometrack.forms import QUARTER_CHOICES, choices, optional_int, optional_version, year_choices
 from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, User
 from incometrack.periods import FinancialYear
-
-
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def optional_version(value) -> int | None:
-    return optional_int(value)
 
 
 def _select(label: str, *, description: str | None = None) -> SelectField:
@@ -49,14 +37,6 @@ def _select(label: str, *, description: str | None = None) -> SelectField:
     return SelectField(
         label, coerce=optional_int, validate_choice=False, widget=GovSelect(), description=description
     )
-
-
-def choices(rows, blank: str | None = None) -> list[SelectChoice]:
-    options = [SelectChoice("", blank)] if blank is not None else []
-    return options + [SelectChoice(str(row.id), str(row)) for row in rows]
-
-
-QUARTER_CHOICES = [SelectChoice(str(n), f"Q{n}") for n in range(1, 5)]
 
 
 class StreamForm(FlaskForm):
@@ -178,11 +158,6 @@ class ForecastForm(FlaskForm):
     version = HiddenField(filters=[optional_version])
     check = SubmitField("Check the rating", widget=GovSubmitInput())
     submit = SubmitField("Save forecast", widget=GovSubmitInput())
-
-
-def year_choices(around: FinancialYear, back: int = 3, ahead: int = 1) -> list[SelectChoice]:
-    years = [FinancialYear(around.start + offset) for offset in range(-back, ahead + 1)]
-    return [SelectChoice(year.label, year.label) for year in reversed(years)]
 
 
 class LockForm(FlaskForm):

@@ -37,9 +37,11 @@ def import_upload():
             token = staging.stage(form.kind.data, filename, sheet, current_user.id, data) if result.ok else ""
             db.session.rollback()
             return render_template(
-                "income/import_preview.html", result=result, confirm=ConfirmImportForm(token=token),
+                "income/import_preview.html",
+                result=result,
+                confirm=ConfirmImportForm(token=token),
                 errors=imports.first_errors(result.errors),
-            ), 200 if result.ok else 400  # fmt: skip
+            ), 200 if result.ok else 400
         db.session.rollback()
     return render_template("income/import_upload.html", form=form), 400 if form.errors else 200
 
@@ -55,15 +57,18 @@ def import_confirm():
     if staged is None:
         flash("That upload has expired or was already imported. Upload the file again.", "error")
         return redirect(url_for("income.import_upload")), 303
-    result = imports.run_import(staged.kind, db.session, staged.data, staged.filename, actor=current_user,
-                                sheet=staged.sheet)  # fmt: skip
+    result = imports.run_import(
+        staged.kind, db.session, staged.data, staged.filename, actor=current_user, sheet=staged.sheet
+    )
     if not result.ok:
         # Something changed since the preview (a quarter was locked, a stream renamed): nothing is written.
         db.session.rollback()
         return render_template(
-            "income/import_preview.html", result=result, confirm=ConfirmImportForm(token=""),
+            "income/import_preview.html",
+            result=result,
+            confirm=ConfirmImportForm(token=""),
             errors=imports.first_errors(result.errors),
-        ), 409  # fmt: skip
+        ), 409
     db.session.commit()
     staging.discard(staged.token)
     flash(f"{staged.filename}: {result.summary()}.")
@@ -75,8 +80,13 @@ def import_confirm():
 def import_batches():
     """List the imports: who brought which file in, when, and what it added."""
     total = db.session.scalar(select(func.count(ImportBatch.id)))
-    page = paginate(db.session, select(ImportBatch).order_by(ImportBatch.id.desc()),
-                    page=request.args.get("page", 1, type=int), per_page=50, total=total)  # fmt: skip
+    page = paginate(
+        db.session,
+        select(ImportBatch).order_by(ImportBatch.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=50,
+        total=total,
+    )
     return render_template("income/import_batches.html", page=page)
 
 

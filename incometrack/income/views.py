@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import periods
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response
+from incometrack.forms import apply_service_error, conflict_response, optional_int, year_choices
 from incometrack.income.forms import (
     BudgetForm,
     BudgetGridForm,
@@ -22,8 +22,6 @@ from incometrack.income.forms import (
     ReopenForm,
     StreamFilterForm,
     StreamForm,
-    optional_int,
-    year_choices,
 )
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, Role, StreamStatus
 from incometrack.reports import entries as entry_reports
@@ -225,9 +223,14 @@ def budget_edit(stream_id: int, year_label: str):
     if form.validate_on_submit():
         try:
             income_service.set_budget(
-                db.session, stream, year.start, form.annual.data, form.profile,
-                actor=current_user, expected_version=form.version.data,
-            )  # fmt: skip
+                db.session,
+                stream,
+                year.start,
+                form.annual.data,
+                form.profile,
+                actor=current_user,
+                expected_version=form.version.data,
+            )
         except StaleEdit:
             db.session.rollback()
             saved = BudgetForm(obj=db.session.get(Budget, budget.id), formdata=None)
@@ -283,8 +286,11 @@ def budget_grid(year_label: str):
             saved = income_service.save_budget_grid(db.session, year.start, rows, actor=current_user)
         except StaleEdit as error:
             db.session.rollback()
-            flash(f"{error.message} Another person saved budgets after you opened the grid: "
-                  "it now shows their figures. Make your changes again.", "error")  # fmt: skip
+            flash(
+                f"{error.message} Another person saved budgets after you opened the grid: "
+                "it now shows their figures. Make your changes again.",
+                "error",
+            )
             return redirect(url_for("income.budget_grid", year_label=year.label)), 303
         except ValidationErrors as error:
             db.session.rollback()
@@ -312,8 +318,15 @@ def budget_grid(year_label: str):
 def _grid_row(stream: IncomeStream, budget: Budget | None) -> dict[str, object]:
     if budget is None:
         return {"stream_id": stream.id, "version": None}
-    return {"stream_id": stream.id, "annual": budget.annual, "q1": budget.q1, "q2": budget.q2,
-            "q3": budget.q3, "q4": budget.q4, "version": budget.version}  # fmt: skip
+    return {
+        "stream_id": stream.id,
+        "annual": budget.annual,
+        "q1": budget.q1,
+        "q2": budget.q2,
+        "q3": budget.q3,
+        "q4": budget.q4,
+        "version": budget.version,
+    }
 
 
 def _grid_totals(budgets) -> dict[str, int]:
@@ -501,9 +514,14 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         if form.submit.data:
             try:
                 income_service.save_forecast(
-                    db.session, stream, period, form.outturn.data, form.commentary.data or "",
-                    actor=current_user, expected_version=form.version.data,
-                )  # fmt: skip
+                    db.session,
+                    stream,
+                    period,
+                    form.outturn.data,
+                    form.commentary.data or "",
+                    actor=current_user,
+                    expected_version=form.version.data,
+                )
             except StaleEdit:
                 db.session.rollback()
                 saved = ForecastForm(obj=db.session.get(Forecast, existing.id), formdata=None)

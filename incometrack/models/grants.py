@@ -48,7 +48,7 @@ PENDING_STATUSES = frozenset({BidStatus.IDEA, BidStatus.DRAFTING, BidStatus.SUBM
 WON_STATUSES = frozenset({BidStatus.AWARDED, BidStatus.IN_DELIVERY, BidStatus.CLOSED})
 
 
-class Funder(Base):
+class Funder(Versioned, Base):
     __tablename__ = "funders"
 
     id: Mapped[intpk]
@@ -62,7 +62,7 @@ class Funder(Base):
         return self.name
 
 
-class Programme(Base):
+class Programme(Versioned, Base):
     """A fund a funder runs, such as Libraries: Opportunities for Everyone."""
 
     __tablename__ = "programmes"

@@ -222,8 +222,11 @@ def _date(value: object, label: str) -> date:
 
 def _missing_columns(table: Table, kind: str) -> list[RowError]:
     required, _ = COLUMNS[kind]
-    return [RowError(1, column, "this required column is missing from the header") for column in required
-            if column not in table.headers]  # fmt: skip
+    return [
+        RowError(1, column, "this required column is missing from the header")
+        for column in required
+        if column not in table.headers
+    ]
 
 
 # Income --------------------------------------------------------------------------------------
@@ -361,10 +364,14 @@ def _finish_batch(session: Session, batch: ImportBatch, result: ImportResult, ac
     batch.rows_skipped = result.duplicates
     session.flush()
     audit.record(
-        session, actor, "import", "import_batches", batch.id,
+        session,
+        actor,
+        "import",
+        "import_batches",
+        batch.id,
         summary=f"{result.kind} from {result.filename}: {result.summary()}",
         changes={"rows_imported": [None, result.imported], "rows_skipped": [None, result.duplicates]},
-    )  # fmt: skip
+    )
 
 
 def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
@@ -411,9 +418,14 @@ def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
 
 
 def import_streams(
-    session: Session, data: bytes, filename: str, *, actor: User | None, dry_run: bool = False,
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    dry_run: bool = False,
     sheet: str | None = None,
-) -> ImportResult:  # fmt: skip
+) -> ImportResult:
     """Create streams from ``code,name,service,category,site,owner_email,status,description``.
 
     Services, categories and sites are given by name; a code that already exists is skipped as a
@@ -427,8 +439,10 @@ def import_streams(
         return result
     services = dict(session.execute(select(func.lower(Service.name), Service.id)).all())
     categories = dict(session.execute(select(func.lower(IncomeCategory.name), IncomeCategory.id)).all())
-    sites = {name.lower(): (site_id, service_id) for name, site_id, service_id in
-             session.execute(select(Site.name, Site.id, Site.service_id))}  # fmt: skip
+    sites = {
+        name.lower(): (site_id, service_id)
+        for name, site_id, service_id in session.execute(select(Site.name, Site.id, Site.service_id))
+    }
     owners = dict(session.execute(select(User.email, User.id)).all())
     existing = {code.lower() for code in session.scalars(select(IncomeStream.code))}
     seen: set[str] = set()
@@ -493,9 +507,14 @@ def import_streams(
 
 
 def import_budgets(
-    session: Session, data: bytes, filename: str, *, actor: User | None, dry_run: bool = False,
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    dry_run: bool = False,
     sheet: str | None = None,
-) -> ImportResult:  # fmt: skip
+) -> ImportResult:
     """Set budgets from ``year,stream_code,annual_budget,q1,q2,q3,q4`` (the quarters optional
     together; left out, the default profile applies). A stream's budget for a year is replaced,
     so loading the same file again changes nothing; an unchanged budget counts as a duplicate."""

@@ -1,0 +1,1 @@
+"""Grants: funders, programmes, bids through the pipeline, awards, payments, spend and reports."""

@@ -1,0 +1,464 @@
+"""Funders, programmes and grant bids: the pipeline, awards, payments, spend and funder reports.
+
+Finance and admin manage everything; a lead edits the bids they lead and records their spend and
+reports; viewers change nothing. Every change is audited and edits are conflict-safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incometrack import money
+from incometrack.models import (
+    BID_TRANSITIONS,
+    WON_STATUSES,
+    BidStatus,
+    BidStatusChange,
+    Funder,
+    FunderReport,
+    FunderType,
+    GrantBid,
+    GrantPayment,
+    GrantSpend,
+    Outcome,
+    Programme,
+    Role,
+    Service,
+    User,
+)
+from incometrack.services import NotAllowed, ServiceError, audit, check_version
+from incometrack.services.income import ValidationErrors
+
+MANAGERS = (Role.ADMIN, Role.FINANCE)
+
+
+# Permissions ---------------------------------------------------------------------------------
+
+
+def can_manage(user: User) -> bool:
+    return user.role in MANAGERS
+
+
+def can_edit_bid(user: User, bid: GrantBid) -> bool:
+    """Finance and admin edit any bid; a lead edits the bids they lead."""
+    return can_manage(user) or (user.role is Role.LEAD and bid.lead_id == user.id)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+# Funders and programmes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunderInput:
+    name: str
+    type: FunderType
+    notes: str = ""
+
+
+def save_funder(
+    session: Session, data: FunderInput, *, actor: User, funder: Funder | None = None, expected_version=None
+) -> Funder:
+    """Create a funder, or change ``funder``.
+
+    :raises NotAllowed: unless finance or admin.
+    :raises ValidationErrors: for a missing or duplicate name.
+    """
+    _require(can_manage(actor), "Only finance officers and administrators manage funders")
+    if funder is not None:
+        check_version(funder, expected_version, asdict(data))
+    name = data.name.strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Enter the funder's name"
+    elif len(name) > 120:
+        errors["name"] = "Name must be 120 characters or fewer"
+    else:
+        clash = select(Funder.id).where(func.lower(Funder.name) == name.lower())
+        if funder is not None:
+            clash = clash.where(Funder.id != funder.id)
+        if session.scalar(clash) is not None:
+            errors["name"] = f"A funder called {name} already exists"
+    if errors:
+        raise ValidationErrors(errors)
+    values = {"name": name, "type": data.type, "notes": data.notes.strip()}
+    if funder is None:
+        funder = Funder(**values)
+        session.add(funder)
+        audit.record_create(session, actor, funder, summary=name)
+        return funder
+    before = audit.snapshot(funder)
+    for key, value in values.items():
+        setattr(funder, key, value)
+    audit.record_update(session, actor, funder, before, summary=name)
+    return funder
+
+
+@dataclass(frozen=True)
+class ProgrammeInput:
+    name: str
+    total_pot: int | None = None
+    opens_on: date | None = None
+    closes_on: date | None = None
+    notes: str = ""
+
+
+def save_programme(
+    session: Session,
+    funder: Funder,
+    data: ProgrammeInput,
+    *,
+    actor: User,
+    programme: Programme | None = None,
+    expected_version=None,
+) -> Programme:
+    """:raises NotAllowed: unless finance or admin.
+    :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
+    _require(can_manage(actor), "Only finance officers and administrators manage programmes")
+    if programme is not None:
+        check_version(programme, expected_version, asdict(data))
+    errors = {}
+    if not data.name.strip():
+        errors["name"] = "Enter the programme's name"
+    if data.total_pot is not None and data.total_pot < 0:
+        errors["total_pot"] = "Total pot cannot be negative"
+    if data.opens_on and data.closes_on and data.closes_on < data.opens_on:
+        errors["closes_on"] = "Closing date must be on or after the opening date"
+    if errors:
+        raise ValidationErrors(errors)
+    values = asdict(data) | {"name": data.name.strip(), "notes": data.notes.strip()}
+    if programme is None:
+        programme = Programme(funder_id=funder.id, **values)
+        session.add(programme)
+        audit.record_create(session, actor, programme, summary=f"{funder.name}: {programme.name}")
+        return programme
+    before = audit.snapshot(programme)
+    for key, value in values.items():
+        setattr(programme, key, value)
+    audit.record_update(session, actor, programme, before, summary=programme.name)
+    return programme
+
+
+# Bids ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BidInput:
+    title: str
+    funder_id: int
+    service_id: int
+    programme_id: int | None = None
+    lead_id: int | None = None
+    outcome_ids: tuple[int, ...] = ()
+    amount_requested: int = 0
+    match_cash: int = 0
+    match_in_kind: int = 0
+    submission_deadline: date | None = None
+    submitted_on: date | None = None
+    decision_on: date | None = None
+    awarded_resource: int | None = None
+    awarded_capital: int | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    probability: int = 50
+    description: str = ""
+    unsuccessful_reason: str = ""
+
+
+def _validate_bid(session: Session, data: BidInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = "Enter the bid's title"
+    elif len(data.title.strip()) > 255:
+        errors["title"] = "Title must be 255 characters or fewer"
+    if session.get(Funder, data.funder_id) is None:
+        errors["funder_id"] = "Select a funder"
+    if data.programme_id is not None:
+        programme = session.get(Programme, data.programme_id)
+        if programme is None or programme.funder_id != data.funder_id:
+            errors["programme_id"] = "Select a programme of the chosen funder, or none"
+    if session.get(Service, data.service_id) is None:
+        errors["service_id"] = "Select a service"
+    if data.lead_id is not None and session.get(User, data.lead_id) is None:
+        errors["lead_id"] = "Select a lead officer from the list"
+    for name in ("amount_requested", "match_cash", "match_in_kind", "awarded_resource", "awarded_capital"):
+        value = getattr(data, name)
+        if value is not None and value < 0:
+            errors[name] = "Amount cannot be negative"
+    if not 0 <= data.probability <= 100:
+        errors["probability"] = "Probability must be a whole number from 0 to 100"
+    if data.start_on and data.end_on and data.end_on < data.start_on:
+        errors["end_on"] = "End date must be on or after the start date"
+    known = set(session.scalars(select(Outcome.id)))
+    if set(data.outcome_ids) - known:
+        errors["outcome_ids"] = "Select outcomes from the list"
+    return errors
+
+
+def _bid_values(data: BidInput) -> dict[str, object]:
+    values = asdict(data)
+    values.pop("outcome_ids")
+    values["title"] = data.title.strip()
+    values["description"] = data.description.strip()
+    values["unsuccessful_reason"] = data.unsuccessful_reason.strip()
+    return values
+
+
+def create_bid(session: Session, data: BidInput, *, actor: User, on: date | None = None) -> GrantBid:
+    """Record a new bid at the start of the pipeline (idea). A lead may create bids they lead.
+
+    :raises NotAllowed: for viewers, or a lead creating a bid led by someone else.
+    :raises ValidationErrors: naming each wrong field.
+    """
+    _require(
+        can_manage(actor) or (actor.role is Role.LEAD and data.lead_id == actor.id),
+        "You can only add bids that you lead",
+    )
+    if errors := _validate_bid(session, data):
+        raise ValidationErrors(errors)
+    values = _bid_values(data)
+    bid = GrantBid(status=BidStatus.IDEA, **values)
+    bid.outcomes = list(session.scalars(select(Outcome).where(Outcome.id.in_(data.outcome_ids))))
+    bid.history.append(
+        BidStatusChange(
+            from_status=None,
+            to_status=BidStatus.IDEA,
+            changed_on=on or date.today(),
+            changed_by_id=actor.id,
+            note="Bid recorded",
+        )
+    )
+    session.add(bid)
+    audit.record_create(session, actor, bid, summary=bid.title)
+    return bid
+
+
+def update_bid(session: Session, bid: GrantBid, data: BidInput, *, actor: User, expected_version) -> GrantBid:
+    """Change a bid's details (not its status: that moves only through :func:`move_bid`).
+
+    :raises NotAllowed: unless the actor manages grants or leads this bid.
+    :raises StaleEdit: when the bid changed since the form was drawn.
+    """
+    _require(can_edit_bid(actor, bid), "You can only change bids that you lead")
+    check_version(bid, expected_version, _bid_values(data))
+    if errors := _validate_bid(session, data):
+        raise ValidationErrors(errors)
+    if actor.role is Role.LEAD and data.lead_id != actor.id:
+        raise ValidationErrors({"lead_id": "Only finance can hand a bid to another lead"})
+    before = audit.snapshot(bid)
+    before_outcomes = sorted(o.id for o in bid.outcomes)
+    for key, value in _bid_values(data).items():
+        setattr(bid, key, value)
+    bid.outcomes = list(session.scalars(select(Outcome).where(Outcome.id.in_(data.outcome_ids))))
+    event = audit.record_update(session, actor, bid, before, summary=bid.title)
+    if sorted(data.outcome_ids) != before_outcomes:
+        change = {"outcome_ids": [before_outcomes, sorted(data.outcome_ids)]}
+        if event is None:
+            audit.record(session, actor, "update", "grant_bids", bid.id, changes=change, summary=bid.title)
+        else:
+            event.changes = {**event.changes, **change}
+    return bid
+
+
+def move_bid(
+    session: Session,
+    bid: GrantBid,
+    to: BidStatus,
+    *,
+    on: date,
+    actor: User,
+    note: str = "",
+    awarded_resource: int | None = None,
+    awarded_capital: int | None = None,
+    reason: str = "",
+    expected_version=None,
+) -> BidStatusChange:
+    """Move a bid one step along the pipeline, dated and kept in its history.
+
+    Awarding needs the amount awarded (resource and capital parts; at least one above zero);
+    unsuccessful keeps the funder's reason.
+
+    :raises NotAllowed: unless the actor manages grants or leads this bid.
+    :raises ServiceError: for a move the pipeline does not allow.
+    :raises ValidationErrors: for a missing award or a date before the last move.
+    """
+    _require(can_edit_bid(actor, bid), "You can only move bids that you lead")
+    check_version(bid, expected_version, {"status": to.value})
+    if to not in BID_TRANSITIONS[bid.status]:
+        allowed = ", ".join(sorted(s.value for s in BID_TRANSITIONS[bid.status])) or "nothing: it is finished"
+        raise ServiceError(
+            f"A bid that is {bid.status.value} cannot become {to.value}. It can become {allowed}.",
+            field="status",
+        )
+    errors: dict[str, str] = {}
+    last = max((change.changed_on for change in bid.history), default=None)
+    if last is not None and on < last:
+        errors["on"] = f"Date must be on or after the last change of status ({last:%d/%m/%Y})"
+    if on > date.today():
+        errors["on"] = "Date must be today or in the past"
+    if to is BidStatus.AWARDED:
+        resource, capital = awarded_resource or 0, awarded_capital or 0
+        if awarded_resource is None and awarded_capital is None:
+            errors["awarded_resource"] = "Enter the amount awarded (resource, capital or both)"
+        elif resource < 0 or capital < 0:
+            errors["awarded_resource"] = "Amounts awarded cannot be negative"
+        elif resource + capital == 0:
+            errors["awarded_resource"] = "Enter the amount awarded: it cannot be zero"
+    if errors:
+        raise ValidationErrors(errors)
+    before = audit.snapshot(bid)
+    change = BidStatusChange(
+        from_status=bid.status, to_status=to, changed_on=on, note=(note or "").strip(), changed_by_id=actor.id
+    )
+    bid.history.append(change)
+    bid.status = to
+    if to is BidStatus.SUBMITTED and bid.submitted_on is None:
+        bid.submitted_on = on
+    if to in (BidStatus.AWARDED, BidStatus.UNSUCCESSFUL):
+        bid.decision_on = on
+    if to is BidStatus.AWARDED:
+        bid.awarded_resource = awarded_resource or 0
+        bid.awarded_capital = awarded_capital or 0
+        bid.probability = 100
+    if to is BidStatus.UNSUCCESSFUL:
+        bid.unsuccessful_reason = (reason or "").strip()
+        bid.probability = 0
+    if to is BidStatus.IN_DELIVERY and bid.start_on is None:
+        bid.start_on = on
+    audit.record_update(session, actor, bid, before, summary=f"{bid.title}: {before['status']} -> {to.value}")
+    return change
+
+
+# Payments, spend and reports -----------------------------------------------------------------
+
+
+def _require_awarded(bid: GrantBid) -> None:
+    if bid.status not in WON_STATUSES:
+        raise ServiceError("Payments, spend and reports are recorded once a bid is awarded")
+
+
+def add_payment(
+    session: Session,
+    bid: GrantBid,
+    *,
+    expected_on: date,
+    amount_expected: int,
+    actor: User,
+    received_on: date | None = None,
+    amount_received: int | None = None,
+    note: str = "",
+) -> GrantPayment:
+    """An expected tranche, perhaps already received. Finance and admin only."""
+    _require(can_manage(actor), "Only finance officers and administrators record grant payments")
+    _require_awarded(bid)
+    errors = {}
+    if amount_expected <= 0:
+        errors["amount_expected"] = "Amount expected must be more than £0.00"
+    _check_receipt(received_on, amount_received, errors)
+    if errors:
+        raise ValidationErrors(errors)
+    payment = GrantPayment(
+        bid_id=bid.id,
+        expected_on=expected_on,
+        amount_expected=amount_expected,
+        received_on=received_on,
+        amount_received=amount_received,
+        note=note.strip()[:255],
+    )
+    session.add(payment)
+    audit.record_create(
+        session, actor, payment, summary=f"{bid.title}: {money.format_gbp(amount_expected)} expected"
+    )
+    return payment
+
+
+def _check_receipt(received_on: date | None, amount_received: int | None, errors: dict[str, str]) -> None:
+    if (received_on is None) != (amount_received is None):
+        errors["received_on" if received_on is None else "amount_received"] = (
+            "Enter both the date received and the amount received, or neither"
+        )
+    if amount_received is not None and amount_received < 0:
+        errors["amount_received"] = "Amount received cannot be negative"
+    if received_on is not None and received_on > date.today():
+        errors["received_on"] = "Date received must be today or in the past"
+
+
+def record_receipt(
+    session: Session,
+    payment: GrantPayment,
+    *,
+    received_on: date | None,
+    amount_received: int | None,
+    actor: User,
+    expected_version=None,
+) -> GrantPayment:
+    _require(can_manage(actor), "Only finance officers and administrators record grant payments")
+    check_version(payment, expected_version, {"received_on": received_on, "amount_received": amount_received})
+    errors: dict[str, str] = {}
+    _check_receipt(received_on, amount_received, errors)
+    if errors:
+        raise ValidationErrors(errors)
+    before = audit.snapshot(payment)
+    payment.received_on = received_on
+    payment.amount_received = amount_received
+    audit.record_update(session, actor, payment, before, summary="payment received")
+    return payment
+
+
+def add_spend(
+    session: Session, bid: GrantBid, *, spent_on: date, amount: int, description: str, actor: User
+) -> GrantSpend:
+    """A line of spend against the award (negative for a correction); the bid's lead may add it."""
+    _require(can_edit_bid(actor, bid), "You can only record spend on bids that you lead")
+    _require_awarded(bid)
+    errors = {}
+    if amount == 0:
+        errors["amount"] = "Amount cannot be zero"
+    if spent_on > date.today():
+        errors["spent_on"] = "Date must be today or in the past"
+    if not description.strip():
+        errors["description"] = "Describe what the money was spent on"
+    if errors:
+        raise ValidationErrors(errors)
+    spend = GrantSpend(
+        bid_id=bid.id,
+        spent_on=spent_on,
+        amount=amount,
+        description=description.strip()[:255],
+        entered_by_id=actor.id,
+    )
+    session.add(spend)
+    audit.record_create(session, actor, spend, summary=f"{bid.title}: {money.format_gbp(amount)} spent")
+    return spend
+
+
+def add_report(session: Session, bid: GrantBid, *, title: str, due_on: date, actor: User) -> FunderReport:
+    """A report the funder requires; the bid's lead may add it."""
+    _require(can_edit_bid(actor, bid), "You can only add reports to bids that you lead")
+    _require_awarded(bid)
+    if not title.strip():
+        raise ValidationErrors({"title": "Enter what the report is, for example Final activity report"})
+    report = FunderReport(bid_id=bid.id, title=title.strip()[:255], due_on=due_on)
+    session.add(report)
+    audit.record_create(session, actor, report, summary=f"{bid.title}: {report.title}")
+    return report
+
+
+def mark_report_submitted(
+    session: Session, report: FunderReport, *, submitted_on: date, actor: User, expected_version=None
+) -> FunderReport:
+    _require(can_edit_bid(actor, report.bid), "You can only update reports of bids that you lead")
+    check_version(report, expected_version, {"submitted_on": submitted_on})
+    if submitted_on > date.today():
+        raise ValidationErrors({"submitted_on": "Date submitted must be today or in the past"})
+    before = audit.snapshot(report)
+    report.submitted_on = submitted_on
+    audit.record_update(session, actor, report, before, summary=f"{report.title} submitted")
+    return report
