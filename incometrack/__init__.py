@@ -98,8 +98,9 @@ def register_blueprints(app: Flask) -> None:
     from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
+    from incometrack.projects.views import bp as projects_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp, projects_bp):
         app.register_blueprint(blueprint)
 
 

@@ -16,6 +16,7 @@ class Rag(enum.Enum):
     AMBER = "Amber"
     GREEN = "Green"
     COMPLETE = "Complete"  #: milestones only
+    CANCELLED = "Cancelled"  #: milestones only; not rated
 
     @property
     def needs_commentary(self) -> bool:
@@ -60,10 +61,14 @@ def income_rag(annual_budget: int, forecast_outturn: int, thresholds: IncomeThre
     return Rag.GREEN
 
 
-def milestone_rag(*, complete: bool, baseline: date, forecast: date, on: date) -> tuple[Rag, int]:
+def milestone_rag(
+    *, complete: bool, baseline: date, forecast: date, on: date, cancelled: bool = False
+) -> tuple[Rag, int]:
     """Rate a milestone at date ``on``; the second value is the slippage in days (forecast later
-    than baseline), shown beside Amber."""
+    than baseline), shown beside Amber. A cancelled milestone is not rated."""
     slippage = max(0, (forecast - baseline).days)
+    if cancelled:
+        return Rag.CANCELLED, slippage
     if complete:
         return Rag.COMPLETE, slippage
     if forecast < on:
@@ -71,3 +76,13 @@ def milestone_rag(*, complete: bool, baseline: date, forecast: date, on: date) -
     if forecast > baseline:
         return Rag.AMBER, slippage
     return Rag.GREEN, slippage
+
+
+#: Worst first: a project is rated by its worst milestone.
+SEVERITY = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.COMPLETE, Rag.CANCELLED)
+
+
+def worst(ratings) -> Rag | None:
+    """The most severe rating among ``ratings`` (None when there are none)."""
+    found = set(ratings)
+    return next((rag for rag in SEVERITY if rag in found), None)

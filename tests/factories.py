@@ -118,3 +118,26 @@ def move(session: Session, bid, actor, *path, on=date(2026, 6, 1), **award):
         grants.move_bid(session, bid, target, on=on, actor=actor, **extra)
     session.commit()
     return bid
+
+
+def make_project(session: Session, actor, *, lead=None, name="Makerspaces", service="Libraries", bid_id=None):
+    from incometrack.services import milestones
+
+    project = milestones.create_project(
+        session,
+        milestones.ProjectInput(name=name, lead_id=(lead or actor).id, service_id=service_id(session, service),
+                                bid_id=bid_id),
+        actor=actor,
+    )  # fmt: skip
+    session.commit()
+    return project
+
+
+def make_milestone(session: Session, project, actor, *, title="Kit bought", baseline=date(2026, 12, 1), owner=None,
+                   on=date(2026, 4, 1)):  # fmt: skip
+    from incometrack.services import milestones
+
+    milestone = milestones.add_milestone(session, project, title=title, owner_id=owner.id if owner else None,
+                                         baseline_due=baseline, actor=actor, on=on)  # fmt: skip
+    session.commit()
+    return milestone

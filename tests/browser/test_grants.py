@@ -1,6 +1,7 @@
 """A finance officer moves a bid from drafting to awarded and records a payment, in Chromium."""
 
 import pytest
+from playwright.sync_api import expect
 
 from incometrack.models import Role
 from tests.factories import make_bid, move
@@ -23,7 +24,7 @@ def test_drafting_to_awarded_then_a_payment(page, session, make_user, sign_in, a
     page.get_by_label("Date").fill("25/11/2026")
     page.get_by_label("Note (optional)").fill("Sent through the funder's portal")
     page.get_by_role("button", name="Record submission").click()
-    assert page.get_by_text("is now submitted").is_visible()
+    expect(page.get_by_text("is now submitted")).to_be_visible()
 
     page.get_by_role("link", name="Record award").click()
     page.get_by_role("button", name="Record award").click()
@@ -32,8 +33,8 @@ def test_drafting_to_awarded_then_a_payment(page, session, make_user, sign_in, a
     page.get_by_label("Amount awarded: resource (revenue)").fill("80,000")
     page.get_by_label("Amount awarded: capital").fill("20,000")
     page.get_by_role("button", name="Record award").click()
-    assert page.get_by_text("is now awarded").is_visible()
-    assert page.get_by_role("cell", name="£100,000.00", exact=True).first.is_visible()
+    expect(page.get_by_text("is now awarded")).to_be_visible()
+    expect(page.get_by_role("cell", name="£100,000.00", exact=True).first).to_be_visible()
 
     page.get_by_text("Add a payment").click()
     page.get_by_label("Expected on").fill("30/11/2026")
@@ -41,8 +42,8 @@ def test_drafting_to_awarded_then_a_payment(page, session, make_user, sign_in, a
     page.get_by_label("Received on (optional)").fill("27/11/2026")
     page.get_by_label("Amount received (optional)").fill("50,000")
     page.get_by_role("button", name="Add payment").click()
-    assert page.get_by_text("Payment added.").is_visible()
-    assert page.get_by_role("cell", name="Received", exact=True).is_visible()
+    expect(page.get_by_text("Payment added.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Received", exact=True)).to_be_visible()
     history = page.get_by_role("table", name="Status history").inner_text()
     assert "Drafting → Submitted" in history and "Submitted → Awarded" in history
     assert_accessible(page)

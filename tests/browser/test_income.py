@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from incometrack.models import Role
 from tests.factories import make_budget, make_entry, make_stream
@@ -36,12 +37,12 @@ def test_record_an_entry_and_find_it_in_the_filtered_list(
     page.get_by_label("Amount").fill("£1,234.50")
     page.get_by_label("Reference").fill("INV-2044")
     page.get_by_role("button", name="Save entry").click()
-    assert page.get_by_text("Entry saved.").is_visible()
+    expect(page.get_by_text("Entry saved.")).to_be_visible()
 
     page.get_by_label("Stream", exact=True).select_option(label="LIB-PRINT Printing and photocopying")
     page.get_by_role("button", name="Apply filters").click()
     assert_accessible(page)
-    assert page.get_by_role("cell", name="INV-2044", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="INV-2044", exact=True)).to_be_visible()
     assert "Total of all 2 filtered entries: £1,334.50" in page.get_by_role("status").inner_text()
 
 
@@ -56,11 +57,11 @@ def test_import_a_ledger_extract_with_preview(page, session, make_user, sign_in,
     assert_accessible(page)
     page.get_by_label("File", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Check your import").is_visible()
+    expect(page.get_by_role("heading", name="Check your import")).to_be_visible()
     assert "2 rows will be imported" in page.get_by_role("status").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Import").click()
-    assert page.get_by_text("november.csv: imported 2, skipped 0 duplicates.").is_visible()
+    expect(page.get_by_text("november.csv: imported 2, skipped 0 duplicates.")).to_be_visible()
     assert_accessible(page)
     page.goto("/income/entries?year=2026-27")
     assert "Total of all 2 filtered entries: £230.00" in page.get_by_role("status").inner_text()

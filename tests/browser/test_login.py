@@ -1,6 +1,7 @@
 """A person signs in through Chromium and sees the dashboard and only their role's menu."""
 
 import pytest
+from playwright.sync_api import expect
 
 from incometrack.models import Role
 
@@ -10,17 +11,17 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        (Role.ADMIN, ["Dashboard", "Income", "Audit log", "Users"]),
-        (Role.FINANCE, ["Dashboard", "Income", "Audit log"]),
-        (Role.LEAD, ["Dashboard"]),
-        (Role.VIEWER, ["Dashboard", "Income"]),
+        (Role.ADMIN, ["Dashboard", "Income", "Grants", "Projects", "Audit log", "Users"]),
+        (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Audit log"]),
+        (Role.LEAD, ["Dashboard", "Grants", "Projects"]),
+        (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects"]),
     ],
 )
 def test_each_role_signs_in_and_sees_its_menu(page, make_user, sign_in, assert_accessible, role, menu):
     user = make_user(role)
     sign_in(page, user)
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
-    assert page.get_by_text(f"Signed in as {user.name}").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {user.name}")).to_be_visible()
     navigation = page.get_by_role("navigation", name="Menu")
     assert navigation.get_by_role("link").all_inner_texts() == menu
     assert_accessible(page)
@@ -48,13 +49,13 @@ def test_admin_creates_a_user_through_the_form(page, make_user, sign_in, assert_
     page.get_by_role("link", name="Create a user").click()
     assert_accessible(page)
     page.get_by_role("button", name="Create user").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Full name").fill("Robin Reader")
     page.get_by_label("Email address").fill("robin@council.example")
     page.get_by_label("Viewer (committee)").check()
     page.get_by_label("Initial password").fill("a long enough password")
     page.get_by_role("button", name="Create user").click()
-    assert page.get_by_text("Robin Reader can now sign in").is_visible()
+    expect(page.get_by_text("Robin Reader can now sign in")).to_be_visible()
     page.get_by_role("link", name="Robin Reader").click()
     assert_accessible(page)

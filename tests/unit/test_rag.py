@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from incometrack.rag import IncomeThresholds, Rag, income_rag, milestone_rag
+from incometrack.rag import IncomeThresholds, Rag, income_rag, milestone_rag, worst
 
 DEFAULTS = IncomeThresholds()
 
@@ -58,3 +58,18 @@ def test_milestone_rag_boundaries(complete, baseline, forecast, on, rag, slip):
 def test_amber_and_red_need_commentary():
     assert Rag.RED.needs_commentary and Rag.AMBER.needs_commentary
     assert not Rag.GREEN.needs_commentary
+
+
+def test_cancelled_milestones_are_not_rated():
+    rag, _ = milestone_rag(complete=False, baseline=date(2026, 6, 1), forecast=date(2026, 6, 1), on=date(2027, 1, 1),
+                           cancelled=True)  # fmt: skip
+    assert rag is Rag.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("ratings", "expected"),
+    [([Rag.GREEN, Rag.RED, Rag.AMBER], Rag.RED), ([Rag.COMPLETE, Rag.AMBER], Rag.AMBER), ([Rag.COMPLETE], Rag.COMPLETE),
+     ([], None)],
+)  # fmt: skip
+def test_a_project_takes_its_worst_milestone(ratings, expected):
+    assert worst(ratings) is expected

@@ -1,0 +1,1 @@
+"""Projects and milestones: delivery kept current by project leads, with baselines and history."""
