@@ -99,8 +99,9 @@ def register_blueprints(app: Flask) -> None:
     from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
     from incometrack.projects.views import bp as projects_bp
+    from incometrack.returns.views import bp as returns_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp, projects_bp):
+    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp, projects_bp, returns_bp):
         app.register_blueprint(blueprint)
 
 

@@ -151,7 +151,7 @@ def bar_chart_svg(
         )
         parts.append(
             f'<text x="{left - 6}" y="{y(value) + 4}" text-anchor="end" fill="{INK}" font-size="12">'
-            f"{escape(_short_gbp(value))}</text>"
+            f"{escape(short_gbp(value))}</text>"
         )
     group_w = plot_w / len(groups)
     bar_w = min(40, group_w * 0.8 / max(len(series), 1))
@@ -180,7 +180,7 @@ def bar_chart_svg(
     return Markup("".join(parts))  # noqa: S704 - all user text above went through escape()
 
 
-def _short_gbp(pence: int) -> str:
+def short_gbp(pence: int) -> str:
     """Axis labels: whole pounds, thousands as k and millions as m."""
     pounds = pence // 100 if pence >= 0 else -((-pence) // 100)
     sign = "-" if pounds < 0 else ""

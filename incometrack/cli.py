@@ -116,6 +116,46 @@ import_streams_command = _import_command(
 import_budgets_command = _import_command("budgets", "year,stream_code,annual_budget,q1,q2,q3,q4")
 
 
+@click.command("export-return")
+@click.option("--year", "year_label", required=True, help="Financial year, like 2026-27.")
+@click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write to (default: exports/<year>/Q<n>/).",
+)
+@with_appcontext
+def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str | None) -> None:
+    """Write the quarterly return as XLSX and/or PDF, printing each file's path."""
+    from pathlib import Path
+
+    from incometrack.exports.files import ExportError
+    from incometrack.reports.returns import return_for
+    from incometrack.services import returns
+
+    try:
+        period = periods.Quarter.parse(year_label, quarter)
+    except periods.PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    config = current_app.config
+    report = return_for(
+        db.session, period, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
+    )
+    folder = Path(out_dir) if out_dir else returns.default_folder(config["EXPORTS_DIR"], period)
+    formats = returns.FORMATS if fmt == "all" else (fmt,)
+    try:
+        written = returns.export(db.session, report, formats, folder, actor=None)
+    except ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    for file in written:
+        click.echo(str(file.path))
+
+
 def init_app(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -123,5 +163,6 @@ def init_app(app: Flask) -> None:
         import_income_command,
         import_streams_command,
         import_budgets_command,
+        export_return_command,
     ):
         app.cli.add_command(command)

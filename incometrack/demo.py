@@ -972,18 +972,31 @@ def _projects(session, services, people, bids, today) -> int:
                 completed_on=completed,
                 status=status,
             )
+            # The history a lead would have written: the milestone set well ahead of its baseline,
+            # then the latest update, so the return can rate it as it stood at any quarter end.
+            set_on = min(baseline, d) - timedelta(days=180)
+            milestone.updates.append(
+                MilestoneUpdate(
+                    kind="created",
+                    update_on=set_on,
+                    status=MilestoneStatus.NOT_STARTED,
+                    forecast_due=baseline,
+                    completed_on=None,
+                    baseline_due=baseline,
+                    made_by=project.lead,
+                    note="Milestone set",
+                )
+            )
             milestone.updates.append(
                 MilestoneUpdate(
                     kind="update",
-                    update_on=min(d, forecast),
+                    update_on=completed or max(set_on, min(d - timedelta(days=3), forecast)),
                     status=status,
                     forecast_due=forecast,
                     completed_on=completed,
                     baseline_due=baseline,
                     made_by=project.lead,
-                    note="Planned at project start."
-                    if forecast == baseline
-                    else "Forecast moved: supplier delays.",
+                    note="On track." if forecast == baseline else "Forecast moved: supplier delays.",
                 )
             )
             session.add(milestone)

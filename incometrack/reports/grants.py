@@ -41,9 +41,11 @@ class GrantFigures:
     weighted_pipeline: int  #: sum of requested x probability over pending bids, to the penny
 
 
-def grant_figures(session: Session, year: FinancialYear) -> GrantFigures:
-    """Two queries: decisions and the pipeline over bids, receipts over payments."""
-    in_year = GrantBid.decision_on.between(year.first_day, year.last_day)
+def grant_figures(session: Session, year: FinancialYear, *, as_of: date | None = None) -> GrantFigures:
+    """Two queries: decisions and the pipeline over bids, receipts over payments. With ``as_of``,
+    decisions and receipts count only up to that day (a return's figures to its quarter end)."""
+    until = min(year.last_day, as_of) if as_of else year.last_day
+    in_year = GrantBid.decision_on.between(year.first_day, until)
     won = and_(GrantBid.status.in_(WON_STATUSES), in_year)
     lost = and_(GrantBid.status == BidStatus.UNSUCCESSFUL, in_year)
     pending = GrantBid.status.in_(PENDING_STATUSES)
@@ -65,7 +67,7 @@ def grant_figures(session: Session, year: FinancialYear) -> GrantFigures:
     )
     received = session.scalar(
         select(func.coalesce(func.sum(GrantPayment.amount_received), 0)).where(
-            GrantPayment.received_on.between(year.first_day, year.last_day)
+            GrantPayment.received_on.between(year.first_day, until)
         )
     )
     return GrantFigures(

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        (Role.ADMIN, ["Dashboard", "Income", "Grants", "Projects", "Audit log", "Users"]),
-        (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Audit log"]),
+        (Role.ADMIN, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log", "Users"]),
+        (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log"]),
         (Role.LEAD, ["Dashboard", "Grants", "Projects"]),
-        (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects"]),
+        (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects", "Returns"]),
     ],
 )
 def test_each_role_signs_in_and_sees_its_menu(page, make_user, sign_in, assert_accessible, role, menu):

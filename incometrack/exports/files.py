@@ -1,0 +1,49 @@
+"""Writing generated files so that a failure never leaves half a file behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+class ExportError(RuntimeError):
+    """The file could not be written; the message says why in plain words."""
+
+
+def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
+    """Write ``target`` through ``write`` into a temporary file beside it, flush it to disk, then
+    rename it into place; return the SHA-256 of what was written.
+
+    :raises ExportError: when the folder cannot be created or written (permissions, a full disk).
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as error:
+        raise ExportError(f"Cannot write to {target.parent}: {error.strerror or error}") from error
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; the file is meant to be shared
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ExportError(f"Cannot write {target.name}: {error.strerror or error}") from error
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return sha256_of(target)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

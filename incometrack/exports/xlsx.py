@@ -1,0 +1,454 @@
+"""The return as an Excel workbook, written with openpyxl in write-only mode (rows stream out).
+
+Money is a number of pounds with a £ format, percentages are fractions with a % format, dates are
+dates; totals are formulas; every text cell holding user data goes through
+:func:`~incometrack.exports.safe_text.spreadsheet_text` and is typed as text, never a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from incometrack.exports.safe_text import spreadsheet_text
+from incometrack.money import to_pounds
+from incometrack.reports.returns import STREAM_COLUMNS, FinancialReturn
+
+MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
+PERCENT_FORMAT = "0.0%"
+DATE_FORMAT = "dd/mm/yyyy"
+HEADER_FONT = Font(bold=True)
+TOTAL_FONT = Font(bold=True)
+RAG_FILLS = {
+    "Red": PatternFill("solid", fgColor="F4A9A0"),
+    "Amber": PatternFill("solid", fgColor="FCD6B4"),
+    "Green": PatternFill("solid", fgColor="B8E0C6"),
+    "Complete": PatternFill("solid", fgColor="BBD4EA"),
+    "Cancelled": PatternFill("solid", fgColor="DDDDDD"),
+}
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str  #: text, user (user text), money, percent, date, int, rag
+    width: int
+    total: str | None = None  #: "sum", or a formula template using {row} and column letters
+
+
+class SheetWriter:
+    """One table a sheet: a single header row, frozen, with filters and widths."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: Sequence[Column]) -> None:
+        self.sheet = workbook.create_sheet(title)
+        self.columns = columns
+        self.rows = 1
+        for index, column in enumerate(columns, 1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
+        self.sheet.freeze_panes = "A2"
+        self.sheet.append([self._cell(c.title, "header") for c in columns])
+
+    def letter(self, title: str) -> str:
+        return get_column_letter([c.title for c in self.columns].index(title) + 1)
+
+    def _cell(self, value, kind: str, *, bold: bool = False, note: str | None = None) -> WriteOnlyCell:
+        if kind == "header":
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"
+            cell.font = HEADER_FONT
+            cell.alignment = WRAP
+            return cell
+        if kind in ("text", "user", "rag"):
+            cell = WriteOnlyCell(
+                self.sheet, value=spreadsheet_text(value) if kind == "user" else (value or "")
+            )
+            cell.data_type = "s"  # text stays text, whatever it starts with
+            if kind == "rag" and value in RAG_FILLS:
+                cell.fill = RAG_FILLS[value]
+            if kind == "user":
+                cell.alignment = WRAP
+        elif kind == "money":
+            cell = WriteOnlyCell(self.sheet, value=to_pounds(value) if value is not None else None)
+            cell.number_format = MONEY_FORMAT
+        elif kind == "percent":
+            cell = WriteOnlyCell(self.sheet, value=value / 100 if isinstance(value, Decimal) else None)
+            cell.number_format = PERCENT_FORMAT
+        elif kind == "date":
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = DATE_FORMAT
+        elif kind == "formula":
+            cell = WriteOnlyCell(self.sheet, value=value)
+        else:
+            cell = WriteOnlyCell(self.sheet, value=value)
+        if bold:
+            cell.font = TOTAL_FONT
+        if note:
+            cell.comment = Comment(note, "IncomeTrack")
+        return cell
+
+    def row(self, values: Sequence[object], *, notes: dict[int, str] | None = None) -> None:
+        notes = notes or {}
+        self.sheet.append(
+            [
+                self._cell(v, c.kind, note=notes.get(i))
+                for i, (v, c) in enumerate(zip(values, self.columns, strict=True))
+            ]
+        )
+        self.rows += 1
+
+    def total_row(self, label: str = "Total", overrides: dict[str, object] | None = None) -> None:
+        """A Total row of formulas over the data rows (SUM, or the column's own formula)."""
+        overrides = overrides or {}
+        first, last, here = 2, self.rows, self.rows + 1
+        cells = []
+        for index, column in enumerate(self.columns, 1):
+            letter = get_column_letter(index)
+            if index == 1:
+                cells.append(self._cell(label, "text", bold=True))
+            elif column.title in overrides:
+                value = overrides[column.title]
+                cells.append(self._cell(value, column.kind if column.kind != "user" else "text", bold=True))
+            elif column.total == "sum":
+                formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else "=0"
+                cell = self._cell(formula, "formula", bold=True)
+                cell.number_format = MONEY_FORMAT if column.kind == "money" else "0"
+                cells.append(cell)
+            elif column.total:
+                cell = self._cell("=" + column.total.format(row=here), "formula", bold=True)
+                cell.number_format = PERCENT_FORMAT if column.kind == "percent" else MONEY_FORMAT
+                cells.append(cell)
+            else:
+                cells.append(self._cell(None, "int"))
+        self.sheet.append(cells)
+        self.rows += 1
+
+    def filters(self, last_row: int | None = None) -> None:
+        self.sheet.auto_filter.ref = (
+            f"A1:{get_column_letter(len(self.columns))}{last_row or max(self.rows, 2)}"
+        )
+
+
+def _pct_formula(numerator: str, denominator: str) -> str:
+    return f'IF({denominator}{{row}}=0,"",{numerator}{{row}}/{denominator}{{row}})'
+
+
+def _summary(workbook: Workbook, report: FinancialReturn) -> None:
+    columns = [
+        Column("Service", "text", 26),
+        Column("Annual budget", "money", 16, "sum"),
+        Column("Profiled budget to date", "money", 16, "sum"),
+        Column("Actual to date", "money", 16, "sum"),
+        Column("Variance", "money", 16, "sum"),
+        Column("Forecast outturn", "money", 16, "sum"),
+        Column("Forecast variance", "money", 16, "sum"),
+        Column("RAG", "rag", 10),
+    ]
+    sheet = SheetWriter(workbook, "Summary", columns)
+    for line in report.services:
+        f = line.figures
+        sheet.row(
+            [
+                line.service,
+                f.annual_budget,
+                f.profiled_to_date,
+                f.actual_to_date,
+                f.variance_to_date,
+                f.forecast_outturn,
+                f.forecast_variance,
+                f.rag,
+            ]
+        )
+    sheet.total_row(overrides={"RAG": report.overall.rag})
+    sheet.filters(last_row=sheet.rows - 1)
+    ws = sheet.sheet
+
+    def append(cells: list) -> int:
+        """Append a row below the table and return its row number."""
+        ws.append(cells)
+        sheet.rows += 1
+        return sheet.rows
+
+    def block(
+        title: str, rows: Iterable[Sequence[object]], kinds: Sequence[str], header: Sequence[str]
+    ) -> int:
+        append([])
+        first = append([sheet._cell(t, "header") for t in (title, *header)]) + 1
+        for values in rows:
+            append([sheet._cell(v, k) for v, k in zip(values, kinds, strict=True)])
+        return first
+
+    g = report.grants_headline
+    block(
+        "Grants",
+        [
+            ("Awarded in the year to date", g.awarded_in_year),
+            ("Grant payments received in the year to date", g.received_in_year),
+            (f"Pending bids ({g.pending_count}): amount requested", g.pending_requested),
+            ("Weighted value of pending bids", g.weighted_pipeline),
+        ],
+        ("text", "money"),
+        ("Value",),
+    )
+    for label, rate in (
+        ("Success rate by count", g.success_rate_count),
+        ("Success rate by value", g.success_rate_value),
+    ):
+        append([sheet._cell(label, "text"), sheet._cell(rate, "percent")])
+    block(
+        "Milestones by RAG at the quarter end",
+        [(c.rag, c.count) for c in report.milestone_counts],
+        ("rag", "int"),
+        ("Milestones",),
+    )
+    first = block(
+        "Quarter",
+        [(b.label, b.actual, b.profiled) for b in report.quarters],
+        ("text", "money", "money"),
+        ("Actual income", "Profiled budget"),
+    )
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = f"Income by quarter against profiled budget, {report.meta.year_label}"
+    chart.y_axis.title = "£"
+    chart.y_axis.numFmt = "£#,##0"
+    chart.height, chart.width = 9, 18
+    chart.add_data(
+        Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=first + 3), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=first + 3))
+    ws.add_chart(chart, "J2")
+
+
+def _streams(workbook: Workbook, report: FinancialReturn) -> None:
+    kinds = {
+        "Stream code": ("user", 14),
+        "Stream": ("user", 32),
+        "Service": ("text", 14),
+        "Category": ("text", 24),
+        "Variance to date %": ("percent", 11),
+        "Forecast variance %": ("percent", 11),
+        "RAG": ("rag", 9),
+        "Commentary": ("user", 60),
+    }
+    columns = [
+        Column(title, *kinds.get(title, ("money", 15)), "sum" if title not in kinds else None)
+        for title in STREAM_COLUMNS
+    ]
+    sheet = SheetWriter(workbook, "Income by stream", columns)
+    letter = sheet.letter
+    pct = {
+        "Variance to date %": _pct_formula(letter("Variance to date"), letter("Profiled budget to date")),
+        "Forecast variance %": _pct_formula(letter("Forecast variance"), letter("Annual budget")),
+    }
+    sheet.columns = [Column(c.title, c.kind, c.width, pct.get(c.title, c.total)) for c in columns]
+    quarter = report.meta.quarter
+    for q in range(4):
+        if q >= quarter:
+            title = f"Q{q + 1} actual"
+            sheet.columns[STREAM_COLUMNS.index(title)] = Column(title, "money", 15, None)
+    for s in report.streams:
+        commentary = s.commentary or ("Commentary needed" if s.commentary_missing else "")
+        notes = {
+            STREAM_COLUMNS.index(
+                "Forecast outturn"
+            ): "Default: actual to date plus the profiled budget still to come"
+        }
+        sheet.row(
+            [
+                s.code,
+                s.name,
+                s.service,
+                s.category,
+                s.annual_budget,
+                *s.actuals,
+                s.profiled_to_date,
+                s.actual_to_date,
+                s.variance_to_date,
+                s.variance_to_date_pct,
+                s.previous_forecast,
+                s.forecast_outturn,
+                s.movement,
+                s.forecast_variance,
+                s.forecast_variance_pct,
+                s.rag,
+                commentary,
+            ],
+            notes=notes if s.forecast_is_default else None,
+        )
+    sheet.filters()
+    sheet.total_row(overrides={"RAG": report.stream_totals.rag})
+
+
+def _simple(
+    workbook: Workbook, title: str, columns: list[Column], rows: Iterable[Sequence[object]], total: bool
+) -> None:
+    sheet = SheetWriter(workbook, title, columns)
+    for values in rows:
+        sheet.row(values)
+    sheet.filters()
+    if total:
+        sheet.total_row()
+
+
+def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
+    """Write the whole return as an XLSX workbook to ``stream``."""
+    workbook = Workbook(write_only=True)
+    meta = report.meta
+    workbook.properties.title = meta.title
+    workbook.properties.subject = f"{meta.service_name}, {meta.council}"
+    workbook.properties.creator = f"IncomeTrack for {meta.service_name}"
+    workbook.properties.keywords = f"financial resilience return; {meta.year_label}; Q{meta.quarter}"
+    produced = meta.produced_at.strftime("%d/%m/%Y %H:%M UTC")
+    status = (
+        f"submitted {meta.submitted_at:%d/%m/%Y %H:%M} UTC by {meta.submitted_by}"
+        if meta.submitted_at
+        else "draft"
+    )
+    workbook.properties.description = (
+        f"{meta.title} for {meta.service_name}, {meta.council}: figures to {meta.period_end:%d/%m/%Y}, "
+        f"produced {produced} ({status})."
+    )
+    workbook.properties.created = meta.produced_at.replace(tzinfo=None)
+    _summary(workbook, report)
+    _streams(workbook, report)
+    _simple(
+        workbook,
+        "Grants",
+        [
+            Column("Funder", "user", 26),
+            Column("Programme", "user", 26),
+            Column("Bid", "user", 34),
+            Column("Status", "text", 12),
+            Column("Submitted", "date", 12),
+            Column("Decision", "date", 12),
+            Column("Start", "date", 12),
+            Column("End", "date", 12),
+            Column("Requested", "money", 15, "sum"),
+            Column("Awarded", "money", 15, "sum"),
+            Column("Match funding", "money", 15, "sum"),
+            Column("Received to date", "money", 15, "sum"),
+            Column("Spent to date", "money", 15, "sum"),
+            Column("Remaining", "money", 15, "sum"),
+            Column("Next report due", "date", 14),
+            Column("Next report", "user", 26),
+            Column("Outcomes", "text", 40),
+        ],
+        (
+            [
+                g.funder,
+                g.programme,
+                g.bid,
+                g.status,
+                g.submitted_on,
+                g.decision_on,
+                g.start_on,
+                g.end_on,
+                g.requested,
+                g.awarded,
+                g.match_funding,
+                g.received,
+                g.spent,
+                g.remaining,
+                g.next_report_due,
+                g.next_report,
+                g.outcomes,
+            ]
+            for g in report.grants
+        ),
+        total=True,
+    )
+    _simple(
+        workbook,
+        "Milestones",
+        [
+            Column("Project", "user", 30),
+            Column("Milestone", "user", 34),
+            Column("Owner", "user", 18),
+            Column("Baseline", "date", 12),
+            Column("Forecast", "date", 12),
+            Column("Completed", "date", 12),
+            Column("Status", "text", 12),
+            Column("RAG", "rag", 10),
+            Column("Slippage (days)", "int", 10),
+            Column("Latest update", "user", 50),
+        ],
+        (
+            [
+                m.project,
+                m.milestone,
+                m.owner,
+                m.baseline,
+                m.forecast,
+                m.completed,
+                m.status,
+                m.rag,
+                m.slippage_days,
+                m.latest_update,
+            ]
+            for m in report.milestones
+        ),
+        total=False,
+    )
+    _simple(
+        workbook,
+        "Outcomes",
+        [
+            Column("Outcome", "text", 44),
+            Column("Grants awarded", "int", 12, "sum"),
+            Column("Value awarded", "money", 16, "sum"),
+            Column("Projects", "int", 10, "sum"),
+            Column("Project names", "user", 60),
+        ],
+        ([o.outcome, o.grants_awarded, o.grants_value, o.projects, o.project_names] for o in report.outcomes),
+        total=True,
+    )
+    _simple(
+        workbook,
+        "CIPFA lines",
+        [Column("CIPFA income line", "text", 56), Column("Actual to date", "money", 16, "sum")],
+        ([c.line, c.actual_to_date] for c in report.cipfa),
+        total=True,
+    )
+    _simple(
+        workbook,
+        "Income entries",
+        [
+            Column("Date received", "date", 13),
+            Column("Quarter", "text", 8),
+            Column("Stream code", "user", 14),
+            Column("Stream", "user", 30),
+            Column("Service", "text", 14),
+            Column("Category", "text", 24),
+            Column("Site", "user", 24),
+            Column("Reference", "user", 16),
+            Column("Description", "user", 36),
+            Column("Amount", "money", 14, "sum"),
+        ],
+        (
+            [
+                e.date_received,
+                f"Q{e.quarter}",
+                e.stream_code,
+                e.stream,
+                e.service,
+                e.category,
+                e.site,
+                e.reference,
+                e.description,
+                e.amount,
+            ]
+            for e in report.entries
+        ),
+        total=True,
+    )
+    workbook.save(stream)

@@ -1,0 +1,719 @@
+"""The quarterly financial resilience return: computed once, rendered by HTML, XLSX and PDF alike.
+
+:func:`build_return` gathers every figure with SQL aggregates into frozen dataclasses. The
+year-to-date income entries are not held in memory: the return carries an iterable that streams
+them from the database each time a renderer walks it. A submitted return is kept as JSON
+(:func:`dump_return`) and read back (:func:`load_return`) so that its figures never change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from incometrack.models import (
+    PENDING_STATUSES,
+    WON_STATUSES,
+    CipfaLine,
+    Funder,
+    FunderReport,
+    GrantBid,
+    GrantPayment,
+    GrantSpend,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Outcome,
+    Programme,
+    Project,
+    ReturnSnapshot,
+    Service,
+    Site,
+    bid_outcomes,
+    project_outcomes,
+)
+from incometrack.money import percent_of
+from incometrack.periods import Quarter
+from incometrack.rag import IncomeThresholds, Rag, income_rag
+from incometrack.reports.grants import AWARDED_TOTAL, grant_figures
+from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions
+from incometrack.reports.milestones import milestone_rows, rag_counts
+
+SHEET_NAMES = (
+    "Summary",
+    "Income by stream",
+    "Grants",
+    "Milestones",
+    "Outcomes",
+    "CIPFA lines",
+    "Income entries",
+)
+STREAM_COLUMNS = (
+    "Stream code",
+    "Stream",
+    "Service",
+    "Category",
+    "Annual budget",
+    "Q1 actual",
+    "Q2 actual",
+    "Q3 actual",
+    "Q4 actual",
+    "Profiled budget to date",
+    "Actual to date",
+    "Variance to date",
+    "Variance to date %",
+    "Previous forecast",
+    "Forecast outturn",
+    "Movement",
+    "Forecast variance",
+    "Forecast variance %",
+    "RAG",
+    "Commentary",
+)
+NOT_CIPFA = "Not in CIPFA library statistics (Registration, Archives)"
+
+
+@dataclass(frozen=True)
+class ReturnMeta:
+    council: str
+    service_name: str
+    year: int
+    year_label: str
+    quarter: int
+    period_end: date
+    produced_at: datetime
+    submitted_at: datetime | None = None
+    submitted_by: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"Financial resilience return {self.year_label} Q{self.quarter}"
+
+    @property
+    def file_stem(self) -> str:
+        return f"financial-resilience-return-{self.year_label}-Q{self.quarter}"
+
+
+@dataclass(frozen=True)
+class IncomeFigures:
+    annual_budget: int
+    profiled_to_date: int
+    actual_to_date: int
+    variance_to_date: int
+    variance_to_date_pct: Decimal | None
+    forecast_outturn: int
+    forecast_variance: int
+    forecast_variance_pct: Decimal | None
+    rag: str
+
+
+@dataclass(frozen=True)
+class ServiceSummary:
+    service: str
+    figures: IncomeFigures
+
+
+@dataclass(frozen=True)
+class QuarterBar:
+    label: str
+    actual: int | None  #: None for quarters after the return's
+    profiled: int
+
+
+@dataclass(frozen=True)
+class GrantsHeadline:
+    awarded_in_year: int
+    received_in_year: int
+    pending_count: int
+    pending_requested: int
+    weighted_pipeline: int
+    decided_awarded: int
+    decided_unsuccessful: int
+    success_rate_count: Decimal | None
+    success_rate_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class RagCount:
+    rag: str
+    count: int
+
+
+@dataclass(frozen=True)
+class StreamLine:
+    code: str
+    name: str
+    service: str
+    category: str
+    annual_budget: int
+    actuals: tuple[int | None, ...]
+    profiled_to_date: int
+    actual_to_date: int
+    variance_to_date: int
+    variance_to_date_pct: Decimal | None
+    previous_forecast: int
+    forecast_outturn: int
+    forecast_is_default: bool
+    movement: int
+    forecast_variance: int
+    forecast_variance_pct: Decimal | None
+    rag: str
+    commentary: str
+    commentary_missing: bool
+
+
+@dataclass(frozen=True)
+class StreamTotals:
+    annual_budget: int
+    actuals: tuple[int | None, ...]
+    profiled_to_date: int
+    actual_to_date: int
+    variance_to_date: int
+    variance_to_date_pct: Decimal | None
+    previous_forecast: int
+    forecast_outturn: int
+    movement: int
+    forecast_variance: int
+    forecast_variance_pct: Decimal | None
+    rag: str
+
+
+@dataclass(frozen=True)
+class GrantLine:
+    funder: str
+    programme: str
+    bid: str
+    status: str
+    submitted_on: date | None
+    decision_on: date | None
+    start_on: date | None
+    end_on: date | None
+    requested: int
+    awarded: int | None
+    match_funding: int
+    received: int
+    spent: int
+    remaining: int | None
+    next_report: str
+    next_report_due: date | None
+    outcomes: str
+
+
+@dataclass(frozen=True)
+class MilestoneLine:
+    project: str
+    milestone: str
+    owner: str
+    baseline: date
+    forecast: date
+    completed: date | None
+    status: str
+    rag: str
+    slippage_days: int
+    latest_update: str
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    outcome: str
+    grants_awarded: int
+    grants_value: int
+    projects: int
+    project_names: str
+
+
+@dataclass(frozen=True)
+class CipfaTotal:
+    line: str
+    actual_to_date: int
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    date_received: date
+    quarter: int
+    stream_code: str
+    stream: str
+    service: str
+    category: str
+    site: str
+    reference: str
+    description: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class EntriesSummary:
+    count: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FinancialReturn:
+    meta: ReturnMeta
+    services: tuple[ServiceSummary, ...]
+    overall: IncomeFigures
+    quarters: tuple[QuarterBar, ...]
+    grants_headline: GrantsHeadline
+    milestone_counts: tuple[RagCount, ...]
+    streams: tuple[StreamLine, ...]
+    stream_totals: StreamTotals
+    grants: tuple[GrantLine, ...]
+    milestones: tuple[MilestoneLine, ...]
+    outcomes: tuple[OutcomeLine, ...]
+    cipfa: tuple[CipfaTotal, ...]
+    entries_summary: EntriesSummary
+    #: the year-to-date entries, streamed on each iteration (not part of equality)
+    entries: Iterable[EntryLine] = field(compare=False, repr=False, default=())
+
+    @property
+    def streams_needing_commentary(self) -> tuple[StreamLine, ...]:
+        return tuple(s for s in self.streams if s.commentary_missing)
+
+    @property
+    def submitted(self) -> bool:
+        return self.meta.submitted_at is not None
+
+
+# Building ------------------------------------------------------------------------------------
+
+
+def _figures(annual, profiled, actual, forecast, thresholds: IncomeThresholds) -> IncomeFigures:
+    variance = actual - profiled
+    forecast_variance = forecast - annual
+    return IncomeFigures(
+        annual_budget=annual,
+        profiled_to_date=profiled,
+        actual_to_date=actual,
+        variance_to_date=variance,
+        variance_to_date_pct=percent_of(variance, profiled),
+        forecast_outturn=forecast,
+        forecast_variance=forecast_variance,
+        forecast_variance_pct=percent_of(forecast_variance, annual),
+        rag=income_rag(annual, forecast, thresholds).value,
+    )
+
+
+def _sum_positions(positions: Iterable[StreamPosition], thresholds: IncomeThresholds) -> IncomeFigures:
+    items = list(positions)
+    return _figures(
+        sum(p.annual_budget for p in items),
+        sum(p.profiled_to_date for p in items),
+        sum(p.actual_to_date for p in items),
+        sum(p.forecast_outturn for p in items),
+        thresholds,
+    )
+
+
+def income_summary(
+    session: Session, quarter: Quarter
+) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list]:
+    """Totals by service and overall as at the end of ``quarter``, and the positions behind them,
+    each with its stream (shared by the return and the dashboard)."""
+    positions = stream_positions(session, quarter)
+    streams = {
+        s.id: s
+        for s in session.scalars(
+            select(IncomeStream).where(IncomeStream.id.in_(positions)).order_by(IncomeStream.code)
+        )
+    }
+    services = {s.id: s.name for s in session.scalars(select(Service))}
+    categories = {c.id: c.name for c in session.scalars(select(IncomeCategory))}
+    thresholds = load_thresholds(session)
+    by_service: dict[str, list[StreamPosition]] = {}
+    rows = []
+    for stream_id, stream in streams.items():
+        position = positions[stream_id]
+        by_service.setdefault(services[stream.service_id], []).append(position)
+        rows.append((stream, services[stream.service_id], categories[stream.category_id], position))
+    summaries = tuple(
+        ServiceSummary(name, _sum_positions(by_service[name], thresholds)) for name in sorted(by_service)
+    )
+    return summaries, _sum_positions(positions.values(), thresholds), rows
+
+
+def _stream_lines(rows, thresholds) -> tuple[tuple[StreamLine, ...], StreamTotals]:
+    lines = tuple(
+        StreamLine(
+            code=stream.code,
+            name=stream.name,
+            service=service,
+            category=category,
+            annual_budget=p.annual_budget,
+            actuals=p.actuals,
+            profiled_to_date=p.profiled_to_date,
+            actual_to_date=p.actual_to_date,
+            variance_to_date=p.variance_to_date,
+            variance_to_date_pct=p.variance_to_date_pct,
+            previous_forecast=p.previous_forecast,
+            forecast_outturn=p.forecast_outturn,
+            forecast_is_default=p.forecast_is_default,
+            movement=p.movement,
+            forecast_variance=p.forecast_variance,
+            forecast_variance_pct=p.forecast_variance_pct,
+            rag=p.rag.value,
+            commentary=p.commentary,
+            commentary_missing=p.commentary_missing,
+        )
+        for stream, service, category, p in rows
+    )
+    positions = [p for *_, p in rows]
+    annual = sum(p.annual_budget for p in positions)
+    profiled = sum(p.profiled_to_date for p in positions)
+    actual = sum(p.actual_to_date for p in positions)
+    forecast = sum(p.forecast_outturn for p in positions)
+    previous = sum(p.previous_forecast for p in positions)
+    quarter_count = len(positions[0].actuals) if positions else 4
+    actuals = tuple(
+        None if positions and positions[0].actuals[q] is None else sum(p.actuals[q] or 0 for p in positions)
+        for q in range(quarter_count)
+    )
+    totals = StreamTotals(
+        annual_budget=annual,
+        actuals=actuals,
+        profiled_to_date=profiled,
+        actual_to_date=actual,
+        variance_to_date=actual - profiled,
+        variance_to_date_pct=percent_of(actual - profiled, profiled),
+        previous_forecast=previous,
+        forecast_outturn=forecast,
+        movement=forecast - previous,
+        forecast_variance=forecast - annual,
+        forecast_variance_pct=percent_of(forecast - annual, annual),
+        rag=income_rag(annual, forecast, thresholds).value,
+    )
+    return lines, totals
+
+
+def _quarter_bars(rows) -> tuple[QuarterBar, ...]:
+    positions = [p for *_, p in rows]
+    return tuple(
+        QuarterBar(
+            label=f"Q{q + 1}",
+            actual=None
+            if positions and positions[0].actuals[q] is None
+            else sum(p.actuals[q] or 0 for p in positions),
+            profiled=sum(p.profile[q] for p in positions),
+        )
+        for q in range(4)
+    )
+
+
+def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
+    """Bids live in the year: pending, awarded or in delivery, or decided or ended this year."""
+    year, as_of = quarter.year, quarter.last_day
+    live = or_(
+        GrantBid.status.in_(PENDING_STATUSES | {s for s in WON_STATUSES if s.value != "closed"}),
+        GrantBid.decision_on.between(year.first_day, as_of),
+        GrantBid.end_on >= year.first_day,
+    )
+    received = (
+        select(GrantPayment.bid_id, func.sum(GrantPayment.amount_received).label("total"))
+        .where(GrantPayment.received_on <= as_of)
+        .group_by(GrantPayment.bid_id)
+        .subquery()
+    )
+    spent = (
+        select(GrantSpend.bid_id, func.sum(GrantSpend.amount).label("total"))
+        .where(GrantSpend.spent_on <= as_of)
+        .group_by(GrantSpend.bid_id)
+        .subquery()
+    )
+    next_due = (
+        select(FunderReport.bid_id, func.min(FunderReport.due_on).label("due"))
+        .where(or_(FunderReport.submitted_on.is_(None), FunderReport.submitted_on > as_of))
+        .group_by(FunderReport.bid_id)
+        .subquery()
+    )
+    report = aliased(FunderReport)
+    query = (
+        select(
+            GrantBid,
+            Funder.name,
+            Programme.name,
+            func.coalesce(received.c.total, 0),
+            func.coalesce(spent.c.total, 0),
+            next_due.c.due,
+            report.title,
+        )
+        .join(Funder, GrantBid.funder_id == Funder.id)
+        .outerjoin(Programme, GrantBid.programme_id == Programme.id)
+        .outerjoin(received, received.c.bid_id == GrantBid.id)
+        .outerjoin(spent, spent.c.bid_id == GrantBid.id)
+        .outerjoin(next_due, next_due.c.bid_id == GrantBid.id)
+        .outerjoin(report, and_(report.bid_id == GrantBid.id, report.due_on == next_due.c.due))
+        .where(live)
+        .order_by(Funder.name, GrantBid.title, GrantBid.id)
+    )
+    outcome_names: dict[int, list[str]] = {}
+    for bid_id, name in session.execute(
+        select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
+    ):
+        outcome_names.setdefault(bid_id, []).append(name)
+    lines, seen = [], set()
+    for bid, funder, programme, got, used, due, due_title in session.execute(query):
+        if bid.id in seen:  # two reports due the same day: keep one row per bid
+            continue
+        seen.add(bid.id)
+        won = bid.status in WON_STATUSES
+        awarded = bid.amount_awarded if won else None
+        lines.append(
+            GrantLine(
+                funder=funder,
+                programme=programme or "",
+                bid=bid.title,
+                status=bid.status.value,
+                submitted_on=bid.submitted_on,
+                decision_on=bid.decision_on,
+                start_on=bid.start_on,
+                end_on=bid.end_on,
+                requested=bid.amount_requested,
+                awarded=awarded,
+                match_funding=bid.match_cash + bid.match_in_kind,
+                received=int(got),
+                spent=int(used),
+                remaining=awarded - int(used) if won else None,
+                next_report=due_title or "",
+                next_report_due=due,
+                outcomes="; ".join(outcome_names.get(bid.id, [])),
+            )
+        )
+    return tuple(lines)
+
+
+def _outcomes(session: Session) -> tuple[OutcomeLine, ...]:
+    grants = {
+        outcome_id: (int(count), int(value))
+        for outcome_id, count, value in session.execute(
+            select(
+                bid_outcomes.c.outcome_id, func.count(GrantBid.id), func.coalesce(func.sum(AWARDED_TOTAL), 0)
+            )
+            .join(GrantBid, GrantBid.id == bid_outcomes.c.bid_id)
+            .where(GrantBid.status.in_(WON_STATUSES))
+            .group_by(bid_outcomes.c.outcome_id)
+        )
+    }
+    projects: dict[int, list[str]] = {}
+    for outcome_id, name in session.execute(
+        select(project_outcomes.c.outcome_id, Project.name)
+        .join(Project, Project.id == project_outcomes.c.project_id)
+        .order_by(Project.name)
+    ):
+        projects.setdefault(outcome_id, []).append(name)
+    return tuple(
+        OutcomeLine(
+            outcome=outcome.name,
+            grants_awarded=grants.get(outcome.id, (0, 0))[0],
+            grants_value=grants.get(outcome.id, (0, 0))[1],
+            projects=len(projects.get(outcome.id, [])),
+            project_names="; ".join(projects.get(outcome.id, [])),
+        )
+        for outcome in session.scalars(select(Outcome).order_by(Outcome.position))
+    )
+
+
+def _cipfa(session: Session, quarter: Quarter) -> tuple[CipfaTotal, ...]:
+    totals = dict(
+        session.execute(
+            select(IncomeCategory.cipfa_line_id, func.sum(IncomeEntry.amount))
+            .join(IncomeStream, IncomeEntry.stream_id == IncomeStream.id)
+            .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
+            .where(IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number)
+            .group_by(IncomeCategory.cipfa_line_id)
+        ).all()
+    )
+    lines = [
+        CipfaTotal(line.name, int(totals.get(line.id) or 0))
+        for line in session.scalars(select(CipfaLine).order_by(CipfaLine.position))
+    ]
+    lines.append(CipfaTotal(NOT_CIPFA, int(totals.get(None) or 0)))
+    return tuple(lines)
+
+
+class LiveEntries:
+    """The year-to-date entries, streamed in batches from the database on each iteration."""
+
+    def __init__(self, session: Session, quarter: Quarter, batch: int = 5000) -> None:
+        self.session, self.quarter, self.batch = session, quarter, batch
+
+    def __iter__(self) -> Iterator[EntryLine]:
+        query = (
+            select(
+                IncomeEntry.date_received,
+                IncomeEntry.quarter,
+                IncomeStream.code,
+                IncomeStream.name,
+                Service.name,
+                IncomeCategory.name,
+                Site.name,
+                IncomeEntry.reference,
+                IncomeEntry.description,
+                IncomeEntry.amount,
+            )
+            .join(IncomeStream, IncomeEntry.stream_id == IncomeStream.id)
+            .join(Service, IncomeStream.service_id == Service.id)
+            .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
+            .outerjoin(Site, IncomeEntry.site_id == Site.id)
+            .where(
+                IncomeEntry.financial_year == self.quarter.year.start,
+                IncomeEntry.quarter <= self.quarter.number,
+            )
+            .order_by(IncomeEntry.date_received, IncomeEntry.id)
+            .execution_options(yield_per=self.batch)
+        )
+        for row in self.session.execute(query):
+            yield EntryLine(
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6] or "", row[7], row[8], row[9]
+            )
+
+
+def build_return(
+    session: Session,
+    quarter: Quarter,
+    *,
+    council: str = "",
+    service_name: str = "",
+    now: datetime | None = None,
+) -> FinancialReturn:
+    """Compute the return for ``quarter`` from the database as it stands."""
+    thresholds = load_thresholds(session)
+    services, overall, rows = income_summary(session, quarter)
+    lines, totals = _stream_lines(rows, thresholds)
+    figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
+    milestones = milestone_rows(session, quarter.last_day)
+    count, total = session.execute(
+        select(func.count(IncomeEntry.id), func.coalesce(func.sum(IncomeEntry.amount), 0)).where(
+            IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number
+        )
+    ).one()
+    return FinancialReturn(
+        meta=ReturnMeta(
+            council=council,
+            service_name=service_name,
+            year=quarter.year.start,
+            year_label=quarter.year.label,
+            quarter=quarter.number,
+            period_end=quarter.last_day,
+            produced_at=now or datetime.now(UTC),
+        ),
+        services=services,
+        overall=overall,
+        quarters=_quarter_bars(rows),
+        grants_headline=GrantsHeadline(
+            awarded_in_year=figures.awarded_value,
+            received_in_year=figures.received_in_year,
+            pending_count=figures.pending_count,
+            pending_requested=figures.pending_requested,
+            weighted_pipeline=figures.weighted_pipeline,
+            decided_awarded=figures.decided_awarded,
+            decided_unsuccessful=figures.decided_unsuccessful,
+            success_rate_count=figures.success_rate_count,
+            success_rate_value=figures.success_rate_value,
+        ),
+        milestone_counts=tuple(RagCount(rag.value, n) for rag, n in rag_counts(milestones).items()),
+        streams=lines,
+        stream_totals=totals,
+        grants=_grants(session, quarter),
+        milestones=tuple(
+            MilestoneLine(
+                project=m.project,
+                milestone=m.title,
+                owner=m.owner,
+                baseline=m.baseline,
+                forecast=m.forecast,
+                completed=m.completed,
+                status=m.status.value,
+                rag=m.rag.value,
+                slippage_days=m.slippage_days,
+                latest_update=m.latest_update,
+            )
+            for m in sorted(milestones, key=lambda m: (_RAG_ORDER[m.rag], m.forecast, m.project, m.title))
+        ),
+        outcomes=_outcomes(session),
+        cipfa=_cipfa(session, quarter),
+        entries_summary=EntriesSummary(int(count), int(total)),
+        entries=LiveEntries(session, quarter),
+    )
+
+
+_RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.CANCELLED: 4}
+
+
+# Snapshots -----------------------------------------------------------------------------------
+
+
+def _encode(value):
+    if dataclasses.is_dataclass(value):
+        return {
+            f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "entries"
+        }
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def dump_return(report: FinancialReturn) -> str:
+    """JSON of every figure and every entry line: what a submitted return keeps."""
+    data = _encode(report)
+    data["entries"] = [_encode(entry) for entry in report.entries]
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+def _decode(kind, value):
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return _decode(options[0], value)
+    if origin is tuple:
+        inner = typing.get_args(kind)[0]
+        return tuple(_decode(inner, v) for v in value)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(
+            **{
+                f.name: _decode(hints[f.name], value[f.name])
+                for f in dataclasses.fields(kind)
+                if f.name != "entries" and f.name in value
+            }
+        )
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if kind is Decimal:
+        return Decimal(value)
+    return value
+
+
+def load_return(data: str) -> FinancialReturn:
+    raw = json.loads(data)
+    report = _decode(FinancialReturn, raw)
+    entries = tuple(_decode(EntryLine, entry) for entry in raw.get("entries", []))
+    return dataclasses.replace(report, entries=entries)
+
+
+def return_for(session: Session, quarter: Quarter, **meta) -> FinancialReturn:
+    """The submitted figures where the quarter's return was submitted, otherwise the live ones."""
+    snapshot = session.scalar(
+        select(ReturnSnapshot).where(
+            ReturnSnapshot.year == quarter.year.start, ReturnSnapshot.quarter == quarter.number
+        )
+    )
+    if snapshot is not None:
+        return load_return(snapshot.data)
+    return build_return(session, quarter, **meta)

@@ -1,0 +1,1 @@
+"""The quarterly financial resilience return: preview, downloads, submission and export history."""

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from incometrack import charts, periods
+from incometrack.auth.access import roles_required
+from incometrack.exports.files import ExportError
+from incometrack.extensions import db
+from incometrack.forms import year_choices
+from incometrack.models import ExportRecord, ReturnSnapshot, Role
+from incometrack.reports.returns import return_for
+from incometrack.services import ServiceError
+from incometrack.services import returns as return_service
+
+bp = Blueprint("returns", __name__, url_prefix="/returns")
+READERS = (Role.ADMIN, Role.FINANCE, Role.VIEWER)
+WRITERS = (Role.ADMIN, Role.FINANCE)
+
+
+def _quarter_or_404(year_label: str, quarter: str) -> periods.Quarter:
+    try:
+        return periods.Quarter.parse(year_label, quarter)
+    except periods.PeriodError:
+        abort(404)
+
+
+def _meta() -> dict[str, str]:
+    return {"council": current_app.config["COUNCIL_NAME"], "service_name": current_app.config["SERVICE_NAME"]}
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    """Choose a year and quarter; list submitted returns and the files produced."""
+    if request.args.get("year") and request.args.get("quarter"):
+        quarter = _quarter_or_404(request.args["year"], request.args["quarter"])
+        return redirect(url_for("returns.preview", year_label=quarter.year.label, quarter=quarter.number))
+    today = date.today()
+    snapshots = db.session.scalars(
+        select(ReturnSnapshot).order_by(ReturnSnapshot.year.desc(), ReturnSnapshot.quarter.desc())
+    ).all()
+    history = db.session.scalars(select(ExportRecord).order_by(ExportRecord.id.desc()).limit(50)).all()
+    return render_template(
+        "returns/index.html",
+        years=year_choices(periods.fy_for(today), ahead=0),
+        suggested=periods.quarter_for(today).previous(),
+        snapshots=snapshots,
+        history=history,
+    )
+
+
+@bp.route("/<year_label>/<quarter>")
+@roles_required(*READERS)
+def preview(year_label: str, quarter: str):
+    """Show the return as the committee will read it, with downloads and submission."""
+    period = _quarter_or_404(year_label, quarter)
+    report = return_for(db.session, period, **_meta())
+    chart = charts.bar_chart_svg(
+        [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
+        ("Actual income", "Profiled budget"),
+        chart_id="quarters",
+        title=f"Income by quarter against profiled budget, {period.year.label}",
+    )
+    history = db.session.scalars(
+        select(ExportRecord)
+        .where(ExportRecord.year == period.year.start, ExportRecord.quarter == period.number)
+        .order_by(ExportRecord.id.desc())
+    ).all()
+    return render_template(
+        "returns/preview.html",
+        report=report,
+        period=period,
+        chart=chart,
+        history=history,
+        form=FlaskForm(),
+        can_submit=current_user.role in WRITERS,
+        sample=list(_first(report.entries, 50)),
+    )
+
+
+def _first(items, count):
+    for index, item in enumerate(items):
+        if index >= count:
+            return
+        yield item
+
+
+@bp.route("/<year_label>/<quarter>/export/<fmt>", methods=["POST"])
+@roles_required(*READERS)
+def download(year_label: str, quarter: str, fmt: str):
+    """Produce the workbook or the PDF (from the submitted figures once submitted) and send it."""
+    period = _quarter_or_404(year_label, quarter)
+    if fmt not in return_service.FORMATS:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    report = return_for(db.session, period, **_meta())
+    folder = return_service.default_folder(current_app.config["EXPORTS_DIR"], period)
+    try:
+        [file] = return_service.export(db.session, report, (fmt,), folder, actor=current_user)
+    except ExportError as error:
+        db.session.rollback()
+        current_app.logger.error("Export failed: %s", error)
+        flash(f"The file could not be produced: {error}. Tell your administrator.", "error")
+        return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number)), 303
+    db.session.commit()
+    mimetype = {
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pdf": "application/pdf",
+    }
+    return send_file(
+        file.path, mimetype=mimetype[fmt], as_attachment=True, download_name=file.path.name, max_age=0
+    )
+
+
+@bp.route("/<year_label>/<quarter>/submit", methods=["POST"])
+@roles_required(*WRITERS)
+def submit(year_label: str, quarter: str):
+    """Submit the quarter's return: freeze its figures and lock the quarter."""
+    period = _quarter_or_404(year_label, quarter)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        return_service.submit(db.session, period, actor=current_user, **_meta())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number)), 303
+    db.session.commit()
+    flash(f"The {period.label} return is submitted: its figures are frozen and the quarter is locked.")
+    return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number))

@@ -1,0 +1,387 @@
+"""The quarterly return on known data: every figure, then the workbook, the PDF and submission."""
+
+import shutil
+import subprocess
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from incometrack.models import ExportRecord, IncomeEntry, ReturnSnapshot, Role
+from incometrack.periods import FinancialYear
+from incometrack.reports.returns import (
+    SHEET_NAMES,
+    STREAM_COLUMNS,
+    build_return,
+    dump_return,
+    load_return,
+    return_for,
+)
+from incometrack.services import grants, income, locks, milestones
+from incometrack.services import returns as return_service
+from tests.factories import (
+    make_bid,
+    make_budget,
+    make_entry,
+    make_funder,
+    make_milestone,
+    make_project,
+    make_stream,
+    move,
+)
+
+Q2 = FinancialYear(2026).quarter(2)
+META = {"council": "Kent County Council", "service_name": "Libraries, Registration and Archives"}
+
+
+@pytest.fixture
+def known(session, make_user):
+    """The data whose return is worked out by hand in the assertions below."""
+    finance = make_user(Role.FINANCE, name="Farah Finance")
+    a = make_stream(session, "LIB-A", name="Room hire", category="Room and venue hire")
+    b = make_stream(
+        session, "REG-B", name="Ceremonies", service="Registration", category="Ceremonies and certificates"
+    )
+    c = make_stream(session, "LIB-C", name="Printing", category="Printing and photocopying")
+    make_budget(session, a, 100_000_00)
+    make_budget(session, b, 200_000_00, (40_000_00, 60_000_00, 60_000_00, 40_000_00))
+    make_entry(session, a, date(2026, 3, 31), 500_00, reference="LAST-YEAR")
+    make_entry(session, a, date(2026, 5, 1), 20_000_00, reference="A1")
+    make_entry(session, a, date(2026, 8, 1), 30_000_00, reference="A2")
+    make_entry(session, a, date(2026, 10, 5), 1_000_00, reference="A3-Q3")
+    make_entry(session, b, date(2026, 6, 1), 45_000_00, reference="B1")
+    make_entry(session, b, date(2026, 7, 1), 55_000_00, reference="B2")
+    make_entry(session, b, date(2026, 9, 30), -1_000_00, reference="B-REFUND")
+    make_entry(session, c, date(2026, 9, 1), 500_00, reference="C1")
+    income.save_forecast(session, a, FinancialYear(2026).quarter(1), 97_000_00, "Slow start", actor=finance)
+    funder = make_funder(session, "Arts Council England")
+    won = move(session, make_bid(session, finance, funder=funder, title="Won", requested=12_000_00), finance,
+               "drafting", "submitted", "awarded", on=date(2026, 6, 1), awarded_resource=8_000_00,
+               awarded_capital=2_000_00)  # fmt: skip
+    move(session, make_bid(session, finance, funder=funder, title="Lost", requested=5_000_00), finance,
+         "drafting", "submitted", "unsuccessful", on=date(2026, 9, 1))  # fmt: skip
+    make_bid(session, finance, funder=funder, title="Pending", requested=10_000_00, probability=25)
+    grants.add_payment(session, won, expected_on=date(2026, 7, 1), amount_expected=6_000_00, actor=finance,
+                       received_on=date(2026, 7, 3), amount_received=6_000_00)  # fmt: skip
+    grants.add_payment(session, won, expected_on=date(2026, 10, 1), amount_expected=4_000_00, actor=finance,
+                       received_on=date(2026, 10, 10), amount_received=4_000_00)  # fmt: skip
+    grants.add_spend(
+        session, won, spent_on=date(2026, 7, 10), amount=2_500_00, description="Kit", actor=finance
+    )
+    grants.add_report(session, won, title="Interim report", due_on=date(2026, 12, 31), actor=finance)
+    project = make_project(session, finance, name="Makerspaces")
+    milestone = make_milestone(session, project, finance, title="Kit bought", baseline=date(2026, 9, 1),
+                               on=date(2026, 4, 1))  # fmt: skip
+    from incometrack.models import MilestoneStatus
+
+    milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 15), status=MilestoneStatus.IN_PROGRESS,
+                                completed_on=None, note="Supplier late", actor=finance, update_on=date(2026, 8, 20))  # fmt: skip
+    session.commit()
+    return finance
+
+
+def test_every_figure_of_the_return(session, known):
+    r = build_return(session, Q2, **META)
+    assert r.meta.title == "Financial resilience return 2026-27 Q2"
+    assert r.meta.period_end == date(2026, 9, 30)
+    streams = {s.code: s for s in r.streams}
+    a, b, c = streams["LIB-A"], streams["REG-B"], streams["LIB-C"]
+    assert (a.annual_budget, a.actuals, a.profiled_to_date, a.actual_to_date) == (
+        100_000_00,
+        (20_000_00, 30_000_00, None, None),
+        50_000_00,
+        50_000_00,
+    )
+    assert (a.variance_to_date, a.variance_to_date_pct, a.previous_forecast, a.forecast_outturn) == (
+        0,
+        Decimal("0.0"),
+        97_000_00,
+        97_000_00,
+    )
+    assert (a.forecast_is_default, a.movement, a.forecast_variance, a.forecast_variance_pct) == (
+        False,
+        0,
+        -3_000_00,
+        Decimal("-3.0"),
+    )
+    assert (a.rag, a.commentary, a.commentary_missing) == ("Amber", "", True)
+    assert (b.actuals, b.actual_to_date, b.profiled_to_date, b.variance_to_date_pct) == (
+        (45_000_00, 54_000_00, None, None),
+        99_000_00,
+        100_000_00,
+        Decimal("-1.0"),
+    )
+    assert (b.forecast_outturn, b.forecast_is_default, b.previous_forecast, b.movement) == (
+        199_000_00,
+        True,
+        205_000_00,
+        -6_000_00,
+    )
+    assert (b.forecast_variance_pct, b.rag, b.commentary_missing) == (Decimal("-0.5"), "Green", False)
+    assert (c.annual_budget, c.actual_to_date, c.variance_to_date_pct, c.forecast_outturn, c.rag) == (
+        0,
+        500_00,
+        None,
+        500_00,
+        "Green",
+    )
+    t = r.stream_totals
+    assert (t.annual_budget, t.actuals, t.actual_to_date, t.profiled_to_date) == (
+        300_000_00,
+        (65_000_00, 84_500_00, None, None),
+        149_500_00,
+        150_000_00,
+    )
+    assert (t.variance_to_date, t.variance_to_date_pct, t.previous_forecast, t.forecast_outturn) == (
+        -500_00,
+        Decimal("-0.3"),
+        302_000_00,
+        296_500_00,
+    )
+    assert (t.movement, t.forecast_variance, t.forecast_variance_pct, t.rag) == (
+        -5_500_00,
+        -3_500_00,
+        Decimal("-1.2"),
+        "Green",
+    )
+    services = {s.service: s.figures for s in r.services}
+    lib, reg = services["Libraries"], services["Registration"]
+    assert (
+        lib.actual_to_date,
+        lib.variance_to_date,
+        lib.variance_to_date_pct,
+        lib.forecast_outturn,
+        lib.rag,
+    ) == (50_500_00, 500_00, Decimal("1.0"), 97_500_00, "Amber")
+    assert (reg.forecast_variance_pct, reg.rag) == (Decimal("-0.5"), "Green")
+    assert r.overall.actual_to_date == 149_500_00 and r.overall.rag == "Green"
+    assert [(q.label, q.actual, q.profiled) for q in r.quarters] == [
+        ("Q1", 65_000_00, 65_000_00),
+        ("Q2", 84_500_00, 85_000_00),
+        ("Q3", None, 85_000_00),
+        ("Q4", None, 65_000_00),
+    ]
+    g = r.grants_headline
+    assert (
+        g.awarded_in_year,
+        g.received_in_year,
+        g.pending_count,
+        g.pending_requested,
+        g.weighted_pipeline,
+    ) == (10_000_00, 6_000_00, 1, 10_000_00, 2_500_00)
+    assert (g.success_rate_count, g.success_rate_value) == (Decimal("50.0"), Decimal("66.7"))
+    won = next(line for line in r.grants if line.bid == "Won")
+    assert (won.awarded, won.received, won.spent, won.remaining, won.next_report, won.next_report_due) == (
+        10_000_00,
+        6_000_00,
+        2_500_00,
+        7_500_00,
+        "Interim report",
+        date(2026, 12, 31),
+    )
+    assert {line.bid for line in r.grants} == {"Won", "Lost", "Pending"}
+    [m] = r.milestones
+    assert (m.rag, m.slippage_days, m.latest_update) == ("Amber", 44, "Supplier late")
+    assert {c.rag: c.count for c in r.milestone_counts}["Amber"] == 1
+    cipfa = {c.line: c.actual_to_date for c in r.cipfa}
+    assert (
+        cipfa["Lettings"],
+        cipfa["Miscellaneous - receipts from the public"],
+        cipfa["Overdue charges"],
+    ) == (50_000_00, 500_00, 0)
+    assert cipfa["Not in CIPFA library statistics (Registration, Archives)"] == 99_000_00
+    assert sum(cipfa.values()) == 149_500_00
+    assert (r.entries_summary.count, r.entries_summary.total) == (6, 149_500_00)
+    entries = list(r.entries)
+    assert [e.reference for e in entries] == ["A1", "B1", "B2", "A2", "C1", "B-REFUND"]
+    assert sum(e.amount for e in entries) == 149_500_00
+    assert [s.code for s in r.streams_needing_commentary] == ["LIB-A"]
+
+
+def test_the_return_round_trips_through_json(session, known):
+    report = build_return(session, Q2, **META)
+    again = load_return(dump_return(report))
+    assert again == report
+    assert list(again.entries) == list(report.entries)
+
+
+def money(cell) -> Decimal:
+    return Decimal(str(cell.value)).quantize(Decimal("0.01"))
+
+
+@pytest.fixture
+def workbook(session, known, tmp_path):
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("xlsx",), tmp_path, actor=known)
+    session.commit()
+    return file.path
+
+
+def test_workbook_sheets_headers_values_and_formats(workbook):
+    book = load_workbook(workbook)
+    assert tuple(book.sheetnames) == SHEET_NAMES
+    sheet = book["Income by stream"]
+    assert tuple(c.value for c in sheet[1]) == STREAM_COLUMNS
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:T4"
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2, max_row=4)}
+    a = rows["LIB-A"]
+    assert money(a[4]) == Decimal("100000.00") and a[4].number_format == "£#,##0.00;-£#,##0.00"
+    assert money(a[5]) == Decimal("20000.00") and a[7].value is None  # Q3 actual empty
+    assert a[12].number_format == "0.0%" and Decimal(str(a[17].value)) == Decimal("-0.03")
+    assert a[18].value == "Amber" and a[18].fill.fgColor.rgb.endswith("FCD6B4")
+    assert a[19].value == "Commentary needed"
+    assert rows["REG-B"][14].comment is not None  # default forecast explained
+    total = [c.value for c in sheet[5]]
+    assert total[0] == "Total" and total[4] == "=SUM(E2:E4)" and total[12] == '=IF(J5=0,"",L5/J5)'
+    assert total[7] is None  # no Q3 total before Q3
+    for name in SHEET_NAMES:
+        for row in book[name].iter_rows(min_row=2):
+            for cell in row:
+                if cell.data_type == "f":
+                    assert str(cell.value).startswith(("=SUM(", "=IF(")), (name, cell.coordinate, cell.value)
+    entries = book["Income entries"]
+    assert entries["A2"].number_format == "dd/mm/yyyy" and entries["A2"].value.date() == date(2026, 5, 1)
+    assert entries.max_row == 8  # header, six entries, total
+    assert book.properties.title == "Financial resilience return 2026-27 Q2"
+    assert "Libraries, Registration and Archives" in book.properties.subject
+    assert "2026-27" in book.properties.keywords and "Q2" in book.properties.keywords
+
+
+def test_summary_sheet_has_a_chart_of_income_by_quarter(workbook):
+    book = load_workbook(workbook)
+    summary = book["Summary"]
+    assert len(summary._charts) == 1
+    values = [[c.value for c in row] for row in summary.iter_rows(values_only=False)]
+    assert ["Quarter", "Actual income", "Profiled budget"] in [v[:3] for v in values]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_recalculates_the_same_totals(workbook, tmp_path):
+    out = tmp_path / "recalculated"
+    subprocess.run(["soffice", "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(workbook)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    book = load_workbook(out / workbook.name, data_only=True)
+    total = [c.value for c in book["Income by stream"][5]]
+    assert Decimal(str(total[4])).quantize(Decimal("0.01")) == Decimal("300000.00")
+    assert Decimal(str(total[10])).quantize(Decimal("0.01")) == Decimal("149500.00")
+    assert round(Decimal(str(total[12])), 4) == Decimal("-0.0033")
+    assert Decimal(str(book["Summary"]["B4"].value)).quantize(Decimal("0.01")) == Decimal("300000.00")
+    entries = book["Income entries"]
+    assert Decimal(str(entries.cell(entries.max_row, 10).value)).quantize(Decimal("0.01")) == Decimal(
+        "149500.00"
+    )
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_pdf_shows_the_same_totals(session, known, tmp_path):
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("pdf",), tmp_path, actor=known)
+    text = pdf_text(file.path)
+    assert "Financial resilience return 2026-27 Q2" in text
+    assert "Libraries, Registration and Archives, Kent County Council" in text
+    for figure in (
+        "£300,000.00",
+        "£149,500.00",
+        "£296,500.00",
+        "-£3,500.00",
+        "-£500.00",
+        "£2,500.00",
+        "£99,000.00",
+    ):
+        assert figure in text, figure
+    assert "Amber" in text and "Green" in text
+    pages = text.count("\f")
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+    assert "Commentary needed" in text
+
+
+def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
+    session, known, tmp_path, make_user
+):
+    snapshot = return_service.submit(session, Q2, actor=known, **META)
+    session.commit()
+    assert locks.is_locked(session, Q2) and locks.is_locked(session, FinancialYear(2026).quarter(1))
+    before = return_for(session, Q2, **META)
+    assert before.submitted and before.meta.submitted_by == "Farah Finance"
+    # Later: Q3 income, a new stream's income in Q3, a forecast for Q3, and an admin reopening Q2.
+    stream = session.scalar(select(IncomeEntry.stream_id).where(IncomeEntry.reference == "A1"))
+    from incometrack.models import IncomeStream
+
+    a = session.get(IncomeStream, stream)
+    make_entry(session, a, date(2026, 10, 20), 7_777_00, reference="LATER")
+    locks.reopen(session, Q2, actor=make_user(Role.ADMIN), reason="Late journal")
+    make_entry(session, a, date(2026, 9, 15), 1_234_00, reference="LATE-Q2")
+    session.commit()
+    after = return_for(session, Q2, **META)
+    assert after == before
+    assert list(after.entries) == list(before.entries)
+    live = build_return(session, Q2, **META)
+    assert (
+        live.overall.actual_to_date == before.overall.actual_to_date + 1_234_00
+    )  # the live figures did move
+    files = return_service.export(session, after, ("xlsx", "pdf"), tmp_path, actor=known)
+    session.commit()
+    sheet = load_workbook(files[0].path)["Income by stream"]
+    assert money(sheet["K2"]) + money(sheet["K3"]) + money(sheet["K4"]) == Decimal("149500.00")
+    assert all(r.from_snapshot for r in session.scalars(select(ExportRecord)))
+    assert "Submitted" in pdf_text(files[1].path) if shutil.which("pdftotext") else True
+    with pytest.raises(Exception, match="was submitted on"):
+        return_service.submit(session, Q2, actor=known, **META)
+    assert session.scalar(select(func.count()).select_from(ReturnSnapshot)) == 1
+    assert snapshot.checksum
+
+
+def test_new_entries_in_a_submitted_quarter_are_refused(session, known):
+    return_service.submit(session, Q2, actor=known, **META)
+    session.commit()
+    from incometrack.models import IncomeStream
+
+    stream = session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-A"))
+    with pytest.raises(locks.PeriodLocked):
+        make_entry(session, stream, date(2026, 9, 1), 1_00, reference="TOO-LATE")
+
+
+def test_viewers_cannot_submit(session, known, make_user):
+    from incometrack.services import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        return_service.submit(session, Q2, actor=make_user(Role.VIEWER), **META)
+
+
+def test_export_return_command(runner, session, known, tmp_path):
+    result = runner.invoke(
+        args=["export-return", "--year", "2026-27", "--quarter", "2", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    paths = result.output.strip().splitlines()
+    assert [p.rsplit("/", 1)[1] for p in paths] == [
+        "financial-resilience-return-2026-27-Q2.xlsx",
+        "financial-resilience-return-2026-27-Q2.pdf",
+    ]
+    only_pdf = runner.invoke(
+        args=["export-return", "--year", "2026-27", "--quarter", "Q2", "--format", "pdf"]
+    )
+    assert only_pdf.exit_code == 0 and only_pdf.output.strip().endswith(
+        "exports/2026-27/Q2/financial-resilience-return-2026-27-Q2.pdf"
+    )
+    assert not list(tmp_path.glob(".*.part"))  # no temporary files left
+    bad = runner.invoke(args=["export-return", "--year", "2026-28", "--quarter", "2"])
+    assert bad.exit_code == 2
+
+
+def test_an_unwritable_exports_folder_gives_a_clear_error(runner, known, tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    result = runner.invoke(
+        args=["export-return", "--year", "2026-27", "--quarter", "2", "--out", str(blocked / "sub")]
+    )
+    assert result.exit_code == 1
+    assert "Cannot write to" in result.output
