@@ -43,6 +43,7 @@ DEFAULTS: dict[str, object] = {
     "SESSION_IDLE_TIMEOUT": timedelta(minutes=30),
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own limits
     "PASSWORD_MIN_LENGTH": 12,
+    "LOGIN_SLOWDOWN": True,  # sleep before answering repeated failures (tests turn it off)
 }
 
 

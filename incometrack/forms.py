@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import SUBMIT_METHODS, _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import SelectChoice
 
 from incometrack.periods import FinancialYear
 from incometrack.services import ServiceError
+
+
+class AppForm(FlaskForm):
+    """Every form of the app. Flask-WTF treats a POST with an empty body as "no form data", which
+    would leave required fields unchecked; here a submitted form always reads the request."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.method in SUBMIT_METHODS:
+                return CombinedMultiDict((request.files, request.form))
+            return super().wrap_formdata(form, formdata)
 
 
 def apply_service_error(form: FlaskForm, error: ServiceError, default_field: str | None = None) -> None:

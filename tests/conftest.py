@@ -67,6 +67,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "EXPORTS_DIR": str(tmp_path / "exports"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "LOGIN_SLOWDOWN": False,
         "SERVER_NAME": None,
     }
     config.update(overrides)

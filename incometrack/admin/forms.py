@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
     GovRadioInput,
@@ -10,12 +9,13 @@ from wtforms import Form, PasswordField, RadioField, SelectChoice, SelectField, 
 from wtforms.validators import InputRequired, Length
 
 from incometrack.fields import UKDateField
+from incometrack.forms import AppForm
 from incometrack.models import ROLE_LABELS, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(AppForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
@@ -38,14 +38,14 @@ class NewUserForm(FlaskForm):
     submit = SubmitField("Create user", widget=GovSubmitInput())
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     role = RadioField(
         "Role", widget=GovRadioInput(), choices=ROLE_CHOICES, validators=[InputRequired("Select a role")]
     )
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
@@ -55,7 +55,7 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField("Reset password", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button that changes state: carries only the CSRF token."""
 
 

@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from incometrack.forms import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),

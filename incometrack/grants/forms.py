@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovSelect,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from incometrack.fields import MoneyField, UKDateField
-from incometrack.forms import choices, optional_int, optional_version
+from incometrack.forms import AppForm, choices, optional_int, optional_version
 from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Role, Service, User
 
 
@@ -32,7 +31,7 @@ def _select(label: str) -> SelectField:
     return SelectField(label, coerce=optional_int, validate_choice=False, widget=GovSelect())
 
 
-class FunderForm(FlaskForm):
+class FunderForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter the funder's name"), Length(max=120)]
     )
@@ -47,7 +46,7 @@ class FunderForm(FlaskForm):
     submit = SubmitField("Save funder", widget=GovSubmitInput())
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(AppForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
@@ -61,7 +60,7 @@ class ProgrammeForm(FlaskForm):
     submit = SubmitField("Save programme", widget=GovSubmitInput())
 
 
-class BidForm(FlaskForm):
+class BidForm(AppForm):
     title = StringField(
         "Title", widget=GovTextInput(), validators=[InputRequired("Enter the bid's title"), Length(max=255)]
     )
@@ -129,7 +128,7 @@ MOVE_LABELS = {
 }
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     on = UKDateField("Date")
     note = TextAreaField("Note (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
     awarded_resource = MoneyField("Amount awarded: resource (revenue)", optional=True)
@@ -141,7 +140,7 @@ class MoveForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(AppForm):
     expected_on = UKDateField("Expected on")
     amount_expected = MoneyField("Amount expected")
     received_on = UKDateField("Received on (optional)", optional=True)
@@ -150,21 +149,21 @@ class PaymentForm(FlaskForm):
     submit = SubmitField("Add payment", widget=GovSubmitInput())
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(AppForm):
     received_on = UKDateField("Received on")
     amount_received = MoneyField("Amount received")
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Record receipt", widget=GovSubmitInput())
 
 
-class SpendForm(FlaskForm):
+class SpendForm(AppForm):
     spent_on = UKDateField("Date")
     amount = MoneyField("Amount", description="Negative for a correction")
     description = StringField("What it was spent on", widget=GovTextInput(), validators=[Length(max=255)])
     submit = SubmitField("Add spend", widget=GovSubmitInput())
 
 
-class ReportForm(FlaskForm):
+class ReportForm(AppForm):
     title = StringField(
         "Report",
         widget=GovTextInput(),
@@ -175,7 +174,7 @@ class ReportForm(FlaskForm):
     submit = SubmitField("Add report", widget=GovSubmitInput())
 
 
-class ReportSubmittedForm(FlaskForm):
+class ReportSubmittedForm(AppForm):
     submitted_on = UKDateField("Submitted on")
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Record submission", widget=GovSubmitInput())

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
@@ -27,7 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import MoneyField, UKDateField
-from incometrack.forms import QUARTER_CHOICES, choices, optional_int, optional_version, year_choices
+from incometrack.forms import QUARTER_CHOICES, AppForm, choices, optional_int, optional_version, year_choices
 from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, User
 from incometrack.periods import FinancialYear
 
@@ -39,7 +38,7 @@ def _select(label: str, *, description: str | None = None) -> SelectField:
     )
 
 
-class StreamForm(FlaskForm):
+class StreamForm(AppForm):
     code = StringField(
         "Stream code",
         widget=GovTextInput(),
@@ -87,7 +86,7 @@ class StreamForm(FlaskForm):
         )
 
 
-class BudgetForm(FlaskForm):
+class BudgetForm(AppForm):
     annual = MoneyField("Annual budget")
     q1 = MoneyField("Q1 (April to June)", optional=True)
     q2 = MoneyField("Q2 (July to September)", optional=True)
@@ -112,12 +111,12 @@ class BudgetRowForm(Form):
     version = HiddenField(filters=[optional_version])
 
 
-class BudgetGridForm(FlaskForm):
+class BudgetGridForm(AppForm):
     rows = FieldList(FormField(BudgetRowForm))
     submit = SubmitField("Save all budgets", widget=GovSubmitInput())
 
 
-class EntryForm(FlaskForm):
+class EntryForm(AppForm):
     date_received = UKDateField("Date received")
     stream_id = _select("Income stream")
     amount = MoneyField(
@@ -143,11 +142,11 @@ class EntryForm(FlaskForm):
         )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     version = HiddenField(filters=[optional_version])
 
 
-class ForecastForm(FlaskForm):
+class ForecastForm(AppForm):
     outturn = MoneyField("Forecast outturn for the year")
     commentary = TextAreaField(
         "Commentary",
@@ -160,13 +159,13 @@ class ForecastForm(FlaskForm):
     submit = SubmitField("Save forecast", widget=GovSubmitInput())
 
 
-class LockForm(FlaskForm):
+class LockForm(AppForm):
     year = SelectField("Financial year", widget=GovSelect(), validate_choice=False)
     quarter = SelectField("Quarter", choices=QUARTER_CHOICES, widget=GovSelect(), validate_choice=False)
     submit = SubmitField("Lock quarter", widget=GovSubmitInput())
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(AppForm):
     reason = TextAreaField(
         "Reason for reopening",
         widget=GovTextArea(),
@@ -230,7 +229,7 @@ class StreamFilterForm(Form):
         )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     kind = RadioField(
         "What the file holds",
         choices=[
@@ -260,6 +259,6 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(AppForm):
     token = HiddenField()
     submit = SubmitField("Import", widget=GovSubmitInput())

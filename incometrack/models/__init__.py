@@ -29,7 +29,7 @@ from incometrack.models.income import (
 from incometrack.models.projects import Milestone, MilestoneStatus, MilestoneUpdate, Project, project_outcomes
 from incometrack.models.reference import CipfaLine, IncomeCategory, Outcome, Service, Setting, Site, SiteKind
 from incometrack.models.returns import ExportRecord, ReturnSnapshot
-from incometrack.models.users import ROLE_LABELS, Role, User
+from incometrack.models.users import ROLE_LABELS, LoginAttempt, Role, User
 
 __all__ = [
     "BID_TRANSITIONS",
@@ -54,6 +54,7 @@ __all__ = [
     "IncomeCategory",
     "IncomeEntry",
     "IncomeStream",
+    "LoginAttempt",
     "Milestone",
     "MilestoneStatus",
     "MilestoneUpdate",

@@ -6,7 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incometrack.models.base import Base, intpk, str120, str255, timestamp
@@ -72,3 +72,16 @@ class User(Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, kept so that repeated failures can be slowed and then refused across all
+    workers (the table is shared where process memory is not)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[intpk]
+    at: Mapped[timestamp] = mapped_column(index=True)
+    email: Mapped[str255] = mapped_column(index=True)  #: as typed, lower-cased
+    address: Mapped[str] = mapped_column(String(64), index=True)  #: the client's IP address
+    succeeded: Mapped[bool] = mapped_column(default=False)

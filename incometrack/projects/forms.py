@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovSelect,
@@ -23,7 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import UKDateField
-from incometrack.forms import choices, optional_int, optional_version
+from incometrack.forms import AppForm, choices, optional_int, optional_version
 from incometrack.models import GrantBid, MilestoneStatus, Outcome, Role, Service, User
 from incometrack.rag import Rag
 
@@ -38,7 +37,7 @@ def _people(session: Session, roles=(Role.LEAD, Role.FINANCE, Role.ADMIN)):
     )
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter the project's name"), Length(max=255)]
     )
@@ -66,7 +65,7 @@ class ProjectForm(FlaskForm):
         ]
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(AppForm):
     title = StringField(
         "Milestone", widget=GovTextInput(), validators=[InputRequired("Enter the milestone"), Length(max=255)]
     )
@@ -80,7 +79,7 @@ class MilestoneForm(FlaskForm):
         self.owner_id.choices = choices(_people(session), "No owner")
 
 
-class MilestoneDetailsForm(FlaskForm):
+class MilestoneDetailsForm(AppForm):
     title = StringField(
         "Milestone", widget=GovTextInput(), validators=[InputRequired("Enter the milestone"), Length(max=255)]
     )
@@ -92,7 +91,7 @@ class MilestoneDetailsForm(FlaskForm):
         self.owner_id.choices = choices(_people(session), "No owner")
 
 
-class MilestoneUpdateForm(FlaskForm):
+class MilestoneUpdateForm(AppForm):
     update_on = UKDateField("Date of this update")
     status = SelectField(
         "Status",
@@ -112,7 +111,7 @@ class MilestoneUpdateForm(FlaskForm):
     submit = SubmitField("Save update", widget=GovSubmitInput())
 
 
-class RebaselineForm(FlaskForm):
+class RebaselineForm(AppForm):
     baseline_due = UKDateField("New baseline date")
     reason = TextAreaField(
         "Reason",

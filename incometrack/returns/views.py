@@ -4,14 +4,13 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from incometrack import charts, periods
 from incometrack.auth.access import roles_required
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
-from incometrack.forms import year_choices
+from incometrack.forms import AppForm, year_choices
 from incometrack.models import ExportRecord, ReturnSnapshot, Role
 from incometrack.reports.returns import return_for
 from incometrack.services import ServiceError
@@ -77,7 +76,7 @@ def preview(year_label: str, quarter: str):
         period=period,
         chart=chart,
         history=history,
-        form=FlaskForm(),
+        form=AppForm(),
         can_submit=current_user.role in WRITERS,
         sample=list(_first(report.entries, 50)),
     )
@@ -97,7 +96,7 @@ def download(year_label: str, quarter: str, fmt: str):
     period = _quarter_or_404(year_label, quarter)
     if fmt not in return_service.FORMATS:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not AppForm().validate_on_submit():
         abort(400)
     report = return_for(db.session, period, **_meta())
     folder = return_service.default_folder(current_app.config["EXPORTS_DIR"], period)
@@ -123,7 +122,7 @@ def download(year_label: str, quarter: str, fmt: str):
 def submit(year_label: str, quarter: str):
     """Submit the quarter's return: freeze its figures and lock the quarter."""
     period = _quarter_or_404(year_label, quarter)
-    if not FlaskForm().validate_on_submit():
+    if not AppForm().validate_on_submit():
         abort(400)
     try:
         return_service.submit(db.session, period, actor=current_user, **_meta())

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from incometrack.models import Role, User
 from incometrack.models.base import utcnow
@@ -24,10 +25,32 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def check_password_policy(password: str) -> None:
-    """:raises ServiceError: when the password is too short."""
-    if len(password or "") < PASSWORD_MIN_LENGTH:
+#: zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" against online attacks.
+MIN_STRENGTH = 3
+
+
+def check_password_policy(password: str, *, user_inputs: tuple[str, ...] = ()) -> None:
+    """At least 12 characters, and not a common or easily guessed password (zxcvbn, which checks it
+    against lists of common passwords, words and names, and against the person's own details).
+
+    :raises ServiceError: naming the password field, with zxcvbn's advice where it has some.
+    """
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
         raise ServiceError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters", field="password")
+    words = [
+        part for value in user_inputs for part in value.replace("@", " ").replace(".", " ").split() if part
+    ]
+    # A person's name or mailbox run together ("samsmith") is as guessable as its parts.
+    words += [value.split("@")[0].replace(".", "").replace(" ", "").lower() for value in user_inputs]
+    result = zxcvbn(password[:100], user_inputs=[*words, "incometrack", "kent", "council", "library"])
+    if result["score"] < MIN_STRENGTH:
+        advice = result["feedback"]["warning"] or "It is too easy to guess"
+        advice = advice.rstrip(".")
+        raise ServiceError(
+            f"Choose a password that is harder to guess. {advice}. A few unrelated words work well.",
+            field="password",
+        )
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -45,7 +68,7 @@ def create_user(
         raise ServiceError("Enter the person's name", field="name")
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise ServiceError("A user with this email address already exists", field="email")
-    check_password_policy(password)
+    check_password_policy(password, user_inputs=(email, name))
     user = User(email=email, name=name.strip(), role=role, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
@@ -107,7 +130,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
 
 
 def reset_password(session: Session, user: User, password: str, *, actor: User | None) -> None:
-    check_password_policy(password)
+    check_password_policy(password, user_inputs=(user.email, user.name))
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = utcnow()
     end_sessions(user)

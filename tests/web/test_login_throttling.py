@@ -1,0 +1,89 @@
+"""Repeated failed sign-ins are slowed, then refused with 429, and logged; weak passwords refused."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from incometrack.models import Role
+from incometrack.models.base import utcnow
+from incometrack.services import ServiceError, login_throttle, users
+from tests.conftest import PASSWORD
+
+
+def fail(client, email, address="10.0.0.1"):
+    return client.post("/login", data={"email": email, "password": "wrong password entirely"},
+                       environ_base={"REMOTE_ADDR": address})  # fmt: skip
+
+
+def test_failures_for_one_account_are_slowed_then_refused(client, make_user, session, caplog):
+    user = make_user(Role.FINANCE)
+    with caplog.at_level(logging.WARNING, logger="incometrack.security"):
+        statuses = [
+            fail(client, user.email, f"10.0.0.{n}").status_code for n in range(login_throttle.BLOCK_AFTER)
+        ]
+    assert statuses == [400] * login_throttle.BLOCK_AFTER
+    assert sum("Failed sign-in" in r.getMessage() for r in caplog.records) == login_throttle.BLOCK_AFTER
+    verdict = login_throttle.check(session, user.email, "10.9.9.9")
+    assert verdict.blocked
+    refused = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert refused.status_code == 429  # even the right password is refused while blocked
+    assert refused.headers["Retry-After"] == str(int(login_throttle.WINDOW.total_seconds()))
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+
+
+def test_failures_from_one_address_across_accounts_are_refused(client, make_user):
+    for n in range(login_throttle.BLOCK_AFTER):
+        fail(client, f"guess{n}@council.example", "192.0.2.7")
+    user = make_user(Role.VIEWER)
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 429  # fmt: skip
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "192.0.2.8"}).status_code == 302  # fmt: skip
+
+
+def test_the_delay_grows_with_failures_and_is_capped(session):
+    now = utcnow()
+    assert login_throttle.check(session, "a@b.example", "1.1.1.1", now=now).delay_seconds == 0
+    for _ in range(login_throttle.SLOW_AFTER):
+        login_throttle.record(session, "a@b.example", "1.1.1.1", succeeded=False)
+    first = login_throttle.check(session, "a@b.example", "1.1.1.1").delay_seconds
+    for _ in range(5):
+        login_throttle.record(session, "a@b.example", "1.1.1.1", succeeded=False)
+    later = login_throttle.check(session, "a@b.example", "1.1.1.1").delay_seconds
+    assert 0 < first < later <= login_throttle.MAX_DELAY_SECONDS
+
+
+def test_old_failures_stop_counting_and_success_resets_the_account(session):
+    for _ in range(login_throttle.BLOCK_AFTER):
+        login_throttle.record(session, "c@d.example", "2.2.2.2", succeeded=False)
+    assert login_throttle.check(session, "c@d.example", "3.3.3.3").blocked
+    assert not login_throttle.check(
+        session, "c@d.example", "3.3.3.3", now=utcnow() + timedelta(minutes=16)
+    ).blocked
+    login_throttle.record(session, "c@d.example", "3.3.3.3", succeeded=True)
+    assert not login_throttle.check(session, "c@d.example", "4.4.4.4").blocked
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["short", "password1234", "123456789012", "qwertyuiop12", "iloveyou1234", "passwordpassword", "incometrack2026",
+     "samsmith1234567"],
+)  # fmt: skip
+def test_common_or_guessable_passwords_are_refused(session, password):
+    with pytest.raises(ServiceError) as caught:
+        users.create_user(session, email="sam.smith@council.example", name="Sam Smith", role=Role.VIEWER,
+                          password=password)  # fmt: skip
+    assert caught.value.field == "password"
+
+
+def test_a_strong_password_is_accepted(session):
+    users.create_user(
+        session,
+        email="sam@council.example",
+        name="Sam",
+        role=Role.VIEWER,
+        password="tulip kettle orbit lantern",
+    )
