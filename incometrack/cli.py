@@ -156,6 +156,21 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
         click.echo(str(file.path))
 
 
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(destination: str) -> None:
+    """Take a consistent copy of the database while it is in use (SQLite online backup, pg_dump)."""
+    from pathlib import Path
+
+    from incometrack.backup import BackupError, backup
+
+    try:
+        click.echo(backup(db.engine, Path(destination)))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def init_app(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -164,5 +179,6 @@ def init_app(app: Flask) -> None:
         import_streams_command,
         import_budgets_command,
         export_return_command,
+        backup_command,
     ):
         app.cli.add_command(command)

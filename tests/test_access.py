@@ -291,4 +291,3 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(
         response = client.post(url, data={"reason": "x", "name": "x", "amount": "1"})
         assert response.status_code == 400, (url, response.status_code)
     assert database_state(session) == before
-

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +24,7 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
     """
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        sweep_leftovers(target)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     except OSError as error:
         raise ExportError(f"Cannot write to {target.parent}: {error.strerror or error}") from error
@@ -39,6 +42,19 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
         Path(temporary).unlink(missing_ok=True)
         raise
     return sha256_of(target)
+
+
+#: A temporary file this old is a leftover of a killed process, never one still being written.
+LEFTOVER_AGE_SECONDS = 3600
+
+
+def sweep_leftovers(target: Path) -> None:
+    """Remove temporary files of ``target`` left behind by a process that was killed mid-write."""
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS
+    for leftover in target.parent.glob(f".{target.name}.*.part"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def sha256_of(path: Path) -> str:
