@@ -12,11 +12,21 @@ from incometrack.periods import FinancialYear
 from incometrack.services import ServiceError
 
 
+def strip_nul(value):
+    """NUL characters have no place in text and PostgreSQL refuses them: drop them on input."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class AppForm(FlaskForm):
     """Every form of the app. Flask-WTF treats a POST with an empty body as "no form data", which
-    would leave required fields unchecked; here a submitted form always reads the request."""
+    would leave required fields unchecked; here a submitted form always reads the request. Text
+    loses any NUL characters on the way in."""
 
     class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [*options.get("filters", []), strip_nul]
+            return super().bind_field(form, unbound_field, options)
+
         def wrap_formdata(self, form, formdata):
             if formdata is _Auto and request.method in SUBMIT_METHODS:
                 return CombinedMultiDict((request.files, request.form))

@@ -119,7 +119,8 @@ class SheetWriter:
                 value = overrides[column.title]
                 cells.append(self._cell(value, column.kind if column.kind != "user" else "text", bold=True))
             elif column.total == "sum":
-                formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else "=0"
+                # An empty table totals a plain 0: there is nothing to sum.
+                formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
                 cell = self._cell(formula, "formula", bold=True)
                 cell.number_format = MONEY_FORMAT if column.kind == "money" else "0"
                 cells.append(cell)
