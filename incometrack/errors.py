@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from incometrack.extensions import db
@@ -42,6 +43,17 @@ def handle_csrf(error: CSRFError):
     )
 
 
+def handle_stale(error: StaleDataError):
+    """A concurrent save won a race no service caught: refuse this one as a conflict, never a 500."""
+    db.session.rollback()
+    log.info("Stale update refused (request %s): %s", g.get("request_id"), error)
+    return _render(
+        409,
+        "Someone else saved this record at the same moment. Nothing of yours has been saved: "
+        "open it again to see their change.",
+    )
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     log.exception("Unhandled error (request %s)", g.get("request_id"), exc_info=error)
@@ -50,6 +62,7 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

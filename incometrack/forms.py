@@ -6,7 +6,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import SelectChoice
+from wtforms import FieldList, FormField, SelectChoice
 
 from incometrack.periods import FinancialYear
 from incometrack.services import ServiceError
@@ -24,7 +24,10 @@ class AppForm(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):
-            options["filters"] = [*options.get("filters", []), strip_nul]
+            # Keep the field's own filters (e.g. the version's int conversion) and add ours after;
+            # lists of sub-forms take none (their own fields do).
+            if not issubclass(unbound_field.field_class, FieldList | FormField):
+                options["filters"] = [*unbound_field.kwargs.get("filters", ()), strip_nul]
             return super().bind_field(form, unbound_field, options)
 
         def wrap_formdata(self, form, formdata):

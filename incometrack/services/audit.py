@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from incometrack.models import AuditEvent, Base, User
 
@@ -72,11 +73,30 @@ def record_create(session: Session, user: User | None, obj: Base, summary: str =
     )
 
 
+def flush_versioned(session: Session) -> None:
+    """Flush, turning SQLAlchemy's version-counter failure into :class:`StaleEdit`.
+
+    The version check in the services catches most stale edits; this catches the race in which
+    another worker's UPDATE commits between that check and ours (the UPDATE matches no row).
+    """
+    from incometrack.services import StaleEdit
+
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleEdit(
+            "This record was changed by someone else at the same moment. Nothing of yours has been saved."
+        ) from None
+
+
 def record_update(
     session: Session, user: User | None, obj: Base, before: dict[str, object], summary: str = ""
 ) -> AuditEvent | None:
-    """Audit the change since ``before`` (a :func:`snapshot`); nothing is written when nothing changed."""
-    session.flush()
+    """Audit the change since ``before`` (a :func:`snapshot`); nothing is written when nothing changed.
+
+    :raises StaleEdit: when another transaction changed the row first.
+    """
+    flush_versioned(session)
     changes = diff(before, snapshot(obj))
     if not changes:
         return None

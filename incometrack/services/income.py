@@ -358,7 +358,7 @@ def delete_entry(
     check_version(entry, expected_version)
     audit.record_delete(session, actor, entry, summary=_entry_summary(entry))
     session.delete(entry)
-    session.flush()
+    audit.flush_versioned(session)
 
 
 def _entry_summary(entry: IncomeEntry) -> str:
