@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 BUILD := incometrack/static/build
 
-.PHONY: run test lint bench install assets db demo clean
+.PHONY: run test lint bench loadtest install assets db demo clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: install
 
 test: install assets lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+loadtest: install
+	$(BIN)/python -m tests.load.run $(LOAD_ARGS)
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.run

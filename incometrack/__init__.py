@@ -52,8 +52,10 @@ def configure(app: Flask, config: Mapping[str, object] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from incometrack import security
     from incometrack.database import configure_engine
 
+    security.init_early(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

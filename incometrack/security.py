@@ -40,6 +40,11 @@ def _start_request() -> None:
     g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
 
 
+def init_early(app: Flask) -> None:
+    """Give every request its nonce and id before any other hook (CSRF's included) can refuse it."""
+    app.before_request(_start_request)
+
+
 def _set_headers(response: Response) -> Response:
     response.headers.update(SECURE_HEADERS)
     response.headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce", "none"))
@@ -57,6 +62,5 @@ def template_context() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_start_request)
     app.after_request(_set_headers)
     app.context_processor(template_context)
