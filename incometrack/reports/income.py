@@ -131,13 +131,33 @@ class _Aggregates:
     thresholds: IncomeThresholds
 
 
-def _aggregates(session: Session, quarter: Quarter, only: list[int] | None) -> _Aggregates:
-    year = quarter.year.start
-    actual_query = (
-        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount))
-        .where(IncomeEntry.financial_year == year, IncomeEntry.quarter <= quarter.number)
+def year_actuals(
+    session: Session, quarter: Quarter, only: list[int] | None = None
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """Income and number of entries per stream and quarter of the year up to ``quarter``: one
+    aggregate that the covering index (year, quarter, stream, amount) answers without the table."""
+    query = (
+        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
+        .where(IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number)
         .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
     )
+    if only is not None:
+        query = query.where(IncomeEntry.stream_id.in_(only))
+    result: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for stream_id, q, total, count in session.execute(query):
+        result[stream_id][q] = (int(total), int(count))
+    return dict(result)
+
+
+def _aggregates(
+    session: Session,
+    quarter: Quarter,
+    only: list[int] | None,
+    actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
+) -> _Aggregates:
+    year = quarter.year.start
+    if actuals is None:
+        actuals = year_actuals(session, quarter, only)
     budget_query = select(Budget.stream_id, Budget.annual, Budget.q1, Budget.q2, Budget.q3, Budget.q4).where(
         Budget.year == year
     )
@@ -145,13 +165,9 @@ def _aggregates(session: Session, quarter: Quarter, only: list[int] | None) -> _
         Forecast.stream_id, Forecast.quarter, Forecast.outturn, Forecast.commentary
     ).where(Forecast.year == year, Forecast.quarter <= quarter.number)
     if only is not None:
-        actual_query = actual_query.where(IncomeEntry.stream_id.in_(only))
         budget_query = budget_query.where(Budget.stream_id.in_(only))
         forecast_query = forecast_query.where(Forecast.stream_id.in_(only))
 
-    actuals: dict[int, dict[int, int]] = defaultdict(dict)
-    for stream_id, q, total in session.execute(actual_query):
-        actuals[stream_id][q] = int(total)
     budgets = {
         stream_id: (annual, (q1, q2, q3, q4))
         for stream_id, annual, q1, q2, q3, q4 in session.execute(budget_query)
@@ -159,7 +175,11 @@ def _aggregates(session: Session, quarter: Quarter, only: list[int] | None) -> _
     forecasts: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
     for stream_id, q, outturn, commentary in session.execute(forecast_query):
         forecasts[stream_id][q] = (outturn, commentary)
-    return _Aggregates(dict(actuals), budgets, dict(forecasts), load_thresholds(session))
+    sums = {
+        stream_id: {q: total for q, (total, _count) in by_quarter.items()}
+        for stream_id, by_quarter in actuals.items()
+    }
+    return _Aggregates(sums, budgets, dict(forecasts), load_thresholds(session))
 
 
 def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamPosition:
@@ -174,12 +194,17 @@ def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamP
 
 
 def stream_positions(
-    session: Session, quarter: Quarter, stream_ids: Iterable[int] | None = None
+    session: Session,
+    quarter: Quarter,
+    stream_ids: Iterable[int] | None = None,
+    *,
+    actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
-    ``stream_ids``), as at the end of ``quarter``."""
+    ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
+    aggregate when the caller has it already."""
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, quarter, only)
+    data = _aggregates(session, quarter, only, actuals)
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
     return {stream_id: _position_of(stream_id, quarter, data) for stream_id in sorted(ids)}
 

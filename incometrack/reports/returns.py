@@ -45,7 +45,7 @@ from incometrack.money import percent_of
 from incometrack.periods import Quarter
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.grants import AWARDED_TOTAL, grant_figures
-from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions
+from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions, year_actuals
 from incometrack.reports.milestones import milestone_rows, rag_counts
 
 SHEET_NAMES = (
@@ -315,11 +315,11 @@ def _sum_positions(positions: Iterable[StreamPosition], thresholds: IncomeThresh
 
 
 def income_summary(
-    session: Session, quarter: Quarter
+    session: Session, quarter: Quarter, actuals: dict | None = None
 ) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list]:
     """Totals by service and overall as at the end of ``quarter``, and the positions behind them,
     each with its stream (shared by the return and the dashboard)."""
-    positions = stream_positions(session, quarter)
+    positions = stream_positions(session, quarter, actuals=actuals)
     streams = {
         s.id: s
         for s in session.scalars(
@@ -521,21 +521,24 @@ def _outcomes(session: Session) -> tuple[OutcomeLine, ...]:
     )
 
 
-def _cipfa(session: Session, quarter: Quarter) -> tuple[CipfaTotal, ...]:
-    totals = dict(
+def _cipfa(session: Session, actuals: dict[int, dict[int, tuple[int, int]]]) -> tuple[CipfaTotal, ...]:
+    """Year-to-date income per CIPFA line, from the per-stream totals already aggregated."""
+    line_of_stream = dict(
         session.execute(
-            select(IncomeCategory.cipfa_line_id, func.sum(IncomeEntry.amount))
-            .join(IncomeStream, IncomeEntry.stream_id == IncomeStream.id)
-            .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
-            .where(IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number)
-            .group_by(IncomeCategory.cipfa_line_id)
+            select(IncomeStream.id, IncomeCategory.cipfa_line_id).join(
+                IncomeCategory, IncomeStream.category_id == IncomeCategory.id
+            )
         ).all()
     )
+    totals: dict[int | None, int] = {}
+    for stream_id, by_quarter in actuals.items():
+        line = line_of_stream.get(stream_id)
+        totals[line] = totals.get(line, 0) + sum(total for total, _count in by_quarter.values())
     lines = [
-        CipfaTotal(line.name, int(totals.get(line.id) or 0))
+        CipfaTotal(line.name, totals.get(line.id, 0))
         for line in session.scalars(select(CipfaLine).order_by(CipfaLine.position))
     ]
-    lines.append(CipfaTotal(NOT_CIPFA, int(totals.get(None) or 0)))
+    lines.append(CipfaTotal(NOT_CIPFA, totals.get(None, 0)))
     return tuple(lines)
 
 
@@ -586,15 +589,14 @@ def build_return(
 ) -> FinancialReturn:
     """Compute the return for ``quarter`` from the database as it stands."""
     thresholds = load_thresholds(session)
-    services, overall, rows = income_summary(session, quarter)
+    # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
+    actuals = year_actuals(session, quarter)
+    services, overall, rows = income_summary(session, quarter, actuals)
     lines, totals = _stream_lines(rows, thresholds)
     figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
     milestones = milestone_rows(session, quarter.last_day)
-    count, total = session.execute(
-        select(func.count(IncomeEntry.id), func.coalesce(func.sum(IncomeEntry.amount), 0)).where(
-            IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number
-        )
-    ).one()
+    count = sum(n for by_quarter in actuals.values() for _total, n in by_quarter.values())
+    total = sum(t for by_quarter in actuals.values() for t, _n in by_quarter.values())
     return FinancialReturn(
         meta=ReturnMeta(
             council=council,
@@ -639,7 +641,7 @@ def build_return(
             for m in sorted(milestones, key=lambda m: (_RAG_ORDER[m.rag], m.forecast, m.project, m.title))
         ),
         outcomes=_outcomes(session),
-        cipfa=_cipfa(session, quarter),
+        cipfa=_cipfa(session, actuals),
         entries_summary=EntriesSummary(int(count), int(total)),
         entries=LiveEntries(session, quarter),
     )

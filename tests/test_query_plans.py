@@ -1,0 +1,63 @@
+"""The indexes the return, dashboard and entry list rely on are used (EXPLAIN), so a schema or
+query change that loses them fails here rather than in committee week."""
+
+from datetime import date
+
+from sqlalchemy import text
+
+from incometrack.models import IncomeEntry
+from incometrack.periods import FinancialYear
+from incometrack.reports.income import year_actuals
+from tests.factories import make_entry, make_stream
+
+AGGREGATE_INDEX = "ix_income_entries_year_quarter_stream"
+
+
+def plan(session, statement) -> str:
+    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    if session.get_bind().dialect.name == "sqlite":
+        rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        return "\n".join(str(row[-1]) for row in rows)
+    session.execute(text("SET LOCAL enable_seqscan = off"))  # tiny test tables would otherwise be scanned
+    return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
+
+
+def year_aggregate():
+    from sqlalchemy import func, select
+
+    return (
+        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
+        .where(IncomeEntry.financial_year == 2026, IncomeEntry.quarter <= 2)
+        .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
+    )
+
+
+def test_the_year_aggregate_reads_only_the_covering_index(session):
+    stream = make_stream(session)
+    for day in range(1, 20):
+        make_entry(session, stream, date(2026, 5, day), 100 + day, reference=f"R{day}")
+    explained = plan(session, year_aggregate())
+    assert AGGREGATE_INDEX in explained, explained
+    if session.get_bind().dialect.name == "sqlite":
+        assert "COVERING INDEX" in explained, explained
+    else:
+        assert "Index Only Scan" in explained or "Index Scan" in explained, explained
+    assert year_actuals(session, FinancialYear(2026).quarter(2))[stream.id][1] == (
+        sum(100 + d for d in range(1, 20)),
+        19,
+    )
+
+
+def test_an_entry_list_filtered_by_stream_and_sorted_by_date_uses_an_index(session):
+    from sqlalchemy import select
+
+    stream = make_stream(session)
+    make_entry(session, stream, date(2026, 5, 1), 100)
+    statement = (
+        select(IncomeEntry.id)
+        .where(IncomeEntry.stream_id == stream.id, IncomeEntry.date_received >= date(2026, 4, 1))
+        .order_by(IncomeEntry.date_received.desc())
+        .limit(50)
+    )
+    explained = plan(session, statement)
+    assert "ix_income_entries_stream_date" in explained, explained
