@@ -1,0 +1,369 @@
+"""`make bench`: the return, the exports, the import and the pages at a county's ten-year scale.
+
+Every figure is a ratio against a baseline measured in the same run on the same data (these
+machines are noisy), printed beside its target; the table also goes to exports/bench/latest.json.
+Exit status 1 when a target is missed.
+
+    make bench                                   # SQLite, 10 years of 100,000 entries
+    BENCH_YEARS=2 make bench                     # quicker
+    BENCH_DATABASE_URL=postgresql://… make bench  # PostgreSQL (an empty database)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.platypus import SimpleDocTemplate, Table
+from sqlalchemy import event, text
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = {"return": 1.5, "xlsx": 1.3, "pdf": 1.5, "import": 5.0, "pages": 1.5}
+
+
+def timed(function, repeat: int = 3) -> float:
+    """Median seconds of ``repeat`` runs."""
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> int:
+    years = int(os.environ.get("BENCH_YEARS", "10"))
+    per_year = int(os.environ.get("BENCH_PER_YEAR", "100000"))
+    scratch = Path(tempfile.mkdtemp(prefix="incometrack-bench-"))
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{scratch / 'bench.db'}"
+    os.environ["DATABASE_URL"] = url
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+
+    from incometrack import create_app, periods
+    from incometrack.exports.pdf import write_pdf
+    from incometrack.exports.xlsx import write_workbook
+    from incometrack.extensions import db
+    from incometrack.money import to_pounds
+    from incometrack.reports.returns import build_return
+    from incometrack.services import imports
+    from tests.benchmarks.generate import generate
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOGIN_SLOWDOWN": False})
+    last_year = periods.fy_for(date.today()).previous()
+    quarter = last_year.quarter(4)
+    results: dict[str, dict] = {}
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        sizes = generate(db.session, years=years, per_year=per_year, last_year=last_year)
+        generated = time.perf_counter() - started
+        print(f"generated {sizes['entries']:,} entries over {years} years in {generated:.0f} s")
+        session = db.session
+
+        # 1. The return's computation against one hand-written GROUP BY over the same rows.
+        baseline = timed(
+            lambda: session.execute(
+                text(
+                    "SELECT stream_id, quarter, SUM(amount) FROM income_entries WHERE financial_year = :y "
+                    "GROUP BY stream_id, quarter"
+                ),
+                {"y": last_year.start},
+            ).all()
+        )
+        measured = timed(lambda: build_return(session, quarter))
+        results["return"] = {"measured_s": measured, "baseline_s": baseline}
+
+        # 2. The workbook against a bare write-only dump of the same cells.
+        report = build_return(session, quarter, council="Bench", service_name="Bench")
+        entries = list(report.entries)
+
+        def bare_xlsx():
+            book = Workbook(write_only=True)
+            for name in ("Summary", "Income by stream", "Grants", "Milestones", "Outcomes", "CIPFA lines"):
+                book.create_sheet(name).append(["x"] * 20)
+            sheet = book.create_sheet("Income by stream")
+            for line in report.streams:
+                sheet.append(
+                    [
+                        line.code,
+                        line.name,
+                        line.service,
+                        line.category,
+                        to_pounds(line.annual_budget),
+                        *[to_pounds(a) for a in line.actuals],
+                        to_pounds(line.profiled_to_date),
+                        to_pounds(line.actual_to_date),
+                        to_pounds(line.variance_to_date),
+                    ]
+                )
+            sheet = book.create_sheet("Income entries")
+            for e in entries:
+                sheet.append(
+                    [
+                        e.date_received,
+                        f"Q{e.quarter}",
+                        e.stream_code,
+                        e.stream,
+                        e.service,
+                        e.category,
+                        e.site,
+                        e.reference,
+                        e.description,
+                        to_pounds(e.amount),
+                    ]
+                )
+            book.save(io.BytesIO())
+
+        baseline = timed(bare_xlsx, 1)
+        measured = timed(lambda: write_workbook(report, io.BytesIO()), 1)
+        results["xlsx"] = {"measured_s": measured, "baseline_s": baseline, "entries": len(entries)}
+
+        # 3. The PDF against a bare reportlab build of the same tables.
+        def bare_pdf():
+            rows = [
+                [
+                    s.code,
+                    s.name,
+                    s.service,
+                    s.annual_budget,
+                    s.actual_to_date,
+                    s.forecast_outturn,
+                    s.rag,
+                    s.commentary,
+                ]
+                for s in report.streams
+            ]
+            document = SimpleDocTemplate(io.BytesIO(), pagesize=landscape(A4))
+            document.build(
+                [
+                    Table([["a"] * 8, *rows], repeatRows=1),
+                    Table([[g.bid, g.requested] for g in report.grants] or [[""]]),
+                    Table([[m.project, m.milestone, m.rag] for m in report.milestones] or [[""]]),
+                ]
+            )
+
+        baseline = timed(bare_pdf)
+        measured = timed(lambda: write_pdf(report, io.BytesIO()))
+        results["pdf"] = {"measured_s": measured, "baseline_s": baseline}
+
+        # 4. Importing 100,000 lines against csv + a raw executemany of the same rows.
+        rng = random.Random(7)
+        year = last_year
+        lines = ["date,stream_code,amount,reference"]
+        for n in range(100_000):
+            day = year.first_day.toordinal() + rng.randint(0, 364)
+            lines.append(
+                f"{date.fromordinal(day):%d/%m/%Y},BENCH-{rng.randrange(60):02d},{rng.randint(1, 90000)}.00,IMP{n}"
+            )
+        data = ("\n".join(lines) + "\n").encode()
+        stream_ids = dict(session.execute(text("SELECT code, id FROM income_streams")).all())
+
+        def bare_import():
+            rows = []
+            for row in csv.DictReader(io.StringIO(data.decode())):
+                d, m, y = row["date"].split("/")
+                rows.append(
+                    {
+                        "s": stream_ids[row["stream_code"]],
+                        "d": f"{y}-{m}-{d}",
+                        "a": int(row["amount"].replace(".", "")),
+                        "r": row["reference"],
+                        "fy": year.start,
+                    }
+                )
+            session.execute(
+                text(
+                    "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, amount, reference, "
+                    "description, entered_at, version) VALUES (:s, :d, :fy, 1, :a, :r, '', '2026-01-01', 1)"
+                ),
+                rows,
+            )
+            session.rollback()
+
+        baseline = timed(bare_import, 1)
+
+        def real_import():
+            result = imports.import_income(
+                session, data, "bench.csv", actor=None, today=date(year.start + 1, 4, 1)
+            )
+            assert result.ok and result.imported == 100_000, result.summary()
+            session.rollback()
+
+        measured = timed(real_import, 1)
+        results["import"] = {"measured_s": measured, "baseline_s": baseline}
+
+        # 5. Pages against bare views computing the same figures with hand-written SQL.
+        results["pages"] = pages(app, session, last_year, quarter)
+
+    # Peak memory of a workbook export in a process of its own.
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "export-return",
+            "--year",
+            last_year.label,
+            "--quarter",
+            "4",
+            "--format",
+            "xlsx",
+            "--out",
+            str(scratch / "exports"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    results["xlsx"]["peak_memory_mb"] = round(peak_mb)
+
+    failed = report_table(results, sizes, peak_mb)
+    out = ROOT / "exports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(
+        json.dumps({"sizes": sizes, "results": results, "database": url.split(":")[0]}, indent=2, default=str)
+    )
+    return 1 if failed else 0
+
+
+def pages(app, session, last_year, quarter) -> dict:
+    from flask import render_template_string
+
+    from incometrack.extensions import db
+
+    @app.route("/bench/bare/entries")
+    def bare_entries():
+        total = db.session.execute(
+            text(
+                "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM income_entries e WHERE e.financial_year = :y "
+                "AND e.stream_id = :s"
+            ),
+            {"y": last_year.start, "s": 1},
+        ).one()
+        rows = db.session.execute(
+            text(
+                "SELECT e.date_received, s.code, s.name, v.name, e.reference, e.description, e.amount FROM income_entries e "
+                "JOIN income_streams s ON s.id = e.stream_id JOIN services v ON v.id = s.service_id "
+                "WHERE e.financial_year = :y AND e.stream_id = :s ORDER BY e.date_received DESC, e.id DESC LIMIT 50"
+            ),
+            {"y": last_year.start, "s": 1},
+        ).all()
+        return render_template_string(
+            "{{ total }}{% for r in rows %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}",
+            total=total,
+            rows=rows,
+        )
+
+    @app.route("/bench/bare/summary")
+    def bare_summary():
+        rows = db.session.execute(
+            text(
+                "SELECT s.service_id, e.quarter, SUM(e.amount) FROM income_entries e JOIN income_streams s ON s.id = e.stream_id "
+                "WHERE e.financial_year = :y GROUP BY s.service_id, e.quarter"
+            ),
+            {"y": last_year.start},
+        ).all()
+        budgets = db.session.execute(
+            text("SELECT stream_id, annual, q1, q2, q3, q4 FROM budgets WHERE year = :y"),
+            {"y": last_year.start},
+        ).all()
+        return render_template_string(
+            "{% for r in rows %}{{ r }}{% endfor %}{% for b in budgets %}{{ b }}{% endfor %}",
+            rows=rows,
+            budgets=budgets,
+        )
+
+    app.config["LOGIN_DISABLED"] = True
+    from incometrack.auth import access
+
+    access.PUBLIC_ENDPOINTS = access.PUBLIC_ENDPOINTS | {"bare_entries", "bare_summary"}
+    client = app.test_client()
+    client.post("/login", data={"email": "bench@bench.example", "password": "quartz lantern meadow ferry"})
+    engine = db.engine
+    label = last_year.label
+    cases = {
+        "entry list": (f"/income/entries?year={label}&stream=1&sort=-date", "/bench/bare/entries"),
+        "return preview": (f"/returns/{label}/4", "/bench/bare/summary"),
+        "dashboard": ("/", "/bench/bare/summary"),
+    }
+    out = {}
+    for name, (path, bare) in cases.items():
+        statements = []
+        listener = lambda *args, found=statements: found.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        assert client.get(path).status_code == 200, path
+        event.remove(engine, "before_cursor_execute", listener)
+        measured = timed(lambda path=path: client.get(path), 5)
+        baseline = timed(lambda bare=bare: client.get(bare), 5)
+        out[name] = {"measured_s": measured, "baseline_s": baseline, "queries": len(statements)}
+    return out
+
+
+def report_table(results: dict, sizes: dict, peak_mb: float) -> bool:
+    print(f"\n{'figure':<34}{'measured':>11}{'baseline':>11}{'ratio':>8}{'target':>8}  ok")
+    failed = False
+
+    def line(name, measured, baseline, target):
+        nonlocal failed
+        ratio = measured / baseline if baseline else float("inf")
+        ok = ratio <= target
+        failed |= not ok
+        print(
+            f"{name:<34}{measured * 1000:>9.0f}ms{baseline * 1000:>9.0f}ms{ratio:>8.2f}{target:>8.1f}  {'yes' if ok else 'NO'}"
+        )
+
+    line(
+        f"return ({sizes['entries']:,} entries)",
+        results["return"]["measured_s"],
+        results["return"]["baseline_s"],
+        TARGETS["return"],
+    )
+    line(
+        f"xlsx ({results['xlsx']['entries']:,} entry rows)",
+        results["xlsx"]["measured_s"],
+        results["xlsx"]["baseline_s"],
+        TARGETS["xlsx"],
+    )
+    line("pdf", results["pdf"]["measured_s"], results["pdf"]["baseline_s"], TARGETS["pdf"])
+    line(
+        "import 100,000 lines",
+        results["import"]["measured_s"],
+        results["import"]["baseline_s"],
+        TARGETS["import"],
+    )
+    for name, figures in results["pages"].items():
+        line(
+            f"page: {name} ({figures['queries']} queries)",
+            figures["measured_s"],
+            figures["baseline_s"],
+            TARGETS["pages"],
+        )
+    memory_ok = peak_mb < 150
+    failed |= not memory_ok
+    print(
+        f"{'xlsx export peak memory':<34}{peak_mb:>9.0f}MB{'':>11}{'':>8}{'<150MB':>8}  {'yes' if memory_ok else 'NO'}"
+    )
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
