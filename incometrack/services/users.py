@@ -17,8 +17,17 @@ from incometrack.services import ServiceError, audit
 
 PASSWORD_MIN_LENGTH = 12
 _hasher = PasswordHasher()
-#: Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash to verify against when the email is unknown, so a wrong email takes as long as a
+    wrong password. Made on first use: hashing takes argon2's 64 MiB, which no process should pay
+    at import time."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not a real password, only for timing")
+    return _dummy_hash
 
 
 def normalise_email(email: str) -> str:
@@ -89,7 +98,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_by_email(session, email)
     if user is None:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_dummy(), password or "")
         return None
     try:
         _hasher.verify(user.password_hash, password or "")

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import requests
 
+from incometrack.periods import fy_for
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_P95_TARGET_MS = 500
 THINK_MIN_SECONDS, THINK_MAX_SECONDS = 0.5, 1.5
@@ -108,7 +110,7 @@ class User(threading.Thread):
             )
             return
         today = date.today()
-        year = f"{today.year if today.month >= 4 else today.year - 1}-{(today.year + (today.month >= 4)) % 100:02d}"
+        year = fy_for(today).label
         while time.monotonic() < self.deadline:
             time.sleep(self.random.uniform(THINK_MIN_SECONDS, THINK_MAX_SECONDS))
             choice = self.random.random()
