@@ -9,7 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms import FieldList, FormField, SelectChoice
 
 from incometrack.periods import FinancialYear
-from incometrack.services import ServiceError
+from incometrack.services import ServiceError, ValidationErrors
 
 
 def strip_nul(value):
@@ -37,13 +37,22 @@ class AppForm(FlaskForm):
 
 
 def apply_service_error(form: FlaskForm, error: ServiceError, default_field: str | None = None) -> None:
-    """Show a service's refusal beside the field it names (or ``default_field``), or at the top."""
+    """Show a service's refusal beside the field(s) it names (or ``default_field``), or at the top."""
+    if isinstance(error, ValidationErrors):
+        for field_name, message in error.errors.items():
+            apply_service_error(form, ServiceError(message, field=field_name), default_field)
+        return
     field_name = error.field or default_field
     field = getattr(form, field_name, None) if field_name else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def form_status(form: FlaskForm) -> int:
+    """400 for a form shown again with errors, 200 otherwise."""
+    return 400 if form.errors else 200
 
 
 def _field_errors(fields) -> list[tuple[str, str]]:

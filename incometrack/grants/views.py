@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import periods
 from incometrack.auth.access import ALL_ROLES, roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response, year_choices
+from incometrack.forms import apply_service_error, conflict_response, form_status, year_choices
 from incometrack.grants.forms import (
     MOVE_LABELS,
     BidFilterForm,
@@ -40,21 +40,8 @@ from incometrack.models import (
 from incometrack.reports import grants as grant_reports
 from incometrack.services import NotAllowed, ServiceError, StaleEdit
 from incometrack.services import grants as grant_service
-from incometrack.services.income import ValidationErrors
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
-
-
-def _show_errors(form, error: ServiceError) -> None:
-    if isinstance(error, ValidationErrors):
-        for field, message in error.errors.items():
-            apply_service_error(form, ServiceError(message, field=field))
-    else:
-        apply_service_error(form, error)
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
 
 
 # Bids ---------------------------------------------------------------------------------------
@@ -101,7 +88,7 @@ def bids():
         figures=grant_reports.grant_figures(db.session, figures_year),
         figures_year=figures_year,
         can_add=current_user.role.value in ("admin", "finance", "lead"),
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/pipeline")
@@ -164,12 +151,12 @@ def bid_new():
             abort(403)
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Bid “{bid.title}” recorded as an idea.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id))
-    return render_template("grants/bid_form.html", form=form, bid=None), _status(form)
+    return render_template("grants/bid_form.html", form=form, bid=None), form_status(form)
 
 
 def _bid_or_404(bid_id: int) -> GrantBid:
@@ -241,12 +228,12 @@ def bid_edit(bid_id: int):
             return conflict_response(form, saved, url_for("grants.bid_edit", bid_id=bid_id), "bid")
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Bid saved.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id))
-    return render_template("grants/bid_form.html", form=form, bid=bid), _status(form)
+    return render_template("grants/bid_form.html", form=form, bid=bid), form_status(form)
 
 
 @bp.route("/bids/<int:bid_id>/status/<to>", methods=["GET", "POST"])
@@ -292,7 +279,7 @@ def bid_move(bid_id: int, to: str):
             if error.field == "status":
                 flash(error.message, "error")
                 return redirect(url_for("grants.bid_detail", bid_id=bid_id)), 303
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"“{bid.title}” is now {target.value}.")
@@ -305,7 +292,7 @@ def bid_move(bid_id: int, to: str):
         target=target,
         label=MOVE_LABELS.get(target, target.value),
         allowed=allowed,
-    ), (_status(form) if allowed else 409)
+    ), (form_status(form) if allowed else 409)
 
 
 @bp.route("/bids/<int:bid_id>/payments", methods=["POST"])
@@ -328,7 +315,7 @@ def payment_add(bid_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Payment added.")
@@ -361,7 +348,7 @@ def payment_receive(payment_id: int):
             return redirect(url_for("grants.bid_detail", bid_id=payment.bid_id)), 303
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Payment received recorded.")
@@ -372,7 +359,7 @@ def payment_receive(payment_id: int):
         bid=payment.bid,
         title="Record a payment received",
         action=url_for("grants.payment_receive", payment_id=payment.id),
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/bids/<int:bid_id>/spend", methods=["POST"])
@@ -395,7 +382,7 @@ def spend_add(bid_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Spend recorded.")
@@ -418,7 +405,7 @@ def report_add(bid_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Report added.")
@@ -452,7 +439,7 @@ def report_submitted(report_id: int):
             return redirect(url_for("grants.bid_detail", bid_id=report.bid_id)), 303
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"{report.title} recorded as submitted.")
@@ -463,13 +450,13 @@ def report_submitted(report_id: int):
         bid=report.bid,
         title=f"{report.title}: submitted",
         action=url_for("grants.report_submitted", report_id=report.id),
-    ), _status(form)
+    ), form_status(form)
 
 
 def _bid_form_page(bid: GrantBid, title: str, form, endpoint: str):
     return render_template(
         "grants/item_form.html", form=form, bid=bid, title=title, action=url_for(endpoint, bid_id=bid.id)
-    ), _status(form)
+    ), form_status(form)
 
 
 # Funders and programmes ---------------------------------------------------------------------
@@ -528,12 +515,12 @@ def funder_form(funder_id: int | None = None):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"{funder.name} saved.")
             return redirect(url_for("grants.funder_detail", funder_id=funder.id))
-    return render_template("grants/funder_form.html", form=form, funder=funder), _status(form)
+    return render_template("grants/funder_form.html", form=form, funder=funder), form_status(form)
 
 
 @bp.route("/funders/<int:funder_id>/programmes/new", methods=["GET", "POST"])
@@ -568,11 +555,11 @@ def programme_form(funder_id: int | None = None, programme_id: int | None = None
             return conflict_response(form, saved, here, "programme")
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Programme saved.")
             return redirect(url_for("grants.funder_detail", funder_id=funder.id))
     return render_template(
         "grants/programme_form.html", form=form, funder=funder, programme=programme
-    ), _status(form)
+    ), form_status(form)

@@ -26,10 +26,9 @@ from incometrack.income.forms import (
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, Role, StreamStatus
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
-from incometrack.services import ServiceError, StaleEdit
+from incometrack.services import ServiceError, StaleEdit, ValidationErrors
 from incometrack.services import income as income_service
 from incometrack.services import locks as lock_service
-from incometrack.services.income import ValidationErrors
 
 bp = Blueprint("income", __name__, url_prefix="/income")
 
@@ -49,14 +48,6 @@ def _quarter_or_404(label: str, number: int) -> periods.Quarter:
         return periods.Quarter.parse(label, number)
     except periods.PeriodError:
         abort(404)
-
-
-def _show_errors(form, error: ServiceError) -> None:
-    if isinstance(error, ValidationErrors):
-        for field, message in error.errors.items():
-            apply_service_error(form, ServiceError(message, field=field))
-    else:
-        apply_service_error(form, error)
 
 
 @bp.route("/")
@@ -108,7 +99,7 @@ def stream_new():
         try:
             stream = income_service.create_stream(db.session, _stream_input(form), actor=current_user)
         except ServiceError as error:
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Stream {stream.code} created.")
@@ -167,7 +158,7 @@ def stream_edit(stream_id: int):
         except StaleEdit:
             return _stream_conflict(form, stream)
         except ServiceError as error:
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Stream {stream.code} saved.")
@@ -237,7 +228,7 @@ def budget_edit(stream_id: int, year_label: str):
             here = url_for("income.budget_edit", stream_id=stream.id, year_label=year.label)
             return conflict_response(form, saved, here, f"budget of {stream.code} for {year.label}")
         except ServiceError as error:
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Budget for {stream.code} in {year.label} saved.")
@@ -413,7 +404,7 @@ def entry_new():
             entry = income_service.create_entry(db.session, _entry_input(form), actor=current_user)
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             kind = "Refund or correction" if entry.is_refund else "Entry"
@@ -446,7 +437,7 @@ def entry_edit(entry_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Entry saved.")
@@ -531,7 +522,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
                 return conflict_response(form, saved, here, f"forecast of {stream.code} for {period.label}")
             except ServiceError as error:
                 db.session.rollback()
-                _show_errors(form, error)
+                apply_service_error(form, error)
             else:
                 db.session.commit()
                 flash(f"Forecast for {stream.code} in {period.label} saved.")

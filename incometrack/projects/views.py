@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import charts
 from incometrack.auth.access import ALL_ROLES, roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response
+from incometrack.forms import apply_service_error, conflict_response, form_status
 from incometrack.models import Milestone, MilestoneStatus, Project, Role, Service
 from incometrack.projects.forms import (
     MilestoneDetailsForm,
@@ -24,22 +24,9 @@ from incometrack.rag import Rag
 from incometrack.reports import milestones as milestone_reports
 from incometrack.services import NotAllowed, ServiceError, StaleEdit
 from incometrack.services import milestones as milestone_service
-from incometrack.services.income import ValidationErrors
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 EDITORS = (Role.ADMIN, Role.FINANCE, Role.LEAD)
-
-
-def _show_errors(form, error: ServiceError) -> None:
-    if isinstance(error, ValidationErrors):
-        for field, message in error.errors.items():
-            apply_service_error(form, ServiceError(message, field=field))
-    else:
-        apply_service_error(form, error)
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
 
 
 @bp.route("/")
@@ -62,7 +49,7 @@ def index():
         rag=rag,
     )
     rows = milestone_reports.project_rows(db.session, date.today(), filters)
-    return render_template("projects/index.html", rows=rows, form=form), _status(form)
+    return render_template("projects/index.html", rows=rows, form=form), form_status(form)
 
 
 def _project_input(form: ProjectForm) -> milestone_service.ProjectInput:
@@ -91,12 +78,12 @@ def project_new():
             abort(403)
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Project {project.name} added.")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/project_form.html", form=form, project=None), _status(form)
+    return render_template("projects/project_form.html", form=form, project=None), form_status(form)
 
 
 @bp.route("/<int:project_id>")
@@ -168,12 +155,12 @@ def project_edit(project_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Project saved.")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return render_template("projects/project_form.html", form=form, project=project), _status(form)
+    return render_template("projects/project_form.html", form=form, project=project), form_status(form)
 
 
 @bp.route("/<int:project_id>/milestones", methods=["POST"])
@@ -196,7 +183,7 @@ def milestone_add(project_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Milestone added.")
@@ -277,12 +264,14 @@ def milestone_update(milestone_id: int):
             form.status.errors = ["Choose a status from the list"]
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"{milestone.title}: update saved.")
             return redirect(url_for("projects.detail", project_id=milestone.project_id))
-    return render_template("projects/milestone_update.html", form=form, milestone=milestone), _status(form)
+    return render_template("projects/milestone_update.html", form=form, milestone=milestone), form_status(
+        form
+    )
 
 
 @bp.route("/milestones/<int:milestone_id>/rebaseline", methods=["GET", "POST"])
@@ -310,7 +299,7 @@ def milestone_rebaseline(milestone_id: int):
             return redirect(url_for("projects.milestone_detail", milestone_id=milestone_id)), 303
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash(f"{milestone.title} re-baselined.")
@@ -322,7 +311,7 @@ def milestone_rebaseline(milestone_id: int):
         milestone=milestone,
         title="Re-baseline",
         action=url_for("projects.milestone_rebaseline", milestone_id=milestone.id),
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
@@ -353,7 +342,7 @@ def milestone_edit(milestone_id: int):
             )
         except ServiceError as error:
             db.session.rollback()
-            _show_errors(form, error)
+            apply_service_error(form, error)
         else:
             db.session.commit()
             flash("Milestone saved.")
@@ -365,7 +354,7 @@ def milestone_edit(milestone_id: int):
         milestone=milestone,
         title="Change milestone",
         action=url_for("projects.milestone_edit", milestone_id=milestone.id),
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/milestones/mine")

@@ -11,6 +11,14 @@ class ServiceError(ValueError):
         self.field = field
 
 
+class ValidationErrors(ServiceError):
+    """Several fields refused at once; ``errors`` maps a field name to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(next(iter(errors.values())), field=next(iter(errors)))
+        self.errors = errors
+
+
 class NotAllowed(ServiceError):
     """The user's role or relation to the record does not permit the change (HTTP 403)."""
 

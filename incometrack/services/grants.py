@@ -30,8 +30,7 @@ from incometrack.models import (
     Service,
     User,
 )
-from incometrack.services import NotAllowed, ServiceError, audit, check_version
-from incometrack.services.income import ValidationErrors
+from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, check_version
 
 MANAGERS = (Role.ADMIN, Role.FINANCE)
 

@@ -27,19 +27,11 @@ from incometrack.models import (
 )
 from incometrack.periods import Quarter, quarter_for
 from incometrack.reports.income import forecast_preview
-from incometrack.services import ServiceError, audit, check_version, locks
+from incometrack.services import ValidationErrors, audit, check_version, locks
 
 #: Ledger and cost-centre codes: letters and digits, with - _ . / inside. Nothing a spreadsheet
 #: could read as a formula can start one.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-
-
-class ValidationErrors(ServiceError):
-    """Several fields refused at once; ``errors`` maps a field name to its message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(next(iter(errors.values())), field=next(iter(errors)))
-        self.errors = errors
 
 
 # Streams -------------------------------------------------------------------------------------

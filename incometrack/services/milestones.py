@@ -23,8 +23,7 @@ from incometrack.models import (
     Service,
     User,
 )
-from incometrack.services import NotAllowed, audit, check_version
-from incometrack.services.income import ValidationErrors
+from incometrack.services import NotAllowed, ValidationErrors, audit, check_version
 
 MANAGERS = (Role.ADMIN, Role.FINANCE)
 

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from incometrack.models import BID_TRANSITIONS, AuditEvent, BidStatus, Role
 from incometrack.periods import FinancialYear
 from incometrack.reports import grants as reports
-from incometrack.services import NotAllowed, ServiceError, StaleEdit, grants
-from incometrack.services.income import ValidationErrors
+from incometrack.services import NotAllowed, ServiceError, StaleEdit, ValidationErrors, grants
 from tests.factories import make_bid, make_funder, move
 
 ALL_MOVES = [(a, b) for a in BidStatus for b in BidStatus if a is not b]

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from incometrack.models import AuditEvent, MilestoneStatus, Role
 from incometrack.rag import Rag
 from incometrack.reports import milestones as reports
-from incometrack.services import NotAllowed, StaleEdit, milestones
-from incometrack.services.income import ValidationErrors
+from incometrack.services import NotAllowed, StaleEdit, ValidationErrors, milestones
 from tests.factories import make_milestone, make_project
 
 TODAY = date.today()
