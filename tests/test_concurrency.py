@@ -70,9 +70,14 @@ def gunicorn(database_url, tmp_path, reference_rows):
     else:
         process.terminate()
         pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
-    yield base, log
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield base, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def token(html: str) -> str:

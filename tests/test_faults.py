@@ -87,7 +87,7 @@ def test_killing_an_export_never_leaves_a_half_written_file(session, database_ur
     target = out / "financial-resilience-return-2025-26-Q4.xlsx"
     killed = 0
     for delay in (1.5, 2.5, 3.5, 5.0):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)

@@ -29,7 +29,7 @@ def test_killing_an_import_at_any_moment_leaves_all_or_nothing(session, database
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "import-income", str(path)]
     killed = 0
     for delay in (1.0, 2.0, 3.0, 4.0, 6.0):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
