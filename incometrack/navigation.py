@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem("Returns", "returns.index", frozenset({Role.ADMIN, Role.FINANCE, Role.VIEWER}), "/returns"),
     NavItem("Audit log", "admin.audit", frozenset({Role.ADMIN, Role.FINANCE}), "/admin/audit"),
     NavItem("Users", "admin.users_list", frozenset({Role.ADMIN}), "/admin/users"),
+    NavItem("Reference data", "admin.reference", frozenset({Role.ADMIN}), "/admin/reference"),
 )
 
 

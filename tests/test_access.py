@@ -33,6 +33,13 @@ POLICY = {
     ("admin.user_password", "POST"): ADMIN,
     ("admin.user_active", "POST"): ADMIN,
     ("admin.audit", "GET"): WRITERS,
+    ("admin.reference", "GET"): ADMIN,
+    ("admin.service_form", "GET"): ADMIN,
+    ("admin.service_form", "POST"): ADMIN,
+    ("admin.site_form", "GET"): ADMIN,
+    ("admin.site_form", "POST"): ADMIN,
+    ("admin.category_form", "GET"): ADMIN,
+    ("admin.category_form", "POST"): ADMIN,
     ("income.index", "GET"): READERS,
     ("income.streams", "GET"): READERS,
     ("income.stream_new", "GET"): WRITERS,
@@ -179,6 +186,7 @@ def world(session, make_user):
         "to": "submitted",
         "action": "disable",
         "awarded_bid_id": bid.id,
+        "record_id": 1,
     }
 
 

@@ -1,16 +1,26 @@
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import Form, PasswordField, RadioField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    Form,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length
 
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm
-from incometrack.models import ROLE_LABELS, Role
+from incometrack.forms import AppForm, optional_int
+from incometrack.models import ROLE_LABELS, Role, SiteKind
 
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
 
@@ -68,3 +78,43 @@ class AuditFilterForm(Form):
     entity_id = StringField("Record number", widget=GovTextInput(), validators=[Length(max=12)])
     date_from = UKDateField("From date", optional=True)
     date_to = UKDateField("To date", optional=True)
+
+
+class ServiceForm(AppForm):
+    name = StringField(
+        "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
+    )
+    active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save service", widget=GovSubmitInput())
+
+
+class SiteForm(AppForm):
+    name = StringField(
+        "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
+    )
+    kind = SelectField(
+        "Kind of site",
+        widget=GovSelect(),
+        validate_choice=False,
+        choices=[SelectChoice(k.value, k.value.capitalize()) for k in SiteKind],
+    )
+    service_id = SelectField("Service", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save site", widget=GovSubmitInput())
+
+
+class CategoryForm(AppForm):
+    name = StringField(
+        "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
+    )
+    cipfa_line_id = SelectField(
+        "CIPFA income line", coerce=optional_int, widget=GovSelect(), validate_choice=False
+    )
+    cipfa_note = StringField(
+        "Why no CIPFA line (optional)",
+        widget=GovTextInput(),
+        description="For example, Registration",
+        validators=[Length(max=120)],
+    )
+    active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save category", widget=GovSubmitInput())

@@ -3,13 +3,23 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from incometrack.admin.forms import AuditFilterForm, ConfirmForm, NewUserForm, ResetPasswordForm, RoleForm
+from incometrack.admin.forms import (
+    AuditFilterForm,
+    CategoryForm,
+    ConfirmForm,
+    NewUserForm,
+    ResetPasswordForm,
+    RoleForm,
+    ServiceForm,
+    SiteForm,
+)
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error
-from incometrack.models import Role, User
+from incometrack.forms import apply_service_error, choices, form_status
+from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.services import ServiceError, users
+from incometrack.services import reference as reference_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -151,3 +161,105 @@ def audit():
     page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", page=page, form=form, query=query), 400 if form.errors else 200
+
+
+# Reference data ------------------------------------------------------------------------------
+
+
+@bp.route("/reference")
+@roles_required(Role.ADMIN)
+def reference():
+    """List the services, sites and income categories, with their CIPFA lines."""
+    return render_template(
+        "admin/reference.html",
+        services=db.session.scalars(select(Service).order_by(Service.name)).all(),
+        sites=db.session.scalars(select(Site).order_by(Site.name)).all(),
+        categories=db.session.scalars(select(IncomeCategory).order_by(IncomeCategory.name)).all(),
+    )
+
+
+def _reference_form(kind: str, record, form, save):
+    """Show or save one reference-data form; ``save`` calls the service with the form's data."""
+    if form.validate_on_submit():
+        try:
+            saved = save()
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{saved.name} saved.")
+            return redirect(url_for("admin.reference"))
+    return render_template("admin/reference_form.html", form=form, kind=kind, record=record), form_status(
+        form
+    )
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+@bp.route("/services/<int:record_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def service_form(record_id: int | None = None):
+    """Add or rename a service."""
+    service = db.get_or_404(Service, record_id) if record_id else None
+    form = ServiceForm(obj=service)
+    return _reference_form(
+        "service",
+        service,
+        form,
+        lambda: reference_service.save_service(
+            db.session, name=form.name.data, active=form.active.data, actor=current_user, service=service
+        ),
+    )
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+@bp.route("/sites/<int:record_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def site_form(record_id: int | None = None):
+    """Add or change a site."""
+    site = db.get_or_404(Site, record_id) if record_id else None
+    form = SiteForm(obj=site)
+    if request.method == "GET" and site:
+        form.kind.data = site.kind.value
+    form.service_id.choices = choices(
+        db.session.scalars(select(Service).order_by(Service.name)), "Choose a service"
+    )
+    return _reference_form(
+        "site",
+        site,
+        form,
+        lambda: reference_service.save_site(
+            db.session,
+            name=form.name.data,
+            kind=SiteKind(form.kind.data),
+            service_id=form.service_id.data or 0,
+            active=form.active.data,
+            actor=current_user,
+            site=site,
+        ),
+    )
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@bp.route("/categories/<int:record_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def category_form(record_id: int | None = None):
+    """Add or change an income category and its CIPFA line."""
+    category = db.get_or_404(IncomeCategory, record_id) if record_id else None
+    form = CategoryForm(obj=category)
+    lines = db.session.scalars(select(CipfaLine).order_by(CipfaLine.position))
+    form.cipfa_line_id.choices = choices(lines, "None (outside CIPFA library statistics)")
+    return _reference_form(
+        "income category",
+        category,
+        form,
+        lambda: reference_service.save_category(
+            db.session,
+            name=form.name.data,
+            cipfa_line_id=form.cipfa_line_id.data,
+            cipfa_note=form.cipfa_note.data or "",
+            active=form.active.data,
+            actor=current_user,
+            category=category,
+        ),
+    )

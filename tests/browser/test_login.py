@@ -11,7 +11,10 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        (Role.ADMIN, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log", "Users"]),
+        (
+            Role.ADMIN,
+            ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log", "Users", "Reference data"],
+        ),
         (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log"]),
         (Role.LEAD, ["Dashboard", "Grants", "Projects"]),
         (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects", "Returns"]),
@@ -58,4 +61,20 @@ def test_admin_creates_a_user_through_the_form(page, make_user, sign_in, assert_
     page.get_by_role("button", name="Create user").click()
     expect(page.get_by_text("Robin Reader can now sign in")).to_be_visible()
     page.get_by_role("link", name="Robin Reader").click()
+    assert_accessible(page)
+
+
+def test_reference_data_pages_pass_axe(page, make_user, sign_in, assert_accessible):
+    sign_in(page, make_user(Role.ADMIN))
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Reference data").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Add a site").click()
+    page.get_by_role("button", name="Save site").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Name").fill("Gravesend Library")
+    page.get_by_label("Service", exact=True).select_option(label="Libraries")
+    page.get_by_role("button", name="Save site").click()
+    expect(page.get_by_text("Gravesend Library saved.")).to_be_visible()
+    page.get_by_role("link", name="Room and venue hire").click()
     assert_accessible(page)
