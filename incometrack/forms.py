@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import FieldList, FormField, SelectChoice
 
+from incometrack.extensions import db
 from incometrack.periods import FinancialYear
-from incometrack.services import ServiceError, ValidationErrors
+from incometrack.services import NotAllowed, ServiceError, StaleEdit, ValidationErrors
 
 
 def strip_nul(value):
@@ -48,6 +49,29 @@ def apply_service_error(form: FlaskForm, error: ServiceError, default_field: str
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def commit_or_show(form: FlaskForm, action):
+    """Run the one service call a submitted form asks for, in the request's transaction.
+
+    Returns what the service returned, after committing; or None when it refused, after rolling
+    back and showing the refusal beside the field(s) it names. A refusal for the person's role is
+    a 403. A stale edit is rolled back and raised again, for the view to show its 409 page.
+    """
+    try:
+        result = action()
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except StaleEdit:
+        db.session.rollback()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        apply_service_error(form, error)
+        return None
+    db.session.commit()
+    return result
 
 
 def form_status(form: FlaskForm) -> int:

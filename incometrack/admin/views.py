@@ -15,7 +15,7 @@ from incometrack.admin.forms import (
 )
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, choices, form_status
+from incometrack.forms import choices, commit_or_show, form_status
 from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.services import ServiceError, users
@@ -38,22 +38,21 @@ def user_new():
     """Create an account."""
     form = NewUserForm()
     if form.validate_on_submit():
-        try:
-            user = users.create_user(
+        user = commit_or_show(
+            form,
+            lambda: users.create_user(
                 db.session,
                 email=form.email.data,
                 name=form.name.data,
                 role=Role(form.role.data),
                 password=form.password.data,
                 actor=current_user,
-            )
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if user is not None:
             flash(f"{user.name} can now sign in as {user.role.label.lower()}.")
             return redirect(url_for("admin.users_list"))
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    return render_template("admin/user_new.html", form=form), form_status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET"])
@@ -86,15 +85,11 @@ def user_role(user_id: int):
     """Change an account's role."""
     user = db.get_or_404(User, user_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            users.change_role(db.session, user, Role(form.role.data), actor=current_user)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.name} is now {user.role.label.lower()}.")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+    if form.validate_on_submit() and commit_or_show(
+        form, lambda: users.change_role(db.session, user, Role(form.role.data), actor=current_user)
+    ):
+        flash(f"{user.name} is now {user.role.label.lower()}.")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
     return _detail_with_errors(user, role_form=form)
 
 
@@ -104,15 +99,11 @@ def user_password(user_id: int):
     """Set a new password and sign the person out everywhere."""
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            users.reset_password(db.session, user, form.password.data, actor=current_user)
-        except ServiceError as error:
-            apply_service_error(form, error, default_field="password")
-        else:
-            db.session.commit()
-            flash(f"The password of {user.name} has been reset.")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+    if form.validate_on_submit() and commit_or_show(
+        form, lambda: users.reset_password(db.session, user, form.password.data, actor=current_user)
+    ):
+        flash(f"The password of {user.name} has been reset.")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
     return _detail_with_errors(user, password_form=form)
 
 
@@ -181,13 +172,8 @@ def reference():
 def _reference_form(kind: str, record, form, save):
     """Show or save one reference-data form; ``save`` calls the service with the form's data."""
     if form.validate_on_submit():
-        try:
-            saved = save()
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        saved = commit_or_show(form, save)
+        if saved is not None:
             flash(f"{saved.name} saved.")
             return redirect(url_for("admin.reference"))
     return render_template("admin/reference_form.html", form=form, kind=kind, record=record), form_status(

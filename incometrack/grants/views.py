@@ -11,7 +11,13 @@ from werkzeug.datastructures import MultiDict
 from incometrack import periods
 from incometrack.auth.access import ALL_ROLES, roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response, form_status, year_choices
+from incometrack.forms import (
+    apply_service_error,
+    commit_or_show,
+    conflict_response,
+    form_status,
+    year_choices,
+)
 from incometrack.grants.forms import (
     MOVE_LABELS,
     BidFilterForm,
@@ -38,7 +44,7 @@ from incometrack.models import (
     Role,
 )
 from incometrack.reports import grants as grant_reports
-from incometrack.services import NotAllowed, ServiceError, StaleEdit
+from incometrack.services import ServiceError, StaleEdit
 from incometrack.services import grants as grant_service
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -145,15 +151,10 @@ def bid_new():
         if current_user.role is Role.LEAD:
             form.lead_id.data = current_user.id
     if form.validate_on_submit():
-        try:
-            bid = grant_service.create_bid(db.session, _bid_input(form), actor=current_user)
-        except NotAllowed:
-            abort(403)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        bid = commit_or_show(
+            form, lambda: grant_service.create_bid(db.session, _bid_input(form), actor=current_user)
+        )
+        if bid is not None:
             flash(f"Bid “{bid.title}” recorded as an idea.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id))
     return render_template("grants/bid_form.html", form=form, bid=None), form_status(form)
@@ -216,21 +217,19 @@ def bid_edit(bid_id: int):
     form.fill_choices(db.session)
     if form.validate_on_submit():
         try:
-            grant_service.update_bid(
-                db.session, bid, _bid_input(form), actor=current_user, expected_version=form.version.data
+            done = commit_or_show(
+                form,
+                lambda: grant_service.update_bid(
+                    db.session, bid, _bid_input(form), actor=current_user, expected_version=form.version.data
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             fresh = db.session.get(GrantBid, bid_id)
             saved = BidForm(obj=fresh, formdata=None)
             saved.outcome_ids.data = [o.id for o in fresh.outcomes]
             saved.fill_choices(db.session)
             return conflict_response(form, saved, url_for("grants.bid_edit", bid_id=bid_id), "bid")
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Bid saved.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id))
     return render_template("grants/bid_form.html", form=form, bid=bid), form_status(form)
@@ -302,8 +301,9 @@ def payment_add(bid_id: int):
     bid = _bid_or_404(bid_id)
     form = PaymentForm()
     if form.validate_on_submit():
-        try:
-            grant_service.add_payment(
+        done = commit_or_show(
+            form,
+            lambda: grant_service.add_payment(
                 db.session,
                 bid,
                 expected_on=form.expected_on.data,
@@ -312,12 +312,9 @@ def payment_add(bid_id: int):
                 amount_received=form.amount_received.data,
                 note=form.note.data or "",
                 actor=current_user,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done is not None:
             flash("Payment added.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id, _anchor="payments"))
     return _bid_form_page(bid, "Add a payment", form, "grants.payment_add")
@@ -334,23 +331,21 @@ def payment_receive(payment_id: int):
         form.amount_received.data = payment.amount_received or payment.amount_expected
     if form.validate_on_submit():
         try:
-            grant_service.record_receipt(
-                db.session,
-                payment,
-                received_on=form.received_on.data,
-                amount_received=form.amount_received.data,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: grant_service.record_receipt(
+                    db.session,
+                    payment,
+                    received_on=form.received_on.data,
+                    amount_received=form.amount_received.data,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             flash("The payment changed after you opened it. Check it and try again.", "error")
             return redirect(url_for("grants.bid_detail", bid_id=payment.bid_id)), 303
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Payment received recorded.")
             return redirect(url_for("grants.bid_detail", bid_id=payment.bid_id, _anchor="payments"))
     return render_template(
@@ -371,20 +366,18 @@ def spend_add(bid_id: int):
         abort(403)
     form = SpendForm()
     if form.validate_on_submit():
-        try:
-            grant_service.add_spend(
+        done = commit_or_show(
+            form,
+            lambda: grant_service.add_spend(
                 db.session,
                 bid,
                 spent_on=form.spent_on.data,
                 amount=form.amount.data,
                 description=form.description.data or "",
                 actor=current_user,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done is not None:
             flash("Spend recorded.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id, _anchor="spend"))
     return _bid_form_page(bid, "Record spend", form, "grants.spend_add")
@@ -399,15 +392,13 @@ def report_add(bid_id: int):
         abort(403)
     form = ReportForm()
     if form.validate_on_submit():
-        try:
-            grant_service.add_report(
+        done = commit_or_show(
+            form,
+            lambda: grant_service.add_report(
                 db.session, bid, title=form.title.data or "", due_on=form.due_on.data, actor=current_user
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done is not None:
             flash("Report added.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id, _anchor="reports"))
     return _bid_form_page(bid, "Add a funder report", form, "grants.report_add")
@@ -426,22 +417,20 @@ def report_submitted(report_id: int):
         form.version.data = report.version
     if form.validate_on_submit():
         try:
-            grant_service.mark_report_submitted(
-                db.session,
-                report,
-                submitted_on=form.submitted_on.data,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: grant_service.mark_report_submitted(
+                    db.session,
+                    report,
+                    submitted_on=form.submitted_on.data,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             flash("The report changed after you opened it. Check it and try again.", "error")
             return redirect(url_for("grants.bid_detail", bid_id=report.bid_id)), 303
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash(f"{report.title} recorded as submitted.")
             return redirect(url_for("grants.bid_detail", bid_id=report.bid_id, _anchor="reports"))
     return render_template(
@@ -502,22 +491,20 @@ def funder_form(funder_id: int | None = None):
             form.name.data or "", FunderType(form.type.data), form.notes.data or ""
         )
         try:
-            funder = grant_service.save_funder(
-                db.session, data, actor=current_user, funder=funder, expected_version=form.version.data
+            funder = commit_or_show(
+                form,
+                lambda: grant_service.save_funder(
+                    db.session, data, actor=current_user, funder=funder, expected_version=form.version.data
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             fresh = db.session.get(Funder, funder_id)
             saved = FunderForm(obj=fresh, formdata=None)
             saved.type.data = fresh.type.value
             return conflict_response(
                 form, saved, url_for("grants.funder_form", funder_id=funder_id), "funder"
             )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if funder is not None:
             flash(f"{funder.name} saved.")
             return redirect(url_for("grants.funder_detail", funder_id=funder.id))
     return render_template("grants/funder_form.html", form=form, funder=funder), form_status(form)
@@ -540,24 +527,22 @@ def programme_form(funder_id: int | None = None, programme_id: int | None = None
             notes=form.notes.data or "",
         )
         try:
-            grant_service.save_programme(
-                db.session,
-                funder,
-                data,
-                actor=current_user,
-                programme=programme,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: grant_service.save_programme(
+                    db.session,
+                    funder,
+                    data,
+                    actor=current_user,
+                    programme=programme,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             saved = ProgrammeForm(obj=db.session.get(Programme, programme_id), formdata=None)
             here = url_for("grants.programme_form", programme_id=programme_id)
             return conflict_response(form, saved, here, "programme")
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Programme saved.")
             return redirect(url_for("grants.funder_detail", funder_id=funder.id))
     return render_template(

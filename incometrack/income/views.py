@@ -10,7 +10,13 @@ from werkzeug.datastructures import MultiDict
 from incometrack import periods
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response, optional_int, year_choices
+from incometrack.forms import (
+    commit_or_show,
+    conflict_response,
+    form_status,
+    optional_int,
+    year_choices,
+)
 from incometrack.income.forms import (
     BudgetForm,
     BudgetGridForm,
@@ -96,15 +102,13 @@ def stream_new():
     form = StreamForm()
     form.fill_choices(db.session)
     if form.validate_on_submit():
-        try:
-            stream = income_service.create_stream(db.session, _stream_input(form), actor=current_user)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        stream = commit_or_show(
+            form, lambda: income_service.create_stream(db.session, _stream_input(form), actor=current_user)
+        )
+        if stream is not None:
             flash(f"Stream {stream.code} created.")
             return redirect(url_for("income.stream_detail", stream_id=stream.id))
-    return render_template("income/stream_form.html", form=form, stream=None), 400 if form.errors else 200
+    return render_template("income/stream_form.html", form=form, stream=None), form_status(form)
 
 
 @bp.route("/streams/<int:stream_id>")
@@ -148,26 +152,25 @@ def stream_edit(stream_id: int):
     form.fill_choices(db.session)
     if form.validate_on_submit():
         try:
-            income_service.update_stream(
-                db.session,
-                stream,
-                _stream_input(form),
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: income_service.update_stream(
+                    db.session,
+                    stream,
+                    _stream_input(form),
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
             return _stream_conflict(form, stream)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash(f"Stream {stream.code} saved.")
             return redirect(url_for("income.stream_detail", stream_id=stream.id))
-    return render_template("income/stream_form.html", form=form, stream=stream), 400 if form.errors else 200
+    return render_template("income/stream_form.html", form=form, stream=stream), form_status(form)
 
 
 def _stream_conflict(form: StreamForm, stream: IncomeStream):
-    db.session.rollback()
     stream = db.session.get(IncomeStream, stream.id)
     saved = StreamForm(obj=stream, formdata=None)
     saved.status.data = stream.status.value
@@ -213,29 +216,28 @@ def budget_edit(stream_id: int, year_label: str):
     form = BudgetForm(obj=budget) if request.method == "GET" else BudgetForm()
     if form.validate_on_submit():
         try:
-            income_service.set_budget(
-                db.session,
-                stream,
-                year.start,
-                form.annual.data,
-                form.profile,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: income_service.set_budget(
+                    db.session,
+                    stream,
+                    year.start,
+                    form.annual.data,
+                    form.profile,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             saved = BudgetForm(obj=db.session.get(Budget, budget.id), formdata=None)
             here = url_for("income.budget_edit", stream_id=stream.id, year_label=year.label)
             return conflict_response(form, saved, here, f"budget of {stream.code} for {year.label}")
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash(f"Budget for {stream.code} in {year.label} saved.")
             return redirect(url_for("income.stream_detail", stream_id=stream.id, year=year.label))
-    return render_template("income/budget_form.html", form=form, stream=stream, year=year, budget=budget), (
-        400 if form.errors else 200
-    )
+    return render_template(
+        "income/budget_form.html", form=form, stream=stream, year=year, budget=budget
+    ), form_status(form)
 
 
 @bp.route("/budgets")
@@ -400,19 +402,16 @@ def entry_new():
     if request.method == "GET" and request.args.get("stream"):
         form.stream_id.data = optional_int(request.args["stream"])
     if form.validate_on_submit():
-        try:
-            entry = income_service.create_entry(db.session, _entry_input(form), actor=current_user)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        entry = commit_or_show(
+            form, lambda: income_service.create_entry(db.session, _entry_input(form), actor=current_user)
+        )
+        if entry is not None:
             kind = "Refund or correction" if entry.is_refund else "Entry"
             flash(f"{kind} saved.")
             if request.form.get("another"):
                 return redirect(url_for("income.entry_new", stream=entry.stream_id))
             return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
-    return render_template("income/entry_form.html", form=form, entry=None), 400 if form.errors else 200
+    return render_template("income/entry_form.html", form=form, entry=None), form_status(form)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -425,24 +424,26 @@ def entry_edit(entry_id: int):
     locked = lock_service.is_locked(db.session, periods.quarter_for(entry.date_received))
     if form.validate_on_submit():
         try:
-            income_service.update_entry(
-                db.session, entry, _entry_input(form), actor=current_user, expected_version=form.version.data
+            done = commit_or_show(
+                form,
+                lambda: income_service.update_entry(
+                    db.session,
+                    entry,
+                    _entry_input(form),
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             saved = EntryForm(obj=db.session.get(IncomeEntry, entry_id), formdata=None)
             saved.fill_choices(db.session)
             return conflict_response(
                 form, saved, url_for("income.entry_edit", entry_id=entry_id), "income entry"
             )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Entry saved.")
             return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
-    status = 400 if form.errors else 200
+    status = form_status(form)
     return render_template(
         "income/entry_form.html",
         form=form,
@@ -504,27 +505,25 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         preview = income_reports.forecast_preview(db.session, stream.id, period, form.outturn.data)
         if form.submit.data:
             try:
-                income_service.save_forecast(
-                    db.session,
-                    stream,
-                    period,
-                    form.outturn.data,
-                    form.commentary.data or "",
-                    actor=current_user,
-                    expected_version=form.version.data,
+                done = commit_or_show(
+                    form,
+                    lambda: income_service.save_forecast(
+                        db.session,
+                        stream,
+                        period,
+                        form.outturn.data,
+                        form.commentary.data or "",
+                        actor=current_user,
+                        expected_version=form.version.data,
+                    ),
                 )
             except StaleEdit:
-                db.session.rollback()
                 saved = ForecastForm(obj=db.session.get(Forecast, existing.id), formdata=None)
                 here = url_for(
                     "income.forecast_edit", stream_id=stream.id, year_label=period.year.label, quarter=quarter
                 )
                 return conflict_response(form, saved, here, f"forecast of {stream.code} for {period.label}")
-            except ServiceError as error:
-                db.session.rollback()
-                apply_service_error(form, error)
-            else:
-                db.session.commit()
+            if done is not None:
                 flash(f"Forecast for {stream.code} in {period.label} saved.")
                 return redirect(url_for("income.stream_detail", stream_id=stream.id, year=period.year.label))
     elif request.method == "GET":
@@ -537,7 +536,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         current=current,
         preview=preview,
         locked=lock_service.is_locked(db.session, period),
-    ), 400 if form.errors else 200
+    ), form_status(form)
 
 
 # Period locks -------------------------------------------------------------------------------
@@ -575,7 +574,7 @@ def locks():
         locks=rows,
         reopen_form=ReopenForm(),
         can_lock=current_user.role in WRITERS,
-    ), 400 if form.errors else 200
+    ), form_status(form)
 
 
 @bp.route("/locks/<int:lock_id>/reopen", methods=["GET", "POST"])
@@ -585,16 +584,12 @@ def lock_reopen(lock_id: int):
     lock = db.get_or_404(PeriodLock, lock_id)
     quarter = periods.FinancialYear(lock.year).quarter(lock.quarter)
     form = ReopenForm()
-    if form.validate_on_submit():
-        try:
-            lock_service.reopen(db.session, quarter, actor=current_user, reason=form.reason.data)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error, default_field="reason")
-        else:
-            db.session.commit()
-            flash(f"{quarter.label} is open again.")
-            return redirect(url_for("income.locks"))
-    return render_template(
-        "income/lock_reopen.html", form=form, lock=lock, quarter=quarter
-    ), 400 if form.errors else 200
+    if form.validate_on_submit() and commit_or_show(
+        form,
+        lambda: lock_service.reopen(db.session, quarter, actor=current_user, reason=form.reason.data),
+    ):
+        flash(f"{quarter.label} is open again.")
+        return redirect(url_for("income.locks"))
+    return render_template("income/lock_reopen.html", form=form, lock=lock, quarter=quarter), form_status(
+        form
+    )

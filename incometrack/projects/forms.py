@@ -19,7 +19,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from incometrack.fields import UKDateField
 from incometrack.forms import AppForm, choices, optional_int, optional_version
@@ -97,6 +97,7 @@ class MilestoneUpdateForm(AppForm):
         "Status",
         choices=[SelectChoice(s.value, s.value.capitalize()) for s in MilestoneStatus],
         widget=GovSelect(),
+        validators=[AnyOf([s.value for s in MilestoneStatus], message="Choose a status from the list")],
         validate_choice=False,
     )
     forecast_due = UKDateField("Forecast date")

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import charts
 from incometrack.auth.access import ALL_ROLES, roles_required
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error, conflict_response, form_status
+from incometrack.forms import commit_or_show, conflict_response, form_status
 from incometrack.models import Milestone, MilestoneStatus, Project, Role, Service
 from incometrack.projects.forms import (
     MilestoneDetailsForm,
@@ -22,7 +22,7 @@ from incometrack.projects.forms import (
 )
 from incometrack.rag import Rag
 from incometrack.reports import milestones as milestone_reports
-from incometrack.services import NotAllowed, ServiceError, StaleEdit
+from incometrack.services import StaleEdit
 from incometrack.services import milestones as milestone_service
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -72,15 +72,11 @@ def project_new():
     if request.method == "GET" and current_user.role is Role.LEAD:
         form.lead_id.data = current_user.id
     if form.validate_on_submit():
-        try:
-            project = milestone_service.create_project(db.session, _project_input(form), actor=current_user)
-        except NotAllowed:
-            abort(403)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        project = commit_or_show(
+            form,
+            lambda: milestone_service.create_project(db.session, _project_input(form), actor=current_user),
+        )
+        if project is not None:
             flash(f"Project {project.name} added.")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/project_form.html", form=form, project=None), form_status(form)
@@ -137,15 +133,17 @@ def project_edit(project_id: int):
     form.fill_choices(db.session)
     if form.validate_on_submit():
         try:
-            milestone_service.update_project(
-                db.session,
-                project,
-                _project_input(form),
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: milestone_service.update_project(
+                    db.session,
+                    project,
+                    _project_input(form),
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             fresh = db.session.get(Project, project_id)
             saved = ProjectForm(obj=fresh, formdata=None)
             saved.outcome_ids.data = [o.id for o in fresh.outcomes]
@@ -153,11 +151,7 @@ def project_edit(project_id: int):
             return conflict_response(
                 form, saved, url_for("projects.project_edit", project_id=project_id), "project"
             )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Project saved.")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/project_form.html", form=form, project=project), form_status(form)
@@ -172,20 +166,18 @@ def milestone_add(project_id: int):
         abort(403)
     form = _milestone_form()
     if form.validate_on_submit():
-        try:
-            milestone_service.add_milestone(
+        done = commit_or_show(
+            form,
+            lambda: milestone_service.add_milestone(
                 db.session,
                 project,
                 title=form.title.data,
                 owner_id=form.owner_id.data,
                 baseline_due=form.baseline_due.data,
                 actor=current_user,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done is not None:
             flash("Milestone added.")
             return redirect(url_for("projects.detail", project_id=project.id))
     return render_template(
@@ -235,19 +227,21 @@ def milestone_update(milestone_id: int):
         form.version.data = milestone.version
     if form.validate_on_submit():
         try:
-            milestone_service.update_milestone(
-                db.session,
-                milestone,
-                forecast_due=form.forecast_due.data,
-                status=MilestoneStatus(form.status.data),
-                completed_on=form.completed_on.data,
-                note=form.note.data or "",
-                update_on=form.update_on.data,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: milestone_service.update_milestone(
+                    db.session,
+                    milestone,
+                    forecast_due=form.forecast_due.data,
+                    status=MilestoneStatus(form.status.data),
+                    completed_on=form.completed_on.data,
+                    note=form.note.data or "",
+                    update_on=form.update_on.data,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             fresh = db.session.get(Milestone, milestone_id)
             saved = MilestoneUpdateForm(
                 formdata=None,
@@ -259,14 +253,7 @@ def milestone_update(milestone_id: int):
             )
             here = url_for("projects.milestone_update", milestone_id=milestone_id)
             return conflict_response(form, saved, here, "milestone")
-        except ValueError:
-            db.session.rollback()
-            form.status.errors = ["Choose a status from the list"]
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash(f"{milestone.title}: update saved.")
             return redirect(url_for("projects.detail", project_id=milestone.project_id))
     return render_template("projects/milestone_update.html", form=form, milestone=milestone), form_status(
@@ -285,23 +272,21 @@ def milestone_rebaseline(milestone_id: int):
         form.version.data = milestone.version
     if form.validate_on_submit():
         try:
-            milestone_service.rebaseline(
-                db.session,
-                milestone,
-                baseline_due=form.baseline_due.data,
-                reason=form.reason.data,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: milestone_service.rebaseline(
+                    db.session,
+                    milestone,
+                    baseline_due=form.baseline_due.data,
+                    reason=form.reason.data,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             flash("The milestone changed after you opened this page. Check it and try again.", "error")
             return redirect(url_for("projects.milestone_detail", milestone_id=milestone_id)), 303
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash(f"{milestone.title} re-baselined.")
             return redirect(url_for("projects.milestone_detail", milestone_id=milestone.id))
     return render_template(
@@ -325,26 +310,24 @@ def milestone_edit(milestone_id: int):
     form.fill_choices(db.session)
     if form.validate_on_submit():
         try:
-            milestone_service.change_milestone_details(
-                db.session,
-                milestone,
-                title=form.title.data,
-                owner_id=form.owner_id.data,
-                actor=current_user,
-                expected_version=form.version.data,
+            done = commit_or_show(
+                form,
+                lambda: milestone_service.change_milestone_details(
+                    db.session,
+                    milestone,
+                    title=form.title.data,
+                    owner_id=form.owner_id.data,
+                    actor=current_user,
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
             saved = MilestoneDetailsForm(obj=db.session.get(Milestone, milestone_id), formdata=None)
             saved.fill_choices(db.session)
             return conflict_response(
                 form, saved, url_for("projects.milestone_edit", milestone_id=milestone_id), "milestone"
             )
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if done is not None:
             flash("Milestone saved.")
             return redirect(url_for("projects.milestone_detail", milestone_id=milestone.id))
     return render_template(

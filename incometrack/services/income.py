@@ -115,11 +115,12 @@ def update_stream(
 
 def cease_stream(
     session: Session, stream: IncomeStream, *, actor: User | None, expected_version: int | None
-) -> None:
+) -> IncomeStream:
     check_version(stream, expected_version)
     before = audit.snapshot(stream)
     stream.status = StreamStatus.CEASED
     audit.record_update(session, actor, stream, before, summary=f"{stream.code} ceased")
+    return stream
 
 
 def _stream_values(data: StreamInput) -> dict[str, object]:

@@ -118,7 +118,7 @@ def end_sessions(user: User) -> None:
     user.session_token = new_session_token()
 
 
-def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> None:
+def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> User:
     if actor is not None and actor.id == user.id and not active:
         raise ServiceError("You cannot disable your own account")
     before = user.active
@@ -136,18 +136,20 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
             changes={"active": [before, active]},
             summary=user.email,
         )
+    return user
 
 
-def reset_password(session: Session, user: User, password: str, *, actor: User | None) -> None:
+def reset_password(session: Session, user: User, password: str, *, actor: User | None) -> User:
     check_password_policy(password, user_inputs=(user.email, user.name))
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = utcnow()
     end_sessions(user)
     session.flush()
     audit.record(session, actor, "reset password", "users", user.id, summary=user.email)
+    return user
 
 
-def change_role(session: Session, user: User, role: Role, *, actor: User | None) -> None:
+def change_role(session: Session, user: User, role: Role, *, actor: User | None) -> User:
     if actor is not None and actor.id == user.id and role is not Role.ADMIN:
         raise ServiceError("You cannot remove your own administrator role", field="role")
     before = user.role
@@ -163,3 +165,4 @@ def change_role(session: Session, user: User, role: Role, *, actor: User | None)
             changes={"role": [before.value, role.value]},
             summary=user.email,
         )
+    return user
