@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from incometrack.models import (
@@ -22,6 +22,7 @@ from incometrack.models import (
 )
 from incometrack.money import percent_of
 from incometrack.periods import FinancialYear
+from incometrack.reports.sql import read
 
 AWARDED_TOTAL = func.coalesce(GrantBid.awarded_resource, 0) + func.coalesce(GrantBid.awarded_capital, 0)
 
@@ -41,35 +42,39 @@ class GrantFigures:
     weighted_pipeline: int  #: sum of requested x probability over pending bids, to the penny
 
 
-def grant_figures(session: Session, year: FinancialYear, *, as_of: date | None = None) -> GrantFigures:
-    """Two queries: decisions and the pipeline over bids, receipts over payments. With ``as_of``,
-    decisions and receipts count only up to that day (a return's figures to its quarter end)."""
-    until = min(year.last_day, as_of) if as_of else year.last_day
-    in_year = GrantBid.decision_on.between(year.first_day, until)
+def _figures_statements():
+    first, until = bindparam("first", type_=Date), bindparam("until", type_=Date)
+    in_year = GrantBid.decision_on.between(first, until)
     won = and_(GrantBid.status.in_(WON_STATUSES), in_year)
     lost = and_(GrantBid.status == BidStatus.UNSUCCESSFUL, in_year)
     pending = GrantBid.status.in_(PENDING_STATUSES)
-    row = session.execute(
-        select(
-            func.count(case((won, 1))),
-            func.count(case((lost, 1))),
-            func.coalesce(func.sum(case((won, AWARDED_TOTAL), else_=0)), 0),
-            func.coalesce(func.sum(case((lost, GrantBid.amount_requested), else_=0)), 0),
-            func.count(case((pending, 1))),
-            func.coalesce(func.sum(case((pending, GrantBid.amount_requested), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((pending, GrantBid.amount_requested * GrantBid.probability), else_=0)), 0
-            ),
-        )
-    ).one()
+    weighted = GrantBid.amount_requested * GrantBid.probability
+    bids = select(
+        func.count(case((won, 1))),
+        func.count(case((lost, 1))),
+        func.coalesce(func.sum(case((won, AWARDED_TOTAL), else_=0)), 0),
+        func.coalesce(func.sum(case((lost, GrantBid.amount_requested), else_=0)), 0),
+        func.count(case((pending, 1))),
+        func.coalesce(func.sum(case((pending, GrantBid.amount_requested), else_=0)), 0),
+        func.coalesce(func.sum(case((pending, weighted), else_=0)), 0),
+    )
+    received = select(func.coalesce(func.sum(GrantPayment.amount_received), 0)).where(
+        GrantPayment.received_on.between(first, until)
+    )
+    return bids, received
+
+
+_FIGURES, _RECEIVED = _figures_statements()
+
+
+def grant_figures(session: Session, year: FinancialYear, *, as_of: date | None = None) -> GrantFigures:
+    """Two queries: decisions and the pipeline over bids, receipts over payments. With ``as_of``,
+    decisions and receipts count only up to that day (a return's figures to its quarter end)."""
+    params = {"first": year.first_day, "until": min(year.last_day, as_of) if as_of else year.last_day}
     won_count, lost_count, won_value, lost_value, pending_count, pending_requested, weighted = (
-        int(v) for v in row
+        int(v) for v in read(session, _FIGURES, params).one()
     )
-    received = session.scalar(
-        select(func.coalesce(func.sum(GrantPayment.amount_received), 0)).where(
-            GrantPayment.received_on.between(year.first_day, until)
-        )
-    )
+    received = read(session, _RECEIVED, params).scalar_one()
     return GrantFigures(
         year=year.start,
         decided_awarded=won_count,

@@ -2,6 +2,9 @@
 
 One function, :func:`stream_positions`, serves the forecast form, the stream page, the dashboard
 and the quarterly return. It runs three aggregate queries whatever the number of entries.
+
+The statements are built once, with bound parameters, at import: SQLAlchemy then reuses their
+compiled form and cache key, which matters for the pages and the return that run a dozen of them.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Setting, StreamStatus
@@ -19,6 +23,7 @@ from incometrack.money import percent_of
 from incometrack.periods import Quarter
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.entries import like_escape
+from incometrack.reports.sql import read
 
 QUARTERS = (1, 2, 3, 4)
 
@@ -58,9 +63,36 @@ class StreamPosition:
         return self.rag.needs_commentary and not self.commentary.strip()
 
 
+_SETTINGS = select(Setting.key, Setting.value)
+_STREAMS_IN = IncomeEntry.stream_id.in_(bindparam("ids", expanding=True))
+
+
+@cache
+def _actuals_statement(whole_year: bool, only: bool):
+    """The year's aggregate; a whole year (Q4) needs no quarter predicate, which keeps the
+    covering index's scan as plain as it gets."""
+    query = (
+        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
+        .where(IncomeEntry.financial_year == bindparam("year"))
+        .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
+    )
+    if not whole_year:
+        query = query.where(IncomeEntry.quarter <= bindparam("quarter"))
+    return query.where(_STREAMS_IN) if only else query
+
+
+_BUDGETS = select(Budget.stream_id, Budget.annual, Budget.q1, Budget.q2, Budget.q3, Budget.q4).where(
+    Budget.year == bindparam("year")
+)
+_BUDGETS_OF = _BUDGETS.where(Budget.stream_id.in_(bindparam("ids", expanding=True)))
+_FORECASTS = select(Forecast.stream_id, Forecast.quarter, Forecast.outturn, Forecast.commentary).where(
+    Forecast.year == bindparam("year"), Forecast.quarter <= bindparam("quarter")
+)
+_FORECASTS_OF = _FORECASTS.where(Forecast.stream_id.in_(bindparam("ids", expanding=True)))
+
+
 def load_thresholds(session: Session) -> IncomeThresholds:
-    values = dict(session.execute(select(Setting.key, Setting.value)).all())
-    return IncomeThresholds.from_settings(values)
+    return IncomeThresholds.from_settings(dict(read(session, _SETTINGS).all()))
 
 
 def default_forecast(actual_to_date: int, profile: tuple[int, ...], quarter: int) -> int:
@@ -136,15 +168,12 @@ def year_actuals(
 ) -> dict[int, dict[int, tuple[int, int]]]:
     """Income and number of entries per stream and quarter of the year up to ``quarter``: one
     aggregate that the covering index (year, quarter, stream, amount) answers without the table."""
-    query = (
-        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
-        .where(IncomeEntry.financial_year == quarter.year.start, IncomeEntry.quarter <= quarter.number)
-        .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
-    )
+    params = {"year": quarter.year.start, "quarter": quarter.number}
     if only is not None:
-        query = query.where(IncomeEntry.stream_id.in_(only))
+        params["ids"] = only
+    rows = read(session, _actuals_statement(quarter.number == 4, only is not None), params)
     result: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for stream_id, q, total, count in session.execute(query):
+    for stream_id, q, total, count in rows:
         result[stream_id][q] = (int(total), int(count))
     return dict(result)
 
@@ -154,32 +183,24 @@ def _aggregates(
     quarter: Quarter,
     only: list[int] | None,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
+    thresholds: IncomeThresholds | None = None,
 ) -> _Aggregates:
-    year = quarter.year.start
     if actuals is None:
         actuals = year_actuals(session, quarter, only)
-    budget_query = select(Budget.stream_id, Budget.annual, Budget.q1, Budget.q2, Budget.q3, Budget.q4).where(
-        Budget.year == year
-    )
-    forecast_query = select(
-        Forecast.stream_id, Forecast.quarter, Forecast.outturn, Forecast.commentary
-    ).where(Forecast.year == year, Forecast.quarter <= quarter.number)
+    params = {"year": quarter.year.start, "quarter": quarter.number}
     if only is not None:
-        budget_query = budget_query.where(Budget.stream_id.in_(only))
-        forecast_query = forecast_query.where(Forecast.stream_id.in_(only))
-
-    budgets = {
-        stream_id: (annual, (q1, q2, q3, q4))
-        for stream_id, annual, q1, q2, q3, q4 in session.execute(budget_query)
-    }
+        params["ids"] = only
+    budget_rows = read(session, _BUDGETS if only is None else _BUDGETS_OF, params)
+    budgets = {stream_id: (annual, (q1, q2, q3, q4)) for stream_id, annual, q1, q2, q3, q4 in budget_rows}
     forecasts: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
-    for stream_id, q, outturn, commentary in session.execute(forecast_query):
+    forecast_rows = read(session, _FORECASTS if only is None else _FORECASTS_OF, params)
+    for stream_id, q, outturn, commentary in forecast_rows:
         forecasts[stream_id][q] = (outturn, commentary)
     sums = {
         stream_id: {q: total for q, (total, _count) in by_quarter.items()}
         for stream_id, by_quarter in actuals.items()
     }
-    return _Aggregates(sums, budgets, dict(forecasts), load_thresholds(session))
+    return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session))
 
 
 def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamPosition:
@@ -199,12 +220,13 @@ def stream_positions(
     stream_ids: Iterable[int] | None = None,
     *,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
+    thresholds: IncomeThresholds | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
     ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
-    aggregate when the caller has it already."""
+    aggregate when the caller has it already, and ``thresholds`` the settings query."""
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, quarter, only, actuals)
+    data = _aggregates(session, quarter, only, actuals, thresholds)
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
     return {stream_id: _position_of(stream_id, quarter, data) for stream_id in sorted(ids)}
 

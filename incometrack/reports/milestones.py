@@ -5,11 +5,13 @@ The dashboard and screens rate at today; the quarterly return at the quarter's l
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from incometrack.models import (
@@ -23,6 +25,7 @@ from incometrack.models import (
     project_outcomes,
 )
 from incometrack.rag import Rag, milestone_rag, worst
+from incometrack.reports.sql import read
 
 
 @dataclass(frozen=True)
@@ -66,64 +69,104 @@ def milestone_rows(
     no update by then did not exist yet. One query: the latest update comes from a grouped
     subquery, not one query per milestone.
     """
+    given = {name: value for name, value in dataclasses.asdict(filters).items() if value is not None}
+    rows = []
+    for (
+        milestone_id,
+        project_id,
+        title,
+        owner_id,
+        version,
+        project,
+        service_id,
+        lead_id,
+        owner_name,
+        baseline,
+        forecast,
+        completed,
+        status,
+        note,
+        update_on,
+    ) in read(session, _milestones_statement(frozenset(given)), {"on": on, **given}):
+        rag, slip = milestone_rag(
+            complete=status is MilestoneStatus.COMPLETE,
+            cancelled=status is MilestoneStatus.CANCELLED,
+            baseline=baseline,
+            forecast=forecast,
+            on=on,
+        )
+        rows.append(
+            MilestoneRow(
+                id=milestone_id,
+                project_id=project_id,
+                project=project,
+                service_id=service_id,
+                project_lead_id=lead_id,
+                title=title,
+                owner_id=owner_id,
+                owner=owner_name or "",
+                baseline=baseline,
+                forecast=forecast,
+                completed=completed,
+                status=status,
+                rag=rag,
+                slippage_days=slip,
+                latest_update=note,
+                latest_update_on=update_on,
+                version=version,
+            )
+        )
+    return rows
+
+
+@cache
+def _milestones_statement(filters: frozenset[str]):
+    """The milestones query with the given filters, built once per set of filters (their values
+    are bound parameters)."""
     latest_id = (
         select(MilestoneUpdate.milestone_id, func.max(MilestoneUpdate.id).label("update_id"))
-        .where(MilestoneUpdate.update_on <= on)
+        .where(MilestoneUpdate.update_on <= bindparam("on", type_=Date))
         .group_by(MilestoneUpdate.milestone_id)
         .subquery()
     )
     latest = aliased(MilestoneUpdate)
     owner = aliased(User)
     query = (
-        select(Milestone, Project.name, Project.service_id, Project.lead_id, owner.name, latest)
+        select(
+            Milestone.id,
+            Milestone.project_id,
+            Milestone.title,
+            Milestone.owner_id,
+            Milestone.version,
+            Project.name,
+            Project.service_id,
+            Project.lead_id,
+            owner.name,
+            latest.baseline_due,
+            latest.forecast_due,
+            latest.completed_on,
+            latest.status,
+            latest.note,
+            latest.update_on,
+        )
         .join(Project, Milestone.project_id == Project.id)
         .outerjoin(owner, Milestone.owner_id == owner.id)
         .join(latest_id, latest_id.c.milestone_id == Milestone.id)
         .join(latest, latest.id == latest_id.c.update_id)
         .order_by(latest.forecast_due, Milestone.id)
     )
-    if filters.owner_id is not None:
-        query = query.where(Milestone.owner_id == filters.owner_id)
-    if filters.milestone_id is not None:
-        query = query.where(Milestone.id == filters.milestone_id)
-    if filters.project_id is not None:
-        query = query.where(Milestone.project_id == filters.project_id)
-    if filters.service_id is not None:
-        query = query.where(Project.service_id == filters.service_id)
-    if filters.involving_user_id is not None:
-        user_id = filters.involving_user_id
-        query = query.where((Milestone.owner_id == user_id) | (Project.lead_id == user_id))
-    rows = []
-    for milestone, project, service_id, lead_id, owner_name, state in session.execute(query):
-        rag, slip = milestone_rag(
-            complete=state.status is MilestoneStatus.COMPLETE,
-            cancelled=state.status is MilestoneStatus.CANCELLED,
-            baseline=state.baseline_due,
-            forecast=state.forecast_due,
-            on=on,
-        )
-        rows.append(
-            MilestoneRow(
-                id=milestone.id,
-                project_id=milestone.project_id,
-                project=project,
-                service_id=service_id,
-                project_lead_id=lead_id,
-                title=milestone.title,
-                owner_id=milestone.owner_id,
-                owner=owner_name or "",
-                baseline=state.baseline_due,
-                forecast=state.forecast_due,
-                completed=state.completed_on,
-                status=state.status,
-                rag=rag,
-                slippage_days=slip,
-                latest_update=state.note,
-                latest_update_on=state.update_on,
-                version=milestone.version,
-            )
-        )
-    return rows
+    if "owner_id" in filters:
+        query = query.where(Milestone.owner_id == bindparam("owner_id"))
+    if "milestone_id" in filters:
+        query = query.where(Milestone.id == bindparam("milestone_id"))
+    if "project_id" in filters:
+        query = query.where(Milestone.project_id == bindparam("project_id"))
+    if "service_id" in filters:
+        query = query.where(Project.service_id == bindparam("service_id"))
+    if "involving_user_id" in filters:
+        user = bindparam("involving_user_id")
+        query = query.where((Milestone.owner_id == user) | (Project.lead_id == user))
+    return query
 
 
 def rag_counts(rows: list[MilestoneRow]) -> dict[Rag, int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from incometrack.models import (
@@ -47,6 +47,7 @@ from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.grants import AWARDED_TOTAL, grant_figures
 from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions, year_actuals
 from incometrack.reports.milestones import milestone_rows, rag_counts
+from incometrack.reports.sql import read
 
 SHEET_NAMES = (
     "Summary",
@@ -314,27 +315,47 @@ def _sum_positions(positions: Iterable[StreamPosition], thresholds: IncomeThresh
     )
 
 
+@dataclass(frozen=True)
+class StreamRef:
+    id: int
+    code: str
+    name: str
+    cipfa_line_id: int | None
+
+
+_STREAM_REFS = (
+    select(
+        IncomeStream.id,
+        IncomeStream.code,
+        IncomeStream.name,
+        Service.name,
+        IncomeCategory.name,
+        IncomeCategory.cipfa_line_id,
+    )
+    .join(Service, IncomeStream.service_id == Service.id)
+    .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
+    .order_by(IncomeStream.code)
+)
+
+
 def income_summary(
-    session: Session, quarter: Quarter, actuals: dict | None = None
+    session: Session,
+    quarter: Quarter,
+    actuals: dict | None = None,
+    thresholds: IncomeThresholds | None = None,
 ) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list]:
-    """Totals by service and overall as at the end of ``quarter``, and the positions behind them,
-    each with its stream (shared by the return and the dashboard)."""
-    positions = stream_positions(session, quarter, actuals=actuals)
-    streams = {
-        s.id: s
-        for s in session.scalars(
-            select(IncomeStream).where(IncomeStream.id.in_(positions)).order_by(IncomeStream.code)
-        )
-    }
-    services = {s.id: s.name for s in session.scalars(select(Service))}
-    categories = {c.id: c.name for c in session.scalars(select(IncomeCategory))}
-    thresholds = load_thresholds(session)
+    """Totals by service and overall as at the end of ``quarter``, and the positions behind them
+    as ``(stream, service, category, position)`` by stream code (shared by the return and the
+    dashboard)."""
+    thresholds = thresholds or load_thresholds(session)
+    positions = stream_positions(session, quarter, actuals=actuals, thresholds=thresholds)
     by_service: dict[str, list[StreamPosition]] = {}
     rows = []
-    for stream_id, stream in streams.items():
-        position = positions[stream_id]
-        by_service.setdefault(services[stream.service_id], []).append(position)
-        rows.append((stream, services[stream.service_id], categories[stream.category_id], position))
+    for stream_id, code, name, service, category, cipfa_line_id in read(session, _STREAM_REFS):
+        position = positions.get(stream_id)
+        if position is not None:
+            by_service.setdefault(service, []).append(position)
+            rows.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category, position))
     summaries = tuple(
         ServiceSummary(name, _sum_positions(by_service[name], thresholds)) for name in sorted(by_service)
     )
@@ -408,13 +429,14 @@ def _quarter_bars(rows) -> tuple[QuarterBar, ...]:
     )
 
 
-def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
-    """Bids live in the year: pending, awarded or in delivery, or decided or ended this year."""
-    year, as_of = quarter.year, quarter.last_day
+def _grants_statement():
+    """Bids live in the year: pending, awarded or in delivery, or decided or ended this year;
+    with received and spent to the quarter end and the next funder report then outstanding."""
+    first, as_of = bindparam("first", type_=Date), bindparam("as_of", type_=Date)
     live = or_(
         GrantBid.status.in_(PENDING_STATUSES | {s for s in WON_STATUSES if s.value != "closed"}),
-        GrantBid.decision_on.between(year.first_day, as_of),
-        GrantBid.end_on >= year.first_day,
+        GrantBid.decision_on.between(first, as_of),
+        GrantBid.end_on >= first,
     )
     received = (
         select(GrantPayment.bid_id, func.sum(GrantPayment.amount_received).label("total"))
@@ -435,9 +457,18 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
         .subquery()
     )
     report = aliased(FunderReport)
-    query = (
+    return (
         select(
-            GrantBid,
+            GrantBid.id,
+            GrantBid.title,
+            GrantBid.status,
+            GrantBid.submitted_on,
+            GrantBid.decision_on,
+            GrantBid.start_on,
+            GrantBid.end_on,
+            GrantBid.amount_requested,
+            AWARDED_TOTAL,
+            GrantBid.match_cash + GrantBid.match_in_kind,
             Funder.name,
             Programme.name,
             func.coalesce(received.c.total, 0),
@@ -454,37 +485,73 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
         .where(live)
         .order_by(Funder.name, GrantBid.title, GrantBid.id)
     )
+
+
+_GRANTS = _grants_statement()
+_BID_OUTCOMES = select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
+_OUTCOME_GRANTS = (
+    select(bid_outcomes.c.outcome_id, func.count(GrantBid.id), func.coalesce(func.sum(AWARDED_TOTAL), 0))
+    .join(GrantBid, GrantBid.id == bid_outcomes.c.bid_id)
+    .where(GrantBid.status.in_(WON_STATUSES))
+    .group_by(bid_outcomes.c.outcome_id)
+)
+_OUTCOME_PROJECTS = (
+    select(project_outcomes.c.outcome_id, Project.name)
+    .join(Project, Project.id == project_outcomes.c.project_id)
+    .order_by(Project.name)
+)
+_OUTCOMES = select(Outcome.id, Outcome.name).order_by(Outcome.position)
+_CIPFA_LINES = select(CipfaLine.id, CipfaLine.name).order_by(CipfaLine.position)
+
+
+def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
     outcome_names: dict[int, list[str]] = {}
-    for bid_id, name in session.execute(
-        select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
-    ):
+    for bid_id, name in read(session, _BID_OUTCOMES):
         outcome_names.setdefault(bid_id, []).append(name)
     lines, seen = [], set()
-    for bid, funder, programme, got, used, due, due_title in session.execute(query):
-        if bid.id in seen:  # two reports due the same day: keep one row per bid
+    rows = read(session, _GRANTS, {"first": quarter.year.first_day, "as_of": quarter.last_day})
+    for (
+        bid_id,
+        title,
+        status,
+        submitted_on,
+        decision_on,
+        start_on,
+        end_on,
+        requested,
+        awarded_total,
+        match_funding,
+        funder,
+        programme,
+        got,
+        used,
+        due,
+        due_title,
+    ) in rows:
+        if bid_id in seen:  # two reports due the same day: keep one row per bid
             continue
-        seen.add(bid.id)
-        won = bid.status in WON_STATUSES
-        awarded = bid.amount_awarded if won else None
+        seen.add(bid_id)
+        won = status in WON_STATUSES
+        awarded = int(awarded_total) if won else None
         lines.append(
             GrantLine(
                 funder=funder,
                 programme=programme or "",
-                bid=bid.title,
-                status=bid.status.value,
-                submitted_on=bid.submitted_on,
-                decision_on=bid.decision_on,
-                start_on=bid.start_on,
-                end_on=bid.end_on,
-                requested=bid.amount_requested,
+                bid=title,
+                status=status.value,
+                submitted_on=submitted_on,
+                decision_on=decision_on,
+                start_on=start_on,
+                end_on=end_on,
+                requested=requested,
                 awarded=awarded,
-                match_funding=bid.match_cash + bid.match_in_kind,
+                match_funding=int(match_funding),
                 received=int(got),
                 spent=int(used),
                 remaining=awarded - int(used) if won else None,
                 next_report=due_title or "",
                 next_report_due=due,
-                outcomes="; ".join(outcome_names.get(bid.id, [])),
+                outcomes="; ".join(outcome_names.get(bid_id, [])),
             )
         )
     return tuple(lines)
@@ -492,52 +559,30 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
 
 def _outcomes(session: Session) -> tuple[OutcomeLine, ...]:
     grants = {
-        outcome_id: (int(count), int(value))
-        for outcome_id, count, value in session.execute(
-            select(
-                bid_outcomes.c.outcome_id, func.count(GrantBid.id), func.coalesce(func.sum(AWARDED_TOTAL), 0)
-            )
-            .join(GrantBid, GrantBid.id == bid_outcomes.c.bid_id)
-            .where(GrantBid.status.in_(WON_STATUSES))
-            .group_by(bid_outcomes.c.outcome_id)
-        )
+        outcome_id: (int(count), int(value)) for outcome_id, count, value in read(session, _OUTCOME_GRANTS)
     }
     projects: dict[int, list[str]] = {}
-    for outcome_id, name in session.execute(
-        select(project_outcomes.c.outcome_id, Project.name)
-        .join(Project, Project.id == project_outcomes.c.project_id)
-        .order_by(Project.name)
-    ):
+    for outcome_id, name in read(session, _OUTCOME_PROJECTS):
         projects.setdefault(outcome_id, []).append(name)
     return tuple(
         OutcomeLine(
-            outcome=outcome.name,
-            grants_awarded=grants.get(outcome.id, (0, 0))[0],
-            grants_value=grants.get(outcome.id, (0, 0))[1],
-            projects=len(projects.get(outcome.id, [])),
-            project_names="; ".join(projects.get(outcome.id, [])),
+            outcome=name,
+            grants_awarded=grants.get(outcome_id, (0, 0))[0],
+            grants_value=grants.get(outcome_id, (0, 0))[1],
+            projects=len(projects.get(outcome_id, [])),
+            project_names="; ".join(projects.get(outcome_id, [])),
         )
-        for outcome in session.scalars(select(Outcome).order_by(Outcome.position))
+        for outcome_id, name in read(session, _OUTCOMES)
     )
 
 
-def _cipfa(session: Session, actuals: dict[int, dict[int, tuple[int, int]]]) -> tuple[CipfaTotal, ...]:
-    """Year-to-date income per CIPFA line, from the per-stream totals already aggregated."""
-    line_of_stream = dict(
-        session.execute(
-            select(IncomeStream.id, IncomeCategory.cipfa_line_id).join(
-                IncomeCategory, IncomeStream.category_id == IncomeCategory.id
-            )
-        ).all()
-    )
+def _cipfa(session: Session, rows) -> tuple[CipfaTotal, ...]:
+    """Year-to-date income per CIPFA line, from the stream positions already computed."""
     totals: dict[int | None, int] = {}
-    for stream_id, by_quarter in actuals.items():
-        line = line_of_stream.get(stream_id)
-        totals[line] = totals.get(line, 0) + sum(total for total, _count in by_quarter.values())
-    lines = [
-        CipfaTotal(line.name, totals.get(line.id, 0))
-        for line in session.scalars(select(CipfaLine).order_by(CipfaLine.position))
-    ]
+    for stream, _service, _category, position in rows:
+        line = stream.cipfa_line_id
+        totals[line] = totals.get(line, 0) + position.actual_to_date
+    lines = [CipfaTotal(name, totals.get(line_id, 0)) for line_id, name in read(session, _CIPFA_LINES)]
     lines.append(CipfaTotal(NOT_CIPFA, totals.get(None, 0)))
     return tuple(lines)
 
@@ -590,7 +635,7 @@ def build_return(
     thresholds = load_thresholds(session)
     # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
     actuals = year_actuals(session, quarter)
-    services, overall, rows = income_summary(session, quarter, actuals)
+    services, overall, rows = income_summary(session, quarter, actuals, thresholds)
     lines, totals = _stream_lines(rows, thresholds)
     figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
     milestones = milestone_rows(session, quarter.last_day)
@@ -640,7 +685,7 @@ def build_return(
             for m in sorted(milestones, key=lambda m: (_RAG_ORDER[m.rag], m.forecast, m.project, m.title))
         ),
         outcomes=_outcomes(session),
-        cipfa=_cipfa(session, actuals),
+        cipfa=_cipfa(session, rows),
         entries_summary=EntriesSummary(int(count), int(total)),
         entries=LiveEntries(session, quarter),
     )
