@@ -12,12 +12,15 @@ from xml.sax.saxutils import escape
 #: or Google Sheets, when typed, pasted, re-edited or opened from CSV. The full-width forms are
 #: normalised to ASCII by some spreadsheet locales, so they are treated the same.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_SUSPECT_FIRST = frozenset(FORMULA_TRIGGERS) | {" "}
 
 
 def spreadsheet_text(value: object) -> str:
     """Text for a spreadsheet or CSV cell: a leading apostrophe defuses a formula trigger, which
     Excel and LibreOffice show as plain text (OWASP's CSV injection advice)."""
     text = "" if value is None else str(value)
+    if text[:1] not in _SUSPECT_FIRST:  # the common case, decided by one set lookup
+        return text
     if text.startswith(FORMULA_TRIGGERS) or text.lstrip(" ").startswith(FORMULA_TRIGGERS[:4]):
         return "'" + text
     return text

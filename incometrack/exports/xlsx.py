@@ -7,7 +7,7 @@ dates; totals are formulas; every text cell holding user data goes through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
@@ -36,6 +36,8 @@ RAG_FILLS = {
     "Cancelled": PatternFill("solid", fgColor="DDDDDD"),
 }
 WRAP = Alignment(wrap_text=True, vertical="top")
+#: cell kinds whose style is the same on every row
+REUSABLE = frozenset({"money", "percent", "date"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class SheetWriter:
         self.sheet = workbook.create_sheet(title)
         self.columns = columns
         self.rows = 1
+        #: one styled cell per money, date or percent column, refilled row after row (see row())
+        self._reused: dict[int, WriteOnlyCell] = {}
+        self._fillers: list[Callable[[object], object]] | None = None
         for index, column in enumerate(columns, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
         self.sheet.freeze_panes = "A2"
@@ -101,14 +106,42 @@ class SheetWriter:
         return cell
 
     def row(self, values: Sequence[object], *, notes: dict[int, str] | None = None) -> None:
-        notes = notes or {}
-        self.sheet.append(
-            [
+        if notes:
+            cells = [
                 self._cell(v, c.kind, note=notes.get(i))
                 for i, (v, c) in enumerate(zip(values, self.columns, strict=True))
             ]
-        )
+        else:
+            if self._fillers is None:
+                self._fillers = [self._filler(i, c.kind) for i, c in enumerate(self.columns)]
+            cells = [fill(v) for fill, v in zip(self._fillers, values, strict=True)]
+        self.sheet.append(cells)
         self.rows += 1
+
+    def _filler(self, index: int, kind: str) -> Callable[[object], object]:
+        """What turns a value of the column into what is appended, chosen once a column."""
+        if kind in REUSABLE:
+            return lambda value: self._refill(index, kind, value)
+        if kind == "text":
+            return spreadsheet_text
+        if kind == "int":
+            return lambda value: value
+        return lambda value: self._cell(value, kind)
+
+    def _refill(self, index: int, kind: str, value: object) -> WriteOnlyCell:
+        """The column's styled cell holding ``value``. A write-only sheet writes a row out as it is
+        appended, so one cell a column serves every row: a year's entries are a hundred thousand
+        rows, and creating and styling a cell for each costs more than writing it."""
+        cell = self._reused.get(index)
+        if cell is None:
+            cell = self._reused[index] = self._cell(None, kind)
+        if kind == "money":
+            cell.value = to_pounds(value) if value is not None else None
+        elif kind == "percent":
+            cell.value = value / 100 if isinstance(value, Decimal) else None
+        else:
+            cell.value = value
+        return cell
 
     def total_row(self, label: str = "Total", overrides: dict[str, object] | None = None) -> None:
         """A Total row of formulas over the data rows (SUM, or the column's own formula)."""

@@ -594,33 +594,39 @@ class LiveEntries:
         self.session, self.quarter, self.batch = session, quarter, batch
 
     def __iter__(self) -> Iterator[EntryLine]:
-        query = (
-            select(
-                IncomeEntry.date_received,
-                IncomeEntry.quarter,
-                IncomeStream.code,
-                IncomeStream.name,
-                Service.name,
-                IncomeCategory.name,
-                Site.name,
-                IncomeEntry.reference,
-                IncomeEntry.description,
-                IncomeEntry.amount,
-            )
-            .join(IncomeStream, IncomeEntry.stream_id == IncomeStream.id)
-            .join(Service, IncomeStream.service_id == Service.id)
-            .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
-            .outerjoin(Site, IncomeEntry.site_id == Site.id)
-            # The same rows as "year Y, quarter <= N", said as a date range so that the date index
-            # delivers them in order (a preview of the first rows then reads only those).
-            .where(IncomeEntry.date_received.between(self.quarter.year.first_day, self.quarter.last_day))
-            .order_by(IncomeEntry.date_received, IncomeEntry.id)
-            .execution_options(yield_per=self.batch)
+        rows = read(
+            self.session,
+            _LIVE_ENTRIES.execution_options(yield_per=self.batch),
+            {"first": self.quarter.year.first_day, "last": self.quarter.last_day},
         )
-        for row in self.session.execute(query):
+        for row in rows:
             yield EntryLine(
                 row[0], row[1], row[2], row[3], row[4], row[5], row[6] or "", row[7], row[8], row[9]
             )
+
+
+_LIVE_ENTRIES = (
+    select(
+        IncomeEntry.date_received,
+        IncomeEntry.quarter,
+        IncomeStream.code,
+        IncomeStream.name,
+        Service.name,
+        IncomeCategory.name,
+        Site.name,
+        IncomeEntry.reference,
+        IncomeEntry.description,
+        IncomeEntry.amount,
+    )
+    .join(IncomeStream, IncomeEntry.stream_id == IncomeStream.id)
+    .join(Service, IncomeStream.service_id == Service.id)
+    .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
+    .outerjoin(Site, IncomeEntry.site_id == Site.id)
+    # The same rows as "year Y, quarter <= N", said as a date range so that the date index
+    # delivers them in order (a preview of the first rows then reads only those).
+    .where(IncomeEntry.date_received.between(bindparam("first", type_=Date), bindparam("last", type_=Date)))
+    .order_by(IncomeEntry.date_received, IncomeEntry.id)
+)
 
 
 def build_return(
