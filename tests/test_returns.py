@@ -9,7 +9,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from incometrack.models import ExportRecord, IncomeEntry, ReturnSnapshot, Role
+from incometrack.models import (
+    ExportRecord,
+    IncomeEntry,
+    IncomeStream,
+    Milestone,
+    MilestoneStatus,
+    ReturnSnapshot,
+    Role,
+)
 from incometrack.periods import FinancialYear
 from incometrack.reports.returns import (
     SHEET_NAMES,
@@ -301,6 +309,26 @@ def test_pdf_shows_the_same_totals(session, known, tmp_path):
     pages = text.count("\f")
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     assert "Commentary needed" in text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_the_longest_texts_the_forms_allow_fit_the_pdf(session, known, tmp_path):
+    """4,000 characters of commentary and of milestone update, and a word wider than its column,
+    neither break the layout (no cell may outgrow a page) nor vanish."""
+    stream = session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-A"))
+    commentary = ("The hall roof leak closed the main room for six weeks. " * 80)[:3990] + " END-OF-IT"
+    income.save_forecast(session, stream, Q2, 90_000_00, commentary, actor=known)
+    milestone = session.scalar(select(Milestone))
+    note = "https://example.org/" + "x" * 300 + " " + ("Supplier late again. " * 190)[:3600]
+    milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 20), status=MilestoneStatus.IN_PROGRESS,
+                                completed_on=None, note=note, actor=known, update_on=date(2026, 9, 1))  # fmt: skip
+    session.flush()
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("pdf",), tmp_path, actor=known)
+    text = " ".join(pdf_text(file.path).split())
+    assert "END-OF-IT" in text  # commentary is printed whole, below the table
+    assert "Supplier late again." in text and "(the full text is in the workbook)" in text
+    assert "https://example.org/xxxx" in text  # the long word is broken, not dropped
 
 
 def test_a_submitted_quarter_exports_identical_figures_after_later_changes(

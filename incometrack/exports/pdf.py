@@ -10,18 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
-    KeepTogether,
+    Flowable,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -44,6 +43,10 @@ RAG_COLOURS = {
     "Cancelled": colors.HexColor("#dddddd"),
 }
 HEADER_BACKGROUND = colors.HexColor("#e8e8e8")
+CELL_SIZE, CELL_LEADING, CELL_PADDING = 7, 8.5, 3  # points
+MARGIN_MM = 15
+FRAME_WIDTH_MM = 297 - 2 * MARGIN_MM  #: A4 landscape between the side margins
+MAX_CELL_LINES = 40  #: about 340 points: a cell never outgrows a page
 FONT_CANDIDATES = (
     (
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -72,6 +75,88 @@ def _fonts() -> tuple[str, str]:
 class Figure(str):
     """A number already formatted (money, a percentage, a count): drawn as a plain right-aligned
     string, which costs far less than a Paragraph and carries no markup to escape."""
+
+
+class Text(str):
+    """Text for a table cell, wrapped to its column by :meth:`_Builder.table` and drawn as plain
+    lines: no markup parser ever sees it, and it costs a fraction of a Paragraph."""
+
+    bold = False
+
+
+class BoldText(Text):
+    bold = True
+
+
+class RagText(BoldText):
+    """A RAG rating: its word, in bold, on its colour."""
+
+
+class QuarterBars(Flowable):
+    """Income by quarter (solid) against the profiled budget (white, dashed outline), drawn with a
+    handful of canvas calls: the same picture as the page's SVG chart, at a fraction of the cost of
+    reportlab's chart widgets. The quarter table below it holds the same numbers."""
+
+    TITLE = "Income by quarter against profiled budget"
+
+    def __init__(self, bars, font: str, bold: str) -> None:
+        super().__init__()
+        self.bars, self.font, self.bold = bars, font, bold
+        self.width, self.height = 170 * mm, 62 * mm
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        left, bottom, plot_w, plot_h = 22 * mm, 12 * mm, 120 * mm, 40 * mm
+        values = [v for b in self.bars for v in (b.actual or 0, b.profiled)] or [0]
+        high, low = max(max(values), 0) or 1, min(min(values), 0)
+
+        def y(value: int) -> float:
+            return bottom + (value - low) * plot_h / (high - low)
+
+        c.setFont(self.bold, 9)
+        c.drawString(left, 58 * mm, self.TITLE)
+        c.setFont(self.font, 7)
+        c.setLineWidth(0.25)
+        c.setStrokeColor(colors.HexColor("#b1b4b6"))
+        for step in range(5):
+            value = low + (high - low) * step // 4
+            c.line(left, y(value), left + plot_w, y(value))
+            c.drawRightString(left - 2 * mm, y(value) - 2, short_gbp(value))
+        group_w = plot_w / len(self.bars)
+        bar_w = min(12 * mm, group_w * 0.35)
+        c.setStrokeColor(colors.black)
+        c.setLineWidth(0.6)
+        for index, bar in enumerate(self.bars):
+            x = left + group_w * index + group_w / 2 - bar_w
+            for number, value in enumerate((bar.actual or 0, bar.profiled)):
+                self._bar(
+                    x + bar_w * number,
+                    y(min(value, 0)),
+                    bar_w - 1,
+                    y(max(value, 0)) - y(min(value, 0)),
+                    number,
+                )
+            c.setFillColor(colors.black)
+            c.drawCentredString(left + group_w * (index + 0.5), bottom - 5 * mm, bar.label)
+        for number, name in enumerate(("Actual income", "Profiled budget (dashed)")):
+            ly = 50 * mm - number * 6 * mm
+            self._bar(148 * mm, ly, 3 * mm, 3 * mm, number)
+            c.setFillColor(colors.black)
+            c.drawString(153 * mm, ly + 0.5 * mm, name)
+
+    def _bar(self, x: float, y: float, width: float, height: float, series: int) -> None:
+        c = self.canv
+        c.saveState()
+        if series == 0:
+            c.setFillColor(colors.HexColor("#1d70b8"))
+        else:
+            c.setFillColor(colors.white)
+            c.setDash(2, 1)
+        c.rect(x, y, width, max(height, 0.5), stroke=1, fill=1)
+        c.restoreState()
 
 
 class _NumberedCanvas(canvas.Canvas):
@@ -114,11 +199,15 @@ class _Builder:
         self.body = ParagraphStyle(
             "body", parent=base["BodyText"], fontName=self.font, fontSize=9, leading=11
         )
-        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=7, leading=8.5)
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=CELL_SIZE, leading=CELL_LEADING)
         self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=self.bold)
 
     def p(self, text: object, style=None) -> Paragraph:
-        return Paragraph(pdf_text(text), style or self.cell)
+        return Paragraph(pdf_text(text), style or self.body)
+
+    def text(self, value: object, *, bold: bool = False) -> Text:
+        text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
+        return (BoldText if bold else Text)(text)
 
     def money(self, pence: int | None) -> Figure:
         return Figure(format_gbp(pence))
@@ -126,21 +215,60 @@ class _Builder:
     def pct(self, value) -> Figure:
         return Figure("" if value is None else f"{value}%")
 
+    def rag(self, word: str) -> RagText:
+        return RagText(word)
+
+    def wrapped(self, text: Text, width: float) -> str:
+        """``text`` as lines that fit ``width`` points: broken at spaces, inside a word only where
+        one word is wider than the column (a URL, say), and cut at :data:`MAX_CELL_LINES` with a
+        pointer to the workbook, so that no cell is taller than a page."""
+        font = self.bold if text.bold else self.font
+        if "\n" not in text and stringWidth(text, font, CELL_SIZE) <= width:
+            return str(text)  # one line, as most cells are: a single measurement decides
+        lines = []
+        for line in simpleSplit(text, font, CELL_SIZE, width):
+            if stringWidth(line, font, CELL_SIZE) <= width:
+                lines.append(line)
+                continue
+            start, used = 0, 0.0  # a word wider than the column: break it where it reaches the edge
+            for index, character in enumerate(line):
+                character_width = stringWidth(character, font, CELL_SIZE)
+                if used + character_width > width and index > start:
+                    lines.append(line[start:index])
+                    start, used = index, 0.0
+                used += character_width
+            lines.append(line[start:])
+        if len(lines) > MAX_CELL_LINES:
+            lines = [*lines[: MAX_CELL_LINES - 1], "... (the full text is in the workbook)"]
+        return "\n".join(lines)
+
     def table(
         self,
         header: list[str],
         rows: list[list],
         widths: list[float],
         *,
-        rag_column: int | None = None,
         total: bool = False,
     ) -> Table:
-        data = [[Paragraph(pdf_text(h), self.cell_bold) for h in header], *rows]
+        assert sum(widths) <= FRAME_WIDTH_MM, "the table would run off the page"
+        inner = [w * mm - 2 * CELL_PADDING for w in widths]
+        data = [
+            [self.wrapped(BoldText(h), inner[i]) for i, h in enumerate(header)],
+            *(
+                [
+                    self.wrapped(cell, inner[i]) if isinstance(cell, Text) else cell
+                    for i, cell in enumerate(row)
+                ]
+                for row in rows
+            ),
+        ]
         table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
         figure_columns = {i for row in rows for i, cell in enumerate(row) if isinstance(cell, Figure)}
         style = [
-            ("FONTNAME", (0, 1), (-1, -1), self.font),
-            ("FONTSIZE", (0, 1), (-1, -1), 7),
+            ("FONTNAME", (0, 0), (-1, -1), self.font),
+            ("FONTNAME", (0, 0), (-1, 0), self.bold),
+            ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+            ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
             *(("ALIGN", (i, 1), (i, -1), "RIGHT") for i in figure_columns),
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BACKGROUND),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
@@ -148,55 +276,23 @@ class _Builder:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ]
+        for index, row in enumerate(rows, 1):
+            for column, cell in enumerate(row):
+                if isinstance(cell, BoldText) and not (total and index == len(rows)):
+                    style.append(("FONTNAME", (column, index), (column, index), self.bold))
+                if isinstance(cell, RagText) and cell in RAG_COLOURS:
+                    style.append(("BACKGROUND", (column, index), (column, index), RAG_COLOURS[cell]))
         if total:
             style.append(("LINEABOVE", (0, -1), (-1, -1), 1, colors.black))
             style.append(("FONTNAME", (0, -1), (-1, -1), self.bold))
-        if rag_column is not None:
-            for index, row in enumerate(rows, 1):
-                word = getattr(row[rag_column], "rag_word", None)
-                if word in RAG_COLOURS:
-                    style.append(("BACKGROUND", (rag_column, index), (rag_column, index), RAG_COLOURS[word]))
         table.setStyle(TableStyle(style))
         return table
 
-    def rag(self, word: str) -> Paragraph:
-        paragraph = Paragraph(pdf_text(word), self.cell_bold)
-        paragraph.rag_word = word
-        return paragraph
-
-    def chart(self) -> Drawing:
-        bars = self.report.quarters
-        drawing = Drawing(170 * mm, 62 * mm)
-        chart = VerticalBarChart()
-        chart.x, chart.y, chart.width, chart.height = 22 * mm, 12 * mm, 120 * mm, 44 * mm
-        chart.data = [[b.actual or 0 for b in bars], [b.profiled for b in bars]]  # pence, as integers
-        chart.categoryAxis.categoryNames = [b.label for b in bars]
-        chart.categoryAxis.labels.fontName = self.font
-        chart.valueAxis.labels.fontName = self.font
-        chart.valueAxis.labels.fontSize = 7
-        chart.valueAxis.valueMin = 0
-        chart.valueAxis.labelTextFormat = lambda pence: short_gbp(round(pence))
-        chart.bars[0].fillColor = colors.HexColor("#1d70b8")
-        chart.bars[1].fillColor = colors.white
-        chart.bars[1].strokeColor = colors.black
-        chart.bars[1].strokeDashArray = (2, 1)
-        drawing.add(chart)
-        legend = Legend()
-        legend.x, legend.y = 148 * mm, 50 * mm
-        legend.fontName = self.font
-        legend.fontSize = 8
-        legend.colorNamePairs = [
-            (colors.HexColor("#1d70b8"), "Actual income"),
-            (colors.white, "Profiled budget (dashed)"),
-        ]
-        drawing.add(legend)
-        drawing.add(
-            String(
-                22 * mm, 58 * mm, "Income by quarter against profiled budget", fontName=self.bold, fontSize=9
-            )
-        )
-        return drawing
+    def chart(self) -> QuarterBars:
+        return QuarterBars(self.report.quarters, self.font, self.bold)
 
     def story(self) -> list:
         r, meta = self.report, self.report.meta
@@ -230,9 +326,8 @@ class _Builder:
         ]
 
         def figure_row(label, f, bold=False):
-            style = self.cell_bold if bold else self.cell
             return [
-                self.p(label, style),
+                self.text(label, bold=bold),
                 self.money(f.annual_budget),
                 self.money(f.profiled_to_date),
                 self.money(f.actual_to_date),
@@ -245,26 +340,25 @@ class _Builder:
             ]
 
         rows = [figure_row(s.service, s.figures) for s in r.services] + [figure_row("Total", r.overall, True)]
-        story.append(
-            self.table(
-                figure_header, rows, [50, 26, 26, 26, 24, 17, 26, 26, 17, 18], rag_column=9, total=True
-            )
-        )
+        story.append(self.table(figure_header, rows, [50, 26, 26, 26, 24, 17, 26, 26, 17, 18], total=True))
         g = r.grants_headline
         grants = [
-            [self.p("Awarded in the year to date"), self.money(g.awarded_in_year)],
-            [self.p("Grant payments received in the year to date"), self.money(g.received_in_year)],
-            [self.p(f"Pending bids ({g.pending_count}): amount requested"), self.money(g.pending_requested)],
-            [self.p("Weighted value of pending bids"), self.money(g.weighted_pipeline)],
-            [self.p("Success rate by count"), self.pct(g.success_rate_count)],
-            [self.p("Success rate by value"), self.pct(g.success_rate_value)],
+            [self.text("Awarded in the year to date"), self.money(g.awarded_in_year)],
+            [self.text("Grant payments received in the year to date"), self.money(g.received_in_year)],
+            [
+                self.text(f"Pending bids ({g.pending_count}): amount requested"),
+                self.money(g.pending_requested),
+            ],
+            [self.text("Weighted value of pending bids"), self.money(g.weighted_pipeline)],
+            [self.text("Success rate by count"), self.pct(g.success_rate_count)],
+            [self.text("Success rate by value"), self.pct(g.success_rate_value)],
         ]
         milestones = [[self.rag(c.rag), Figure(str(c.count))] for c in r.milestone_counts]
         side = Table(
             [
                 [
                     self.table(["Grants", "Value"], grants, [70, 28]),
-                    self.table(["Milestones (RAG)", "Number"], milestones, [30, 20], rag_column=0),
+                    self.table(["Milestones (RAG)", "Number"], milestones, [30, 20]),
                 ]
             ],
             colWidths=[105 * mm, 60 * mm],
@@ -273,10 +367,25 @@ class _Builder:
             Paragraph("Grants and milestones", self.h2),
             side,
             Spacer(1, 4 * mm),
-            KeepTogether(self.chart()),
         ]
-        quarter_rows = [[self.p(b.label), self.money(b.actual), self.money(b.profiled)] for b in r.quarters]
-        story.append(self.table(["Quarter", "Actual income", "Profiled budget"], quarter_rows, [20, 30, 30]))
+        quarter_rows = [
+            [self.text(b.label), self.money(b.actual), self.money(b.profiled)] for b in r.quarters
+        ]
+        # The chart and the table of its numbers side by side.
+        story.append(
+            Table(
+                [
+                    [
+                        self.chart(),
+                        self.table(
+                            ["Quarter", "Actual income", "Profiled budget"], quarter_rows, [20, 30, 30]
+                        ),
+                    ]
+                ],
+                colWidths=[175 * mm, 90 * mm],
+                style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
+            )
+        )
         if r.streams_needing_commentary:
             names = ", ".join(s.code for s in r.streams_needing_commentary)
             story.append(
@@ -297,13 +406,12 @@ class _Builder:
             "Movement",
             "Forecast variance",
             "RAG",
-            "Commentary",
         ]
         rows = [
             [
-                self.p(s.code),
-                self.p(s.name),
-                self.p(s.service),
+                self.text(s.code),
+                self.text(s.name),
+                self.text(s.service),
                 self.money(s.annual_budget),
                 self.money(s.profiled_to_date),
                 self.money(s.actual_to_date),
@@ -313,16 +421,15 @@ class _Builder:
                 self.money(s.movement),
                 self.money(s.forecast_variance),
                 self.rag(s.rag),
-                self.p(s.commentary or ("Commentary needed" if s.commentary_missing else "")),
             ]
             for s in r.streams
         ]
         t = r.stream_totals
         rows.append(
             [
-                self.p("Total", self.cell_bold),
-                self.p(""),
-                self.p(""),
+                self.text("Total", bold=True),
+                self.text(""),
+                self.text(""),
                 self.money(t.annual_budget),
                 self.money(t.profiled_to_date),
                 self.money(t.actual_to_date),
@@ -332,33 +439,41 @@ class _Builder:
                 self.money(t.movement),
                 self.money(t.forecast_variance),
                 self.rag(t.rag),
-                self.p(""),
             ]
         )
-        story.append(
-            self.table(
-                header, rows, [18, 36, 17, 19, 19, 19, 19, 19, 19, 17, 19, 13, 53], rag_column=11, total=True
-            )
-        )
+        story.append(self.table(header, rows, [18, 32, 19, 23, 23, 23, 23, 23, 23, 23, 23, 14], total=True))
         story.append(
             self.p("* Default forecast: actual to date plus the profiled budget still to come.", self.body)
         )
+        # Commentary as paragraphs below the table: it can run to 4,000 characters, which no table
+        # cell could hold on one page.
+        commented = [s for s in r.streams if s.commentary or s.commentary_missing]
+        if commented:
+            story.append(Paragraph("Commentary", self.h2))
+        for s in commented:
+            story.append(
+                Paragraph(
+                    f"<b>{pdf_text(s.code)} {pdf_text(s.name)}</b> ({pdf_text(s.rag)}): "
+                    + pdf_text(s.commentary or "Commentary needed"),
+                    self.body,
+                )
+            )
 
         story += [PageBreak(), Paragraph("Grants", self.h2)]
         rows = [
             [
-                self.p(f"{g.funder}" + (f": {g.programme}" if g.programme else "")),
-                self.p(g.bid),
-                self.p(g.status),
-                self.p(format_date(g.decision_on)),
+                self.text(f"{g.funder}" + (f": {g.programme}" if g.programme else "")),
+                self.text(g.bid),
+                self.text(g.status),
+                self.text(format_date(g.decision_on)),
                 self.money(g.requested),
                 self.money(g.awarded),
                 self.money(g.match_funding),
                 self.money(g.received),
                 self.money(g.spent),
                 self.money(g.remaining),
-                self.p(f"{g.next_report} {format_date(g.next_report_due)}".strip()),
-                self.p(g.outcomes),
+                self.text(f"{g.next_report} {format_date(g.next_report_due)}".strip()),
+                self.text(g.outcomes),
             ]
             for g in r.grants
         ]
@@ -379,7 +494,7 @@ class _Builder:
                     "Outcomes",
                 ],
                 rows,
-                [36, 36, 16, 17, 20, 20, 20, 20, 20, 20, 25, 37],
+                [34, 34, 18, 17, 18, 18, 18, 18, 18, 18, 25, 31],
             )
         )
 
@@ -387,14 +502,14 @@ class _Builder:
         rows = [
             [
                 self.rag(m.rag),
-                self.p(m.project),
-                self.p(m.milestone),
-                self.p(m.owner),
-                self.p(format_date(m.baseline)),
-                self.p(format_date(m.forecast)),
-                self.p(format_date(m.completed)),
-                self.p(f"{m.slippage_days} days" if m.rag == "Amber" else ""),
-                self.p(m.latest_update),
+                self.text(m.project),
+                self.text(m.milestone),
+                self.text(m.owner),
+                self.text(format_date(m.baseline)),
+                self.text(format_date(m.forecast)),
+                self.text(format_date(m.completed)),
+                self.text(f"{m.slippage_days} days" if m.rag == "Amber" else ""),
+                self.text(m.latest_update),
             ]
             for m in r.milestones
         ]
@@ -413,18 +528,17 @@ class _Builder:
                 ],
                 rows,
                 [16, 40, 44, 24, 18, 18, 18, 16, 73],
-                rag_column=0,
             )
         )
 
         story.append(Paragraph("Libraries Deliver outcomes", self.h2))
         rows = [
             [
-                self.p(o.outcome),
+                self.text(o.outcome),
                 Figure(str(o.grants_awarded)),
                 self.money(o.grants_value),
                 Figure(str(o.projects)),
-                self.p(o.project_names),
+                self.text(o.project_names),
             ]
             for o in r.outcomes
         ]
@@ -437,8 +551,8 @@ class _Builder:
         )
 
         story.append(Paragraph("CIPFA income lines, year to date", self.h2))
-        rows = [[self.p(c.line), self.money(c.actual_to_date)] for c in r.cipfa]
-        rows.append([self.p("Total", self.cell_bold), self.money(sum(c.actual_to_date for c in r.cipfa))])
+        rows = [[self.text(c.line), self.money(c.actual_to_date)] for c in r.cipfa]
+        rows.append([self.text("Total", bold=True), self.money(sum(c.actual_to_date for c in r.cipfa))])
         story.append(self.table(["CIPFA income line", "Actual to date"], rows, [110, 30], total=True))
         e = r.entries_summary
         story.append(
@@ -458,8 +572,8 @@ def write_pdf(report: FinancialReturn, stream: BinaryIO) -> None:
     document = SimpleDocTemplate(
         stream,
         pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
+        leftMargin=MARGIN_MM * mm,
+        rightMargin=MARGIN_MM * mm,
         topMargin=12 * mm,
         bottomMargin=15 * mm,
         title=meta.title,
