@@ -3,11 +3,13 @@ query change that loses them fails here rather than in committee week."""
 
 from datetime import date
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import event, text
 
 from incometrack.models import IncomeEntry
 from incometrack.periods import FinancialYear
 from incometrack.reports.income import year_actuals
+from incometrack.reports.returns import build_return
 from tests.factories import make_entry, make_stream
 
 AGGREGATE_INDEX = "ix_income_entries_year_quarter_stream"
@@ -22,30 +24,61 @@ def plan(session, statement) -> str:
     return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
 
 
-def year_aggregate():
-    from sqlalchemy import func, select
+def plans_of(session, run) -> list[str]:
+    """The plan of every statement ``run`` sends to the database, explained with its own
+    parameters: the statements the reports really run, not copies of them."""
+    sent = []
 
-    return (
-        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
-        .where(IncomeEntry.financial_year == 2026, IncomeEntry.quarter <= 2)
-        .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
-    )
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    connection = session.connection()
+    if engine.dialect.name == "sqlite":
+        return [
+            "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in sent
+        ]
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return [
+        "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}", params))
+        for sql, params in sent
+    ]
 
 
-def test_the_year_aggregate_reads_only_the_covering_index(session):
+@pytest.mark.parametrize("quarter", [2, 4])
+def test_the_year_aggregate_reads_only_the_covering_index(session, quarter):
     stream = make_stream(session)
     for day in range(1, 20):
         make_entry(session, stream, date(2026, 5, day), 100 + day, reference=f"R{day}")
-    explained = plan(session, year_aggregate())
+    session.flush()
+    [explained] = plans_of(session, lambda: year_actuals(session, FinancialYear(2026).quarter(quarter)))
     assert AGGREGATE_INDEX in explained, explained
     if session.get_bind().dialect.name == "sqlite":
         assert "COVERING INDEX" in explained, explained
     else:
         assert "Index Only Scan" in explained or "Index Scan" in explained, explained
-    assert year_actuals(session, FinancialYear(2026).quarter(2))[stream.id][1] == (
+    assert year_actuals(session, FinancialYear(2026).quarter(quarter))[stream.id][1] == (
         sum(100 + d for d in range(1, 20)),
         19,
     )
+
+
+def test_the_returns_entries_stream_in_date_order_from_the_date_index(session):
+    stream = make_stream(session)
+    make_entry(session, stream, date(2026, 5, 1), 100)
+    session.flush()
+    entries = build_return(session, FinancialYear(2026).quarter(2)).entries
+    [explained] = plans_of(session, lambda: list(entries))
+    assert "ix_income_entries_date" in explained, explained
+    if session.get_bind().dialect.name == "sqlite":
+        assert "TEMP B-TREE" not in explained, explained  # no sort of the whole year
 
 
 def test_an_entry_list_filtered_by_stream_and_sorted_by_date_uses_an_index(session):

@@ -55,7 +55,7 @@ FONT_CANDIDATES = (
 )
 
 
-def _fonts() -> tuple[str, str]:
+def fonts() -> tuple[str, str]:
     """A Unicode TrueType font (DejaVu where the system has it, else reportlab's own Vera) so that
     any character a person typed can be drawn; the base-14 fonts cover Latin-1 only."""
     if "ITSans" in pdfmetrics.getRegisteredFontNames():
@@ -188,7 +188,7 @@ class _NumberedCanvas(canvas.Canvas):
 class _Builder:
     def __init__(self, report: FinancialReturn) -> None:
         self.report = report
-        self.font, self.bold = _fonts()
+        self.font, self.bold = fonts()
         base = getSampleStyleSheet()
         self.title = ParagraphStyle(
             "title", parent=base["Title"], fontName=self.bold, fontSize=20, alignment=0

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import islice
 
 from sqlalchemy import Date, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -594,15 +595,25 @@ class LiveEntries:
         self.session, self.quarter, self.batch = session, quarter, batch
 
     def __iter__(self) -> Iterator[EntryLine]:
-        rows = read(
-            self.session,
-            _LIVE_ENTRIES.execution_options(yield_per=self.batch),
-            {"first": self.quarter.year.first_day, "last": self.quarter.last_day},
-        )
-        for row in rows:
+        yield from self._lines(_LIVE_ENTRIES.execution_options(yield_per=self.batch), {})
+
+    def first(self, count: int) -> list[EntryLine]:
+        """The first ``count`` lines, read with a LIMIT rather than a batch of the stream."""
+        return list(self._lines(_FIRST_ENTRIES, {"count": count}))
+
+    def _lines(self, statement, params) -> Iterator[EntryLine]:
+        bounds = {"first": self.quarter.year.first_day, "last": self.quarter.last_day}
+        for row in read(self.session, statement, {**bounds, **params}):
             yield EntryLine(
                 row[0], row[1], row[2], row[3], row[4], row[5], row[6] or "", row[7], row[8], row[9]
             )
+
+
+def first_entries(report: FinancialReturn, count: int) -> list[EntryLine]:
+    """The return's first ``count`` entry lines (a preview's sample), live or submitted."""
+    if isinstance(report.entries, LiveEntries):
+        return report.entries.first(count)
+    return list(islice(report.entries, count))
 
 
 _LIVE_ENTRIES = (
@@ -627,6 +638,7 @@ _LIVE_ENTRIES = (
     .where(IncomeEntry.date_received.between(bindparam("first", type_=Date), bindparam("last", type_=Date)))
     .order_by(IncomeEntry.date_received, IncomeEntry.id)
 )
+_FIRST_ENTRIES = _LIVE_ENTRIES.limit(bindparam("count"))
 
 
 def build_return(

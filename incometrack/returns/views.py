@@ -12,7 +12,7 @@ from incometrack.exports.files import ExportError
 from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
 from incometrack.models import ExportRecord, ReturnSnapshot, Role
-from incometrack.reports.returns import return_for
+from incometrack.reports.returns import first_entries, return_for
 from incometrack.services import ServiceError
 from incometrack.services import returns as return_service
 
@@ -78,15 +78,8 @@ def preview(year_label: str, quarter: str):
         history=history,
         form=AppForm(),
         can_submit=current_user.role in WRITERS,
-        sample=list(_first(report.entries, 50)),
+        sample=first_entries(report, 50),
     )
-
-
-def _first(items, count):
-    for index, item in enumerate(items):
-        if index >= count:
-            return
-        yield item
 
 
 @bp.route("/<year_label>/<quarter>/export/<fmt>", methods=["POST"])

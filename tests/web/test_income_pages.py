@@ -278,7 +278,7 @@ def test_forecast_form_shows_the_rating_and_needs_commentary_for_amber(login_as,
     check = client.post(url, data={"outturn": "97,000", "commentary": "", "check": "Check the rating"})
     assert check.status_code == 200
     html = " ".join(check.get_data(as_text=True).split())
-    assert "A forecast of <strong>£97,000.00</strong> rates" in html and 'govuk-tag--orange"> Amber' in html
+    assert "A forecast of <strong>£97,000.00</strong> rates" in html and 'govuk-tag--orange">Amber<' in html
     assert session.scalar(select(func.count()).select_from(Forecast)) == 0
     refused = client.post(url, data={"outturn": "97,000", "commentary": "", "submit": "Save forecast"})
     assert refused.status_code == 400
