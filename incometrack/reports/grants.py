@@ -58,23 +58,24 @@ def _figures_statements():
         func.coalesce(func.sum(case((pending, GrantBid.amount_requested), else_=0)), 0),
         func.coalesce(func.sum(case((pending, weighted), else_=0)), 0),
     )
-    received = select(func.coalesce(func.sum(GrantPayment.amount_received), 0)).where(
-        GrantPayment.received_on.between(first, until)
+    received = (
+        select(func.coalesce(func.sum(GrantPayment.amount_received), 0))
+        .where(GrantPayment.received_on.between(first, until))
+        .scalar_subquery()
     )
-    return bids, received
+    return bids.add_columns(received)
 
 
-_FIGURES, _RECEIVED = _figures_statements()
+_FIGURES = _figures_statements()
 
 
 def grant_figures(session: Session, year: FinancialYear, *, as_of: date | None = None) -> GrantFigures:
-    """Two queries: decisions and the pipeline over bids, receipts over payments. With ``as_of``,
+    """One query: decisions and the pipeline over bids, and receipts over payments. With ``as_of``,
     decisions and receipts count only up to that day (a return's figures to its quarter end)."""
     params = {"first": year.first_day, "until": min(year.last_day, as_of) if as_of else year.last_day}
-    won_count, lost_count, won_value, lost_value, pending_count, pending_requested, weighted = (
+    won_count, lost_count, won_value, lost_value, pending_count, pending_requested, weighted, received = (
         int(v) for v in read(session, _FIGURES, params).one()
     )
-    received = read(session, _RECEIVED, params).scalar_one()
     return GrantFigures(
         year=year.start,
         decided_awarded=won_count,

@@ -184,14 +184,16 @@ def _aggregates(
     only: list[int] | None,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
+    budgets: dict[int, tuple[int, tuple[int, int, int, int]]] | None = None,
 ) -> _Aggregates:
     if actuals is None:
         actuals = year_actuals(session, quarter, only)
     params = {"year": quarter.year.start, "quarter": quarter.number}
     if only is not None:
         params["ids"] = only
-    budget_rows = read(session, _BUDGETS if only is None else _BUDGETS_OF, params)
-    budgets = {stream_id: (annual, (q1, q2, q3, q4)) for stream_id, annual, q1, q2, q3, q4 in budget_rows}
+    if budgets is None:
+        budget_rows = read(session, _BUDGETS if only is None else _BUDGETS_OF, params)
+        budgets = {stream_id: (annual, (q1, q2, q3, q4)) for stream_id, annual, q1, q2, q3, q4 in budget_rows}
     forecasts: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
     forecast_rows = read(session, _FORECASTS if only is None else _FORECASTS_OF, params)
     for stream_id, q, outturn, commentary in forecast_rows:
@@ -221,12 +223,14 @@ def stream_positions(
     *,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
+    budgets: dict[int, tuple[int, tuple[int, int, int, int]]] | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
     ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
-    aggregate when the caller has it already, and ``thresholds`` the settings query."""
+    aggregate when the caller has it already, ``thresholds`` the settings query and ``budgets``
+    (annual, profile) by stream the budgets query."""
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, quarter, only, actuals, thresholds)
+    data = _aggregates(session, quarter, only, actuals, thresholds, budgets)
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
     return {stream_id: _position_of(stream_id, quarter, data) for stream_id in sorted(ids)}
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from incometrack.models import (
     PENDING_STATUSES,
     WON_STATUSES,
+    Budget,
     CipfaLine,
     Funder,
     FunderReport,
@@ -332,9 +333,15 @@ _STREAM_REFS = (
         Service.name,
         IncomeCategory.name,
         IncomeCategory.cipfa_line_id,
+        Budget.annual,
+        Budget.q1,
+        Budget.q2,
+        Budget.q3,
+        Budget.q4,
     )
     .join(Service, IncomeStream.service_id == Service.id)
     .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
+    .outerjoin(Budget, and_(Budget.stream_id == IncomeStream.id, Budget.year == bindparam("year")))
     .order_by(IncomeStream.code)
 )
 
@@ -349,14 +356,21 @@ def income_summary(
     as ``(stream, service, category, position)`` by stream code (shared by the return and the
     dashboard)."""
     thresholds = thresholds or load_thresholds(session)
-    positions = stream_positions(session, quarter, actuals=actuals, thresholds=thresholds)
+    refs, budgets = [], {}
+    for stream_id, code, name, service, category, cipfa_line_id, annual, *profile in read(
+        session, _STREAM_REFS, {"year": quarter.year.start}
+    ):
+        refs.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category))
+        if annual is not None:
+            budgets[stream_id] = (annual, tuple(profile))
+    positions = stream_positions(session, quarter, actuals=actuals, thresholds=thresholds, budgets=budgets)
     by_service: dict[str, list[StreamPosition]] = {}
     rows = []
-    for stream_id, code, name, service, category, cipfa_line_id in read(session, _STREAM_REFS):
-        position = positions.get(stream_id)
+    for stream, service, category in refs:
+        position = positions.get(stream.id)
         if position is not None:
             by_service.setdefault(service, []).append(position)
-            rows.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category, position))
+            rows.append((stream, service, category, position))
     summaries = tuple(
         ServiceSummary(name, _sum_positions(by_service[name], thresholds)) for name in sorted(by_service)
     )
@@ -491,17 +505,31 @@ def _grants_statement():
 _GRANTS = _grants_statement()
 _BID_OUTCOMES = select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
 _OUTCOME_GRANTS = (
-    select(bid_outcomes.c.outcome_id, func.count(GrantBid.id), func.coalesce(func.sum(AWARDED_TOTAL), 0))
+    select(
+        bid_outcomes.c.outcome_id,
+        func.count(GrantBid.id).label("count"),
+        func.sum(AWARDED_TOTAL).label("value"),
+    )
     .join(GrantBid, GrantBid.id == bid_outcomes.c.bid_id)
     .where(GrantBid.status.in_(WON_STATUSES))
     .group_by(bid_outcomes.c.outcome_id)
+    .subquery()
 )
 _OUTCOME_PROJECTS = (
     select(project_outcomes.c.outcome_id, Project.name)
     .join(Project, Project.id == project_outcomes.c.project_id)
     .order_by(Project.name)
 )
-_OUTCOMES = select(Outcome.id, Outcome.name).order_by(Outcome.position)
+_OUTCOMES = (
+    select(
+        Outcome.id,
+        Outcome.name,
+        func.coalesce(_OUTCOME_GRANTS.c.count, 0),
+        func.coalesce(_OUTCOME_GRANTS.c.value, 0),
+    )
+    .outerjoin(_OUTCOME_GRANTS, _OUTCOME_GRANTS.c.outcome_id == Outcome.id)
+    .order_by(Outcome.position)
+)
 _CIPFA_LINES = select(CipfaLine.id, CipfaLine.name).order_by(CipfaLine.position)
 
 
@@ -559,21 +587,18 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
 
 
 def _outcomes(session: Session) -> tuple[OutcomeLine, ...]:
-    grants = {
-        outcome_id: (int(count), int(value)) for outcome_id, count, value in read(session, _OUTCOME_GRANTS)
-    }
     projects: dict[int, list[str]] = {}
     for outcome_id, name in read(session, _OUTCOME_PROJECTS):
         projects.setdefault(outcome_id, []).append(name)
     return tuple(
         OutcomeLine(
             outcome=name,
-            grants_awarded=grants.get(outcome_id, (0, 0))[0],
-            grants_value=grants.get(outcome_id, (0, 0))[1],
+            grants_awarded=int(count),
+            grants_value=int(value),
             projects=len(projects.get(outcome_id, [])),
             project_names="; ".join(projects.get(outcome_id, [])),
         )
-        for outcome_id, name in read(session, _OUTCOMES)
+        for outcome_id, name, count, value in read(session, _OUTCOMES)
     )
 
 
