@@ -65,6 +65,7 @@ def main() -> int:
     from flask_migrate import upgrade
 
     from incometrack import create_app, periods
+    from incometrack.config import normalise_database_url
     from incometrack.exports.pdf import write_pdf
     from incometrack.exports.xlsx import write_workbook
     from incometrack.extensions import db
@@ -72,6 +73,7 @@ def main() -> int:
     from incometrack.services import imports
     from tests.benchmarks.generate import generate
 
+    url = normalise_database_url(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOGIN_SLOWDOWN": False})
     last_year = periods.fy_for(date.today()).previous()
     quarter = last_year.quarter(4)
