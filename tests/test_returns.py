@@ -331,6 +331,23 @@ def test_the_longest_texts_the_forms_allow_fit_the_pdf(session, known, tmp_path)
     assert "https://example.org/xxxx" in text  # the long word is broken, not dropped
 
 
+def test_the_pdf_never_reads_the_entries(session, known):
+    """The PDF holds counts and totals only, so its cost is flat in the number of entries."""
+    import dataclasses
+    import io
+
+    from incometrack.exports.pdf import write_pdf
+
+    class Untouchable:
+        def __iter__(self):
+            raise AssertionError("the PDF read the entry lines")
+
+    report = dataclasses.replace(build_return(session, Q2, **META), entries=Untouchable())
+    out = io.BytesIO()
+    write_pdf(report, out)
+    assert out.getvalue().startswith(b"%PDF")
+
+
 def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
     session, known, tmp_path, make_user
 ):
