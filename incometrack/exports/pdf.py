@@ -109,7 +109,7 @@ class QuarterBars(Flowable):
 
     def draw(self) -> None:
         c = self.canv
-        left, bottom, plot_w, plot_h = 22 * mm, 12 * mm, 120 * mm, 40 * mm
+        left, bottom, plot_w, plot_h = 22 * mm, 12 * mm, 100 * mm, 40 * mm
         values = [v for b in self.bars for v in (b.actual or 0, b.profiled)] or [0]
         high, low = max(max(values), 0) or 1, min(min(values), 0)
 
@@ -143,9 +143,9 @@ class QuarterBars(Flowable):
             c.drawCentredString(left + group_w * (index + 0.5), bottom - 5 * mm, bar.label)
         for number, name in enumerate(("Actual income", "Profiled budget (dashed)")):
             ly = 50 * mm - number * 6 * mm
-            self._bar(148 * mm, ly, 3 * mm, 3 * mm, number)
+            self._bar(128 * mm, ly, 3 * mm, 3 * mm, number)
             c.setFillColor(colors.black)
-            c.drawString(153 * mm, ly + 0.5 * mm, name)
+            c.drawString(133 * mm, ly + 0.5 * mm, name)
 
     def _bar(self, x: float, y: float, width: float, height: float, series: int) -> None:
         c = self.canv
@@ -441,7 +441,7 @@ class _Builder:
                 self.rag(t.rag),
             ]
         )
-        story.append(self.table(header, rows, [18, 32, 19, 23, 23, 23, 23, 23, 23, 23, 23, 14], total=True))
+        story.append(self.table(header, rows, [22, 28, 19, 23, 23, 23, 23, 23, 23, 23, 23, 14], total=True))
         story.append(
             self.p("* Default forecast: actual to date plus the profiled budget still to come.", self.body)
         )
