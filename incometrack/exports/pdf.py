@@ -1,8 +1,9 @@
 """The return as a committee PDF: reportlab platypus, A4 landscape.
 
 Tables repeat their header row on every page, pages are numbered "Page n of m", and RAG is shown by
-colour and by word so the pack reads in black and white. All user text goes through
-:func:`~incometrack.exports.safe_text.pdf_text` before it reaches reportlab's markup parser.
+colour and by word so the pack reads in black and white. Table cells are plain strings, which no
+markup parser reads; the few paragraphs holding user text pass it through
+:func:`~incometrack.exports.safe_text.pdf_text` before reportlab's markup parser sees it.
 """
 
 from __future__ import annotations
@@ -199,8 +200,6 @@ class _Builder:
         self.body = ParagraphStyle(
             "body", parent=base["BodyText"], fontName=self.font, fontSize=9, leading=11
         )
-        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=CELL_SIZE, leading=CELL_LEADING)
-        self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=self.bold)
 
     def p(self, text: object, style=None) -> Paragraph:
         return Paragraph(pdf_text(text), style or self.body)
