@@ -6,6 +6,7 @@ Functions take plain values and return markup; every piece of user text is escap
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -126,9 +127,7 @@ def bar_chart_svg(
         return Markup("")
     left, bottom, top, right = 90, 50, 30, 20
     plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for g in groups for v in g.bars] or [0]
-    high = max(max(values), 0) or 1
-    low = min(min(values), 0)
+    low, high, gridlines = value_axis(v for g in groups for v in g.bars)
     scale = plot_h / (high - low)
 
     def y(value: int) -> float:
@@ -144,8 +143,7 @@ def bar_chart_svg(
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="#505a5f" stroke-width="3"/></pattern></defs>'
     )
-    for step in range(5):
-        value = low + (high - low) * step // 4
+    for value in gridlines:
         parts.append(
             f'<line x1="{left}" y1="{y(value)}" x2="{width - right}" y2="{y(value)}" stroke="{GRID}" />'
         )
@@ -178,6 +176,14 @@ def bar_chart_svg(
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - all user text above went through escape()
+
+
+def value_axis(values: Iterable[int]) -> tuple[int, int, tuple[int, ...]]:
+    """The span of a money axis in pence (always taking in zero) and its five gridline values:
+    shared by the page's SVG charts and the committee PDF's chart."""
+    values = list(values) or [0]
+    low, high = min(min(values), 0), max(max(values), 0) or 1
+    return low, high, tuple(low + (high - low) * step // 4 for step in range(5))
 
 
 def short_gbp(pence: int) -> str:

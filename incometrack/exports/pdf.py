@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from incometrack.charts import short_gbp
+from incometrack.charts import short_gbp, value_axis
 from incometrack.exports.safe_text import pdf_text
 from incometrack.money import format_gbp
 from incometrack.periods import format_date
@@ -96,7 +96,7 @@ class RagText(BoldText):
 class QuarterBars(Flowable):
     """Income by quarter (solid) against the profiled budget (white, dashed outline), drawn with a
     handful of canvas calls: the same picture as the page's SVG chart, at a fraction of the cost of
-    reportlab's chart widgets. The quarter table below it holds the same numbers."""
+    reportlab's chart widgets. The quarter table beside it holds the same numbers."""
 
     TITLE = "Income by quarter against profiled budget"
 
@@ -111,8 +111,7 @@ class QuarterBars(Flowable):
     def draw(self) -> None:
         c = self.canv
         left, bottom, plot_w, plot_h = 22 * mm, 12 * mm, 100 * mm, 40 * mm
-        values = [v for b in self.bars for v in (b.actual or 0, b.profiled)] or [0]
-        high, low = max(max(values), 0) or 1, min(min(values), 0)
+        low, high, gridlines = value_axis(v for b in self.bars for v in (b.actual or 0, b.profiled))
 
         def y(value: int) -> float:
             return bottom + (value - low) * plot_h / (high - low)
@@ -122,8 +121,7 @@ class QuarterBars(Flowable):
         c.setFont(self.font, 7)
         c.setLineWidth(0.25)
         c.setStrokeColor(colors.HexColor("#b1b4b6"))
-        for step in range(5):
-            value = low + (high - low) * step // 4
+        for value in gridlines:
             c.line(left, y(value), left + plot_w, y(value))
             c.drawRightString(left - 2 * mm, y(value) - 2, short_gbp(value))
         group_w = plot_w / len(self.bars)
