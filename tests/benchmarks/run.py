@@ -347,6 +347,7 @@ def pages(app, session, last_year, quarter) -> dict:
     from flask import render_template_string
 
     from incometrack.extensions import db
+    from incometrack.money import format_gbp
 
     @app.route("/bench/bare/entries")
     def bare_entries():
@@ -419,9 +420,7 @@ def pages(app, session, last_year, quarter) -> dict:
         return db.session.execute(text(statement), params).all()
 
     def pounds(pence) -> str:
-        pence = int(pence or 0)
-        sign, pence = ("-" if pence < 0 else ""), abs(pence)
-        return f"{sign}£{pence // 100:,}.{pence % 100:02d}"
+        return format_gbp(int(pence or 0))  # PostgreSQL's SUM is a numeric
 
     def stream_figures(year: int, quarter: int) -> list[list]:
         """Per stream: budget, actual and profile to date, variance, latest forecast."""
