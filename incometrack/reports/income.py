@@ -64,7 +64,6 @@ class StreamPosition:
 
 
 _SETTINGS = select(Setting.key, Setting.value)
-_STREAMS_IN = IncomeEntry.stream_id.in_(bindparam("ids", expanding=True))
 
 
 @cache
@@ -78,7 +77,7 @@ def _actuals_statement(whole_year: bool, only: bool):
     )
     if not whole_year:
         query = query.where(IncomeEntry.quarter <= bindparam("quarter"))
-    return query.where(_STREAMS_IN) if only else query
+    return query.where(IncomeEntry.stream_id.in_(bindparam("ids", expanding=True))) if only else query
 
 
 _BUDGETS = select(Budget.stream_id, Budget.annual, Budget.q1, Budget.q2, Budget.q3, Budget.q4).where(

@@ -377,7 +377,9 @@ def income_summary(
     return summaries, _sum_positions(positions.values(), thresholds), rows
 
 
-def _stream_lines(rows, thresholds) -> tuple[tuple[StreamLine, ...], StreamTotals]:
+def _stream_lines(rows, overall: IncomeFigures) -> tuple[tuple[StreamLine, ...], StreamTotals]:
+    """A line per stream, and their totals: ``overall`` (the same streams' sums) and the
+    quarters' actuals and previous forecasts summed here."""
     lines = tuple(
         StreamLine(
             code=stream.code,
@@ -403,10 +405,6 @@ def _stream_lines(rows, thresholds) -> tuple[tuple[StreamLine, ...], StreamTotal
         for stream, service, category, p in rows
     )
     positions = [p for *_, p in rows]
-    annual = sum(p.annual_budget for p in positions)
-    profiled = sum(p.profiled_to_date for p in positions)
-    actual = sum(p.actual_to_date for p in positions)
-    forecast = sum(p.forecast_outturn for p in positions)
     previous = sum(p.previous_forecast for p in positions)
     quarter_count = len(positions[0].actuals) if positions else 4
     actuals = tuple(
@@ -414,18 +412,18 @@ def _stream_lines(rows, thresholds) -> tuple[tuple[StreamLine, ...], StreamTotal
         for q in range(quarter_count)
     )
     totals = StreamTotals(
-        annual_budget=annual,
+        annual_budget=overall.annual_budget,
         actuals=actuals,
-        profiled_to_date=profiled,
-        actual_to_date=actual,
-        variance_to_date=actual - profiled,
-        variance_to_date_pct=percent_of(actual - profiled, profiled),
+        profiled_to_date=overall.profiled_to_date,
+        actual_to_date=overall.actual_to_date,
+        variance_to_date=overall.variance_to_date,
+        variance_to_date_pct=overall.variance_to_date_pct,
         previous_forecast=previous,
-        forecast_outturn=forecast,
-        movement=forecast - previous,
-        forecast_variance=forecast - annual,
-        forecast_variance_pct=percent_of(forecast - annual, annual),
-        rag=income_rag(annual, forecast, thresholds).value,
+        forecast_outturn=overall.forecast_outturn,
+        movement=overall.forecast_outturn - previous,
+        forecast_variance=overall.forecast_variance,
+        forecast_variance_pct=overall.forecast_variance_pct,
+        rag=overall.rag,
     )
     return lines, totals
 
@@ -679,7 +677,7 @@ def build_return(
     # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
     actuals = year_actuals(session, quarter)
     services, overall, rows = income_summary(session, quarter, actuals, thresholds)
-    lines, totals = _stream_lines(rows, thresholds)
+    lines, totals = _stream_lines(rows, overall)
     figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
     milestones = milestone_rows(session, quarter.last_day)
     count = sum(n for by_quarter in actuals.values() for _total, n in by_quarter.values())
