@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     configure(app, config)
     register_extensions(app)
     register_templates(app)
+    register_converters(app)
     register_blueprints(app)
     register_security(app)
     register_errors(app)
@@ -52,10 +53,11 @@ def configure(app: Flask, config: Mapping[str, object] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from incometrack import security
+    from incometrack import database, security
     from incometrack.database import configure_engine
 
     security.init_early(app)
+    database.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -93,6 +95,21 @@ def register_templates(app: Flask) -> None:
     )
 
 
+def register_converters(app: Flask) -> None:
+    """``<int:…>`` in a URL holds a database id: a number beyond what the column holds is a 404,
+    never a query that overflows."""
+    from werkzeug.routing import IntegerConverter
+
+    from incometrack.forms import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs) -> None:
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
+
+
 def register_blueprints(app: Flask) -> None:
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
@@ -111,6 +128,13 @@ def register_security(app: Flask) -> None:
     from incometrack import security
     from incometrack.auth import access
 
+    if proxies := int(app.config["TRUSTED_PROXY_COUNT"]):
+        # Behind N trusted proxies the client is the Nth address from the end of X-Forwarded-For
+        # (and the scheme is what the proxy saw). With none trusted, the header is ignored: anyone
+        # could write it.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     security.init_app(app)
     access.init_app(app)
 

@@ -6,14 +6,21 @@ read by :func:`from_environment`; tests pass a mapping to ``create_app`` instead
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The environments IncomeTrack knows; any other name is refused at start rather than guessed at.
+ENVIRONMENTS = ("development", "production")
 #: A production secret key must be at least this long (32 random bytes as hex make 64).
 MIN_SECRET_KEY_LENGTH = 32
+#: ... and carry at least this much entropy, estimated from how varied its characters are
+#: (``secrets.token_hex(32)`` carries about 250 bits by this measure; 32 identical characters 0).
+MIN_SECRET_KEY_BITS = 100
 #: Keys that are well known or plainly typed by hand; production refuses them.
 WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "incometrack"}
 
@@ -44,6 +51,9 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own limits
     "PASSWORD_MIN_LENGTH": 12,
     "LOGIN_SLOWDOWN": True,  # sleep before answering repeated failures (tests turn it off)
+    #: How many reverse proxies in front of the app append to X-Forwarded-For. 0 trusts none: the
+    #: client address is the connection's. 1: the last hop the proxy added is the client.
+    "TRUSTED_PROXY_COUNT": 0,
 }
 
 
@@ -60,9 +70,19 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["COUNCIL_NAME"] = name
     if exports := environ.get("EXPORTS_DIR"):
         settings["EXPORTS_DIR"] = exports
-    if limit := environ.get("MAX_UPLOAD_MB"):
-        settings["MAX_CONTENT_LENGTH"] = int(limit) * 1024 * 1024
+    if environ.get("MAX_UPLOAD_MB"):
+        settings["MAX_CONTENT_LENGTH"] = _whole_number(environ, "MAX_UPLOAD_MB", 1, 100) * 1024 * 1024
+    if environ.get("TRUSTED_PROXY_COUNT"):
+        settings["TRUSTED_PROXY_COUNT"] = _whole_number(environ, "TRUSTED_PROXY_COUNT", 0, 5)
     return settings
+
+
+def _whole_number(environ, name: str, lowest: int, highest: int) -> int:
+    """:raises ConfigError: unless the variable is a whole number from ``lowest`` to ``highest``."""
+    text = environ[name].strip()
+    if not (text.isascii() and text.isdigit() and lowest <= int(text) <= highest):
+        raise ConfigError(f"{name} must be a whole number from {lowest} to {highest}, not {text!r}")
+    return int(text)
 
 
 def normalise_database_url(url: str) -> str:
@@ -73,17 +93,45 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def check_production(settings: dict[str, object]) -> None:
-    """Refuse to start in production without a strong secret key.
+def estimated_bits(key: str) -> float:
+    """The key's length times the Shannon entropy of its characters: a typed or repeated key
+    scores low, a random one close to its true strength."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_character = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_character * len(key)
 
-    :raises ConfigError: when the key is missing, short, or one of the well-known weak keys.
+
+def check_environment(settings: dict[str, object]) -> None:
+    """:raises ConfigError: for an environment name other than those in :data:`ENVIRONMENTS`
+    (``Production`` would otherwise run as development with the built-in key)."""
+    name = settings.get("INCOMETRACK_ENV")
+    if name not in ENVIRONMENTS:
+        raise ConfigError(
+            f"INCOMETRACK_ENV must be one of {', '.join(ENVIRONMENTS)} (lower case), not {name!r}"
+        )
+
+
+def check_production(settings: dict[str, object]) -> None:
+    """Refuse to start in an unknown environment, or in production without a strong secret key.
+
+    :raises ConfigError: when the environment is unknown, or the key is missing, short, one of the
+        well-known weak keys, or too uniform to be random.
     """
+    check_environment(settings)
     if settings.get("INCOMETRACK_ENV") != "production":
         return
     key = str(settings.get("SECRET_KEY") or "")
-    if key == DEFAULTS["SECRET_KEY"] or key.lower() in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+    if (
+        key == DEFAULTS["SECRET_KEY"]
+        or key.lower() in WEAK_SECRET_KEYS
+        or len(key) < MIN_SECRET_KEY_LENGTH
+        or estimated_bits(key) < MIN_SECRET_KEY_BITS
+        or key in (key + key)[1:-1]  # a shorter string repeated ("ab" * 32)
+    ):
         raise ConfigError(
             "INCOMETRACK_ENV=production needs SECRET_KEY set to at least "
-            f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. "
+            f"{MIN_SECRET_KEY_LENGTH} random characters (not a word, pattern or repetition), e.g. "
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )

@@ -8,9 +8,12 @@ of failing later with "database is locked" when a deferred read lock cannot be u
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 #: Requests that never write read in a deferred transaction, so reports do not queue behind writers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,10 +42,47 @@ def configure_engine(app: Flask, engine: Engine) -> None:
 
 
 def begin_mode(options: dict) -> str:
-    """DEFERRED for a read-only request or a connection that asks for it (``sqlite_begin``),
-    IMMEDIATE for everything else: form posts, CLI commands, imports."""
+    """DEFERRED for a read-only request, a request reading before it writes (:func:`read_first`)
+    or a connection that asks for it (``sqlite_begin``); IMMEDIATE for everything else: form
+    posts, CLI commands, imports."""
     if mode := options.get("sqlite_begin"):
+        return mode
+    if has_app_context() and (mode := g.get("sqlite_begin")):
         return mode
     if has_request_context() and request.method in READ_ONLY_METHODS:
         return "DEFERRED"
     return "IMMEDIATE"
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a view that reads (builds files, hashes passwords, parses uploads) before it writes:
+    its request's transactions, the sign-in check's included, begin DEFERRED and take no write
+    lock until it calls :func:`start_writing`.
+
+    SQLite has one write lock for the whole database; a request that held it while building a
+    workbook made every other save wait, then fail. PostgreSQL is unaffected.
+    """
+    view.reads_first = True
+    return view
+
+
+def _choose_begin() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "reads_first", False):
+        g.sqlite_begin = "DEFERRED"
+
+
+def init_app(app: Flask) -> None:
+    """Run before every other request hook, so the first query already begins as it should."""
+    app.before_request(_choose_begin)
+
+
+def start_writing(session: Session) -> None:
+    """End the reading transaction and let the next one take the write lock up front.
+
+    Call it before the request's first change: a deferred SQLite transaction that tries to write
+    after another worker committed fails at once instead of waiting. Loaded objects are expired
+    and reload on use.
+    """
+    session.rollback()
+    g.sqlite_begin = "IMMEDIATE"

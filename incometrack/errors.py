@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -22,7 +23,10 @@ TITLES = {
     413: "The file is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "The service is busy",
 }
+#: Seconds a client is asked to wait after a 503 for a database that stayed busy.
+BUSY_RETRY_AFTER = 5
 
 
 def _render(status: int, message: str | None = None):
@@ -54,6 +58,42 @@ def handle_stale(error: StaleDataError):
     )
 
 
+def is_unique_violation(error: IntegrityError) -> bool:
+    """A duplicate key (PostgreSQL's SQLSTATE 23505, SQLite's "UNIQUE constraint failed")."""
+    original = error.orig
+    return getattr(original, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(original)
+
+
+def is_database_busy(error: OperationalError) -> bool:
+    """SQLite's write lock was not free within the busy timeout."""
+    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+
+
+def handle_integrity(error: IntegrityError):
+    """Two people created the same unique thing at once: the second is told, never shown a 500."""
+    db.session.rollback()
+    if not is_unique_violation(error):
+        return handle_unexpected(error)
+    log.info("Duplicate refused (request %s): %s", g.get("request_id"), error.orig)
+    return _render(
+        409,
+        "Someone else created the same record at the same moment, and theirs was saved first. "
+        "Nothing of yours has been saved: go back, reload the page and check before trying again.",
+    )
+
+
+def handle_operational(error: OperationalError):
+    """The database stayed busy for longer than the busy timeout: ask the client to try again."""
+    db.session.rollback()
+    if not is_database_busy(error):
+        return handle_unexpected(error)
+    log.warning("Database busy (request %s): %s", g.get("request_id"), error.orig)
+    page, status = _render(
+        503, "The database is busy with other work. Nothing has been saved: wait a few seconds and try again."
+    )
+    return page, status, {"Retry-After": str(BUSY_RETRY_AFTER)}
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     log.exception("Unhandled error (request %s)", g.get("request_id"), exc_info=error)
@@ -63,6 +103,8 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

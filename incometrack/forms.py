@@ -6,30 +6,48 @@ from flask import abort, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import FieldList, FormField, SelectChoice
+from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, ValidationError
 
 from incometrack.extensions import db
 from incometrack.periods import FinancialYear
-from incometrack.services import NotAllowed, ServiceError, StaleEdit, ValidationErrors
+from incometrack.services import NO_RECORD, NotAllowed, ServiceError, StaleEdit, ValidationErrors
+from incometrack.text import clean_text
+
+#: The largest id a database integer column holds; larger numbers name no record.
+MAX_ID = 2**63 - 1
 
 
-def strip_nul(value):
-    """NUL characters have no place in text and PostgreSQL refuses them: drop them on input."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
+def clean_input(value):
+    """Text fields keep :func:`incometrack.text.clean_text`'s rule: normal line breaks, no control
+    characters (PostgreSQL refuses NUL; a workbook cannot hold U+000B)."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _bind_with_cleaning(meta_base, form, unbound_field, options):
+    # Keep the field's own filters (e.g. the version's int conversion) and add ours after;
+    # lists of sub-forms take none (their own fields do).
+    if not issubclass(unbound_field.field_class, FieldList | FormField):
+        options["filters"] = [*unbound_field.kwargs.get("filters", ()), clean_input]
+    return meta_base.bind_field(form, unbound_field, options)
+
+
+class QueryForm(Form):
+    """Filters read from the query string (a GET form needs no CSRF token); text cleaned as in
+    :class:`AppForm`."""
+
+    class Meta(Form.Meta):
+        def bind_field(self, form, unbound_field, options):
+            return _bind_with_cleaning(super(), form, unbound_field, options)
 
 
 class AppForm(FlaskForm):
     """Every form of the app. Flask-WTF treats a POST with an empty body as "no form data", which
     would leave required fields unchecked; here a submitted form always reads the request. Text
-    loses any NUL characters on the way in."""
+    is cleaned on the way in (:func:`clean_input`)."""
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):
-            # Keep the field's own filters (e.g. the version's int conversion) and add ours after;
-            # lists of sub-forms take none (their own fields do).
-            if not issubclass(unbound_field.field_class, FieldList | FormField):
-                options["filters"] = [*unbound_field.kwargs.get("filters", ()), strip_nul]
-            return super().bind_field(form, unbound_field, options)
+            return _bind_with_cleaning(super(), form, unbound_field, options)
 
         def wrap_formdata(self, form, formdata):
             if formdata is _Auto and request.method in SUBMIT_METHODS:
@@ -129,16 +147,64 @@ def conflict_response(submitted: FlaskForm, saved: FlaskForm, edit_url: str, wha
 
 
 def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
+    """The whole number in ``value`` (ASCII digits, within a database integer), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if -MAX_ID <= value <= MAX_ID else None
+    text = str(value or "").strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not digits or len(digits) > 19 or not digits.isascii() or not digits.isdigit():
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    number = int(text)
+    return number if -MAX_ID <= number <= MAX_ID else None
+
+
+class EnumSelectField(SelectField):
+    """A select of an enum's members (``data`` is the member, or None for the blank choice);
+    anything else submitted is refused beside the field, never looked up."""
+
+    def __init__(self, label, enum_class, *, blank: str | None = None, labels=None, **kwargs):
+        self.enum_class = enum_class
+        options = [SelectChoice("", blank)] if blank is not None else []
+        options += [
+            SelectChoice(member.value, (labels or {}).get(member, member.value.capitalize()))
+            for member in enum_class
+        ]
+        kwargs.setdefault("widget", _gov_select())
+        super().__init__(label, choices=options, coerce=self._member, **kwargs)
+
+    def _member(self, value):
+        if value is None or value == "" or isinstance(value, self.enum_class):
+            return value or None
+        try:
+            return self.enum_class(value)
+        except ValueError:
+            return _Invalid(value)
+
+    def pre_validate(self, form) -> None:
+        if isinstance(self.data, _Invalid):
+            self.data = None
+            raise ValidationError(f"Choose {self.label.text.lower()} from the list")
+
+
+class _Invalid(str):
+    """A submitted value that is no member of the field's enum."""
+
+
+def _gov_select():
+    from govuk_frontend_wtf.wtforms_widgets import GovSelect
+
+    return GovSelect()
 
 
 def optional_version(value) -> int | None:
+    """The version a form was drawn from; :data:`NO_RECORD` when there was no record; None when
+    the form carried none at all."""
     return optional_int(value)
+
+
+def version_of(record) -> int:
+    """What a form drawn now carries for ``record`` (which may not exist yet)."""
+    return record.version if record is not None else NO_RECORD
 
 
 def choices(rows, blank: str | None = None) -> list[SelectChoice]:

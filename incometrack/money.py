@@ -18,11 +18,14 @@ _MONEY = re.compile(
     (?P<sign>-)?\s*
     £?\s*
     (?P<inner_sign>-)?
-    (?P<pounds>\d{1,3}(?:,\d{3})+|\d+)?
-    (?:\.(?P<fraction>\d*))?
+    (?P<pounds>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?
+    (?:\.(?P<fraction>[0-9]*))?
     $""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # ASCII digits only: int() would read other scripts' digits too
 )
+#: No amount within :data:`MAX_PENCE`, however written (``-£999,999,999.99``, brackets, spaces),
+#: is longer than this; longer text is refused before it is matched or converted.
+MAX_TEXT_LENGTH = 32
 _NOT_FINITE = re.compile(r"^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
 
 
@@ -46,10 +49,14 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise MoneyError(f"{field} must be a number, like 1,234.50")
+        if text.adjusted() > 12:  # far beyond MAX_PENCE: refuse before writing out its digits
+            return _checked(MAX_PENCE + 1, field)
         text = format(text, "f")
     raw = (text or "").strip()
     if not raw:
         raise MoneyError(f"Enter {_lower_first(field)}")
+    if len(raw) > MAX_TEXT_LENGTH:
+        raise MoneyError(f"{field} must be in pounds and pence, like 1,234.50, and at most £999,999,999.99")
     negative = False
     if raw.startswith("-") and raw.lstrip("-£ ").startswith("(") and raw.endswith(")"):
         raise MoneyError(f"{field} must use either brackets or a minus sign, not both")

@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 FIRST_MONTH = 4  #: April opens the financial year
-MIN_YEAR = 1990
-MAX_YEAR = 2200
+#: Every date anyone may enter, in a form, an import or the command line (DOMAIN.md, Periods):
+#: 1 April 1990 to 31 March 2100. Financial years 1990-91 to 2099-100 lie wholly inside it.
+EARLIEST_DATE = date(1990, 4, 1)
+LATEST_DATE = date(2100, 3, 31)
+MIN_YEAR = EARLIEST_DATE.year
+MAX_YEAR = LATEST_DATE.year - 1
 
-_YEAR_LABEL = re.compile(r"^\s*(\d{4})\s*[-/]\s*(\d{2})\s*$")
+_YEAR_LABEL = re.compile(r"^\s*([0-9]{4})\s*[-/]\s*([0-9]{2})\s*$", re.ASCII)
 _QUARTER_LABEL = re.compile(r"^\s*(?:Q\s*)?([1-4])\s*$", re.IGNORECASE)
-_UK_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\s*$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+# ASCII digits only: \d would also match other scripts' digits, which int() reads differently.
+_UK_DATE = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
+_ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*$", re.ASCII)
+#: Longer text than any date form is refused before it is matched.
+_MAX_DATE_TEXT = 40
 
 
 class PeriodError(ValueError):
@@ -219,11 +226,14 @@ def parse_date(text: str, *, field: str = "Date") -> date:
 
     Two-digit years are 2000-2099: councils' ledger extracts use them for recent dates only.
 
-    :raises PeriodError: naming ``field``, when the text is empty, in another form or not a real day.
+    :raises PeriodError: naming ``field``, when the text is empty, in another form, not a real day,
+        or outside the accepted range (:data:`EARLIEST_DATE` to :data:`LATEST_DATE`).
     """
     text = (text or "").strip()
     if not text:
         raise PeriodError(f"Enter {field if field[:2].isupper() else field[:1].lower() + field[1:]}")
+    if len(text) > _MAX_DATE_TEXT:
+        raise PeriodError(f"{field} must be a date like 31/03/2027 or 2027-03-31")
     if match := _ISO_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := _UK_DATE.match(text):
@@ -233,17 +243,33 @@ def parse_date(text: str, *, field: str = "Date") -> date:
     else:
         raise PeriodError(f"{field} must be a date like 31/03/2027 or 2027-03-31")
     try:
-        return date(year, month, day)
+        parsed = date(year, month, day)
     except ValueError:
         raise PeriodError(f"{field} must be a real date, day then month (like 31/03/2027)") from None
+    return check_in_range(parsed, field=field)
+
+
+def check_in_range(day: date, *, field: str = "Date") -> date:
+    """Return ``day`` when it lies in the accepted range.
+
+    :raises PeriodError: naming ``field`` otherwise.
+    """
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise PeriodError(
+            f"{field} must be between {format_date(EARLIEST_DATE)} and {format_date(LATEST_DATE)}"
+        )
+    return day
 
 
 def coerce_date(value: date | datetime | str, *, field: str = "Date") -> date:
-    """Accept a spreadsheet's real date (or datetime) as it is, and parse text with :func:`parse_date`."""
+    """Accept a spreadsheet's real date (or datetime) as it is, and parse text with :func:`parse_date`.
+
+    :raises PeriodError: as :func:`parse_date` does; a real date outside the accepted range too.
+    """
     if isinstance(value, datetime):
-        return value.date()
+        return check_in_range(value.date(), field=field)
     if isinstance(value, date):
-        return value
+        return check_in_range(value, field=field)
     return parse_date(str(value), field=field)
 
 

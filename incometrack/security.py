@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 
@@ -35,9 +36,21 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
+#: A request id a proxy may pass on (letters, digits, ``.``, ``_``, ``-``; at most 64): it becomes
+#: the reference in logs and on the error page, so anything else is replaced by our own.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+
+
+def request_id(header: str | None) -> str:
+    """The client's ``X-Request-Id`` when it is a plain token, otherwise a new random one."""
+    if header and _REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex[:16]
+
+
 def _start_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
-    g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    g.request_id = request_id(request.headers.get("X-Request-Id"))
 
 
 def init_early(app: Flask) -> None:

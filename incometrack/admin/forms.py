@@ -8,7 +8,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    Form,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm, optional_int
+from incometrack.forms import AppForm, EnumSelectField, QueryForm, optional_int
 from incometrack.models import ROLE_LABELS, Role, SiteKind
 
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
@@ -69,7 +68,7 @@ class ConfirmForm(AppForm):
     """A button that changes state: carries only the CSRF token."""
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(QueryForm):
     """Filters of the audit log, read from the query string."""
 
     entity = SelectField("Record type", widget=GovSelect(), validate_choice=False)
@@ -92,12 +91,7 @@ class SiteForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
     )
-    kind = SelectField(
-        "Kind of site",
-        widget=GovSelect(),
-        validate_choice=False,
-        choices=[SelectChoice(k.value, k.value.capitalize()) for k in SiteKind],
-    )
+    kind = EnumSelectField("Kind of site", SiteKind)
     service_id = SelectField("Service", coerce=optional_int, widget=GovSelect(), validate_choice=False)
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
     submit = SubmitField("Save site", widget=GovSubmitInput())

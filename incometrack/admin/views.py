@@ -15,7 +15,7 @@ from incometrack.admin.forms import (
 )
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import choices, commit_or_show, form_status
+from incometrack.forms import choices, commit_or_show, form_status, optional_int
 from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.services import ServiceError, users
@@ -138,19 +138,19 @@ def audit():
     people = db.session.scalars(select(User).order_by(User.name)).all()
     form.user.choices = [SelectChoice("", "Anyone")] + [SelectChoice(str(u.id), u.name) for u in people]
     form.validate()
-    entity_id = (form.entity_id.data or "").strip()
-    if entity_id and not entity_id.isdigit():
+    entity_id = optional_int(form.entity_id.data)
+    if form.entity_id.data and entity_id is None:
         form.entity_id.errors = ["Record number must be a whole number, like 42"]
     filters = audit_reports.AuditFilters(
         entity=form.entity.data or "",
         action=form.action.data or "",
-        user_id=int(form.user.data) if (form.user.data or "").isdigit() else None,
-        entity_id=int(entity_id) if entity_id.isdigit() else None,
+        user_id=optional_int(form.user.data),
+        entity_id=entity_id,
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
     )
     page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = {k: v for k, v in request.args.items() if k in form and v}
     return render_template("admin/audit.html", page=page, form=form, query=query), 400 if form.errors else 200
 
 

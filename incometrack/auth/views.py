@@ -5,6 +5,7 @@ from flask_login import current_user, login_user, logout_user
 
 from incometrack.auth.access import safe_next, start_session
 from incometrack.auth.forms import LoginForm
+from incometrack.database import reads_first, start_writing
 from incometrack.extensions import db
 from incometrack.services import audit, login_throttle, users
 
@@ -12,6 +13,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -22,6 +24,7 @@ def login():
         address = request.remote_addr or "unknown"
         verdict = login_throttle.check(db.session, form.email.data, address)
         if verdict.blocked:
+            start_writing(db.session)
             login_throttle.record(db.session, form.email.data, address, succeeded=False)
             db.session.commit()
             minutes = verdict.retry_after_seconds // 60
@@ -36,10 +39,13 @@ def login():
             )
             return response
         if verdict.delay_seconds and current_app.config["LOGIN_SLOWDOWN"]:
+            db.session.rollback()  # wait holding no transaction, so no lock
             time.sleep(verdict.delay_seconds)
         user = users.authenticate(db.session, form.email.data, form.password.data)
+        start_writing(db.session)
         login_throttle.record(db.session, form.email.data, address, succeeded=user is not None)
         if user is not None:
+            users.note_sign_in(db.session, user, form.password.data)
             start_session(user)
             login_user(user)
             audit.record(db.session, user, "login", "users", user.id, summary=user.email)

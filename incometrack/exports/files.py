@@ -18,7 +18,8 @@ class ExportError(RuntimeError):
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
     """Write ``target`` through ``write`` into a temporary file beside it, flush it to disk, then
-    rename it into place; return the SHA-256 of what was written.
+    rename it into place; return the SHA-256 of what was written (read from the temporary file,
+    which no other process writes, so a concurrent export of the same name cannot change it).
 
     :raises ExportError: when the folder cannot be created or written (permissions, a full disk).
     """
@@ -34,6 +35,7 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; the file is meant to be shared
+        checksum = sha256_of(Path(temporary))
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
@@ -41,7 +43,31 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return sha256_of(target)
+    return checksum
+
+
+def write_private(write: Callable[[BinaryIO], None]) -> tuple[BinaryIO, str]:
+    """Write through ``write`` into an anonymous temporary file of this request's own (no name,
+    nothing shared with another request or server) and return it rewound, with its SHA-256: what
+    is recorded is exactly what is sent.
+
+    :raises ExportError: when the temporary folder cannot be written (a full disk).
+    """
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller streams it and closes it
+    try:
+        write(handle)
+        handle.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+        handle.seek(0)
+    except OSError as error:
+        handle.close()
+        raise ExportError(f"Cannot build the file: {error.strerror or error}") from error
+    except BaseException:
+        handle.close()
+        raise
+    return handle, digest.hexdigest()
 
 
 #: A temporary file this old is a leftover of a killed process, never one still being written.

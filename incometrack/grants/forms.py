@@ -10,7 +10,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
-    Form,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -23,7 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from incometrack.fields import MoneyField, UKDateField
-from incometrack.forms import AppForm, choices, optional_int, optional_version
+from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
 from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Role, Service, User
 
 
@@ -35,12 +34,7 @@ class FunderForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter the funder's name"), Length(max=120)]
     )
-    type = SelectField(
-        "Type",
-        choices=[SelectChoice(t.value, t.value.capitalize()) for t in FunderType],
-        widget=GovSelect(),
-        validate_choice=False,
-    )
+    type = EnumSelectField("Type", FunderType)
     notes = TextAreaField("Notes (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=4000)])
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save funder", widget=GovSubmitInput())
@@ -180,8 +174,8 @@ class ReportSubmittedForm(AppForm):
     submit = SubmitField("Record submission", widget=GovSubmitInput())
 
 
-class BidFilterForm(Form):
-    status = SelectField("Status", widget=GovSelect(), validate_choice=False)
+class BidFilterForm(QueryForm):
+    status = EnumSelectField("Status", BidStatus, blank="Any status")
     funder = _select("Funder")
     service = _select("Service")
     outcome = _select("Outcome")
@@ -189,9 +183,6 @@ class BidFilterForm(Form):
     year = SelectField("Decided in financial year", widget=GovSelect(), validate_choice=False)
 
     def fill_choices(self, session: Session, years: list[SelectChoice]) -> None:
-        self.status.choices = [SelectChoice("", "Any status")] + [
-            SelectChoice(s.value, s.value.capitalize()) for s in BidStatus
-        ]
         self.funder.choices = choices(session.scalars(select(Funder).order_by(Funder.name)), "All funders")
         self.service.choices = choices(
             session.scalars(select(Service).order_by(Service.name)), "All services"

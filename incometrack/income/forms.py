@@ -26,7 +26,16 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import MoneyField, UKDateField
-from incometrack.forms import QUARTER_CHOICES, AppForm, choices, optional_int, optional_version, year_choices
+from incometrack.forms import (
+    QUARTER_CHOICES,
+    AppForm,
+    EnumSelectField,
+    QueryForm,
+    choices,
+    optional_int,
+    optional_version,
+    year_choices,
+)
 from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, User
 from incometrack.periods import FinancialYear
 
@@ -60,13 +69,7 @@ class StreamForm(AppForm):
     category_id = _select("Income category")
     site_id = _select("Site (optional)")
     owner_id = _select("Owner (optional)")
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice(s.value, s.value.capitalize()) for s in StreamStatus],
-        default=StreamStatus.ACTIVE.value,
-        widget=GovSelect(),
-        validate_choice=False,
-    )
+    status = EnumSelectField("Status", StreamStatus, default=StreamStatus.ACTIVE)
     description = TextAreaField("Description (optional)", widget=GovTextArea(), validators=[Optional()])
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save stream", widget=GovSubmitInput())
@@ -146,6 +149,13 @@ class ConfirmForm(AppForm):
     version = HiddenField(filters=[optional_version])
 
 
+class VersionedActionForm(AppForm):
+    """A button that changes a record (cease a stream, delete an entry): it must say which version
+    of the record the person saw, so a change made since is refused rather than overwritten."""
+
+    version = HiddenField(filters=[optional_version], validators=[InputRequired()])
+
+
 class ForecastForm(AppForm):
     outturn = MoneyField("Forecast outturn for the year")
     commentary = TextAreaField(
@@ -174,7 +184,7 @@ class ReopenForm(AppForm):
     submit = SubmitField("Reopen quarter", widget=GovSubmitInput())
 
 
-class EntryFilterForm(Form):
+class EntryFilterForm(QueryForm):
     """The entry list's filters, read from the query string (a GET form needs no CSRF token)."""
 
     year = SelectField("Financial year", widget=GovSelect(), validate_choice=False)
@@ -208,16 +218,10 @@ class EntryFilterForm(Form):
         )
 
 
-class StreamFilterForm(Form):
+class StreamFilterForm(QueryForm):
     service = _select("Service")
     category = _select("Category")
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
-        + [SelectChoice(s.value, s.value.capitalize()) for s in StreamStatus],
-        widget=GovSelect(),
-        validate_choice=False,
-    )
+    status = EnumSelectField("Status", StreamStatus, blank="Any status")
     text = StringField("Code or name contains", widget=GovTextInput(), validators=[Length(max=100)])
 
     def fill_choices(self, session: Session) -> None:

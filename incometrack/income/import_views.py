@@ -7,18 +7,19 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from incometrack.auth.access import roles_required
+from incometrack.database import reads_first, start_writing
 from incometrack.extensions import db
 from incometrack.forms import apply_service_error
-from incometrack.income import staging
 from incometrack.income.forms import ConfirmForm, ConfirmImportForm, ImportForm
 from incometrack.income.views import READERS, WRITERS, bp
 from incometrack.models import ImportBatch, IncomeEntry
 from incometrack.reports.pagination import paginate
-from incometrack.services import ServiceError, imports
+from incometrack.services import ServiceError, imports, staging
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*WRITERS)
+@reads_first
 def import_upload():
     """Upload a file and preview what it would import, with every problem listed."""
     form = ImportForm()
@@ -34,8 +35,18 @@ def import_upload():
         except imports.ImportRefused as error:
             apply_service_error(form, error, default_field="file")
         else:
-            token = staging.stage(form.kind.data, filename, sheet, current_user.id, data) if result.ok else ""
-            db.session.rollback()
+            token = ""
+            if result.ok:
+                start_writing(db.session)
+                token = staging.stage(
+                    db.session,
+                    kind=form.kind.data,
+                    filename=filename,
+                    sheet=sheet,
+                    user_id=current_user.id,
+                    data=data,
+                )
+                db.session.commit()
             return render_template(
                 "income/import_preview.html",
                 result=result,
@@ -53,7 +64,7 @@ def import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    staged = staging.load(form.token.data, current_user.id)
+    staged = staging.claim(db.session, form.token.data, current_user.id)
     if staged is None:
         flash("That upload has expired or was already imported. Upload the file again.", "error")
         return redirect(url_for("income.import_upload")), 303
@@ -61,7 +72,8 @@ def import_confirm():
         staged.kind, db.session, staged.data, staged.filename, actor=current_user, sheet=staged.sheet
     )
     if not result.ok:
-        # Something changed since the preview (a quarter was locked, a stream renamed): nothing is written.
+        # Something changed since the preview (a quarter was locked, a stream renamed): nothing is
+        # written, and the rollback leaves the preview staged as it was.
         db.session.rollback()
         return render_template(
             "income/import_preview.html",
@@ -70,7 +82,6 @@ def import_confirm():
             errors=imports.first_errors(result.errors),
         ), 409
     db.session.commit()
-    staging.discard(staged.token)
     flash(f"{staged.filename}: {result.summary()}.")
     return redirect(url_for("income.import_batch", batch_id=result.batch_id))
 

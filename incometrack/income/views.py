@@ -11,10 +11,12 @@ from incometrack import periods
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
+    NO_RECORD,
     commit_or_show,
     conflict_response,
     form_status,
     optional_int,
+    version_of,
     year_choices,
 )
 from incometrack.income.forms import (
@@ -28,10 +30,12 @@ from incometrack.income.forms import (
     ReopenForm,
     StreamFilterForm,
     StreamForm,
+    VersionedActionForm,
 )
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, Role, StreamStatus
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
+from incometrack.reports.pagination import page_size
 from incometrack.services import ServiceError, StaleEdit, ValidationErrors
 from incometrack.services import income as income_service
 from incometrack.services import locks as lock_service
@@ -72,14 +76,15 @@ def streams():
     """List streams, filtered by service, category and status, or found by code or name."""
     filters = StreamFilterForm(request.args)
     filters.fill_choices(db.session)
+    filters.validate()
     rows = income_reports.list_streams(
         db.session,
         service_id=filters.service.data,
         category_id=filters.category.data,
-        status=filters.status.data or None,
+        status=filters.status.data,
         text=filters.text.data or "",
     )
-    return render_template("income/streams.html", streams=rows, filters=filters)
+    return render_template("income/streams.html", streams=rows, filters=filters), form_status(filters)
 
 
 def _stream_input(form: StreamForm) -> income_service.StreamInput:
@@ -185,7 +190,7 @@ def _stream_conflict(form: StreamForm, stream: IncomeStream):
 def stream_cease(stream_id: int):
     """Mark a stream as ceased (its history stays)."""
     stream = db.get_or_404(IncomeStream, stream_id)
-    form = ConfirmForm()
+    form = VersionedActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -212,8 +217,8 @@ def budget_edit(stream_id: int, year_label: str):
     """Set a stream's annual budget and quarterly profile for a year."""
     stream = db.get_or_404(IncomeStream, stream_id)
     year = _year_or_404(year_label)
-    budget = db.session.scalar(select(Budget).where(Budget.stream_id == stream.id, Budget.year == year.start))
-    form = BudgetForm(obj=budget) if request.method == "GET" else BudgetForm()
+    budget = income_reports.budget_for(db.session, stream.id, year.start)
+    form = BudgetForm(obj=budget, version=version_of(budget)) if request.method == "GET" else BudgetForm()
     if form.validate_on_submit():
         try:
             done = commit_or_show(
@@ -229,7 +234,9 @@ def budget_edit(stream_id: int, year_label: str):
                 ),
             )
         except StaleEdit:
-            saved = BudgetForm(obj=db.session.get(Budget, budget.id), formdata=None)
+            saved = BudgetForm(
+                obj=income_reports.budget_for(db.session, stream.id, year.start), formdata=None
+            )
             here = url_for("income.budget_edit", stream_id=stream.id, year_label=year.label)
             return conflict_response(form, saved, here, f"budget of {stream.code} for {year.label}")
         if done is not None:
@@ -310,7 +317,7 @@ def budget_grid(year_label: str):
 
 def _grid_row(stream: IncomeStream, budget: Budget | None) -> dict[str, object]:
     if budget is None:
-        return {"stream_id": stream.id, "version": None}
+        return {"stream_id": stream.id, "version": NO_RECORD}
     return {
         "stream_id": stream.id,
         "annual": budget.annual,
@@ -373,9 +380,10 @@ def entries():
         criteria,
         sort=request.args.get("sort", entry_reports.DEFAULT_SORT),
         page=request.args.get("page", 1, type=int),
-        per_page=int(request.args.get("per_page", 0, type=int) or 50),
+        per_page=page_size(request.args.get("per_page", type=int)),
     )
-    query = {k: v for k, v in args.items() if k not in ("page", "sort") and v}
+    # Links keep the filters (and a chosen page size), never any other parameter a URL carried.
+    query = {k: v for k, v in args.items() if (k in filters or k == "per_page") and v}
     status = 400 if filters.errors else 200
     return render_template(
         "income/entries.html", listing=listing, filters=filters, query=query, form=filters
@@ -458,7 +466,7 @@ def entry_edit(entry_id: int):
 def entry_delete(entry_id: int):
     """Delete an entry from an open quarter."""
     entry = db.get_or_404(IncomeEntry, entry_id)
-    form = ConfirmForm()
+    form = VersionedActionForm()
     if not form.validate_on_submit():
         abort(400)
     year = periods.fy_for(entry.date_received).label
@@ -488,16 +496,14 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
     """Record a stream's forecast outturn for the year, made in a quarter, with commentary."""
     stream = db.get_or_404(IncomeStream, stream_id)
     period = _quarter_or_404(year_label, quarter)
-    existing = db.session.scalar(
-        select(Forecast).where(
-            Forecast.stream_id == stream.id,
-            Forecast.year == period.year.start,
-            Forecast.quarter == period.number,
-        )
-    )
+    existing = income_reports.forecast_made_in(db.session, stream.id, period)
     current = income_reports.stream_positions(db.session, period, [stream.id])[stream.id]
     if request.method == "GET":
-        form = ForecastForm(obj=existing) if existing else ForecastForm(outturn=current.forecast_outturn)
+        form = (
+            ForecastForm(obj=existing)
+            if existing
+            else ForecastForm(outturn=current.forecast_outturn, version=version_of(None))
+        )
     else:
         form = ForecastForm()
     preview = None
@@ -518,7 +524,9 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
                     ),
                 )
             except StaleEdit:
-                saved = ForecastForm(obj=db.session.get(Forecast, existing.id), formdata=None)
+                saved = ForecastForm(
+                    obj=income_reports.forecast_made_in(db.session, stream.id, period), formdata=None
+                )
                 here = url_for(
                     "income.forecast_edit", stream_id=stream.id, year_label=period.year.label, quarter=quarter
                 )

@@ -24,6 +24,7 @@ from incometrack.models.income import (
     IncomeEntry,
     IncomeStream,
     PeriodLock,
+    StagedUpload,
     StreamStatus,
 )
 from incometrack.models.projects import Milestone, MilestoneStatus, MilestoneUpdate, Project, project_outcomes
@@ -68,6 +69,7 @@ __all__ = [
     "Setting",
     "Site",
     "SiteKind",
+    "StagedUpload",
     "StreamStatus",
     "User",
     "bid_outcomes",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incometrack.models.base import Base, Pence, Versioned, intpk, str40, str120, str255, text, timestamp
@@ -175,3 +175,20 @@ class PeriodLock(Versioned, Base):
     @property
     def is_locked(self) -> bool:
         return self.reopened_at is None
+
+
+class StagedUpload(Base):
+    """A file previewed for import and not yet confirmed. It lives in the database, not on one
+    server's disk, so the confirmation may reach any app server; confirming consumes it once."""
+
+    __tablename__ = "staged_uploads"
+
+    id: Mapped[intpk]
+    token: Mapped[str] = mapped_column(String(64), unique=True)  #: random, in the confirm form
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str40]  #: which importer previewed it
+    filename: Mapped[str255]
+    sheet: Mapped[str | None] = mapped_column(String(120))
+    size: Mapped[int]  #: bytes, counted against the person's quota
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[timestamp] = mapped_column(index=True)

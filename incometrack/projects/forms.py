@@ -10,7 +10,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
-    Form,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -19,10 +18,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm, choices, optional_int, optional_version
+from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
 from incometrack.models import GrantBid, MilestoneStatus, Outcome, Role, Service, User
 from incometrack.rag import Rag
 
@@ -93,13 +92,7 @@ class MilestoneDetailsForm(AppForm):
 
 class MilestoneUpdateForm(AppForm):
     update_on = UKDateField("Date of this update")
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice(s.value, s.value.capitalize()) for s in MilestoneStatus],
-        widget=GovSelect(),
-        validators=[AnyOf([s.value for s in MilestoneStatus], message="Choose a status from the list")],
-        validate_choice=False,
-    )
+    status = EnumSelectField("Status", MilestoneStatus)
     forecast_due = UKDateField("Forecast date")
     completed_on = UKDateField("Completed on (only when complete)", optional=True)
     note = TextAreaField(
@@ -123,7 +116,7 @@ class RebaselineForm(AppForm):
     submit = SubmitField("Re-baseline", widget=GovSubmitInput())
 
 
-class ProjectFilterForm(Form):
+class ProjectFilterForm(QueryForm):
     service = _select("Service")
     lead = _select("Lead")
     grant = _select("Grant")
@@ -131,9 +124,9 @@ class ProjectFilterForm(Form):
     rag = SelectField(
         "Rating",
         widget=GovSelect(),
-        validate_choice=False,
         choices=[SelectChoice("", "Any rating")]
         + [SelectChoice(r.value, r.value) for r in (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.COMPLETE)],
+        invalid_choice_message="Select a rating from the list",
     )
 
     def fill_choices(self, session: Session) -> None:

@@ -272,3 +272,26 @@ def list_streams(
             )
         )
     return list(session.scalars(statement.order_by(IncomeStream.code)).unique())
+
+
+def budget_for(session: Session, stream_id: int, year: int) -> Budget | None:
+    """A stream's budget record for a financial year (``year`` its first calendar year), as the
+    database holds it now."""
+    return session.scalar(
+        select(Budget)
+        .where(Budget.stream_id == stream_id, Budget.year == year)
+        .execution_options(populate_existing=True)
+    )
+
+
+def forecast_made_in(session: Session, stream_id: int, quarter: Quarter) -> Forecast | None:
+    """The forecast record made for a stream in ``quarter``, as the database holds it now."""
+    return session.scalar(
+        select(Forecast)
+        .where(
+            Forecast.stream_id == stream_id,
+            Forecast.year == quarter.year.start,
+            Forecast.quarter == quarter.number,
+        )
+        .execution_options(populate_existing=True)
+    )

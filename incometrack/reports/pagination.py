@@ -60,9 +60,24 @@ class Page(Generic[T]):
                 last = number
 
 
+#: Rows on a page unless the person asks for another size, and the most they may ask for.
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def page_size(requested: int | None) -> int:
+    """The page size to serve for a requested one: the default for none, zero or a negative
+    number, and never more than :data:`MAX_PAGE_SIZE`."""
+    if requested is None or requested < 1:
+        return PAGE_SIZE
+    return min(requested, MAX_PAGE_SIZE)
+
+
 def paginate(session: Session, statement: Select, *, page: int, per_page: int, total: int) -> Page:
     """Fetch page ``page`` of ``statement``; ``total`` comes from the caller's own count (often
-    computed with other aggregates in the same query). A page past the end shows the last one."""
+    computed with other aggregates in the same query). A page past the end shows the last one.
+    ``per_page`` is bounded by :func:`page_size`."""
+    per_page = page_size(per_page)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     items = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique().all()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from incometrack import charts, periods
 from incometrack.auth.access import roles_required
+from incometrack.database import reads_first, start_writing
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
@@ -82,32 +83,42 @@ def preview(year_label: str, quarter: str):
     )
 
 
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
 @bp.route("/<year_label>/<quarter>/export/<fmt>", methods=["POST"])
 @roles_required(*READERS)
+@reads_first
 def download(year_label: str, quarter: str, fmt: str):
-    """Produce the workbook or the PDF (from the submitted figures once submitted) and send it."""
+    """Produce the workbook or the PDF (from the submitted figures once submitted) and send it.
+
+    The file is built in a temporary file of this request's own while the database is only read;
+    then one short write records its checksum, and exactly those bytes are sent.
+    """
     period = _quarter_or_404(year_label, quarter)
     if fmt not in return_service.FORMATS:
         abort(404)
     if not AppForm().validate_on_submit():
         abort(400)
     report = return_for(db.session, period, **_meta())
-    folder = return_service.default_folder(current_app.config["EXPORTS_DIR"], period)
     try:
-        [file] = return_service.export(db.session, report, (fmt,), folder, actor=current_user)
+        handle, filename, checksum = return_service.build_download(report, fmt)
     except ExportError as error:
         db.session.rollback()
         current_app.logger.error("Export failed: %s", error)
         flash(f"The file could not be produced: {error}. Tell your administrator.", "error")
         return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number)), 303
-    db.session.commit()
-    mimetype = {
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "pdf": "application/pdf",
-    }
-    return send_file(
-        file.path, mimetype=mimetype[fmt], as_attachment=True, download_name=file.path.name, max_age=0
-    )
+    try:
+        start_writing(db.session)
+        return_service.record_export(db.session, report, fmt, checksum, actor=current_user)
+        db.session.commit()
+    except BaseException:
+        handle.close()
+        raise
+    return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=filename, max_age=0)
 
 
 @bp.route("/<year_label>/<quarter>/submit", methods=["POST"])

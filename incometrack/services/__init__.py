@@ -1,6 +1,11 @@
 """Write-side rules. Every function takes a Session, flushes and never commits: the request or
 CLI command that called it owns the transaction."""
 
+#: The version a form carries when it was drawn for a record that did not exist yet. Saving it
+#: when someone else has created the record since is refused as stale (a real version is 1 or
+#: more); ``expected_version=None`` means the caller is no form and checks nothing (imports).
+NO_RECORD = 0
+
 
 class ServiceError(ValueError):
     """A rule refused the change; ``field`` names the form field the message belongs beside."""

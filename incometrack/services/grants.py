@@ -168,7 +168,8 @@ class BidInput:
     end_on: date | None = None
     probability: int = 50
     description: str = ""
-    unsuccessful_reason: str = ""
+    # The funder's reason for an unsuccessful bid is not here: it is recorded by the move to
+    # unsuccessful, and an edit of the bid's details must not touch it.
 
 
 def _validate_bid(session: Session, data: BidInput) -> dict[str, str]:
@@ -206,7 +207,6 @@ def _bid_values(data: BidInput) -> dict[str, object]:
     values.pop("outcome_ids")
     values["title"] = data.title.strip()
     values["description"] = data.description.strip()
-    values["unsuccessful_reason"] = data.unsuccessful_reason.strip()
     return values
 
 

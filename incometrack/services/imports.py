@@ -9,11 +9,12 @@ adds nothing. Validation and the insert work on sets: a handful of queries whate
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +38,7 @@ from incometrack.models import (
 from incometrack.models.base import utcnow
 from incometrack.services import NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
+from incometrack.text import clean_text
 
 #: Column sets, as documented in the README. Required columns first; the rest are optional.
 COLUMNS = {
@@ -72,7 +74,9 @@ class ImportResult:
     rows_read: int = 0
     imported: int = 0
     duplicates: int = 0
+    #: the first :data:`MAX_ERRORS_SHOWN` problems (all of them are counted in ``error_count``)
     errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
     batch_id: int | None = None
     dry_run: bool = False
     #: a few rows as they will be imported, for the preview
@@ -80,17 +84,35 @@ class ImportResult:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.error_count == 0
+
+    def add_errors(self, errors: Iterable[RowError]) -> None:
+        """Count every problem, keeping the first :data:`MAX_ERRORS_SHOWN`: a file of a million bad
+        rows costs no more memory than one of a thousand."""
+        for error in errors:
+            self.error_count += 1
+            if len(self.errors) < MAX_ERRORS_SHOWN:
+                self.errors.append(error)
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         return f"{verb} {self.imported}, skipped {self.duplicates} duplicates"
 
 
-@dataclass(frozen=True)
 class Table:
-    headers: dict[str, int]  #: normalised header name -> column index
-    rows: list[tuple[int, list[object]]]  #: (spreadsheet row number, cells)
+    """A file's header and its rows, read one at a time as they are iterated (never all held
+    in memory): ``(spreadsheet row number, cells)`` for each row that is not blank."""
+
+    def __init__(self, headers: dict[str, int], rows: Iterator[tuple[int, list[object]]]) -> None:
+        self.headers = headers  #: normalised header name -> column index
+        self._rows = rows
+        self.rows_read = 0
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[object]]]:
+        for row in self._rows:
+            self.rows_read += 1
+            yield row
 
 
 # Reading files -------------------------------------------------------------------------------
@@ -114,25 +136,29 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Table
         return _read_xlsx(data, sheet)
     if b"\x00" in data[:4096]:
         raise ImportRefused("The file is not a CSV text file (it holds binary data). Save it as CSV or XLSX")
-    return _read_csv(_decode(data))
+    return _read_csv(data)
 
 
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark) when the bytes are valid UTF-8; otherwise
+    Windows-1252, Excel's "CSV" in the UK, where £ is byte 0xA3."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        return "utf-8-sig"
     try:
-        return data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=True)
     except UnicodeDecodeError:
-        # Excel's "CSV" in the UK is Windows-1252, where £ is byte 0xA3.
-        return data.decode("cp1252", errors="replace")
+        return "cp1252"
+    return "utf-8"
 
 
 def _normalise(header: object) -> str:
     return str(header if header is not None else "").strip().lower()
 
 
-def _read_csv(text: str) -> Table:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _read_csv(data: bytes) -> Table:
+    encoding = _encoding(data)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
@@ -140,14 +166,17 @@ def _read_csv(text: str) -> Table:
     except csv.Error as error:
         raise ImportRefused(f"The file is not valid CSV: {error}") from None
     headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
-    rows = []
-    try:
-        for number, cells in enumerate(reader, start=2):
-            if any(c.strip() for c in cells):
-                rows.append((number, list(cells)))
-    except csv.Error as error:
-        raise ImportRefused(f"The file is not valid CSV near row {reader.line_num}: {error}") from None
-    return Table(headers, rows)
+
+    def rows() -> Iterator[tuple[int, list[object]]]:
+        number = 1
+        try:
+            for number, cells in enumerate(reader, start=2):
+                if any(c.strip() for c in cells):
+                    yield number, cells
+        except csv.Error as error:
+            raise ImportRefused(f"The file is not valid CSV near row {number + 1}: {error}") from None
+
+    return Table(headers, rows())
 
 
 def _read_xlsx(data: bytes, sheet: str | None) -> Table:
@@ -177,14 +206,20 @@ def _read_xlsx(data: bytes, sheet: str | None) -> Table:
         header = next(rows_iter, None)
         if header is None:
             raise ImportRefused("The sheet is empty")
-        headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
-        rows = []
-        for number, cells in enumerate(rows_iter, start=2):
-            if any(c not in (None, "") and str(c).strip() for c in cells):
-                rows.append((number, list(cells)))
-    finally:
+    except BaseException:
         workbook.close()
-    return Table(headers, rows)
+        raise
+    headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
+
+    def rows() -> Iterator[tuple[int, list[object]]]:
+        try:
+            for number, cells in enumerate(rows_iter, start=2):
+                if any(c not in (None, "") and str(c).strip() for c in cells):
+                    yield number, list(cells)
+        finally:
+            workbook.close()
+
+    return Table(headers, rows())
 
 
 # Cell parsing --------------------------------------------------------------------------------
@@ -201,9 +236,9 @@ def _cell(table: Table, cells: list[object], column: str) -> object:
 def _text(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return str(value).replace("\x00", "").strip()
+    return clean_text(str(value)).strip()
 
 
 def _money(value: object, label: str) -> int:
@@ -216,7 +251,7 @@ def _money(value: object, label: str) -> int:
 
 def _date(value: object, label: str) -> date:
     if isinstance(value, datetime | date):
-        return periods.coerce_date(value)
+        return periods.coerce_date(value, field=label)
     return periods.parse_date(_text(value), field=label)
 
 
@@ -250,16 +285,17 @@ def import_income(
     """
     result = ImportResult("income", filename, checksum(data), dry_run=dry_run)
     table = read_table(data, filename, sheet=sheet)
-    result.rows_read = len(table.rows)
     if missing := _missing_columns(table, "income"):
-        result.errors = missing
+        result.add_errors(missing)
         return result
     today = today or date.today()
     streams = dict(session.execute(select(func.lower(IncomeStream.code), IncomeStream.id)).all())
     sites = dict(session.execute(select(func.lower(Site.name), Site.id)).all())
     locked = locks.locked_quarters(session)
 
-    parsed: list[tuple[int, dict[str, object]]] = []
+    # Valid lines as compact tuples, in file order; once any line is wrong nothing will be written,
+    # so they are no longer kept and only problems are counted.
+    parsed: list[tuple] = []
     for number, cells in table.rows:
         row_errors: list[RowError] = []
         values: dict[str, object] = {}
@@ -297,36 +333,63 @@ def import_income(
         values["site_id"] = sites.get(site_name.lower()) if site_name else None
         values["description"] = _text(_cell(table, cells, "description"))
         if row_errors:
-            result.errors.extend(row_errors)
-        else:
-            parsed.append((number, values))
-    if result.errors:
+            result.add_errors(row_errors)
+            parsed = []
+        elif result.ok:
+            parsed.append(tuple(values[name] for name in _ENTRY_FIELDS))
+    result.rows_read = table.rows_read
+    if not result.ok:
         return result
 
-    keys = {(v["stream_id"], v["date_received"], v["amount"], v["reference"]) for _, v in parsed}
-    existing = _existing_keys(session, keys)
+    existing = _existing_keys(session, {_key(line) for line in parsed})
     seen: set[tuple] = set()
-    to_insert = []
-    for _number, values in parsed:
-        key = (values["stream_id"], values["date_received"], values["amount"], values["reference"])
+    to_insert: list[tuple] = []
+    for line in parsed:
+        key = _key(line)
         if key in existing or key in seen:
             result.duplicates += 1
             continue
         seen.add(key)
-        to_insert.append(values)
+        to_insert.append(line)
+    del parsed, seen
     result.imported = len(to_insert)
-    result.sample = to_insert[:10]
+    result.sample = [dict(zip(_ENTRY_FIELDS, line, strict=True)) for line in to_insert[:10]]
     if dry_run:
         return result
     batch = _start_batch(session, result, actor)
-    if to_insert:
-        entered_by = actor.id if actor else None
-        now = utcnow()
-        for values in to_insert:
-            values.update(batch_id=batch.id, entered_by_id=entered_by, entered_at=now, version=1)
-        session.execute(insert(IncomeEntry), to_insert)
+    extra = {
+        "batch_id": batch.id,
+        "entered_by_id": actor.id if actor else None,
+        "entered_at": utcnow(),
+        "version": 1,
+    }
+    for start in range(0, len(to_insert), _INSERT_CHUNK):
+        chunk = to_insert[start : start + _INSERT_CHUNK]
+        session.execute(
+            insert(IncomeEntry), [dict(zip(_ENTRY_FIELDS, line, strict=True), **extra) for line in chunk]
+        )
     _finish_batch(session, batch, result, actor)
     return result
+
+
+#: An entry line's fields in the order its tuple holds them; the first four are its duplicate key.
+_ENTRY_FIELDS = (
+    "stream_id",
+    "date_received",
+    "amount",
+    "reference",
+    "financial_year",
+    "quarter",
+    "site_id",
+    "description",
+)
+#: Rows per INSERT statement: one statement's parameters stay small however long the file.
+_INSERT_CHUNK = 10_000
+
+
+def _key(line: tuple) -> tuple:
+    """(stream, date, amount, reference): what makes two lines the same income."""
+    return line[:4]
 
 
 def _existing_keys(session: Session, keys: set[tuple]) -> set[tuple]:
@@ -433,9 +496,8 @@ def import_streams(
     """
     result = ImportResult("streams", filename, checksum(data), dry_run=dry_run)
     table = read_table(data, filename, sheet=sheet)
-    result.rows_read = len(table.rows)
     if missing := _missing_columns(table, "streams"):
-        result.errors = missing
+        result.add_errors(missing)
         return result
     services = dict(session.execute(select(func.lower(Service.name), Service.id)).all())
     categories = dict(session.execute(select(func.lower(IncomeCategory.name), IncomeCategory.id)).all())
@@ -480,7 +542,7 @@ def import_streams(
         if status_text not in {s.value for s in StreamStatus}:
             errors.append(RowError(number, "status", "Status must be planned, active or ceased"))
         if errors:
-            result.errors.extend(errors)
+            result.add_errors(errors)
             continue
         seen.add(code.lower())
         accepted.append(
@@ -495,9 +557,10 @@ def import_streams(
                 description=_text(_cell(table, cells, "description")),
             )
         )
+    result.rows_read = table.rows_read
     result.imported = len(accepted)
     result.sample = [{"code": s.code, "name": s.name} for s in accepted[:10]]
-    if result.errors or dry_run:
+    if not result.ok or dry_run:
         return result
     batch = _start_batch(session, result, actor)
     for stream in accepted:
@@ -520,9 +583,8 @@ def import_budgets(
     so loading the same file again changes nothing; an unchanged budget counts as a duplicate."""
     result = ImportResult("budgets", filename, checksum(data), dry_run=dry_run)
     table = read_table(data, filename, sheet=sheet)
-    result.rows_read = len(table.rows)
     if missing := _missing_columns(table, "budgets"):
-        result.errors = missing
+        result.add_errors(missing)
         return result
     streams = {s.code.lower(): s for s in session.scalars(select(IncomeStream))}
     current = {
@@ -574,10 +636,11 @@ def import_budgets(
                         result.duplicates += 1
                     else:
                         accepted.append((stream, year.start, annual, tuple(profile)))
-        result.errors.extend(errors)
+        result.add_errors(errors)
+    result.rows_read = table.rows_read
     result.imported = len(accepted)
     result.sample = [{"stream": s.code, "year": y, "annual": a} for s, y, a, _ in accepted[:10]]
-    if result.errors or dry_run:
+    if not result.ok or dry_run:
         return result
     batch = _start_batch(session, result, actor)
     for stream, year, annual, profile in accepted:

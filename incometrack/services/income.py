@@ -26,8 +26,8 @@ from incometrack.models import (
     User,
 )
 from incometrack.periods import Quarter, quarter_for
-from incometrack.reports.income import forecast_preview
-from incometrack.services import ValidationErrors, audit, check_version, locks
+from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview
+from incometrack.services import NO_RECORD, ValidationErrors, audit, check_version, locks
 
 #: Ledger and cost-centre codes: letters and digits, with - _ . / inside. Nothing a spreadsheet
 #: could read as a formula can start one.
@@ -180,7 +180,7 @@ def set_budget(
     :raises StaleEdit: when the budget changed since the form was drawn.
     """
     annual, quarters = validate_budget(annual, profile)
-    budget = session.scalar(select(Budget).where(Budget.stream_id == stream.id, Budget.year == year))
+    budget = budget_for(session, stream.id, year)
     values = {"annual": annual, "q1": quarters[0], "q2": quarters[1], "q3": quarters[2], "q4": quarters[3]}
     if budget is None:
         budget = Budget(stream_id=stream.id, year=year, **values)
@@ -217,7 +217,11 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
     }
     existing = {
         b.stream_id: b
-        for b in session.scalars(select(Budget).where(Budget.year == year, Budget.stream_id.in_(streams)))
+        for b in session.scalars(
+            select(Budget)
+            .where(Budget.year == year, Budget.stream_id.in_(streams))
+            .execution_options(populate_existing=True)
+        )
     }
     errors: dict[str, str] = {}
     checked: list[tuple[BudgetRow, int, tuple[int, ...]]] = []
@@ -238,7 +242,7 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
         current = existing.get(row.stream_id)
         if current is not None:
             check_version(current, row.version, {"stream": streams[row.stream_id].code, "annual": annual})
-        elif row.version is not None:
+        elif row.version not in (None, NO_RECORD):
             check_version_missing(streams[row.stream_id])
         checked.append((row, annual, quarters))
     if errors:
@@ -391,13 +395,7 @@ def save_forecast(
             "about it in the commentary."
         )
         raise ValidationErrors({"commentary": message})
-    forecast = session.scalar(
-        select(Forecast).where(
-            Forecast.stream_id == stream.id,
-            Forecast.year == quarter.year.start,
-            Forecast.quarter == quarter.number,
-        )
-    )
+    forecast = forecast_made_in(session, stream.id, quarter)
     values = {"outturn": outturn, "commentary": commentary}
     if forecast is None:
         forecast = Forecast(

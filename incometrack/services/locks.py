@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from incometrack.models import PeriodLock, Role, User
@@ -17,23 +17,54 @@ class PeriodLocked(ServiceError):
     """The date falls in a locked quarter."""
 
 
+#: PostgreSQL advisory lock key that orders locking a quarter against writing into one.
+_LOCKS_KEY = 0x1C0_7A0C
+
+
+def _serialise(session: Session, *, exclusive: bool) -> None:
+    """Order this transaction against those locking quarters, so that no entry is written into
+    a quarter that is locked by the time the entry commits.
+
+    Writers take the key shared (they run side by side) before they read which quarters are
+    locked; locking takes it exclusively, so it waits for writers already past their check, and
+    writers that check later wait for the lock to commit and then see it. Both hold the key until
+    their transaction ends. SQLite needs nothing more: every writing transaction there begins with
+    ``BEGIN IMMEDIATE``, which admits one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": _LOCKS_KEY})
+
+
 def lock_for(session: Session, quarter: Quarter) -> PeriodLock | None:
+    """The quarter's lock row as the database holds it now (not as this session first loaded it)."""
     return session.scalar(
-        select(PeriodLock).where(PeriodLock.year == quarter.year.start, PeriodLock.quarter == quarter.number)
+        select(PeriodLock)
+        .where(PeriodLock.year == quarter.year.start, PeriodLock.quarter == quarter.number)
+        .execution_options(populate_existing=True)
     )
 
 
 def is_locked(session: Session, quarter: Quarter) -> bool:
+    """Whether ``quarter`` is locked, for a transaction about to write into it."""
+    _serialise(session, exclusive=False)
     lock = lock_for(session, quarter)
     return lock is not None and lock.is_locked
 
 
 def locked_quarters(session: Session) -> set[tuple[int, int]]:
-    """Every locked (year, quarter) pair: one query, for checking many dates at once."""
+    """Every locked (year, quarter) pair: one query, for a transaction about to write many dates."""
+    _serialise(session, exclusive=False)
     rows = session.execute(
         select(PeriodLock.year, PeriodLock.quarter).where(PeriodLock.reopened_at.is_(None))
     )
     return {(year, quarter) for year, quarter in rows}
+
+
+def serialise_locking(session: Session) -> None:
+    """Take the period-lock key exclusively (see :func:`_serialise`): for locking, reopening and
+    submitting, which must see every write that committed before them and none after."""
+    _serialise(session, exclusive=True)
 
 
 def locked_message(quarter: Quarter) -> str:
@@ -54,6 +85,7 @@ def lock(session: Session, quarter: Quarter, *, actor: User) -> PeriodLock:
     """
     if actor.role not in (Role.FINANCE, Role.ADMIN):
         raise NotAllowed("Only finance officers and administrators can lock a quarter")
+    serialise_locking(session)
     existing = lock_for(session, quarter)
     if existing is not None and existing.is_locked:
         return existing
@@ -90,6 +122,7 @@ def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> P
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("Enter the reason for reopening the quarter", field="reason")
+    serialise_locking(session)
     existing = lock_for(session, quarter)
     if existing is None or not existing.is_locked:
         raise ServiceError(f"{quarter.label} is not locked")

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from incometrack.models import LoginAttempt
@@ -19,21 +19,27 @@ from incometrack.models.base import utcnow
 log = logging.getLogger("incometrack.security")
 
 WINDOW = timedelta(minutes=15)
-SLOW_AFTER = 3  #: failures before each further attempt is delayed
-BLOCK_AFTER = 10  #: failures before attempts are refused (HTTP 429) until the window passes
+SLOW_AFTER = 3  #: an account's failures before each further attempt is delayed
+BLOCK_AFTER = 10  #: an account's failures before attempts are refused (HTTP 429) until the window passes
+#: Failures from one address (all accounts together) before it is refused: far above what one
+#: person mistyping makes, so one client cannot keep out everyone sharing its address.
+ADDRESS_BLOCK_AFTER = 100
 DELAY_STEP_SECONDS = 0.5
 MAX_DELAY_SECONDS = 3.0
+#: Attempts older than this no longer count and are deleted.
+KEEP = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    failures: int
+    failures: int  #: the account's failures in the window
     delay_seconds: float
     blocked: bool
     retry_after_seconds: int
 
 
-def _failures(session: Session, email: str, address: str, since: datetime) -> int:
+def _failures(session: Session, email: str, address: str, since: datetime) -> tuple[int, int]:
+    """The account's failures since ``since`` (or its last success, if later) and the address's."""
     last_success = session.scalar(
         select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(True))
     )
@@ -50,34 +56,37 @@ def _failures(session: Session, email: str, address: str, since: datetime) -> in
             LoginAttempt.address == address, LoginAttempt.succeeded.is_(False), LoginAttempt.at > since
         )
     )
-    return max(by_account or 0, by_address or 0)
+    return by_account or 0, by_address or 0
 
 
 def check(session: Session, email: str, address: str, *, now: datetime | None = None) -> Verdict:
+    """How to treat a sign-in attempt: delayed from the account's :data:`SLOW_AFTER`-th failure,
+    refused from its :data:`BLOCK_AFTER`-th, or from the address's :data:`ADDRESS_BLOCK_AFTER`-th."""
     now = now or utcnow()
-    failures = _failures(session, email.strip().lower(), address, now - WINDOW)
-    if failures >= BLOCK_AFTER:
-        return Verdict(failures, 0.0, True, int(WINDOW.total_seconds()))
+    by_account, by_address = _failures(session, email.strip().lower(), address, now - WINDOW)
+    if by_account >= BLOCK_AFTER or by_address >= ADDRESS_BLOCK_AFTER:
+        return Verdict(by_account, 0.0, True, int(WINDOW.total_seconds()))
     delay = (
-        min(MAX_DELAY_SECONDS, DELAY_STEP_SECONDS * (failures - SLOW_AFTER + 1))
-        if failures >= SLOW_AFTER
+        min(MAX_DELAY_SECONDS, DELAY_STEP_SECONDS * (by_account - SLOW_AFTER + 1))
+        if by_account >= SLOW_AFTER
         else 0.0
     )
-    return Verdict(failures, delay, False, 0)
+    return Verdict(by_account, delay, False, 0)
 
 
-def record(session: Session, email: str, address: str, *, succeeded: bool) -> None:
+def record(
+    session: Session, email: str, address: str, *, succeeded: bool, now: datetime | None = None
+) -> None:
+    """Keep the attempt, and forget those too old to count."""
     email = email.strip().lower()[:255]
     session.add(LoginAttempt(email=email, address=address[:64], succeeded=succeeded))
+    forget_old(session, now=now)
     session.flush()
     if not succeeded:
         log.warning("Failed sign-in for %r from %s", email, address)
 
 
 def forget_old(session: Session, *, now: datetime | None = None) -> int:
-    """Delete attempts older than a day (they no longer count); returns how many."""
-    cutoff = (now or utcnow()) - timedelta(days=1)
-    old = session.scalars(select(LoginAttempt).where(LoginAttempt.at < cutoff)).all()
-    for attempt in old:
-        session.delete(attempt)
-    return len(old)
+    """Delete attempts older than :data:`KEEP` (they no longer count); returns how many."""
+    cutoff = (now or utcnow()) - KEEP
+    return session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff)).rowcount

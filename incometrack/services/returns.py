@@ -5,17 +5,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incometrack.exports.files import write_atomically
+from incometrack.exports.files import write_atomically, write_private
 from incometrack.exports.pdf import write_pdf
 from incometrack.exports.xlsx import write_workbook
 from incometrack.models import ExportRecord, ReturnSnapshot, Role, User
 from incometrack.models.base import utcnow
-from incometrack.periods import Quarter
+from incometrack.periods import Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, build_return, dump_return
 from incometrack.services import NotAllowed, ServiceError, audit, locks
 
@@ -32,7 +34,13 @@ def snapshot_for(session: Session, quarter: Quarter) -> ReturnSnapshot | None:
 
 
 def submit(
-    session: Session, quarter: Quarter, *, actor: User, council: str, service_name: str
+    session: Session,
+    quarter: Quarter,
+    *,
+    actor: User,
+    council: str,
+    service_name: str,
+    today: date | None = None,
 ) -> ReturnSnapshot:
     """Freeze the quarter's return as finance submits it to committee.
 
@@ -40,10 +48,17 @@ def submit(
     the quarter renders, and the quarter (with any earlier open quarter of the year) is locked.
 
     :raises NotAllowed: unless finance or admin.
-    :raises ServiceError: when the quarter's return was submitted already.
+    :raises ServiceError: before the day after the quarter's last day, or when the quarter's
+        return was submitted already.
     """
     if actor.role not in (Role.FINANCE, Role.ADMIN):
         raise NotAllowed("Only finance officers and administrators submit the return")
+    today = today or date.today()
+    if today <= quarter.last_day:
+        opens = format_date(quarter.last_day + timedelta(days=1))
+        raise ServiceError(f"The {quarter.label} return can be submitted from {opens}, once the quarter ends")
+    # Two submissions at once: the second waits here for the first, then finds its snapshot.
+    locks.serialise_locking(session)
     existing = snapshot_for(session, quarter)
     if existing is not None:
         raise ServiceError(f"The {quarter.label} return was submitted on {existing.submitted_at:%d/%m/%Y}")
@@ -84,6 +99,34 @@ class ExportedFile:
     checksum: str
 
 
+def stamped(report: FinancialReturn) -> FinancialReturn:
+    """The report as a file produced now says it was (a submitted return's figures stay as
+    submitted)."""
+    return dataclasses.replace(report, meta=dataclasses.replace(report.meta, produced_at=utcnow()))
+
+
+def file_name(report: FinancialReturn, fmt: str) -> str:
+    return f"{report.meta.file_stem}.{fmt}"
+
+
+def record_export(
+    session: Session, report: FinancialReturn, fmt: str, checksum: str, *, actor: User | None
+) -> ExportRecord:
+    """Record who produced which file of the return, when, with the checksum of its bytes."""
+    record = ExportRecord(
+        year=report.meta.year,
+        quarter=report.meta.quarter,
+        format=fmt,
+        filename=file_name(report, fmt),
+        checksum=checksum,
+        from_snapshot=report.submitted,
+        produced_by_id=actor.id if actor else None,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
 def export(
     session: Session, report: FinancialReturn, formats: tuple[str, ...], out_dir: Path, *, actor: User | None
 ) -> list[ExportedFile]:
@@ -92,26 +135,25 @@ def export(
 
     :raises ExportError: when a file cannot be written.
     """
-    # The files say when they were produced; a submitted return's figures stay as submitted.
-    report = dataclasses.replace(report, meta=dataclasses.replace(report.meta, produced_at=utcnow()))
+    report = stamped(report)
     written = []
     for fmt in formats:
-        target = out_dir / f"{report.meta.file_stem}.{fmt}"
+        target = out_dir / file_name(report, fmt)
         checksum = write_atomically(target, lambda stream, fmt=fmt: WRITERS[fmt](report, stream))
-        session.add(
-            ExportRecord(
-                year=report.meta.year,
-                quarter=report.meta.quarter,
-                format=fmt,
-                filename=target.name,
-                checksum=checksum,
-                from_snapshot=report.submitted,
-                produced_by_id=actor.id if actor else None,
-            )
-        )
+        record_export(session, report, fmt, checksum, actor=actor)
         written.append(ExportedFile(fmt, target, checksum))
-    session.flush()
     return written
+
+
+def build_download(report: FinancialReturn, fmt: str) -> tuple[BinaryIO, str, str]:
+    """Build one file of the return for one request: an anonymous temporary file (never a
+    shared path another request could overwrite), its name and its SHA-256. Queries nothing.
+
+    :raises ExportError: when the file cannot be built.
+    """
+    report = stamped(report)
+    handle, checksum = write_private(lambda stream: WRITERS[fmt](report, stream))
+    return handle, file_name(report, fmt), checksum
 
 
 def default_folder(exports_dir: str | Path, quarter: Quarter) -> Path:

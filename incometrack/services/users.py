@@ -94,7 +94,8 @@ def create_user(
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; rehashes outdated argon2 parameters."""
+    """The active user with this email and password, or None. Only reads: :func:`note_sign_in`
+    records a successful one."""
     user = find_by_email(session, email)
     if user is None:
         with contextlib.suppress(VerificationError):
@@ -106,11 +107,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if not user.active:
         return None
+    return user
+
+
+def note_sign_in(session: Session, user: User, password: str) -> None:
+    """Record a successful sign-in, rehashing a password hashed with outdated argon2 parameters."""
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
     session.flush()
-    return user
 
 
 def end_sessions(user: User) -> None:

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -169,7 +170,7 @@ def main() -> int:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "l" * 64,
+        "SECRET_KEY": secrets.token_hex(32),
         "INCOMETRACK_ENV": "development",
         "EXPORTS_DIR": str(scratch / "exports"),
     }

@@ -34,14 +34,72 @@ def test_failures_for_one_account_are_slowed_then_refused(client, make_user, ses
     assert "Too many failed attempts" in refused.get_data(as_text=True)
 
 
-def test_failures_from_one_address_across_accounts_are_refused(client, make_user):
-    for n in range(login_throttle.BLOCK_AFTER):
+def test_ten_failures_from_one_address_do_not_keep_others_at_that_address_out(client, make_user):
+    """Issue 13, item 7: an office behind one address is not locked out by one person's typos."""
+    for n in range(10):
         fail(client, f"guess{n}@council.example", "192.0.2.7")
     user = make_user(Role.VIEWER)
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302  # fmt: skip
+
+
+def test_one_hundred_failures_from_one_address_in_fifteen_minutes_refuse_it(session, client, make_user):
+    for n in range(99):
+        login_throttle.record(session, f"guess{n}@council.example", "192.0.2.7", succeeded=False)
+    session.commit()
+    user = make_user(Role.VIEWER)
+    assert not login_throttle.check(session, user.email, "192.0.2.7").blocked
+    login_throttle.record(session, "guess99@council.example", "192.0.2.7", succeeded=False)
+    session.commit()
     assert client.post("/login", data={"email": user.email, "password": PASSWORD},
                        environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 429  # fmt: skip
     assert client.post("/login", data={"email": user.email, "password": PASSWORD},
                        environ_base={"REMOTE_ADDR": "192.0.2.8"}).status_code == 302  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "counted_as"),
+    [
+        (0, "198.51.100.9", "10.0.0.1"),  # nobody trusted: the header is anyone's to write
+        (1, "198.51.100.9", "198.51.100.9"),
+        (1, "203.0.113.66, 198.51.100.9", "198.51.100.9"),  # a forged first hop is ignored
+    ],
+)
+def test_the_client_address_comes_from_trusted_proxies_only(
+    app_config, reference_rows, trusted, forwarded, counted_as
+):
+    from sqlalchemy import select
+
+    from incometrack import create_app
+    from incometrack.extensions import db
+    from incometrack.models import LoginAttempt
+
+    app = create_app({**app_config, "TRUSTED_PROXY_COUNT": trusted})
+    try:
+        app.test_client().post("/login", data={"email": "x@council.example", "password": "wrong password entirely"},
+                               headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "10.0.0.1"})  # fmt: skip
+        with app.app_context():
+            assert db.session.scalars(select(LoginAttempt.address)).all() == [counted_as]
+    finally:
+        from tests.conftest import _reset
+
+        with app.app_context():
+            db.session.remove()
+            _reset(db.engine, reference_rows)
+            db.engine.dispose()
+
+
+def test_attempts_older_than_a_day_are_deleted(session):
+    from sqlalchemy import func, select
+
+    from incometrack.models import LoginAttempt
+
+    session.add(LoginAttempt(email="old@council.example", address="1.1.1.1", at=utcnow() - timedelta(days=2)))
+    session.commit()
+    login_throttle.record(session, "new@council.example", "1.1.1.1", succeeded=False)
+    session.commit()
+    assert session.scalars(select(LoginAttempt.email)).all() == ["new@council.example"]
+    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1
 
 
 def test_the_delay_grows_with_failures_and_is_capped(session):

@@ -69,7 +69,19 @@ def test_posts_with_the_csrf_token_are_accepted(csrf_app, app, make_user):
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("key", [None, "dev", "changeme", "short-key", "dev-only-not-secret"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        None,
+        "dev",
+        "changeme",
+        "short-key",
+        "dev-only-not-secret",
+        "a" * 32,  # issue 13, item 14: long enough, but no entropy
+        "ab" * 32,
+        "0123456789" * 4,
+    ],
+)
 def test_production_refuses_a_missing_or_weak_secret_key(database_url, tmp_path, monkeypatch, key):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     config = make_config(database_url, tmp_path, INCOMETRACK_ENV="production")
@@ -81,11 +93,44 @@ def test_production_refuses_a_missing_or_weak_secret_key(database_url, tmp_path,
         create_app(config)
 
 
+#: What ``secrets.token_hex(32)`` printed once: the README's way of making a key.
+STRONG_KEY = "9f4c2a7be1d05836c4f7a9e20b13d58e6a7c9f0b2d4e6a8c1f3b5d7e9a0c2e4f"
+
+
+@pytest.mark.parametrize("key", [STRONG_KEY, "kP3_vQ9-xW2zR7tY1uI8oA5sD4fG6hJ0lZ"])
+def test_production_starts_with_a_random_key(database_url, tmp_path, key):
+    app = create_app(make_config(database_url, tmp_path, INCOMETRACK_ENV="production", SECRET_KEY=key))
+    assert app.config["PRODUCTION"] is True
+
+
+@pytest.mark.parametrize("name", ["Production", "PRODUCTION", "prod", "staging", "development "])
+def test_an_unknown_environment_name_is_refused_at_start(database_url, tmp_path, name):
+    with pytest.raises(ConfigError, match="INCOMETRACK_ENV must be one of development, production"):
+        create_app(make_config(database_url, tmp_path, INCOMETRACK_ENV=name, SECRET_KEY=STRONG_KEY))
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("abc-123_XYZ.7", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("<script>alert(1)</script>", False),
+        ("id with spaces", False),
+        ("", False),
+    ],
+)
+def test_only_a_plain_client_request_id_is_kept(client, sent, kept):
+    response = client.get("/healthz", headers={"X-Request-Id": sent})
+    assert (response.headers["X-Request-Id"] == sent) is kept
+    assert 1 <= len(response.headers["X-Request-Id"]) <= 64
+
+
 def test_production_serves_a_generic_500_and_logs_it_with_a_request_id(
     database_url, tmp_path, caplog, reference_rows
 ):
     config = make_config(
-        database_url, tmp_path, INCOMETRACK_ENV="production", TESTING=False, SECRET_KEY="x" * 64
+        database_url, tmp_path, INCOMETRACK_ENV="production", TESTING=False, SECRET_KEY=STRONG_KEY
     )
     app = create_app(config)
 

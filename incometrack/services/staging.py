@@ -1,0 +1,98 @@
+"""Uploaded files kept between the preview and the confirmation of an import.
+
+The upload is validated and previewed first; on confirmation the same bytes are imported, so what
+the officer saw is what goes in. Staged files live in the database (table ``staged_uploads``), so
+the confirmation may reach another app server than the preview did. They belong to the person who
+uploaded them, are consumed exactly once by :func:`claim`, and are bounded: each person keeps at
+most :data:`MAX_PER_USER` and none outlives :data:`MAX_AGE`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from incometrack.models import StagedUpload
+from incometrack.models.base import utcnow
+
+#: A preview older than this must be uploaded again.
+MAX_AGE = timedelta(hours=2)
+#: Previews a person may have waiting at once; staging another drops their oldest.
+MAX_PER_USER = 3
+
+
+@dataclass(frozen=True)
+class Staged:
+    token: str
+    kind: str
+    filename: str
+    sheet: str | None
+    user_id: int
+    data: bytes
+
+
+def stage(
+    session: Session,
+    *,
+    kind: str,
+    filename: str,
+    sheet: str | None,
+    user_id: int,
+    data: bytes,
+    now: datetime | None = None,
+) -> str:
+    """Keep ``data`` for confirmation and return its token; drop expired previews and the
+    person's oldest beyond :data:`MAX_PER_USER`."""
+    now = now or utcnow()
+    session.execute(delete(StagedUpload).where(StagedUpload.created_at < now - MAX_AGE))
+    keep = (
+        select(StagedUpload.id)
+        .where(StagedUpload.user_id == user_id)
+        .order_by(StagedUpload.created_at.desc(), StagedUpload.id.desc())
+        .limit(MAX_PER_USER - 1)
+    )
+    session.execute(delete(StagedUpload).where(StagedUpload.user_id == user_id, StagedUpload.id.not_in(keep)))
+    token = secrets.token_urlsafe(24)
+    session.add(
+        StagedUpload(
+            token=token,
+            user_id=user_id,
+            kind=kind,
+            filename=filename[:255],
+            sheet=sheet,
+            size=len(data),
+            data=data,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def claim(session: Session, token: str, user_id: int, *, now: datetime | None = None) -> Staged | None:
+    """Take the staged upload out of the table and return it; None when the token is unknown,
+    expired, another person's, or already claimed.
+
+    The claim is one ``DELETE … RETURNING``: of several confirmations racing for one preview, on
+    any database and any number of servers, exactly one gets the file (the others wait for its
+    transaction and then find nothing). If the import fails, rolling back puts the file back.
+    """
+    if not token or len(token) > 64:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        delete(StagedUpload)
+        .where(
+            StagedUpload.token == token,
+            StagedUpload.user_id == user_id,
+            StagedUpload.created_at >= now - MAX_AGE,
+        )
+        .returning(StagedUpload.kind, StagedUpload.filename, StagedUpload.sheet, StagedUpload.data)
+    ).first()
+    if row is None:
+        return None
+    return Staged(token, row.kind, row.filename, row.sheet, user_id, bytes(row.data))
