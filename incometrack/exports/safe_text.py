@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from incometrack.text import xml_safe
+
 #: A cell starting with one of these is read as a formula (or a DDE trigger) by Excel, LibreOffice
 #: or Google Sheets, when typed, pasted, re-edited or opened from CSV. The full-width forms are
 #: normalised to ASCII by some spreadsheet locales, so they are treated the same.
@@ -17,8 +19,9 @@ _SUSPECT_FIRST = frozenset(FORMULA_TRIGGERS) | {" "}
 
 def spreadsheet_text(value: object) -> str:
     """Text for a spreadsheet or CSV cell: a leading apostrophe defuses a formula trigger, which
-    Excel and LibreOffice show as plain text (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
+    Excel and LibreOffice show as plain text (OWASP's CSV injection advice); characters a
+    workbook cannot hold (text stored before inputs were cleaned) become U+FFFD."""
+    text = "" if value is None else xml_safe(str(value))
     if text[:1] not in _SUSPECT_FIRST:  # the common case, decided by one set lookup
         return text
     if text.startswith(FORMULA_TRIGGERS) or text.lstrip(" ").startswith(FORMULA_TRIGGERS[:4]):

@@ -23,7 +23,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from incometrack.fields import MoneyField, UKDateField
 from incometrack.forms import (
@@ -153,7 +153,7 @@ class VersionedActionForm(AppForm):
     """A button that changes a record (cease a stream, delete an entry): it must say which version
     of the record the person saw, so a change made since is refused rather than overwritten."""
 
-    version = HiddenField(filters=[optional_version], validators=[InputRequired()])
+    version = HiddenField(filters=[optional_version], validators=[DataRequired()])
 
 
 class ForecastForm(AppForm):
