@@ -126,7 +126,7 @@ def test_editing_an_unsuccessful_bid_keeps_the_funders_reason(finance, session):
             "probability": "50",
             "submitted_on": "01/06/2026",
             "version": bid.version,
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     session.reread()
@@ -175,7 +175,7 @@ def test_control_characters_typed_into_a_form_are_cleaned(finance, session):
             "amount": "5.00",
             "reference": "R\x001",
             "description": "line one\x0bline two\r\nthree\x07",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 302
     session.reread()
@@ -239,7 +239,7 @@ def test_milestone_dates_outside_the_range_are_refused_and_the_project_page_stil
             field: typed,
             "note": "moved",
             "version": milestone.version,
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 400
     assert "must be between 1 Apr 1990 and 31 Mar 2100" in response.get_data(as_text=True)
