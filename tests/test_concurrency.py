@@ -1,6 +1,7 @@
 """Many clients editing the same records through gunicorn (4 workers): no lost update, no
 "database is locked", no 5xx. Runs on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
 
+import contextlib
 import os
 import re
 import socket
@@ -30,47 +31,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(database_url, tmp_path, reference_rows):
+@contextlib.contextmanager
+def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4):
+    """gunicorn serving the app on a free loopback port, with its own instance folders (nothing on
+    disk is shared with another server); yields (base URL, log path)."""
     port = free_port()
-    log = tmp_path / "gunicorn.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "gunicorn.log"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "k" * 64,
         "INCOMETRACK_ENV": "development",
-        "EXPORTS_DIR": str(tmp_path / "exports"),
+        "EXPORTS_DIR": str(folder / "exports"),
     }
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "60",
-                "wsgi:app",
-            ],
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--timeout", "60", "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-        )
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    else:
-        process.terminate()
-        pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
     try:
+        for _ in range(200):
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
         yield base, log
     finally:
         process.terminate()
@@ -78,6 +71,12 @@ def gunicorn(database_url, tmp_path, reference_rows):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def gunicorn(database_url, tmp_path, reference_rows):
+    with start_gunicorn(database_url, tmp_path / "server") as server:
+        yield server
 
 
 def token(html: str) -> str:
