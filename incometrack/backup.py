@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 
 class BackupError(RuntimeError):
@@ -68,13 +68,28 @@ def _postgresql(engine: Engine, target: Path) -> str:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise BackupError("pg_dump is not installed; install the PostgreSQL client tools (postgresql-client)")
-    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    command, environment = pg_dump_command(pg_dump, engine.url, target)
     completed = subprocess.run(  # noqa: S603 - fixed program, arguments from our own configuration
-        [pg_dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={url}"],
-        capture_output=True,
-        text=True,
-        check=False,
+        command, capture_output=True, text=True, check=False, env=environment
     )
     if completed.returncode != 0:
         raise BackupError(f"pg_dump failed: {completed.stderr.strip()[:500]}")
     return "PostgreSQL dump (pg_dump custom format; restore with pg_restore)"
+
+
+def pg_dump_command(pg_dump: str, url, target: Path) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's arguments and environment for ``url``: the password travels in ``PGPASSWORD``,
+    never on the command line, where ``ps`` would show it to every user of the machine."""
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    without_password = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    dbname = without_password.render_as_string(hide_password=False)
+    return [pg_dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={dbname}"], environment

@@ -303,3 +303,18 @@ def test_staged_uploads_are_bounded_per_person_and_in_age(session, make_user):
     assert staging.claim(session, tokens[-1], person.id + 1, now=now) is None  # another person's
     assert staging.claim(session, tokens[-1], person.id, now=now).filename == "4.csv"
     assert staging.claim(session, tokens[-1], person.id, now=now) is None  # consumed once
+
+
+# Item 15: the database password never on a command line ---------------------------------------
+
+
+def test_backup_passes_the_postgresql_password_in_the_environment_not_the_arguments(tmp_path):
+    from sqlalchemy.engine import make_url
+
+    from incometrack.backup import pg_dump_command
+
+    url = make_url("postgresql+psycopg://incometrack:s3cret-Pa55@db.internal:5432/incometrack")
+    command, environment = pg_dump_command("/usr/bin/pg_dump", url, tmp_path / "x.dump")
+    assert not any("s3cret-Pa55" in argument for argument in command)
+    assert "--dbname=postgresql://incometrack@db.internal:5432/incometrack" in command
+    assert environment["PGPASSWORD"] == "s3cret-Pa55"
