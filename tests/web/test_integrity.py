@@ -318,3 +318,33 @@ def test_backup_passes_the_postgresql_password_in_the_environment_not_the_argume
     assert not any("s3cret-Pa55" in argument for argument in command)
     assert "--dbname=postgresql://incometrack@db.internal:5432/incometrack" in command
     assert environment["PGPASSWORD"] == "s3cret-Pa55"
+
+
+# Item 8: reading without SQLite's write lock ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [("/login", {"email": "nobody@council.example", "password": "wrong password entirely"}),
+     ("/returns/2026-27/1/export/pdf", {})],
+)  # fmt: skip
+def test_slow_reading_requests_begin_without_the_write_lock(app, engine, finance, path, data):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    from sqlalchemy import event
+
+    begins: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        client = finance.client if path.startswith("/returns") else app.test_client()
+        client.post(path, data=data)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    # The reading (sign-in checks and password hash, or the whole workbook) happens in a deferred
+    # transaction; only the short write at the end takes the lock.
+    assert begins == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
