@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, ValidationError
 
@@ -162,14 +163,11 @@ class EnumSelectField(SelectField):
     """A select of an enum's members (``data`` is the member, or None for the blank choice);
     anything else submitted is refused beside the field, never looked up."""
 
-    def __init__(self, label, enum_class, *, blank: str | None = None, labels=None, **kwargs):
+    def __init__(self, label, enum_class, *, blank: str | None = None, **kwargs):
         self.enum_class = enum_class
         options = [SelectChoice("", blank)] if blank is not None else []
-        options += [
-            SelectChoice(member.value, (labels or {}).get(member, member.value.capitalize()))
-            for member in enum_class
-        ]
-        kwargs.setdefault("widget", _gov_select())
+        options += [SelectChoice(member.value, member.value.capitalize()) for member in enum_class]
+        kwargs.setdefault("widget", GovSelect())
         super().__init__(label, choices=options, coerce=self._member, **kwargs)
 
     def _member(self, value):
@@ -188,12 +186,6 @@ class EnumSelectField(SelectField):
 
 class _Invalid(str):
     """A submitted value that is no member of the field's enum."""
-
-
-def _gov_select():
-    from govuk_frontend_wtf.wtforms_widgets import GovSelect
-
-    return GovSelect()
 
 
 def optional_version(value) -> int | None:

@@ -502,7 +502,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         form = (
             ForecastForm(obj=existing)
             if existing
-            else ForecastForm(outturn=current.forecast_outturn, version=version_of(None))
+            else ForecastForm(outturn=current.forecast_outturn, version=NO_RECORD)
         )
     else:
         form = ForecastForm()
