@@ -67,7 +67,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from incometrack import filters, forms, navigation
+    from incometrack import filters, forms, navigation, policy
 
     app.jinja_loader = ChoiceLoader(
         [
@@ -84,6 +84,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     filters.register(app)
+    app.jinja_env.globals.update(policy.TEMPLATE_PREDICATES)
     navigation.init_app(app)
     forms.init_app(app)
     app.context_processor(

@@ -1,4 +1,8 @@
-"""The service navigation: each role sees the sections it may use, and nothing else."""
+"""The service navigation: each role sees the sections it may use, and nothing else.
+
+Whether a role sees a section is read from the roles its page's view allows (set by
+``roles_required`` from :mod:`incometrack.policy`), so the menu can never disagree with the guard.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from incometrack import policy
 from incometrack.models import Role
 
 
@@ -14,33 +19,41 @@ from incometrack.models import Role
 class NavItem:
     label: str
     endpoint: str
-    roles: frozenset[Role]
     #: URL prefix whose pages mark this item as the current section
     prefix: str
 
 
-EVERYONE = frozenset(Role)
-
 #: In menu order. An item whose endpoint is not registered (a feature not yet built) is left out.
 NAV_ITEMS = (
-    NavItem("Dashboard", "main.home", EVERYONE, "/"),
-    NavItem("Income", "income.entries", frozenset({Role.ADMIN, Role.FINANCE, Role.VIEWER}), "/income"),
-    NavItem("Grants", "grants.bids", EVERYONE, "/grants"),
-    NavItem("Projects", "projects.index", EVERYONE, "/projects"),
-    NavItem("Returns", "returns.index", frozenset({Role.ADMIN, Role.FINANCE, Role.VIEWER}), "/returns"),
-    NavItem("Audit log", "admin.audit", frozenset({Role.ADMIN, Role.FINANCE}), "/admin/audit"),
-    NavItem("Users", "admin.users_list", frozenset({Role.ADMIN}), "/admin/users"),
-    NavItem("Reference data", "admin.reference", frozenset({Role.ADMIN}), "/admin/reference"),
+    NavItem("Dashboard", "main.home", "/"),
+    NavItem("Income", "income.entries", "/income"),
+    NavItem("Grants", "grants.bids", "/grants"),
+    NavItem("Projects", "projects.index", "/projects"),
+    NavItem("Returns", "returns.index", "/returns"),
+    NavItem("Audit log", "admin.audit", "/admin/audit"),
+    NavItem("Users", "admin.users_list", "/admin/users"),
+    NavItem("Reference data", "admin.reference", "/admin/reference"),
 )
+
+
+def opens_for(role: Role, endpoint: str) -> bool:
+    """Whether ``role`` may open ``endpoint``'s page: what its view's guard allows."""
+    view = current_app.view_functions.get(endpoint)
+    return view is not None and role in getattr(view, "allowed_roles", policy.EVERYONE)
+
+
+def can_open(endpoint: str) -> bool:
+    """For templates: whether the signed-in person may open ``endpoint`` (links they could not
+    follow are not drawn)."""
+    return current_user.is_authenticated and opens_for(current_user.role, endpoint)
 
 
 def items_for(role: Role) -> list[dict[str, object]]:
     """GOV.UK service navigation items for ``role``, with the current section marked."""
-    registered = current_app.view_functions
     path = request.path
     items = []
     for item in NAV_ITEMS:
-        if role not in item.roles or item.endpoint not in registered:
+        if not opens_for(role, item.endpoint):
             continue
         active = path == "/" if item.prefix == "/" else path.startswith(item.prefix)
         items.append({"text": item.label, "href": url_for(item.endpoint), "active": active})
@@ -55,3 +68,4 @@ def template_context() -> dict[str, object]:
 
 def init_app(app: Flask) -> None:
     app.context_processor(template_context)
+    app.add_template_global(can_open)

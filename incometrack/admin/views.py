@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from incometrack import policy
 from incometrack.admin.forms import (
     AuditFilterForm,
     CategoryForm,
@@ -25,7 +26,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/users")
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def users_list():
     """List every account with its role and state."""
     people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
@@ -33,7 +34,7 @@ def users_list():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def user_new():
     """Create an account."""
     form = NewUserForm()
@@ -56,7 +57,7 @@ def user_new():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def user_detail(user_id: int):
     """Show an account with its role, password and access actions."""
     user = db.get_or_404(User, user_id)
@@ -80,7 +81,7 @@ def _detail_with_errors(user: User, **forms):
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def user_role(user_id: int):
     """Change an account's role."""
     user = db.get_or_404(User, user_id)
@@ -94,7 +95,7 @@ def user_role(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def user_password(user_id: int):
     """Set a new password and sign the person out everywhere."""
     user = db.get_or_404(User, user_id)
@@ -108,7 +109,7 @@ def user_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def user_active(user_id: int, action: str):
     """Disable (ending every session) or re-enable an account."""
     user = db.get_or_404(User, user_id)
@@ -126,7 +127,7 @@ def user_active(user_id: int, action: str):
 
 
 @bp.route("/audit")
-@roles_required(Role.ADMIN, Role.FINANCE)
+@roles_required(policy.MANAGERS)
 def audit():
     """Browse the audit log: who changed what, when, with old and new values."""
     form = AuditFilterForm(request.args)
@@ -158,7 +159,7 @@ def audit():
 
 
 @bp.route("/reference")
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def reference():
     """List the services, sites and income categories, with their CIPFA lines."""
     return render_template(
@@ -183,7 +184,7 @@ def _reference_form(kind: str, record, form, save):
 
 @bp.route("/services/new", methods=["GET", "POST"])
 @bp.route("/services/<int:record_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def service_form(record_id: int | None = None):
     """Add or rename a service."""
     service = db.get_or_404(Service, record_id) if record_id else None
@@ -200,7 +201,7 @@ def service_form(record_id: int | None = None):
 
 @bp.route("/sites/new", methods=["GET", "POST"])
 @bp.route("/sites/<int:record_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def site_form(record_id: int | None = None):
     """Add or change a site."""
     site = db.get_or_404(Site, record_id) if record_id else None
@@ -228,7 +229,7 @@ def site_form(record_id: int | None = None):
 
 @bp.route("/categories/new", methods=["GET", "POST"])
 @bp.route("/categories/<int:record_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def category_form(record_id: int | None = None):
     """Add or change an income category and its CIPFA line."""
     category = db.get_or_404(IncomeCategory, record_id) if record_id else None

@@ -20,13 +20,10 @@ from incometrack.models.base import utcnow
 
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.healthz"})
 
-ALL_ROLES = frozenset(Role)
-STAFF = frozenset({Role.ADMIN, Role.FINANCE})
 
-
-def roles_required(*roles: Role) -> Callable:
-    """Refuse with 403 unless the signed-in user has one of ``roles``."""
-    allowed = frozenset(roles)
+def roles_required(allowed: frozenset[Role]) -> Callable:
+    """Refuse with 403 unless the signed-in user has one of the ``allowed`` roles (one of the
+    sets in :mod:`incometrack.policy`)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)

@@ -21,9 +21,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from incometrack import policy
 from incometrack.fields import MoneyField, UKDateField
 from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
-from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Role, Service, User
+from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Service, User
 
 
 def _select(label: str) -> SelectField:
@@ -102,7 +103,7 @@ class BidForm(AppForm):
             session.scalars(select(Service).order_by(Service.name)), "Choose a service"
         )
         people = session.scalars(
-            select(User).where(User.active.is_(True), User.role.in_([Role.LEAD, Role.FINANCE, Role.ADMIN]))
+            select(User).where(User.active.is_(True), User.role.in_(policy.CREATORS))
             .order_by(User.name)
         )  # fmt: skip
         self.lead_id.choices = choices(people, "No lead yet")
@@ -190,8 +191,6 @@ class BidFilterForm(QueryForm):
         self.outcome.choices = choices(
             session.scalars(select(Outcome).order_by(Outcome.position)), "All outcomes"
         )
-        people = session.scalars(
-            select(User).where(User.role.in_([Role.LEAD, Role.FINANCE, Role.ADMIN])).order_by(User.name)
-        )
+        people = session.scalars(select(User).where(User.role.in_(policy.CREATORS)).order_by(User.name))
         self.lead.choices = choices(people, "Anyone")
         self.year.choices = [SelectChoice("", "Any year"), *years]

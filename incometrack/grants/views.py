@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from incometrack import periods
-from incometrack.auth.access import ALL_ROLES, roles_required
+from incometrack import periods, policy
+from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
     apply_service_error,
@@ -41,7 +41,6 @@ from incometrack.models import (
     GrantPayment,
     GrantSpend,
     Programme,
-    Role,
 )
 from incometrack.reports import grants as grant_reports
 from incometrack.services import ServiceError, StaleEdit
@@ -78,7 +77,7 @@ def _filters(form: BidFilterForm) -> grant_reports.BidFilters:
 
 @bp.route("/")
 @bp.route("/bids")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def bids():
     """List bids with filters, the pipeline board and the year's figures."""
     current = periods.fy_for(date.today())
@@ -93,12 +92,12 @@ def bids():
         board=grant_reports.pipeline(db.session, grant_reports.filtered_bid_ids(filters)),
         figures=grant_reports.grant_figures(db.session, figures_year),
         figures_year=figures_year,
-        can_add=current_user.role.value in ("admin", "finance", "lead"),
+        can_add=current_user.role in policy.CREATORS,
     ), form_status(form)
 
 
 @bp.route("/pipeline")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def pipeline():
     """Show the pipeline board: bids grouped by status with each column's count and value."""
     board = grant_reports.pipeline(db.session)
@@ -109,7 +108,7 @@ def pipeline():
 
 
 @bp.route("/due")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def due():
     """List funder reports and payments due in the next 30 days, overdue and late ones first."""
     mine = request.args.get("mine") == "1"
@@ -141,14 +140,14 @@ def _bid_input(form: BidForm) -> grant_service.BidInput:
 
 
 @bp.route("/bids/new", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def bid_new():
     """Record a new bid; it starts the pipeline as an idea."""
     form = BidForm()
     form.fill_choices(db.session)
     if request.method == "GET":
         form.probability.data = 50
-        if current_user.role is Role.LEAD:
+        if not policy.can_manage(current_user):  # a lead adds bids they lead
             form.lead_id.data = current_user.id
     if form.validate_on_submit():
         bid = commit_or_show(
@@ -172,7 +171,7 @@ def _bid_or_404(bid_id: int) -> GrantBid:
 
 
 @bp.route("/bids/<int:bid_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def bid_detail(bid_id: int):
     """Show a bid: its details, history, award, payments, spend and reports."""
     bid = _bid_or_404(bid_id)
@@ -196,7 +195,7 @@ def bid_detail(bid_id: int):
             (status, MOVE_LABELS[status]) for status in BidStatus if status in BID_TRANSITIONS[bid.status]
         ],
         can_edit=grant_service.can_edit_bid(current_user, bid),
-        can_manage=grant_service.can_manage(current_user),
+        can_manage=policy.can_manage(current_user),
         today=date.today(),
         payment_form=PaymentForm(),
         spend_form=SpendForm(),
@@ -205,7 +204,7 @@ def bid_detail(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/edit", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def bid_edit(bid_id: int):
     """Change a bid's details."""
     bid = _bid_or_404(bid_id)
@@ -236,7 +235,7 @@ def bid_edit(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/status/<to>", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def bid_move(bid_id: int, to: str):
     """Move a bid along the pipeline, with its date and a note."""
     bid = _bid_or_404(bid_id)
@@ -295,7 +294,7 @@ def bid_move(bid_id: int, to: str):
 
 
 @bp.route("/bids/<int:bid_id>/payments", methods=["POST"])
-@roles_required(*grant_service.MANAGERS)
+@roles_required(policy.MANAGERS)
 def payment_add(bid_id: int):
     """Add an expected (or already received) payment of an award."""
     bid = _bid_or_404(bid_id)
@@ -321,7 +320,7 @@ def payment_add(bid_id: int):
 
 
 @bp.route("/payments/<int:payment_id>/receive", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS)
+@roles_required(policy.MANAGERS)
 def payment_receive(payment_id: int):
     """Record that an expected payment has been received."""
     payment = db.get_or_404(GrantPayment, payment_id)
@@ -358,7 +357,7 @@ def payment_receive(payment_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/spend", methods=["POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def spend_add(bid_id: int):
     """Record spend against the award."""
     bid = _bid_or_404(bid_id)
@@ -384,7 +383,7 @@ def spend_add(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/reports", methods=["POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def report_add(bid_id: int):
     """Add a report the funder requires."""
     bid = _bid_or_404(bid_id)
@@ -405,7 +404,7 @@ def report_add(bid_id: int):
 
 
 @bp.route("/reports/<int:report_id>/submitted", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS, Role.LEAD)
+@roles_required(policy.CREATORS)
 def report_submitted(report_id: int):
     """Record the date a funder report went in."""
     report = db.get_or_404(FunderReport, report_id)
@@ -452,19 +451,17 @@ def _bid_form_page(bid: GrantBid, title: str, form, endpoint: str):
 
 
 @bp.route("/funders")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def funders():
     """List funders with their programmes."""
     rows = db.session.scalars(
         select(Funder).options(selectinload(Funder.programmes)).order_by(Funder.name)
     ).all()
-    return render_template(
-        "grants/funders.html", funders=rows, can_manage=grant_service.can_manage(current_user)
-    )
+    return render_template("grants/funders.html", funders=rows, can_manage=policy.can_manage(current_user))
 
 
 @bp.route("/funders/<int:funder_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def funder_detail(funder_id: int):
     """Show a funder: its programmes and every bid to it, with totals requested and awarded."""
     funder = db.get_or_404(Funder, funder_id)
@@ -473,13 +470,13 @@ def funder_detail(funder_id: int):
         funder=funder,
         bids=grant_reports.list_bids(db.session, grant_reports.BidFilters(funder_id=funder.id)),
         totals=grant_reports.funder_totals(db.session, funder.id),
-        can_manage=grant_service.can_manage(current_user),
+        can_manage=policy.can_manage(current_user),
     )
 
 
 @bp.route("/funders/new", methods=["GET", "POST"])
 @bp.route("/funders/<int:funder_id>/edit", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS)
+@roles_required(policy.MANAGERS)
 def funder_form(funder_id: int | None = None):
     """Add or change a funder."""
     funder = db.get_or_404(Funder, funder_id) if funder_id else None
@@ -512,7 +509,7 @@ def funder_form(funder_id: int | None = None):
 
 @bp.route("/funders/<int:funder_id>/programmes/new", methods=["GET", "POST"])
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
-@roles_required(*grant_service.MANAGERS)
+@roles_required(policy.MANAGERS)
 def programme_form(funder_id: int | None = None, programme_id: int | None = None):
     """Add or change a funder's programme."""
     programme = db.get_or_404(Programme, programme_id) if programme_id else None

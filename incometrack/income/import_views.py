@@ -6,19 +6,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from incometrack import policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing
 from incometrack.extensions import db
 from incometrack.forms import apply_service_error
 from incometrack.income.forms import ConfirmForm, ConfirmImportForm, ImportForm
-from incometrack.income.views import READERS, WRITERS, bp
+from incometrack.income.views import bp
 from incometrack.models import ImportBatch, IncomeEntry
 from incometrack.reports.pagination import paginate
 from incometrack.services import ServiceError, imports, staging
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 @reads_first
 def import_upload():
     """Upload a file and preview what it would import, with every problem listed."""
@@ -58,7 +59,7 @@ def import_upload():
 
 
 @bp.route("/import/confirm", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def import_confirm():
     """Import the previewed file as one transaction."""
     form = ConfirmImportForm()
@@ -87,7 +88,7 @@ def import_confirm():
 
 
 @bp.route("/imports")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def import_batches():
     """List the imports: who brought which file in, when, and what it added."""
     total = db.session.scalar(select(func.count(ImportBatch.id)))
@@ -102,7 +103,7 @@ def import_batches():
 
 
 @bp.route("/imports/<int:batch_id>")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def import_batch(batch_id: int):
     """Show one import and, while its quarters are open, offer to undo it."""
     batch = db.get_or_404(ImportBatch, batch_id)
@@ -111,7 +112,7 @@ def import_batch(batch_id: int):
 
 
 @bp.route("/imports/<int:batch_id>/undo", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def import_undo(batch_id: int):
     """Remove every entry an income import added."""
     batch = db.get_or_404(ImportBatch, batch_id)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import periods
+from incometrack import periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
@@ -32,7 +32,7 @@ from incometrack.income.forms import (
     StreamForm,
     VersionedActionForm,
 )
-from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, Role, StreamStatus
+from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, StreamStatus
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
 from incometrack.reports.pagination import page_size
@@ -41,9 +41,6 @@ from incometrack.services import income as income_service
 from incometrack.services import locks as lock_service
 
 bp = Blueprint("income", __name__, url_prefix="/income")
-
-READERS = (Role.ADMIN, Role.FINANCE, Role.VIEWER)
-WRITERS = (Role.ADMIN, Role.FINANCE)
 
 
 def _year_or_404(label: str) -> periods.FinancialYear:
@@ -61,7 +58,7 @@ def _quarter_or_404(label: str, number: int) -> periods.Quarter:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def index():
     """Send the Income menu item to the entry list."""
     return redirect(url_for("income.entries"))
@@ -71,7 +68,7 @@ def index():
 
 
 @bp.route("/streams")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def streams():
     """List streams, filtered by service, category and status, or found by code or name."""
     filters = StreamFilterForm(request.args)
@@ -101,7 +98,7 @@ def _stream_input(form: StreamForm) -> income_service.StreamInput:
 
 
 @bp.route("/streams/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def stream_new():
     """Create an income stream."""
     form = StreamForm()
@@ -117,7 +114,7 @@ def stream_new():
 
 
 @bp.route("/streams/<int:stream_id>")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def stream_detail(stream_id: int):
     """Show a stream with its budgets, forecasts and income by quarter for a year."""
     stream = db.get_or_404(IncomeStream, stream_id)
@@ -147,7 +144,7 @@ def stream_detail(stream_id: int):
 
 
 @bp.route("/streams/<int:stream_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def stream_edit(stream_id: int):
     """Change a stream's details."""
     stream = db.get_or_404(IncomeStream, stream_id)
@@ -186,7 +183,7 @@ def _stream_conflict(form: StreamForm, stream: IncomeStream):
 
 
 @bp.route("/streams/<int:stream_id>/cease", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def stream_cease(stream_id: int):
     """Mark a stream as ceased (its history stays)."""
     stream = db.get_or_404(IncomeStream, stream_id)
@@ -212,7 +209,7 @@ def stream_cease(stream_id: int):
 
 
 @bp.route("/streams/<int:stream_id>/budget/<year_label>", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def budget_edit(stream_id: int, year_label: str):
     """Set a stream's annual budget and quarterly profile for a year."""
     stream = db.get_or_404(IncomeStream, stream_id)
@@ -248,21 +245,21 @@ def budget_edit(stream_id: int, year_label: str):
 
 
 @bp.route("/budgets")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def budgets_current():
     """Open the budget grid of the current financial year."""
     return redirect(url_for("income.budget_grid", year_label=periods.fy_for(date.today()).label))
 
 
 @bp.route("/budgets/<year_label>", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def budget_grid(year_label: str):
     """Show every stream's budget for a year, editable (by finance) in one form."""
     year = _year_or_404(year_label)
     streams = db.session.scalars(select(IncomeStream).order_by(IncomeStream.code)).all()
     budgets = {b.stream_id: b for b in db.session.scalars(select(Budget).where(Budget.year == year.start))}
     if request.method == "POST":
-        if current_user.role not in WRITERS:
+        if not policy.can_manage(current_user):
             abort(403)
         form = BudgetGridForm()
     else:
@@ -311,7 +308,7 @@ def budget_grid(year_label: str):
         streams=by_id,
         totals=totals,
         years=year_choices(periods.fy_for(date.today())),
-        can_edit=current_user.role in WRITERS,
+        can_edit=policy.can_manage(current_user),
     ), status
 
 
@@ -361,7 +358,7 @@ def _entry_filters(form: EntryFilterForm) -> entry_reports.EntryFilters:
 
 
 @bp.route("/entries")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def entries():
     """List income entries with filters, sorting, pages and the total of the filtered rows."""
     current = periods.fy_for(date.today())
@@ -402,7 +399,7 @@ def _entry_input(form: EntryForm) -> income_service.EntryInput:
 
 
 @bp.route("/entries/new", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def entry_new():
     """Record income received (a negative amount is a refund or correction)."""
     form = EntryForm()
@@ -423,7 +420,7 @@ def entry_new():
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def entry_edit(entry_id: int):
     """Change an entry in an open quarter."""
     entry = db.get_or_404(IncomeEntry, entry_id)
@@ -462,7 +459,7 @@ def entry_edit(entry_id: int):
 
 
 @bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def entry_delete(entry_id: int):
     """Delete an entry from an open quarter."""
     entry = db.get_or_404(IncomeEntry, entry_id)
@@ -491,7 +488,7 @@ def entry_delete(entry_id: int):
 
 
 @bp.route("/streams/<int:stream_id>/forecast/<year_label>/<int:quarter>", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def forecast_edit(stream_id: int, year_label: str, quarter: int):
     """Record a stream's forecast outturn for the year, made in a quarter, with commentary."""
     stream = db.get_or_404(IncomeStream, stream_id)
@@ -551,7 +548,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
 
 
 @bp.route("/locks", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def locks():
     """Show which quarters are locked; finance locks one."""
     current = periods.fy_for(date.today())
@@ -561,7 +558,7 @@ def locks():
         form.year.data = current.label
         form.quarter.data = str(periods.quarter_for(date.today()).previous().number)
     if request.method == "POST":
-        if current_user.role not in WRITERS:
+        if not policy.can_manage(current_user):
             abort(403)
         if form.validate_on_submit():
             try:
@@ -581,12 +578,12 @@ def locks():
         form=form,
         locks=rows,
         reopen_form=ReopenForm(),
-        can_lock=current_user.role in WRITERS,
+        can_lock=policy.can_manage(current_user),
     ), form_status(form)
 
 
 @bp.route("/locks/<int:lock_id>/reopen", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def lock_reopen(lock_id: int):
     """Reopen a locked quarter, with the reason recorded (administrators only)."""
     lock = db.get_or_404(PeriodLock, lock_id)

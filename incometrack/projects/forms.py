@@ -20,9 +20,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from incometrack import policy
 from incometrack.fields import UKDateField
 from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
-from incometrack.models import GrantBid, MilestoneStatus, Outcome, Role, Service, User
+from incometrack.models import GrantBid, MilestoneStatus, Outcome, Service, User
 from incometrack.rag import Rag
 
 
@@ -30,7 +31,7 @@ def _select(label: str) -> SelectField:
     return SelectField(label, coerce=optional_int, validate_choice=False, widget=GovSelect())
 
 
-def _people(session: Session, roles=(Role.LEAD, Role.FINANCE, Role.ADMIN)):
+def _people(session: Session, roles=policy.CREATORS):
     return session.scalars(
         select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
     )

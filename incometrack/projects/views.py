@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import charts
-from incometrack.auth.access import ALL_ROLES, roles_required
+from incometrack import charts, policy
+from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import commit_or_show, conflict_response, form_status
-from incometrack.models import Milestone, MilestoneStatus, Project, Role, Service
+from incometrack.models import Milestone, MilestoneStatus, Project, Service
 from incometrack.projects.forms import (
     MilestoneDetailsForm,
     MilestoneForm,
@@ -26,11 +26,10 @@ from incometrack.services import StaleEdit
 from incometrack.services import milestones as milestone_service
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-EDITORS = (Role.ADMIN, Role.FINANCE, Role.LEAD)
 
 
 @bp.route("/")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def index():
     """List projects, filtered by service, lead, grant, outcome and rating."""
     form = ProjectFilterForm(MultiDict(request.args))
@@ -64,12 +63,12 @@ def _project_input(form: ProjectForm) -> milestone_service.ProjectInput:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(policy.CREATORS)
 def project_new():
     """Add a project (a lead adds projects they lead)."""
     form = ProjectForm()
     form.fill_choices(db.session)
-    if request.method == "GET" and current_user.role is Role.LEAD:
+    if request.method == "GET" and not policy.can_manage(current_user):  # a lead adds their own
         form.lead_id.data = current_user.id
     if form.validate_on_submit():
         project = commit_or_show(
@@ -83,7 +82,7 @@ def project_new():
 
 
 @bp.route("/<int:project_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def detail(project_id: int):
     """Show a project: its grant, outcomes, milestones in date order and their timeline."""
     project = db.get_or_404(Project, project_id)
@@ -109,9 +108,7 @@ def detail(project_id: int):
 
 
 def _may_update(row: milestone_reports.MilestoneRow) -> bool:
-    if current_user.role in milestone_service.MANAGERS:
-        return True
-    return current_user.role is Role.LEAD and current_user.id in (row.project_lead_id, row.owner_id)
+    return policy.can_update_milestone(current_user, row.project_lead_id, row.owner_id)
 
 
 def _milestone_form() -> MilestoneForm:
@@ -121,7 +118,7 @@ def _milestone_form() -> MilestoneForm:
 
 
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(policy.CREATORS)
 def project_edit(project_id: int):
     """Change a project's details."""
     project = db.get_or_404(Project, project_id)
@@ -158,7 +155,7 @@ def project_edit(project_id: int):
 
 
 @bp.route("/<int:project_id>/milestones", methods=["POST"])
-@roles_required(*EDITORS)
+@roles_required(policy.CREATORS)
 def milestone_add(project_id: int):
     """Add a milestone with its baseline date."""
     project = db.get_or_404(Project, project_id)
@@ -195,7 +192,7 @@ def _milestone_or_404(milestone_id: int) -> Milestone:
 
 
 @bp.route("/milestones/<int:milestone_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def milestone_detail(milestone_id: int):
     """Show a milestone with its whole history of updates."""
     milestone = _milestone_or_404(milestone_id)
@@ -212,7 +209,7 @@ def milestone_detail(milestone_id: int):
 
 
 @bp.route("/milestones/<int:milestone_id>/update", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(policy.CREATORS)
 def milestone_update(milestone_id: int):
     """Update a milestone's forecast, status and completion with a dated note."""
     milestone = _milestone_or_404(milestone_id)
@@ -262,7 +259,7 @@ def milestone_update(milestone_id: int):
 
 
 @bp.route("/milestones/<int:milestone_id>/rebaseline", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@roles_required(policy.ADMINS)
 def milestone_rebaseline(milestone_id: int):
     """Move a milestone's baseline, with the reason kept (administrators only)."""
     milestone = _milestone_or_404(milestone_id)
@@ -300,7 +297,7 @@ def milestone_rebaseline(milestone_id: int):
 
 
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@roles_required(policy.CREATORS)
 def milestone_edit(milestone_id: int):
     """Rename a milestone or change its owner."""
     milestone = _milestone_or_404(milestone_id)
@@ -341,7 +338,7 @@ def milestone_edit(milestone_id: int):
 
 
 @bp.route("/milestones/mine")
-@roles_required(*ALL_ROLES)
+@roles_required(policy.EVERYONE)
 def my_milestones():
     """Everything the signed-in person owns or whose project they lead: overdue first, then due soon."""
     today = date.today()
@@ -358,7 +355,7 @@ def my_milestones():
 
 
 @bp.route("/milestones")
-@roles_required(Role.ADMIN, Role.FINANCE, Role.VIEWER)
+@roles_required(policy.FINANCE_READERS)
 def all_milestones():
     """Every milestone of the service (or one service), grouped as in My milestones."""
     today = date.today()

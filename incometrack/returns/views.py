@@ -6,20 +6,18 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from incometrack import charts, periods
+from incometrack import charts, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
-from incometrack.models import ExportRecord, ReturnSnapshot, Role
+from incometrack.models import ExportRecord, ReturnSnapshot
 from incometrack.reports.returns import first_entries, return_for
 from incometrack.services import ServiceError
 from incometrack.services import returns as return_service
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
-READERS = (Role.ADMIN, Role.FINANCE, Role.VIEWER)
-WRITERS = (Role.ADMIN, Role.FINANCE)
 
 
 def _quarter_or_404(year_label: str, quarter: str) -> periods.Quarter:
@@ -34,7 +32,7 @@ def _meta() -> dict[str, str]:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def index():
     """Choose a year and quarter; list submitted returns and the files produced."""
     if request.args.get("year") and request.args.get("quarter"):
@@ -55,7 +53,7 @@ def index():
 
 
 @bp.route("/<year_label>/<quarter>")
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 def preview(year_label: str, quarter: str):
     """Show the return as the committee will read it, with downloads and submission."""
     period = _quarter_or_404(year_label, quarter)
@@ -78,7 +76,7 @@ def preview(year_label: str, quarter: str):
         chart=chart,
         history=history,
         form=AppForm(),
-        can_submit=current_user.role in WRITERS,
+        can_submit=policy.can_manage(current_user),
         sample=first_entries(report, 50),
     )
 
@@ -90,7 +88,7 @@ MIMETYPES = {
 
 
 @bp.route("/<year_label>/<quarter>/export/<fmt>", methods=["POST"])
-@roles_required(*READERS)
+@roles_required(policy.FINANCE_READERS)
 @reads_first
 def download(year_label: str, quarter: str, fmt: str):
     """Produce the workbook or the PDF (from the submitted figures once submitted) and send it.
@@ -122,7 +120,7 @@ def download(year_label: str, quarter: str, fmt: str):
 
 
 @bp.route("/<year_label>/<quarter>/submit", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(policy.MANAGERS)
 def submit(year_label: str, quarter: str):
     """Submit the quarter's return: freeze its figures and lock the quarter."""
     period = _quarter_or_404(year_label, quarter)

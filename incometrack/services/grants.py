@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from incometrack import money
+from incometrack import money, policy
 from incometrack.models import (
     BID_TRANSITIONS,
     WON_STATUSES,
@@ -26,25 +26,17 @@ from incometrack.models import (
     GrantSpend,
     Outcome,
     Programme,
-    Role,
     Service,
     User,
 )
 from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, check_version
 
-MANAGERS = (Role.ADMIN, Role.FINANCE)
-
-
-# Permissions ---------------------------------------------------------------------------------
-
-
-def can_manage(user: User) -> bool:
-    return user.role in MANAGERS
+# Permissions (the rules are incometrack.policy's) ----------------------------------------------
 
 
 def can_edit_bid(user: User, bid: GrantBid) -> bool:
     """Finance and admin edit any bid; a lead edits the bids they lead."""
-    return can_manage(user) or (user.role is Role.LEAD and bid.lead_id == user.id)
+    return policy.can_act_for_lead(user, bid.lead_id)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -70,7 +62,7 @@ def save_funder(
     :raises NotAllowed: unless finance or admin.
     :raises ValidationErrors: for a missing or duplicate name.
     """
-    _require(can_manage(actor), "Only finance officers and administrators manage funders")
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
     if funder is not None:
         check_version(funder, expected_version, asdict(data))
     name = data.name.strip()
@@ -120,7 +112,7 @@ def save_programme(
 ) -> Programme:
     """:raises NotAllowed: unless finance or admin.
     :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
-    _require(can_manage(actor), "Only finance officers and administrators manage programmes")
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
     if programme is not None:
         check_version(programme, expected_version, asdict(data))
     errors = {}
@@ -217,7 +209,7 @@ def create_bid(session: Session, data: BidInput, *, actor: User, on: date | None
     :raises ValidationErrors: naming each wrong field.
     """
     _require(
-        can_manage(actor) or (actor.role is Role.LEAD and data.lead_id == actor.id),
+        policy.can_act_for_lead(actor, data.lead_id),
         "You can only add bids that you lead",
     )
     if errors := _validate_bid(session, data):
@@ -249,7 +241,7 @@ def update_bid(session: Session, bid: GrantBid, data: BidInput, *, actor: User, 
     check_version(bid, expected_version, _bid_values(data))
     if errors := _validate_bid(session, data):
         raise ValidationErrors(errors)
-    if actor.role is Role.LEAD and data.lead_id != actor.id:
+    if not policy.can_act_for_lead(actor, data.lead_id):
         raise ValidationErrors({"lead_id": "Only finance can hand a bid to another lead"})
     before = audit.snapshot(bid)
     before_outcomes = sorted(o.id for o in bid.outcomes)
@@ -355,7 +347,7 @@ def add_payment(
     note: str = "",
 ) -> GrantPayment:
     """An expected tranche, perhaps already received. Finance and admin only."""
-    _require(can_manage(actor), "Only finance officers and administrators record grant payments")
+    _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
     _require_awarded(bid)
     errors = {}
     if amount_expected <= 0:
@@ -398,7 +390,7 @@ def record_receipt(
     actor: User,
     expected_version=None,
 ) -> GrantPayment:
-    _require(can_manage(actor), "Only finance officers and administrators record grant payments")
+    _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
     check_version(payment, expected_version, {"received_on": received_on, "amount_received": amount_received})
     errors: dict[str, str] = {}
     _check_receipt(received_on, amount_received, errors)

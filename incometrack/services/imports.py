@@ -22,14 +22,13 @@ from decimal import Decimal
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from incometrack import money, periods
+from incometrack import money, periods, policy
 from incometrack.models import (
     Budget,
     ImportBatch,
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
-    Role,
     Service,
     Site,
     StreamStatus,
@@ -444,7 +443,7 @@ def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
     :raises ServiceError: when the batch was undone already, is not an income import, or has
         entries in a locked quarter.
     """
-    if actor.role not in (Role.FINANCE, Role.ADMIN):
+    if not policy.can_manage(actor):
         raise NotAllowed("Only finance officers and administrators can undo an import")
     if batch.kind != "income":
         raise ServiceError("Only income imports can be undone")

@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from incometrack.models import PeriodLock, Role, User
+from incometrack import policy
+from incometrack.models import PeriodLock, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, quarter_for
 from incometrack.services import NotAllowed, ServiceError, audit
@@ -83,7 +84,7 @@ def lock(session: Session, quarter: Quarter, *, actor: User) -> PeriodLock:
 
     :raises NotAllowed: for other roles.
     """
-    if actor.role not in (Role.FINANCE, Role.ADMIN):
+    if not policy.can_manage(actor):
         raise NotAllowed("Only finance officers and administrators can lock a quarter")
     serialise_locking(session)
     existing = lock_for(session, quarter)
@@ -117,7 +118,7 @@ def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> P
     :raises NotAllowed: for anyone but an admin.
     :raises ServiceError: when the reason is missing or the quarter is not locked.
     """
-    if actor.role is not Role.ADMIN:
+    if not policy.can_administer(actor):
         raise NotAllowed("Only an administrator can reopen a locked quarter")
     reason = (reason or "").strip()
     if not reason:

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incometrack import policy
 from incometrack.models import (
     GrantBid,
     Milestone,
@@ -19,24 +20,18 @@ from incometrack.models import (
     MilestoneUpdate,
     Outcome,
     Project,
-    Role,
     Service,
     User,
 )
 from incometrack.services import NotAllowed, ValidationErrors, audit, check_version
 
-MANAGERS = (Role.ADMIN, Role.FINANCE)
-
 
 def can_edit_project(user: User, project: Project) -> bool:
-    return user.role in MANAGERS or (user.role is Role.LEAD and project.lead_id == user.id)
+    return policy.can_act_for_lead(user, project.lead_id)
 
 
 def can_update_milestone(user: User, milestone: Milestone) -> bool:
-    """Finance and admin; the lead of the milestone's project; the milestone's owner if a lead."""
-    if user.role in MANAGERS:
-        return True
-    return user.role is Role.LEAD and user.id in (milestone.project.lead_id, milestone.owner_id)
+    return policy.can_update_milestone(user, milestone.project.lead_id, milestone.owner_id)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -85,7 +80,7 @@ def create_project(session: Session, data: ProjectInput, *, actor: User) -> Proj
     """:raises NotAllowed: for viewers, or a lead creating a project someone else leads.
     :raises ValidationErrors: naming each wrong field."""
     _require(
-        actor.role in MANAGERS or (actor.role is Role.LEAD and data.lead_id == actor.id),
+        policy.can_act_for_lead(actor, data.lead_id),
         "You can only add projects that you lead",
     )
     if errors := _validate_project(session, data):
@@ -106,7 +101,7 @@ def update_project(
     check_version(project, expected_version, {"name": data.name})
     if errors := _validate_project(session, data):
         raise ValidationErrors(errors)
-    if actor.role is Role.LEAD and data.lead_id != actor.id:
+    if not policy.can_act_for_lead(actor, data.lead_id):
         raise ValidationErrors(
             {"lead_id": "Only finance or an administrator can hand a project to another lead"}
         )
@@ -234,7 +229,7 @@ def rebaseline(
     :raises NotAllowed: for anyone but an admin.
     :raises ValidationErrors: without a reason.
     """
-    _require(actor.role is Role.ADMIN, "Only an administrator can re-baseline a milestone")
+    _require(policy.can_administer(actor), "Only an administrator can re-baseline a milestone")
     check_version(milestone, expected_version, {"baseline_due": baseline_due.isoformat()})
     if not (reason or "").strip():
         raise ValidationErrors({"reason": "Enter the reason for re-baselining"})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
+from incometrack import policy
+from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
 from incometrack.services import NotAllowed, ValidationErrors, audit
 
 
 def _require_admin(actor: User) -> None:
-    if actor.role is not Role.ADMIN:
+    if not policy.can_administer(actor):
         raise NotAllowed("Only an administrator changes reference data")
 
 

@@ -12,10 +12,11 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incometrack import policy
 from incometrack.exports.files import write_atomically, write_private
 from incometrack.exports.pdf import write_pdf
 from incometrack.exports.xlsx import write_workbook
-from incometrack.models import ExportRecord, ReturnSnapshot, Role, User
+from incometrack.models import ExportRecord, ReturnSnapshot, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, build_return, dump_return
@@ -51,7 +52,7 @@ def submit(
     :raises ServiceError: before the day after the quarter's last day, or when the quarter's
         return was submitted already.
     """
-    if actor.role not in (Role.FINANCE, Role.ADMIN):
+    if not policy.can_manage(actor):
         raise NotAllowed("Only finance officers and administrators submit the return")
     today = today or date.today()
     if today <= quarter.last_day:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from incometrack import policy
 from incometrack.models import Role, User
 from incometrack.models.base import utcnow
 from incometrack.models.users import new_session_token
@@ -155,7 +156,7 @@ def reset_password(session: Session, user: User, password: str, *, actor: User |
 
 
 def change_role(session: Session, user: User, role: Role, *, actor: User | None) -> User:
-    if actor is not None and actor.id == user.id and role is not Role.ADMIN:
+    if actor is not None and actor.id == user.id and role not in policy.ADMINS:
         raise ServiceError("You cannot remove your own administrator role", field="role")
     before = user.role
     user.role = role
