@@ -83,11 +83,7 @@ def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
         db.session.rollback()
         for problem in result.errors:
             click.echo(str(problem), err=True)
-        count = result.error_count
-        shown = "" if count == len(result.errors) else f" (the first {len(result.errors)} are listed)"
-        click.echo(
-            f"{count} {'problem' if count == 1 else 'problems'} found{shown}; nothing was imported.", err=True
-        )
+        click.echo(f"{result.problems()}; nothing was imported.", err=True)
         sys.exit(1)
     if dry_run:
         db.session.rollback()

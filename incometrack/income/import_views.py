@@ -52,7 +52,7 @@ def import_upload():
                 "income/import_preview.html",
                 result=result,
                 confirm=ConfirmImportForm(token=token),
-                errors=imports.first_errors(result.errors),
+                errors=result.errors,
             ), 200 if result.ok else 400
         db.session.rollback()
     return render_template("income/import_upload.html", form=form), 400 if form.errors else 200
@@ -80,7 +80,7 @@ def import_confirm():
             "income/import_preview.html",
             result=result,
             confirm=ConfirmImportForm(token=""),
-            errors=imports.first_errors(result.errors),
+            errors=result.errors,
         ), 409
     db.session.commit()
     flash(f"{staged.filename}: {result.summary()}.")

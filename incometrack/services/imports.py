@@ -73,9 +73,9 @@ class ImportResult:
     rows_read: int = 0
     imported: int = 0
     duplicates: int = 0
-    #: the first :data:`MAX_ERRORS_SHOWN` problems (all of them are counted in ``error_count``)
+    #: the problems found, at most :data:`MAX_ERRORS_SHOWN`: checking stops there (``stopped``)
     errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
+    stopped: bool = False
     batch_id: int | None = None
     dry_run: bool = False
     #: a few rows as they will be imported, for the preview
@@ -83,15 +83,23 @@ class ImportResult:
 
     @property
     def ok(self) -> bool:
-        return self.error_count == 0
+        return not self.errors
 
     def add_errors(self, errors: Iterable[RowError]) -> None:
-        """Count every problem, keeping the first :data:`MAX_ERRORS_SHOWN`: a file of a million bad
-        rows costs no more memory than one of a thousand."""
+        """Keep the problems found, up to :data:`MAX_ERRORS_SHOWN`; at that many, checking stops
+        (``stopped``), so a file of a million bad rows costs no more than one of a thousand."""
         for error in errors:
-            self.error_count += 1
-            if len(self.errors) < MAX_ERRORS_SHOWN:
-                self.errors.append(error)
+            if len(self.errors) == MAX_ERRORS_SHOWN:
+                self.stopped = True
+                return
+            self.errors.append(error)
+
+    def problems(self) -> str:
+        """``3 problems found`` or, where checking stopped, ``1,000 problems found (checking
+        stopped there)``."""
+        count = len(self.errors)
+        text = f"{count:,} {'problem' if count == 1 else 'problems'} found"
+        return f"{text} (checking stopped there)" if self.stopped else text
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -296,6 +304,8 @@ def import_income(
     # so they are no longer kept and only problems are counted.
     parsed: list[tuple] = []
     for number, cells in table.rows:
+        if result.stopped:
+            break
         row_errors: list[RowError] = []
         values: dict[str, object] = {}
         try:
@@ -509,6 +519,8 @@ def import_streams(
     seen: set[str] = set()
     accepted: list[income_service.StreamInput] = []
     for number, cells in table.rows:
+        if result.stopped:
+            break
         errors: list[RowError] = []
         code = _text(_cell(table, cells, "code"))
         if code.lower() in existing or code.lower() in seen:
@@ -592,6 +604,8 @@ def import_budgets(
     seen: set[tuple[int, int]] = set()
     accepted: list[tuple[IncomeStream, int, int, tuple | None]] = []
     for number, cells in table.rows:
+        if result.stopped:
+            break
         errors: list[RowError] = []
         try:
             year = periods.FinancialYear.parse(_text(_cell(table, cells, "year")))
@@ -654,6 +668,3 @@ IMPORTERS = {"income": import_income, "streams": import_streams, "budgets": impo
 def run_import(kind: str, session: Session, data: bytes, filename: str, **options) -> ImportResult:
     return IMPORTERS[kind](session, data, filename, **options)
 
-
-def first_errors(errors: Iterable[RowError]) -> list[RowError]:
-    return list(errors)[:MAX_ERRORS_SHOWN]
