@@ -2,12 +2,17 @@
 
 Each user signs in, then loops: reads (dashboard, entry list, a stream page, the return preview),
 saves an income entry, and now and then downloads the return's PDF, pausing 0.5-1.5 s between
-actions as a person reading a page would (without pauses it is a stress test, not a load test). It prints p50/p95 latency per
-kind of request and the error count, writes exports/load/latest.json, and exits 1 when there were
-errors or page p95 went over the target. Only loopback addresses are ever contacted.
+actions as a person reading a page would (without pauses it is a stress test, not a load test).
+With ``--mixed`` users also upload a ledger file, preview and confirm it, and download the
+return's workbook: the long requests that once held SQLite's write lock. It prints p50/p95
+latency per kind of request and the error count, writes exports/load/latest.json (mixed:
+latest-mixed.json), and exits 1 when there were errors (any 5xx among them), "database is locked"
+in the server log, or (standard run) page p95 over the target. Only loopback addresses are ever
+contacted.
 
     make loadtest                                  # SQLite, 60 s
     LOAD_DATABASE_URL=postgresql://… make loadtest  # PostgreSQL
+    LOAD_ARGS="--mixed --seconds 40" make loadtest # uploads and workbooks among the saves
     python -m tests.load.run --users 5 --seconds 10
 """
 
@@ -38,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE_P95_TARGET_MS = 500
 THINK_MIN_SECONDS, THINK_MAX_SECONDS = 0.5, 1.5
 PASSWORD = "quartz lantern meadow ferry"
+#: Demo streams the mixed run's ledger files are written against.
+STREAMS = ("LIB-PRINT", "LIB-ROOM-MAI")
 
 
 def free_port() -> int:
@@ -69,9 +76,10 @@ def token(html: str) -> str:
 
 
 class User(threading.Thread):
-    def __init__(self, number: int, base: str, deadline: float, results) -> None:
+    def __init__(self, number: int, base: str, deadline: float, results, *, mixed: bool = False) -> None:
         super().__init__(daemon=True)
         self.number, self.base, self.deadline, self.results = number, base, deadline, results
+        self.mixed = mixed
         self.random = random.Random(number)
 
     def timed(self, kind: str, method: str, path: str, **kwargs) -> requests.Response | None:
@@ -115,6 +123,12 @@ class User(threading.Thread):
         while time.monotonic() < self.deadline:
             time.sleep(self.random.uniform(THINK_MIN_SECONDS, THINK_MAX_SECONDS))
             choice = self.random.random()
+            if self.mixed and choice < 0.1:
+                self.import_a_file(today)
+                continue
+            if self.mixed and choice < 0.2:
+                self.download("xlsx", year)
+                continue
             if choice < 0.25:
                 self.timed("page: dashboard", "GET", "/")
             elif choice < 0.5:
@@ -139,14 +153,47 @@ class User(threading.Thread):
                         },
                     )
             else:
-                preview = self.timed("page: return preview", "GET", f"/returns/{year}/1")
-                if preview is not None and preview.status_code == 200:
-                    self.timed(
-                        "export: return PDF",
-                        "POST",
-                        f"/returns/{year}/1/export/pdf",
-                        data={"csrf_token": token(preview.text)},
-                    )
+                self.download("pdf", year)
+
+    def download(self, fmt: str, year: str) -> None:
+        preview = self.timed("page: return preview", "GET", f"/returns/{year}/1")
+        if preview is not None and preview.status_code == 200:
+            self.timed(
+                f"export: return {fmt.upper()}",
+                "POST",
+                f"/returns/{year}/1/export/{fmt}",
+                data={"csrf_token": token(preview.text)},
+            )
+
+    def import_a_file(self, today: date) -> None:
+        """Upload a ledger extract of 200 lines dated today, preview it, then confirm it."""
+        form = self.timed("page: import form", "GET", "/income/import")
+        if form is None or form.status_code != 200:
+            return
+        batch = self.random.randint(1, 10**9)
+        lines = "".join(
+            f"{today:%d/%m/%Y},{STREAMS[n % len(STREAMS)]},{n + 1}.25,LOAD-{self.number}-{batch}-{n}\n"
+            for n in range(200)
+        )
+        preview = self.timed(
+            "import: preview",
+            "POST",
+            "/income/import",
+            data={"kind": "income", "csrf_token": token(form.text)},
+            files={
+                "file": ("ledger.csv", f"date,stream_code,amount,reference\n{lines}".encode(), "text/csv")
+            },
+        )
+        if preview is None or preview.status_code != 200:
+            return
+        staged = re.search(r'name="token" value="([^"]+)"', preview.text)
+        if staged:
+            self.timed(
+                "import: confirm",
+                "POST",
+                "/income/import/confirm",
+                data={"token": staged.group(1), "csrf_token": token(preview.text)},
+            )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -159,6 +206,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--mixed", action="store_true", help="uploads and workbook downloads among the saves")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="incometrack-load-"))
     database_url = os.environ.get("LOAD_DATABASE_URL") or f"sqlite:///{scratch / 'load.db'}"
@@ -200,7 +248,7 @@ def main() -> int:
                 time.sleep(0.2)
         results: dict[str, list] = defaultdict(list)
         deadline = time.monotonic() + args.seconds
-        users = [User(n, base, deadline, results) for n in range(args.users)]
+        users = [User(n, base, deadline, results, mixed=args.mixed) for n in range(args.users)]
         for user in users:
             user.start()
         for user in users:
@@ -213,6 +261,7 @@ def main() -> int:
     locked = (scratch / "gunicorn.log").read_text().count("database is locked")
     summary = {
         "database": database_url.split(":", 1)[0],
+        "mixed": args.mixed,
         "users": args.users,
         "seconds": args.seconds,
         "requests": sum(len(v) for v in results.values()),
@@ -241,8 +290,11 @@ def main() -> int:
         print("  " + error)
     out = ROOT / "exports" / "load"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(summary, indent=2))
-    ok = not errors and not locked and (summary["pages_p95_ms"] or 0) < PAGE_P95_TARGET_MS
+    (out / ("latest-mixed.json" if args.mixed else "latest.json")).write_text(json.dumps(summary, indent=2))
+    # The mixed run is about correctness under the longest requests (no 5xx, no lost lock); its
+    # workbooks share two cores with the pages, so the page target belongs to the standard run.
+    fast_enough = args.mixed or (summary["pages_p95_ms"] or 0) < PAGE_P95_TARGET_MS
+    ok = not errors and not locked and fast_enough
     return 0 if ok else 1
 
 
