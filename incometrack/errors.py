@@ -87,6 +87,7 @@ def handle_operational(error: OperationalError):
     db.session.rollback()
     if not is_database_busy(error):
         return handle_unexpected(error)
+    g.sqlite_begin = "DEFERRED"  # drawing the page (the menu reads the user) must not wait again
     log.warning("Database busy (request %s): %s", g.get("request_id"), error.orig)
     page, status = _render(
         503, "The database is busy with other work. Nothing has been saved: wait a few seconds and try again."

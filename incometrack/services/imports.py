@@ -667,4 +667,3 @@ IMPORTERS = {"income": import_income, "streams": import_streams, "budgets": impo
 
 def run_import(kind: str, session: Session, data: bytes, filename: str, **options) -> ImportResult:
     return IMPORTERS[kind](session, data, filename, **options)
-

@@ -348,3 +348,61 @@ def test_slow_reading_requests_begin_without_the_write_lock(app, engine, finance
     # The reading (sign-in checks and password hash, or the whole workbook) happens in a deferred
     # transaction; only the short write at the end takes the lock.
     assert begins == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+
+
+def test_a_save_that_cannot_get_sqlites_write_lock_in_time_gets_503(
+    app_config, reference_rows, engine, session, make_user
+):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    from incometrack import create_app
+    from tests.conftest import PASSWORD
+
+    stream = make_stream(session, "LIB-A")
+    person = make_user(Role.FINANCE)
+    session.commit()
+    app = create_app({**app_config, "SQLITE_BUSY_TIMEOUT_MS": 200})
+    client = app.test_client()
+    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
+    import sqlite3
+
+    blocker = sqlite3.connect(engine.url.database, timeout=10, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another worker, writing
+    try:
+        response = client.post(
+            "/income/entries/new",
+            data={"date_received": "01/05/2026", "stream_id": stream.id, "amount": "5.00", "reference": "R1"},
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "The database is busy with other work. Nothing has been saved" in response.get_data(as_text=True)
+    with app.app_context():
+        from incometrack.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_duplicate_key_that_reaches_the_database_is_a_409_page(app, login_as, session):
+    """What two people creating the same record at once meet on PostgreSQL, made certain here by
+    inserting a duplicate the service's own check cannot see."""
+    from incometrack.extensions import db
+    from incometrack.models import PeriodLock
+
+    @app.route("/test-duplicate", methods=["POST"])
+    def duplicate():
+        db.session.add_all([PeriodLock(year=2025, quarter=1), PeriodLock(year=2025, quarter=1)])
+        db.session.flush()
+        return "unreachable"
+
+    from incometrack import policy
+    from incometrack.auth.access import roles_required
+
+    app.view_functions["duplicate"] = roles_required(policy.MANAGERS)(duplicate)
+    response = login_as(Role.FINANCE).client.post("/test-duplicate")
+    assert response.status_code == 409
+    assert "Someone else created the same record at the same moment" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(PeriodLock)) == 0
