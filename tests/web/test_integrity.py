@@ -406,3 +406,16 @@ def test_a_duplicate_key_that_reaches_the_database_is_a_409_page(app, login_as, 
     assert response.status_code == 409
     assert "Someone else created the same record at the same moment" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(PeriodLock)) == 0
+
+
+def test_pages_still_work_with_extreme_dates_stored_before_the_range_was_enforced(login_as, session):
+    from incometrack.models import Milestone
+
+    admin = login_as(Role.ADMIN)
+    project = make_project(session, admin.user)
+    make_milestone(session, project, admin.user)
+    session.commit()
+    session.execute(update(Milestone).values(forecast_due=date(9999, 12, 25), baseline_due=date(1, 1, 1)))
+    session.commit()
+    for url in (f"/projects/{project.id}", "/projects/milestones", "/projects/", "/"):
+        assert admin.client.get(url).status_code == 200, url
