@@ -86,3 +86,9 @@ def start_writing(session: Session) -> None:
     """
     session.rollback()
     g.sqlite_begin = "IMMEDIATE"
+
+
+def stop_writing() -> None:
+    """After the request's write has committed: what is left to read (drawing the page) begins
+    DEFERRED again."""
+    g.sqlite_begin = "DEFERRED"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from incometrack import policy
 from incometrack.auth.access import roles_required
-from incometrack.database import reads_first, start_writing
+from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
 from incometrack.forms import apply_service_error
 from incometrack.income.forms import ConfirmForm, ConfirmImportForm, ImportForm
@@ -48,6 +48,7 @@ def import_upload():
                     data=data,
                 )
                 db.session.commit()
+                stop_writing()
             return render_template(
                 "income/import_preview.html",
                 result=result,

@@ -326,12 +326,21 @@ def test_backup_passes_the_postgresql_password_in_the_environment_not_the_argume
 @pytest.mark.parametrize(
     ("path", "data"),
     [("/login", {"email": "nobody@council.example", "password": "wrong password entirely"}),
-     ("/returns/2026-27/1/export/pdf", {})],
+     ("/returns/2026-27/1/export/pdf", {}),
+     ("/income/import", {"kind": "income"})],
 )  # fmt: skip
-def test_slow_reading_requests_begin_without_the_write_lock(app, engine, finance, path, data):
+def test_slow_reading_requests_begin_without_the_write_lock(app, engine, finance, session, path, data):
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's write lock")
     from sqlalchemy import event
+
+    if path == "/income/import":
+        make_stream(session, "LIB-A")
+        session.commit()
+        data = {
+            **data,
+            "file": (io.BytesIO(b"date,stream_code,amount,reference\n01/05/2026,LIB-A,5,R1\n"), "a.csv"),
+        }
 
     begins: list[str] = []
 
@@ -341,11 +350,11 @@ def test_slow_reading_requests_begin_without_the_write_lock(app, engine, finance
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        client = finance.client if path.startswith("/returns") else app.test_client()
+        client = app.test_client() if path == "/login" else finance.client
         client.post(path, data=data)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    # The reading (sign-in checks and password hash, or the whole workbook) happens in a deferred
+    # The reading (sign-in checks and password hash, the whole workbook, the uploaded file) happens in a deferred
     # transaction; only the short write at the end takes the lock.
     assert begins == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
 
