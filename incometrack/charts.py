@@ -179,11 +179,32 @@ def bar_chart_svg(
 
 
 def value_axis(values: Iterable[int]) -> tuple[int, int, tuple[int, ...]]:
-    """The span of a money axis in pence (always taking in zero) and its five gridline values:
-    shared by the page's SVG charts and the committee PDF's chart."""
+    """The span of a money axis in pence and its five gridline values: shared by the page's SVG
+    charts and the committee PDF's chart.
+
+    The axis always takes in zero, and its gridlines are a whole number of steps of £1, £2 or £5
+    times a power of ten, so each has its own short label (never five gridlines all reading £0).
+    """
     values = list(values) or [0]
-    low, high = min(min(values), 0), max(max(values), 0) or 1
-    return low, high, tuple(low + (high - low) * step // 4 for step in range(5))
+    smallest, largest = min(min(values), 0), max(max(values), 0)
+    steps = _nice_steps()
+    step = next(steps)
+    while step * 4 < largest - smallest:
+        step = next(steps)
+    while True:
+        low = (smallest // step) * step  # floor, for refunds below zero too
+        if low + 4 * step >= largest:
+            return low, low + 4 * step, tuple(low + step * n for n in range(5))
+        step = next(steps)
+
+
+def _nice_steps():
+    """£1, £2, £5, £10, £20, £50, … in pence."""
+    power = 100
+    while True:
+        for factor in (1, 2, 5):
+            yield factor * power
+        power *= 10
 
 
 def short_gbp(pence: int) -> str:
@@ -195,5 +216,6 @@ def short_gbp(pence: int) -> str:
         tenths = pounds // 100_000
         return f"{sign}£{tenths // 10}.{tenths % 10}m".replace(".0m", "m")
     if pounds >= 1_000:
-        return f"{sign}£{pounds // 1_000}k"
+        tenths = pounds // 100
+        return f"{sign}£{tenths // 10}.{tenths % 10}k".replace(".0k", "k")
     return f"{sign}£{pounds}"

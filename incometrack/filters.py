@@ -31,6 +31,12 @@ def percent(value: Decimal | None) -> str:
     return "" if value is None else f"{value}%"
 
 
+def count_of(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 event``, ``2,345 events`` (``count_of(n, "entry", "entries")`` for irregular plurals)."""
+    word = noun if count == 1 else (plural or f"{noun}s")
+    return f"{count:,} {word}"
+
+
 def money_cell(pence: int | None, tag: str = "td", bold: bool = False) -> Markup:
     """A right-aligned table cell of pounds (``tag`` "th" for a row header), marked when negative.
     A function rather than a macro: a return's page draws about a thousand."""
@@ -70,6 +76,7 @@ def register(app: Flask) -> None:
     app.add_template_global(percent_cell)
     app.add_template_global(rag_tag)
     app.add_template_filter(gbp)
+    app.add_template_filter(count_of)
     app.add_template_filter(uk_date)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(fy_label)

@@ -8,6 +8,7 @@ after each test every table is emptied and the reference rows put back as the mi
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,15 @@ from incometrack.models import Base, Role, User
 from incometrack.services import users
 
 PASSWORD = "correct horse battery staple"
+
+
+def needs(tool: str) -> pytest.MarkDecorator:
+    """Skip a test whose tool (pdftotext, soffice) is missing on a developer's machine; in CI
+    (``IT_REQUIRE_BROWSER`` set) run it anyway, so that a missing tool fails instead of passing."""
+    missing = shutil.which(tool) is None and not os.environ.get("IT_REQUIRE_BROWSER")
+    return pytest.mark.skipif(missing, reason=f"{tool} is not installed")
+
+
 REFERENCE_TABLES = ("services", "cipfa_lines", "income_categories", "outcomes", "settings")
 
 

@@ -1,7 +1,6 @@
 """More than fifty hostile strings entered through forms and imports come out as plain text in
 pages, the workbook, the CSV-like text cells and the PDF: no formula cells, no live markup."""
 
-import shutil
 import subprocess
 from datetime import date
 
@@ -12,6 +11,7 @@ from incometrack.models import Role
 from incometrack.periods import FinancialYear
 from incometrack.reports.returns import build_return
 from incometrack.services import returns as return_service
+from tests.conftest import needs
 from tests.factories import make_budget, make_stream
 from tests.injection_payloads import PAYLOADS
 
@@ -88,7 +88,7 @@ def test_the_workbook_has_no_formula_cells_but_its_totals(hostile, session, tmp_
             assert stored in texts, repr(payload)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@needs("pdftotext")
 def test_the_pdf_prints_the_markup_as_text(hostile, session, tmp_path):
     report = build_return(session, Q2, council="C", service_name="S")
     [file] = return_service.export(session, report, ("pdf",), tmp_path, actor=None)

@@ -1,6 +1,5 @@
 """The quarterly return on known data: every figure, then the workbook, the PDF and submission."""
 
-import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -27,8 +26,9 @@ from incometrack.reports.returns import (
     load_return,
     return_for,
 )
-from incometrack.services import grants, income, locks, milestones
+from incometrack.services import ServiceError, grants, income, locks, milestones
 from incometrack.services import returns as return_service
+from tests.conftest import needs
 from tests.factories import (
     make_bid,
     make_budget,
@@ -265,7 +265,7 @@ def test_summary_sheet_has_a_chart_of_income_by_quarter(workbook):
     assert ["Quarter", "Actual income", "Profiled budget"] in [v[:3] for v in values]
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs("soffice")
 def test_libreoffice_recalculates_the_same_totals(workbook, tmp_path):
     out = tmp_path / "recalculated"
     subprocess.run(["soffice", "--headless", "--calc", "--convert-to", "xlsx", "--outdir", str(out), str(workbook)],
@@ -288,7 +288,7 @@ def pdf_text(path) -> str:
     ).stdout
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@needs("pdftotext")
 def test_pdf_shows_the_same_totals(session, known, tmp_path):
     report = build_return(session, Q2, **META)
     [file] = return_service.export(session, report, ("pdf",), tmp_path, actor=known)
@@ -311,7 +311,7 @@ def test_pdf_shows_the_same_totals(session, known, tmp_path):
     assert "Commentary needed" in text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@needs("pdftotext")
 def test_the_longest_texts_the_forms_allow_fit_the_pdf(session, known, tmp_path):
     """4,000 characters of commentary and of milestone update, and a word wider than its column,
     neither break the layout (no cell may outgrow a page) nor vanish."""
@@ -348,6 +348,7 @@ def test_the_pdf_never_reads_the_entries(session, known):
     assert out.getvalue().startswith(b"%PDF")
 
 
+@needs("pdftotext")
 def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
     session, known, tmp_path, make_user
 ):
@@ -377,8 +378,8 @@ def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
     sheet = load_workbook(files[0].path)["Income by stream"]
     assert money(sheet["K2"]) + money(sheet["K3"]) + money(sheet["K4"]) == Decimal("149500.00")
     assert all(r.from_snapshot for r in session.scalars(select(ExportRecord)))
-    assert "Submitted" in pdf_text(files[1].path) if shutil.which("pdftotext") else True
-    with pytest.raises(Exception, match="was submitted on"):
+    assert "Submitted" in pdf_text(files[1].path)
+    with pytest.raises(ServiceError, match="was submitted on"):
         return_service.submit(session, Q2, actor=known, **META)
     assert session.scalar(select(func.count()).select_from(ReturnSnapshot)) == 1
     assert snapshot.checksum

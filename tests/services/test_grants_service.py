@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from incometrack.models import BID_TRANSITIONS, AuditEvent, BidStatus, Role
+from incometrack.models import AuditEvent, BidStatus, Role
 from incometrack.periods import FinancialYear
 from incometrack.reports import grants as reports
 from incometrack.services import NotAllowed, ServiceError, StaleEdit, ValidationErrors, grants
@@ -23,6 +23,20 @@ PATH_TO = {
     BidStatus.CLOSED: ["drafting", "submitted", "awarded", "in delivery", "closed"],
 }
 AWARD = {"awarded_resource": 8_000_00, "awarded_capital": 2_000_00}
+#: The pipeline as DOMAIN.md and the README state it, written out here rather than read from the
+#: code under test: idea -> drafting -> submitted -> awarded | unsuccessful | withdrawn;
+#: awarded -> in delivery -> closed; idea and drafting may also be withdrawn.
+ALLOWED = {
+    ("idea", "drafting"),
+    ("idea", "withdrawn"),
+    ("drafting", "submitted"),
+    ("drafting", "withdrawn"),
+    ("submitted", "awarded"),
+    ("submitted", "unsuccessful"),
+    ("submitted", "withdrawn"),
+    ("awarded", "in delivery"),
+    ("in delivery", "closed"),
+}
 
 
 @pytest.fixture
@@ -34,7 +48,7 @@ def finance(make_user):
 def test_every_move_is_allowed_only_along_the_pipeline(session, finance, start, target):
     bid = move(session, make_bid(session, finance), finance, *PATH_TO[start], **AWARD)
     assert bid.status is start
-    if target in BID_TRANSITIONS[start]:
+    if (start.value, target.value) in ALLOWED:
         grants.move_bid(session, bid, target, on=date(2026, 7, 1), actor=finance, **AWARD)
         session.commit()
         assert bid.status is target

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from incometrack.models import AuditEvent, Budget, IncomeEntry, Role, StreamStatus
 from incometrack.periods import FinancialYear
@@ -110,7 +111,7 @@ class TestBudgets:
     def test_database_refuses_a_profile_that_does_not_sum(self, session):
         stream = make_stream(session)
         session.add(Budget(stream_id=stream.id, year=2026, annual=10, q1=1, q2=1, q3=1, q4=1))
-        with pytest.raises(Exception, match=r"(?i)check|constraint"):
+        with pytest.raises(IntegrityError, match=r"(?i)profile_sums_to_annual"):
             session.flush()
         session.rollback()
 
