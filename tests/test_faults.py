@@ -63,50 +63,42 @@ def test_old_leftovers_of_killed_writes_are_swept(tmp_path):
     assert not old.exists() and young.exists()  # a young one may belong to a writer still at work
 
 
-def test_killing_an_export_never_leaves_a_half_written_file(session, database_url, tmp_path):
+@pytest.mark.parametrize("fault", ["export:bytes@1", "export:bytes@20000", "export:before-rename"])
+def test_an_export_killed_at_any_step_leaves_no_file_or_the_old_one_whole(
+    session, database_url, tmp_path, fault
+):
     demo.load(session, today=date(2026, 11, 28))
     session.commit()
     out = tmp_path / "exports"
-    env = {**os.environ, "DATABASE_URL": database_url}
-    command = [
-        sys.executable,
-        "-m",
-        "flask",
-        "--app",
-        "wsgi",
-        "export-return",
-        "--year",
-        "2025-26",
-        "--quarter",
-        "4",
-        "--format",
-        "xlsx",
-        "--out",
-        str(out),
-    ]
     target = out / "financial-resilience-return-2025-26-Q4.xlsx"
-    killed = 0
-    for delay in (1.5, 2.5, 3.5, 5.0):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            killed += 1
-        process.wait(timeout=120)
-        if target.exists():
-            with zipfile.ZipFile(target) as archive:  # a complete workbook, or none at all
-                assert archive.testzip() is None
-        for leftover in out.glob(".*.part") if out.exists() else []:
-            assert leftover.name.startswith(".financial-resilience-return-2025-26-Q4.xlsx.")
-    assert killed >= 1
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("INCOMETRACK_FAULT", None)
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "export-return", "--year", "2025-26",
+               "--quarter", "4", "--format", "xlsx", "--out", str(out)]  # fmt: skip
+    killed = subprocess.run(
+        command, env={**env, "INCOMETRACK_FAULT": fault}, capture_output=True, timeout=300
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert not target.exists()  # no file at all rather than half of one
+    [leftover] = out.glob(".*.part")  # the temporary file, swept by a later export once old
+    assert leftover.name.startswith(".financial-resilience-return-2025-26-Q4.xlsx.")
+    first = subprocess.run(command, env=env, capture_output=True, timeout=300)
+    assert first.returncode == 0
+    before = target.read_bytes()
+    killed_again = subprocess.run(
+        command, env={**env, "INCOMETRACK_FAULT": fault}, capture_output=True, timeout=300
+    )
+    assert killed_again.returncode == -signal.SIGKILL
+    assert target.read_bytes() == before  # the earlier complete file is untouched
+    with zipfile.ZipFile(target) as archive:
+        assert archive.testzip() is None
 
 
-@pytest.mark.skipif(not IS_SQLITE, reason="the SQLite online backup")
 def test_sqlite_backup_under_concurrent_writes_is_consistent(runner, session, database_url, tmp_path):
     stream = make_stream(session, "LIB-A")
     make_entry(session, stream, date(2026, 5, 1), 1_00, reference="FIRST")
     path = database_url.removeprefix("sqlite:///")
-    stop = threading.Event()
+    stop, writing = threading.Event(), threading.Event()
     written = []
 
     def writer():
@@ -122,11 +114,13 @@ def test_sqlite_backup_under_concurrent_writes_is_consistent(runner, session, da
                     (stream.id, f"W{n}"),
                 )
             written.append(n)
+            if n == 20:
+                writing.set()  # the backup starts while commits are still arriving
         connection.close()
 
     thread = threading.Thread(target=writer)
     thread.start()
-    time.sleep(0.3)
+    assert writing.wait(timeout=30)
     destination = tmp_path / "copy.db"
     result = runner.invoke(args=["backup", str(destination)])
     stop.set()

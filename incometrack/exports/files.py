@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from incometrack import faults
+
 
 class ExportError(RuntimeError):
     """The file could not be written; the message says why in plain words."""
@@ -31,11 +33,12 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> str:
         raise ExportError(f"Cannot write to {target.parent}: {error.strerror or error}") from error
     try:
         with os.fdopen(handle, "wb") as stream:
-            write(stream)
+            write(faults.watch_bytes(stream))
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; the file is meant to be shared
         checksum = sha256_of(Path(temporary))
+        faults.checkpoint("export:before-rename")
         os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from incometrack import money, periods, policy
+from incometrack import faults, money, periods, policy
 from incometrack.models import (
     Budget,
     ImportBatch,
@@ -377,7 +377,9 @@ def import_income(
         session.execute(
             insert(IncomeEntry), [dict(zip(_ENTRY_FIELDS, line, strict=True), **extra) for line in chunk]
         )
+        faults.checkpoint("import:chunk-inserted")
     _finish_batch(session, batch, result, actor)
+    faults.checkpoint("import:finished")
     return result
 
 
