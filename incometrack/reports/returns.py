@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from itertools import islice
 
 from sqlalchemy import Date, and_, bindparam, func, or_, select
@@ -442,6 +443,7 @@ def _quarter_bars(rows) -> tuple[QuarterBar, ...]:
     )
 
 
+@cache
 def _grants_statement():
     """Bids live in the year: pending, awarded or in delivery, or decided or ended this year;
     with received and spent to the quarter end and the next funder report then outstanding."""
@@ -500,7 +502,6 @@ def _grants_statement():
     )
 
 
-_GRANTS = _grants_statement()
 _BID_OUTCOMES = select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
 _OUTCOME_GRANTS = (
     select(
@@ -536,7 +537,7 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
     for bid_id, name in read(session, _BID_OUTCOMES):
         outcome_names.setdefault(bid_id, []).append(name)
     lines, seen = [], set()
-    rows = read(session, _GRANTS, {"first": quarter.year.first_day, "as_of": quarter.last_day})
+    rows = read(session, _grants_statement(), {"first": quarter.year.first_day, "as_of": quarter.last_day})
     for (
         bid_id,
         title,

@@ -14,16 +14,26 @@ from sqlalchemy.orm import Session
 
 from incometrack import policy
 from incometrack.exports.files import write_atomically, write_private
-from incometrack.exports.pdf import write_pdf
-from incometrack.exports.xlsx import write_workbook
 from incometrack.models import ExportRecord, ReturnSnapshot, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, build_return, dump_return
 from incometrack.services import NotAllowed, ServiceError, audit, locks
 
-WRITERS = {"xlsx": write_workbook, "pdf": write_pdf}
-FORMATS = tuple(WRITERS)
+FORMATS = ("xlsx", "pdf")
+
+
+def write_file(report: FinancialReturn, fmt: str, stream: BinaryIO) -> None:
+    """Render ``report`` as ``fmt`` into ``stream``. The renderers (openpyxl, reportlab) are
+    imported here, when a file is made, not by every command that starts the app."""
+    if fmt == "xlsx":
+        from incometrack.exports.xlsx import write_workbook
+
+        write_workbook(report, stream)
+    else:
+        from incometrack.exports.pdf import write_pdf
+
+        write_pdf(report, stream)
 
 
 def snapshot_for(session: Session, quarter: Quarter) -> ReturnSnapshot | None:
@@ -140,7 +150,7 @@ def export(
     written = []
     for fmt in formats:
         target = out_dir / file_name(report, fmt)
-        checksum = write_atomically(target, lambda stream, fmt=fmt: WRITERS[fmt](report, stream))
+        checksum = write_atomically(target, lambda stream, fmt=fmt: write_file(report, fmt, stream))
         record_export(session, report, fmt, checksum, actor=actor)
         written.append(ExportedFile(fmt, target, checksum))
     return written
@@ -153,7 +163,7 @@ def build_download(report: FinancialReturn, fmt: str) -> tuple[BinaryIO, str, st
     :raises ExportError: when the file cannot be built.
     """
     report = stamped(report)
-    handle, checksum = write_private(lambda stream: WRITERS[fmt](report, stream))
+    handle, checksum = write_private(lambda stream: write_file(report, fmt, stream))
     return handle, file_name(report, fmt), checksum
 
 

@@ -8,7 +8,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from zxcvbn import zxcvbn
 
 from incometrack import policy
 from incometrack.models import Role, User
@@ -45,6 +44,8 @@ def check_password_policy(password: str, *, user_inputs: tuple[str, ...] = ()) -
 
     :raises ServiceError: naming the password field, with zxcvbn's advice where it has some.
     """
+    from zxcvbn import zxcvbn  # its word lists load when a password is checked, not at start-up
+
     password = password or ""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise ServiceError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters", field="password")
