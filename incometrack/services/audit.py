@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -87,6 +88,24 @@ def flush_versioned(session: Session) -> None:
         raise StaleEdit(
             "This record was changed by someone else at the same moment. Nothing of yours has been saved."
         ) from None
+
+
+def update(
+    session: Session,
+    user: User | None,
+    obj: Base,
+    values: dict[str, object],
+    summary: str | Callable[[Base], str] = "",
+) -> AuditEvent | None:
+    """Change ``obj``'s attributes to ``values`` and audit what changed: the one way a service
+    updates a record. ``summary`` may be a function of the changed record.
+
+    :raises StaleEdit: when another transaction changed the row first.
+    """
+    before = snapshot(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    return record_update(session, user, obj, before, summary=summary(obj) if callable(summary) else summary)
 
 
 def record_update(

@@ -85,10 +85,7 @@ def save_funder(
         session.add(funder)
         audit.record_create(session, actor, funder, summary=name)
         return funder
-    before = audit.snapshot(funder)
-    for key, value in values.items():
-        setattr(funder, key, value)
-    audit.record_update(session, actor, funder, before, summary=name)
+    audit.update(session, actor, funder, values, summary=name)
     return funder
 
 
@@ -130,10 +127,7 @@ def save_programme(
         session.add(programme)
         audit.record_create(session, actor, programme, summary=f"{funder.name}: {programme.name}")
         return programme
-    before = audit.snapshot(programme)
-    for key, value in values.items():
-        setattr(programme, key, value)
-    audit.record_update(session, actor, programme, before, summary=programme.name)
+    audit.update(session, actor, programme, values, summary=lambda p: p.name)
     return programme
 
 
@@ -396,10 +390,8 @@ def record_receipt(
     _check_receipt(received_on, amount_received, errors)
     if errors:
         raise ValidationErrors(errors)
-    before = audit.snapshot(payment)
-    payment.received_on = received_on
-    payment.amount_received = amount_received
-    audit.record_update(session, actor, payment, before, summary="payment received")
+    values = {"received_on": received_on, "amount_received": amount_received}
+    audit.update(session, actor, payment, values, summary="payment received")
     return payment
 
 
@@ -449,7 +441,5 @@ def mark_report_submitted(
     check_version(report, expected_version, {"submitted_on": submitted_on})
     if submitted_on > date.today():
         raise ValidationErrors({"submitted_on": "Date submitted must be today or in the past"})
-    before = audit.snapshot(report)
-    report.submitted_on = submitted_on
-    audit.record_update(session, actor, report, before, summary=f"{report.title} submitted")
+    audit.update(session, actor, report, {"submitted_on": submitted_on}, summary=f"{report.title} submitted")
     return report

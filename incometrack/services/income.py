@@ -106,10 +106,7 @@ def update_stream(
     check_version(stream, expected_version, _stream_values(data))
     if errors := _validate_stream(session, data, existing_id=stream.id):
         raise ValidationErrors(errors)
-    before = audit.snapshot(stream)
-    for key, value in _stream_values(data).items():
-        setattr(stream, key, value)
-    audit.record_update(session, actor, stream, before, summary=f"{stream.code} {stream.name}")
+    audit.update(session, actor, stream, _stream_values(data), summary=str)
     return stream
 
 
@@ -117,9 +114,7 @@ def cease_stream(
     session: Session, stream: IncomeStream, *, actor: User | None, expected_version: int | None
 ) -> IncomeStream:
     check_version(stream, expected_version)
-    before = audit.snapshot(stream)
-    stream.status = StreamStatus.CEASED
-    audit.record_update(session, actor, stream, before, summary=f"{stream.code} ceased")
+    audit.update(session, actor, stream, {"status": StreamStatus.CEASED}, summary=f"{stream.code} ceased")
     return stream
 
 
@@ -188,10 +183,7 @@ def set_budget(
         audit.record_create(session, actor, budget, summary=f"{stream.code} budget {year}")
         return budget
     check_version(budget, expected_version, values)
-    before = audit.snapshot(budget)
-    for key, value in values.items():
-        setattr(budget, key, value)
-    audit.record_update(session, actor, budget, before, summary=f"{stream.code} budget {year}")
+    audit.update(session, actor, budget, values, summary=f"{stream.code} budget {year}")
     return budget
 
 
@@ -337,10 +329,7 @@ def update_entry(
     if errors := _validate_entry(session, data, today or date.today()):
         raise ValidationErrors(errors)
     locks.ensure_open(session, data.date_received)
-    before = audit.snapshot(entry)
-    for key, value in _entry_values(data).items():
-        setattr(entry, key, value)
-    audit.record_update(session, actor, entry, before, summary=_entry_summary(entry))
+    audit.update(session, actor, entry, _entry_values(data), summary=_entry_summary)
     return entry
 
 
@@ -409,9 +398,6 @@ def save_forecast(
         audit.record_create(session, actor, forecast, summary=f"{stream.code} forecast {quarter.label}")
         return forecast
     check_version(forecast, expected_version, values)
-    before = audit.snapshot(forecast)
-    forecast.outturn = outturn
-    forecast.commentary = commentary
-    forecast.entered_by_id = actor.id if actor else None
-    audit.record_update(session, actor, forecast, before, summary=f"{stream.code} forecast {quarter.label}")
+    values |= {"entered_by_id": actor.id if actor else None}
+    audit.update(session, actor, forecast, values, summary=f"{stream.code} forecast {quarter.label}")
     return forecast

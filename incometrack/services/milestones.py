@@ -269,8 +269,6 @@ def change_milestone_details(
         raise ValidationErrors({"title": "Enter the milestone"})
     if owner_id is not None and session.get(User, owner_id) is None:
         raise ValidationErrors({"owner_id": "Select an owner from the list"})
-    before = audit.snapshot(milestone)
-    milestone.title = title.strip()[:255]
-    milestone.owner_id = owner_id
-    audit.record_update(session, actor, milestone, before, summary=milestone.title)
+    values = {"title": title.strip()[:255], "owner_id": owner_id}
+    audit.update(session, actor, milestone, values, summary=values["title"])
     return milestone

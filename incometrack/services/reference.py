@@ -36,10 +36,7 @@ def _save(session: Session, actor: User, obj, values: dict[str, object], *, new:
         session.add(obj)
         audit.record_create(session, actor, obj, summary=str(values.get("name", "")))
         return obj
-    before = audit.snapshot(obj)
-    for key, value in values.items():
-        setattr(obj, key, value)
-    audit.record_update(session, actor, obj, before, summary=str(values.get("name", "")))
+    audit.update(session, actor, obj, values, summary=str(values.get("name", "")))
     return obj
 
 
