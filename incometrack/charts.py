@@ -13,16 +13,10 @@ from datetime import date, timedelta
 from markupsafe import Markup, escape
 
 from incometrack.money import format_gbp
+from incometrack.rag import rag_named
 
 FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif\""
 #: GOV.UK Frontend colours; each differs in shape or pattern too, so colour is never the only cue.
-COLOURS = {
-    "Red": "#d4351c",
-    "Amber": "#f47738",
-    "Green": "#00703c",
-    "Complete": "#1d70b8",
-    "Cancelled": "#505a5f",
-}
 INK = "#0b0c0c"
 GRID = "#b1b4b6"
 
@@ -87,7 +81,8 @@ def timeline_svg(items: list[TimelineItem], *, chart_id: str, title: str, today:
     for index, item in enumerate(items):
         y = top + row * index + row / 2
         shown = item.completed or item.forecast
-        colour = COLOURS.get(item.rag, INK)
+        rag = rag_named(item.rag)
+        colour = rag.colour if rag else INK
         label = item.label if len(item.label) <= 36 else item.label[:35] + "…"
         parts.append(f'<text x="0" y="{y + 5}" fill="{INK}">{escape(label)}</text>')
         if shown != item.baseline:

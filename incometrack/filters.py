@@ -9,6 +9,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 
 from incometrack import money, periods
+from incometrack.rag import rag_named
 
 
 def gbp(pence: int | None) -> str:
@@ -59,14 +60,12 @@ def percent_cell(value: Decimal | None) -> Markup:
     return Markup(cell)  # noqa: S704 - a number
 
 
-RAG_TAG_COLOURS = {"Red": "red", "Amber": "orange", "Green": "green", "Complete": "blue"}
-
-
 def rag_tag(rag: str | None) -> Markup:
     """A RAG rating as a GOV.UK tag: its word on its colour (grey for Cancelled)."""
     if not rag:
         return Markup("")
-    colour = RAG_TAG_COLOURS.get(rag, "grey")
+    named = rag_named(rag)
+    colour = named.tag if named else "grey"
     return Markup(f'<strong class="govuk-tag govuk-tag--{colour}">{escape(rag)}</strong>')  # noqa: S704 - escaped
 
 

@@ -22,8 +22,43 @@ class Rag(enum.Enum):
     def needs_commentary(self) -> bool:
         return self in (Rag.RED, Rag.AMBER)
 
+    @property
+    def colour(self) -> str:
+        """Its strong colour (GOV.UK Frontend's), for chart marks drawn on white."""
+        return PALETTE[self][0]
+
+    @property
+    def tint(self) -> str:
+        """Its light colour, behind black text in a workbook or PDF cell."""
+        return PALETTE[self][1]
+
+    @property
+    def tag(self) -> str:
+        """Its GOV.UK tag colour (``govuk-tag--<tag>``) on pages."""
+        return PALETTE[self][2]
+
     def __str__(self) -> str:
         return self.value
+
+
+#: The one palette of RAG ratings (strong colour, light tint, GOV.UK tag), used by pages, charts,
+#: the workbook and the PDF. Every rating is also written as its word, so colour is never the
+#: only cue.
+PALETTE = {
+    Rag.RED: ("#d4351c", "#f4a9a0", "red"),
+    Rag.AMBER: ("#f47738", "#fcd6b4", "orange"),
+    Rag.GREEN: ("#00703c", "#b8e0c6", "green"),
+    Rag.COMPLETE: ("#1d70b8", "#bbd4ea", "blue"),
+    Rag.CANCELLED: ("#505a5f", "#dddddd", "grey"),
+}
+
+
+def rag_named(word: object) -> Rag | None:
+    """The rating a word (or a Rag) names, or None: templates and renderers hold ratings as words."""
+    try:
+        return Rag(str(word))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

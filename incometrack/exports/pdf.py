@@ -34,15 +34,10 @@ from incometrack.charts import short_gbp, value_axis
 from incometrack.exports.safe_text import pdf_text
 from incometrack.money import format_gbp
 from incometrack.periods import format_date
+from incometrack.rag import Rag
 from incometrack.reports.returns import FinancialReturn
 
-RAG_COLOURS = {
-    "Red": colors.HexColor("#f4a9a0"),
-    "Amber": colors.HexColor("#fcd6b4"),
-    "Green": colors.HexColor("#b8e0c6"),
-    "Complete": colors.HexColor("#bbd4ea"),
-    "Cancelled": colors.HexColor("#dddddd"),
-}
+RAG_COLOURS = {rag.value: colors.HexColor(rag.tint) for rag in Rag}
 HEADER_BACKGROUND = colors.HexColor("#e8e8e8")
 CELL_SIZE, CELL_LEADING, CELL_PADDING = 7, 8.5, 3  # points
 MARGIN_MM = 15

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.money import to_pounds
+from incometrack.rag import Rag
 from incometrack.reports.returns import STREAM_COLUMNS, FinancialReturn
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
@@ -28,13 +29,7 @@ PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
 HEADER_FONT = Font(bold=True)
 TOTAL_FONT = Font(bold=True)
-RAG_FILLS = {
-    "Red": PatternFill("solid", fgColor="F4A9A0"),
-    "Amber": PatternFill("solid", fgColor="FCD6B4"),
-    "Green": PatternFill("solid", fgColor="B8E0C6"),
-    "Complete": PatternFill("solid", fgColor="BBD4EA"),
-    "Cancelled": PatternFill("solid", fgColor="DDDDDD"),
-}
+RAG_FILLS = {rag.value: PatternFill("solid", fgColor=rag.tint.lstrip("#").upper()) for rag in Rag}
 WRAP = Alignment(wrap_text=True, vertical="top")
 #: cell kinds whose style is the same on every row
 REUSABLE = frozenset({"money", "percent", "date"})

@@ -73,3 +73,25 @@ def test_cancelled_milestones_are_not_rated():
 )  # fmt: skip
 def test_a_project_takes_its_worst_milestone(ratings, expected):
     assert worst(ratings) is expected
+
+
+@pytest.mark.parametrize(
+    ("rag", "colour", "tint", "tag"),
+    [
+        (Rag.RED, "#d4351c", "#f4a9a0", "red"),
+        (Rag.AMBER, "#f47738", "#fcd6b4", "orange"),
+        (Rag.GREEN, "#00703c", "#b8e0c6", "green"),
+        (Rag.COMPLETE, "#1d70b8", "#bbd4ea", "blue"),
+        (Rag.CANCELLED, "#505a5f", "#dddddd", "grey"),
+    ],
+)
+def test_one_palette_serves_pages_charts_workbook_and_pdf(rag, colour, tint, tag):
+    from incometrack.charts import timeline_svg  # noqa: F401 - the chart reads rag.colour
+    from incometrack.exports.pdf import RAG_COLOURS
+    from incometrack.exports.xlsx import RAG_FILLS
+    from incometrack.filters import rag_tag
+
+    assert (rag.colour, rag.tint, rag.tag) == (colour, tint, tag)
+    assert RAG_FILLS[rag.value].fgColor.rgb.endswith(tint[1:].upper())
+    assert RAG_COLOURS[rag.value].hexval() == "0x" + tint[1:]
+    assert f"govuk-tag--{tag}" in rag_tag(rag.value)
