@@ -21,9 +21,12 @@ def spreadsheet_text(value: object) -> str:
     """Text for a spreadsheet or CSV cell: a leading apostrophe defuses a formula trigger, which
     Excel and LibreOffice show as plain text (OWASP's CSV injection advice); characters a
     workbook cannot hold (text stored before inputs were cleaned) become U+FFFD."""
-    text = "" if value is None else xml_safe(str(value))
-    if text[:1] not in _SUSPECT_FIRST:  # the common case, decided by one set lookup
-        return text
+    text = "" if value is None else str(value)
+    if text.isprintable():  # the common case: two checks in C, no call
+        if text[:1] not in _SUSPECT_FIRST:
+            return text
+    else:
+        text = xml_safe(text)
     if text.startswith(FORMULA_TRIGGERS) or text.lstrip(" ").startswith(FORMULA_TRIGGERS[:4]):
         return "'" + text
     return text

@@ -30,7 +30,17 @@ from reportlab.platypus import SimpleDocTemplate, Table
 from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = {"return": 1.5, "xlsx": 1.3, "pdf": 1.5, "import": 5.0, "pages": 1.5}
+TARGETS = {
+    "return": 1.5,
+    "xlsx": 1.3,
+    "pdf": 1.5,
+    "import": 5.0,
+    "pages": 1.5,
+    "cli_import": 5.0,
+    "cli_export": 1.3,
+}
+#: ``flask --app wsgi --help`` (starting the app and listing its commands), in seconds.
+HELP_TARGET_S = 1.0
 
 
 def timed(function, repeat: int = 3) -> float:
@@ -196,6 +206,7 @@ def main() -> int:
     )
     peak_mb = int(measured.stderr.strip().splitlines()[-1]) / 1024
     results["xlsx"]["peak_memory_mb"] = round(peak_mb)
+    results.update(whole_processes(url, scratch, last_year, env))
 
     failed = report_table(results, sizes, peak_mb)
     out = ROOT / "exports" / "bench"
@@ -204,6 +215,54 @@ def main() -> int:
         json.dumps({"sizes": sizes, "results": results, "database": url.split(":")[0]}, indent=2, default=str)
     )
     return 1 if failed else 0
+
+
+def whole_processes(url: str, scratch: Path, last_year, env: dict) -> dict:
+    """What a finance officer waits for: each command as a whole process, start-up included,
+    against a plain script doing the bare work (tests/benchmarks/bare_process.py)."""
+    from sqlalchemy import create_engine
+
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    bare = [sys.executable, "-m", "tests.benchmarks.bare_process"]
+
+    def run(command: list[str]) -> None:
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+
+    help_s = timed(lambda: run([*flask, "--help"]), repeat=5)
+
+    rng = random.Random(11)
+    path = scratch / "cli-import.csv"
+    with path.open("w") as file:
+        file.write("date,stream_code,amount,reference\n")
+        for n in range(100_000):
+            day = date.fromordinal(last_year.first_day.toordinal() + rng.randint(0, 364))
+            file.write(f"{day:%d/%m/%Y},BENCH-{rng.randrange(60):02d},{rng.randint(1, 90000)}.00,CLI{n}\n")
+    engine = create_engine(url)
+
+    def forget_import() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM income_entries WHERE reference LIKE 'CLI%'"))
+            connection.execute(text("DELETE FROM import_batches WHERE filename = 'cli-import.csv'"))
+
+    def ours_import() -> None:
+        run([*flask, "import-income", str(path)])
+        forget_import()
+
+    def bare_import() -> None:
+        run([*bare, "import", url, str(path), str(last_year.start)])
+        forget_import()
+
+    cli_import = compare(ours_import, bare_import, repeat=3)
+    out = scratch / "cli-exports"
+    cli_export = compare(
+        lambda: run([*flask, "export-return", "--year", last_year.label, "--quarter", "4", "--format", "xlsx",
+                     "--out", str(out)]),
+        lambda: run([*bare, "export", url, str(out / "bare.xlsx"), last_year.first_day.isoformat(),
+                     last_year.last_day.isoformat()]),
+        repeat=3,
+    )  # fmt: skip
+    engine.dispose()
+    return {"cli_help": {"measured_s": help_s}, "cli_import": cli_import, "cli_export": cli_export}
 
 
 def bare_xlsx(report, entries) -> None:
@@ -622,6 +681,16 @@ def report_table(results: dict, sizes: dict, peak_mb: float) -> bool:
             figures["baseline_s"],
             TARGETS["pages"],
         )
+    line("command: import-income 100,000 lines", results["cli_import"]["measured_s"],
+         results["cli_import"]["baseline_s"], TARGETS["cli_import"])  # fmt: skip
+    line("command: export-return --format xlsx", results["cli_export"]["measured_s"],
+         results["cli_export"]["baseline_s"], TARGETS["cli_export"])  # fmt: skip
+    help_s = results["cli_help"]["measured_s"]
+    help_ok = help_s < HELP_TARGET_S
+    failed |= not help_ok
+    print(
+        f"{'command: flask --help':<34}{help_s * 1000:>9.0f}ms{'':>11}{'':>8}{'<1s':>8}  {'yes' if help_ok else 'NO'}"
+    )
     memory_ok = peak_mb < 150
     failed |= not memory_ok
     print(
