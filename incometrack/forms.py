@@ -93,6 +93,31 @@ def commit_or_show(form: FlaskForm, action):
     return result
 
 
+def act_and_redirect(action, *, then: str, done, back: str, stale: str | None = None):
+    """Run the one service call a button asks for (cease, delete, undo, submit), in the request's
+    transaction, and answer with a redirect and a message.
+
+    On success: commit, flash ``done`` (or ``done(result)``) and go to ``then``. A refusal is rolled
+    back and flashed, and the person goes ``back`` (303); a stale edit says ``stale`` when given.
+    A refusal for the person's role is a 403.
+    """
+    from flask import flash, redirect
+
+    try:
+        result = action()
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ServiceError as error:
+        db.session.rollback()
+        message = stale if stale and isinstance(error, StaleEdit) else error.message
+        flash(message, "error")
+        return redirect(back), 303
+    db.session.commit()
+    flash(done(result) if callable(done) else done)
+    return redirect(then)
+
+
 def form_status(form: FlaskForm) -> int:
     """400 for a form shown again with errors, 200 otherwise."""
     return 400 if form.errors else 200

@@ -10,12 +10,12 @@ from incometrack import policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
-from incometrack.forms import apply_service_error
+from incometrack.forms import act_and_redirect, apply_service_error
 from incometrack.income.forms import ConfirmForm, ConfirmImportForm, ImportForm
 from incometrack.income.views import bp
 from incometrack.models import ImportBatch, IncomeEntry
 from incometrack.reports.pagination import paginate
-from incometrack.services import ServiceError, imports, staging
+from incometrack.services import imports, staging
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -119,12 +119,10 @@ def import_undo(batch_id: int):
     batch = db.get_or_404(ImportBatch, batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        removed = imports.undo_batch(db.session, batch, actor=current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("income.import_batch", batch_id=batch.id)), 303
-    db.session.commit()
-    flash(f"Import undone: {removed} entries removed.")
-    return redirect(url_for("income.import_batch", batch_id=batch.id))
+    here = url_for("income.import_batch", batch_id=batch.id)
+    return act_and_redirect(
+        lambda: imports.undo_batch(db.session, batch, actor=current_user),
+        then=here,
+        done=lambda removed: f"Import undone: {removed} entries removed.",
+        back=here,
+    )

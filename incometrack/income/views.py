@@ -12,6 +12,7 @@ from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
     NO_RECORD,
+    act_and_redirect,
     commit_or_show,
     conflict_response,
     form_status,
@@ -36,7 +37,7 @@ from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Peri
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
 from incometrack.reports.pagination import page_size
-from incometrack.services import ServiceError, StaleEdit, ValidationErrors
+from incometrack.services import StaleEdit, ValidationErrors
 from incometrack.services import income as income_service
 from incometrack.services import locks as lock_service
 
@@ -190,19 +191,16 @@ def stream_cease(stream_id: int):
     form = VersionedActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        income_service.cease_stream(
+    here = url_for("income.stream_detail", stream_id=stream_id)
+    return act_and_redirect(
+        lambda: income_service.cease_stream(
             db.session, stream, actor=current_user, expected_version=form.version.data
-        )
-    except StaleEdit:
-        db.session.rollback()
-        flash(
-            "The stream changed after you opened it, so it was not ceased. Check it and try again.", "error"
-        )
-        return redirect(url_for("income.stream_detail", stream_id=stream_id)), 303
-    db.session.commit()
-    flash(f"Stream {stream.code} has ceased.")
-    return redirect(url_for("income.stream_detail", stream_id=stream.id))
+        ),
+        then=here,
+        done=f"Stream {stream.code} has ceased.",
+        back=here,
+        stale="The stream changed after you opened it, so it was not ceased. Check it and try again.",
+    )
 
 
 # Budgets ------------------------------------------------------------------------------------
@@ -466,22 +464,15 @@ def entry_delete(entry_id: int):
     form = VersionedActionForm()
     if not form.validate_on_submit():
         abort(400)
-    year = periods.fy_for(entry.date_received).label
-    try:
-        income_service.delete_entry(db.session, entry, actor=current_user, expected_version=form.version.data)
-    except StaleEdit:
-        db.session.rollback()
-        flash(
-            "The entry changed after you opened it, so it was not deleted. Check it and try again.", "error"
-        )
-        return redirect(url_for("income.entry_edit", entry_id=entry_id)), 303
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("income.entry_edit", entry_id=entry_id)), 303
-    db.session.commit()
-    flash("Entry deleted.")
-    return redirect(url_for("income.entries", year=year))
+    return act_and_redirect(
+        lambda: income_service.delete_entry(
+            db.session, entry, actor=current_user, expected_version=form.version.data
+        ),
+        then=url_for("income.entries", year=periods.fy_for(entry.date_received).label),
+        done="Entry deleted.",
+        back=url_for("income.entry_edit", entry_id=entry_id),
+        stale="The entry changed after you opened it, so it was not deleted. Check it and try again.",
+    )
 
 
 # Forecasts ----------------------------------------------------------------------------------

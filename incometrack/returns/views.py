@@ -11,10 +11,9 @@ from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
-from incometrack.forms import AppForm, year_choices
+from incometrack.forms import AppForm, act_and_redirect, year_choices
 from incometrack.models import ExportRecord, ReturnSnapshot
 from incometrack.reports.returns import first_entries, return_for
-from incometrack.services import ServiceError
 from incometrack.services import returns as return_service
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
@@ -126,12 +125,10 @@ def submit(year_label: str, quarter: str):
     period = _quarter_or_404(year_label, quarter)
     if not AppForm().validate_on_submit():
         abort(400)
-    try:
-        return_service.submit(db.session, period, actor=current_user, **_meta())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number)), 303
-    db.session.commit()
-    flash(f"The {period.label} return is submitted: its figures are frozen and the quarter is locked.")
-    return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number))
+    here = url_for("returns.preview", year_label=period.year.label, quarter=period.number)
+    return act_and_redirect(
+        lambda: return_service.submit(db.session, period, actor=current_user, **_meta()),
+        then=here,
+        done=f"The {period.label} return is submitted: its figures are frozen and the quarter is locked.",
+        back=here,
+    )
