@@ -196,7 +196,9 @@ def _bid_values(data: BidInput) -> dict[str, object]:
     return values
 
 
-def create_bid(session: Session, data: BidInput, *, actor: User, on: date | None = None) -> GrantBid:
+def create_bid(
+    session: Session, data: BidInput, *, actor: User, on: date | None = None, today: date | None = None
+) -> GrantBid:
     """Record a new bid at the start of the pipeline (idea). A lead may create bids they lead.
 
     :raises NotAllowed: for viewers, or a lead creating a bid led by someone else.
@@ -215,7 +217,7 @@ def create_bid(session: Session, data: BidInput, *, actor: User, on: date | None
         BidStatusChange(
             from_status=None,
             to_status=BidStatus.IDEA,
-            changed_on=on or date.today(),
+            changed_on=on or (today or date.today()),
             changed_by_id=actor.id,
             note="Bid recorded",
         )
@@ -264,6 +266,7 @@ def move_bid(
     awarded_capital: int | None = None,
     reason: str = "",
     expected_version=None,
+    today: date | None = None,
 ) -> BidStatusChange:
     """Move a bid one step along the pipeline, dated and kept in its history.
 
@@ -286,7 +289,7 @@ def move_bid(
     last = max((change.changed_on for change in bid.history), default=None)
     if last is not None and on < last:
         errors["on"] = f"Date must be on or after the last change of status ({last:%d/%m/%Y})"
-    if on > date.today():
+    if on > (today or date.today()):
         errors["on"] = "Date must be today or in the past"
     if to is BidStatus.AWARDED:
         resource, capital = awarded_resource or 0, awarded_capital or 0
@@ -339,6 +342,7 @@ def add_payment(
     received_on: date | None = None,
     amount_received: int | None = None,
     note: str = "",
+    today: date | None = None,
 ) -> GrantPayment:
     """An expected tranche, perhaps already received. Finance and admin only."""
     _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
@@ -346,7 +350,7 @@ def add_payment(
     errors = {}
     if amount_expected <= 0:
         errors["amount_expected"] = "Amount expected must be more than £0.00"
-    _check_receipt(received_on, amount_received, errors)
+    _check_receipt(received_on, amount_received, errors, today)
     if errors:
         raise ValidationErrors(errors)
     payment = GrantPayment(
@@ -364,14 +368,16 @@ def add_payment(
     return payment
 
 
-def _check_receipt(received_on: date | None, amount_received: int | None, errors: dict[str, str]) -> None:
+def _check_receipt(
+    received_on: date | None, amount_received: int | None, errors: dict[str, str], today: date | None = None
+) -> None:
     if (received_on is None) != (amount_received is None):
         errors["received_on" if received_on is None else "amount_received"] = (
             "Enter both the date received and the amount received, or neither"
         )
     if amount_received is not None and amount_received < 0:
         errors["amount_received"] = "Amount received cannot be negative"
-    if received_on is not None and received_on > date.today():
+    if received_on is not None and received_on > (today or date.today()):
         errors["received_on"] = "Date received must be today or in the past"
 
 
@@ -383,11 +389,12 @@ def record_receipt(
     amount_received: int | None,
     actor: User,
     expected_version=None,
+    today: date | None = None,
 ) -> GrantPayment:
     _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
     check_version(payment, expected_version, {"received_on": received_on, "amount_received": amount_received})
     errors: dict[str, str] = {}
-    _check_receipt(received_on, amount_received, errors)
+    _check_receipt(received_on, amount_received, errors, today)
     if errors:
         raise ValidationErrors(errors)
     values = {"received_on": received_on, "amount_received": amount_received}
@@ -396,7 +403,14 @@ def record_receipt(
 
 
 def add_spend(
-    session: Session, bid: GrantBid, *, spent_on: date, amount: int, description: str, actor: User
+    session: Session,
+    bid: GrantBid,
+    *,
+    spent_on: date,
+    amount: int,
+    description: str,
+    actor: User,
+    today: date | None = None,
 ) -> GrantSpend:
     """A line of spend against the award (negative for a correction); the bid's lead may add it."""
     _require(can_edit_bid(actor, bid), "You can only record spend on bids that you lead")
@@ -404,7 +418,7 @@ def add_spend(
     errors = {}
     if amount == 0:
         errors["amount"] = "Amount cannot be zero"
-    if spent_on > date.today():
+    if spent_on > (today or date.today()):
         errors["spent_on"] = "Date must be today or in the past"
     if not description.strip():
         errors["description"] = "Describe what the money was spent on"
@@ -435,11 +449,17 @@ def add_report(session: Session, bid: GrantBid, *, title: str, due_on: date, act
 
 
 def mark_report_submitted(
-    session: Session, report: FunderReport, *, submitted_on: date, actor: User, expected_version=None
+    session: Session,
+    report: FunderReport,
+    *,
+    submitted_on: date,
+    actor: User,
+    expected_version=None,
+    today: date | None = None,
 ) -> FunderReport:
     _require(can_edit_bid(actor, report.bid), "You can only update reports of bids that you lead")
     check_version(report, expected_version, {"submitted_on": submitted_on})
-    if submitted_on > date.today():
+    if submitted_on > (today or date.today()):
         raise ValidationErrors({"submitted_on": "Date submitted must be today or in the past"})
     audit.update(session, actor, report, {"submitted_on": submitted_on}, summary=f"{report.title} submitted")
     return report

@@ -120,6 +120,7 @@ def add_milestone(
     baseline_due: date,
     actor: User,
     on: date | None = None,
+    today: date | None = None,
 ) -> Milestone:
     """A new milestone: its baseline is fixed from now on, and its forecast starts there."""
     _require(can_edit_project(actor, project), "You can only add milestones to projects that you lead")
@@ -141,7 +142,7 @@ def add_milestone(
     milestone.updates.append(
         MilestoneUpdate(
             kind="created",
-            update_on=on or date.today(),
+            update_on=on or (today or date.today()),
             note="Milestone set",
             status=milestone.status,
             forecast_due=baseline_due,
@@ -165,6 +166,7 @@ def update_milestone(
     actor: User,
     update_on: date | None = None,
     expected_version=None,
+    today: date | None = None,
 ) -> MilestoneUpdate:
     """A dated update: new forecast, status and completion, with a note kept in the history.
 
@@ -179,7 +181,7 @@ def update_milestone(
     check_version(
         milestone, expected_version, {"forecast_due": forecast_due.isoformat(), "status": status.value}
     )
-    today = date.today()
+    today = today or date.today()
     update_on = update_on or today
     errors: dict[str, str] = {}
     if status is MilestoneStatus.COMPLETE and completed_on is None:
@@ -223,6 +225,7 @@ def rebaseline(
     reason: str,
     actor: User,
     expected_version=None,
+    today: date | None = None,
 ) -> MilestoneUpdate:
     """Move a milestone's baseline (administrators only), keeping the reason in its history.
 
@@ -238,7 +241,7 @@ def rebaseline(
     milestone.baseline_due = baseline_due
     update = MilestoneUpdate(
         kind="rebaseline",
-        update_on=date.today(),
+        update_on=(today or date.today()),
         status=milestone.status,
         forecast_due=milestone.forecast_due,
         completed_on=milestone.completed_on,

@@ -282,3 +282,14 @@ def test_due_soon_lists_overdue_first(session, finance):
     assert [(i.what, i.overdue) for i in items] == [
         ("Late report", True), ("Payment expected", True), ("Next report", False),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("today", "allowed"), [(date(2030, 1, 1), True), (date(2029, 12, 31), False)])
+def test_a_move_is_dated_today_or_earlier_by_the_given_today(session, finance, today, allowed):
+    bid = make_bid(session, finance)
+    if allowed:
+        grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2030, 1, 1), actor=finance, today=today)
+        assert bid.status is BidStatus.DRAFTING
+    else:
+        with pytest.raises(ValidationErrors, match="today or in the past"):
+            grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2030, 1, 1), actor=finance, today=today)
