@@ -37,6 +37,17 @@ class StaleEdit(ServiceError):
         self.submitted = submitted or {}
 
 
+def within(text: str | None, limit: int, *, field: str, label: str) -> str:
+    """``text`` stripped, when it fits its column; never cut short without a word.
+
+    :raises ValidationErrors: naming ``field`` when it is longer than ``limit`` characters.
+    """
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ValidationErrors({field: f"{label} must be {limit} characters or fewer"})
+    return text
+
+
 def check_version(obj, expected: int | None, submitted: dict | None = None) -> None:
     """Refuse a save drawn from an older version of ``obj``.
 

@@ -29,7 +29,7 @@ from incometrack.models import (
     Service,
     User,
 )
-from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, check_version
+from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, check_version, within
 
 # Permissions (the rules are incometrack.policy's) ----------------------------------------------
 
@@ -359,7 +359,7 @@ def add_payment(
         amount_expected=amount_expected,
         received_on=received_on,
         amount_received=amount_received,
-        note=note.strip()[:255],
+        note=within(note, 255, field="note", label="Note"),
     )
     session.add(payment)
     audit.record_create(
@@ -428,7 +428,7 @@ def add_spend(
         bid_id=bid.id,
         spent_on=spent_on,
         amount=amount,
-        description=description.strip()[:255],
+        description=within(description, 255, field="description", label="Description"),
         entered_by_id=actor.id,
     )
     session.add(spend)
@@ -442,7 +442,9 @@ def add_report(session: Session, bid: GrantBid, *, title: str, due_on: date, act
     _require_awarded(bid)
     if not title.strip():
         raise ValidationErrors({"title": "Enter what the report is, for example Final activity report"})
-    report = FunderReport(bid_id=bid.id, title=title.strip()[:255], due_on=due_on)
+    report = FunderReport(
+        bid_id=bid.id, title=within(title, 255, field="title", label="Report"), due_on=due_on
+    )
     session.add(report)
     audit.record_create(session, actor, report, summary=f"{bid.title}: {report.title}")
     return report

@@ -11,7 +11,7 @@ from incometrack import policy
 from incometrack.models import PeriodLock, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, quarter_for
-from incometrack.services import NotAllowed, ServiceError, audit
+from incometrack.services import NotAllowed, ServiceError, audit, within
 
 
 class PeriodLocked(ServiceError):
@@ -129,7 +129,7 @@ def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> P
         raise ServiceError(f"{quarter.label} is not locked")
     existing.reopened_at = utcnow()
     existing.reopened_by_id = actor.id
-    existing.reopen_reason = reason[:255]
+    existing.reopen_reason = within(reason, 255, field="reason", label="Reason")
     session.flush()
     audit.record(
         session,

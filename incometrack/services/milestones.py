@@ -23,7 +23,7 @@ from incometrack.models import (
     Service,
     User,
 )
-from incometrack.services import NotAllowed, ValidationErrors, audit, check_version
+from incometrack.services import NotAllowed, ValidationErrors, audit, check_version, within
 
 
 def can_edit_project(user: User, project: Project) -> bool:
@@ -133,7 +133,7 @@ def add_milestone(
         raise ValidationErrors(errors)
     milestone = Milestone(
         project_id=project.id,
-        title=title.strip()[:255],
+        title=within(title, 255, field="title", label="Milestone"),
         owner_id=owner_id,
         baseline_due=baseline_due,
         forecast_due=baseline_due,
@@ -272,6 +272,6 @@ def change_milestone_details(
         raise ValidationErrors({"title": "Enter the milestone"})
     if owner_id is not None and session.get(User, owner_id) is None:
         raise ValidationErrors({"owner_id": "Select an owner from the list"})
-    values = {"title": title.strip()[:255], "owner_id": owner_id}
+    values = {"title": within(title, 255, field="title", label="Milestone"), "owner_id": owner_id}
     audit.update(session, actor, milestone, values, summary=values["title"])
     return milestone

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from incometrack import policy
 from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
-from incometrack.services import NotAllowed, ValidationErrors, audit
+from incometrack.services import NotAllowed, ValidationErrors, audit, within
 
 
 def _require_admin(actor: User) -> None:
@@ -86,7 +86,7 @@ def save_category(
     values = {
         "name": name,
         "cipfa_line_id": cipfa_line_id,
-        "cipfa_note": (cipfa_note or "").strip()[:120],
+        "cipfa_note": within(cipfa_note, 120, field="cipfa_note", label="Note"),
         "active": active,
     }
     return _save(session, actor, category or IncomeCategory(), values, new=category is None)

@@ -293,3 +293,13 @@ def test_a_move_is_dated_today_or_earlier_by_the_given_today(session, finance, t
     else:
         with pytest.raises(ValidationErrors, match="today or in the past"):
             grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2030, 1, 1), actor=finance, today=today)
+
+
+def test_a_report_title_too_long_for_its_column_is_refused_not_cut(session, finance):
+    bid = move(session, make_bid(session, finance), finance, "drafting", "submitted", "awarded", **AWARD)
+    with pytest.raises(ValidationErrors, match="Report must be 255 characters or fewer"):
+        grants.add_report(session, bid, title="x" * 256, due_on=date(2027, 1, 1), actor=finance)
+    assert (
+        grants.add_report(session, bid, title="x" * 255, due_on=date(2027, 1, 1), actor=finance).title
+        == "x" * 255
+    )
