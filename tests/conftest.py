@@ -1,13 +1,20 @@
-"""Fixtures: an app per test on a database migrated once per run, cleaned after every test.
+"""Fixtures: one app for the run on a database migrated once, cleaned after every test.
 
 The database is SQLite in a temporary folder, or PostgreSQL when ``TEST_DATABASE_URL`` is set.
-The schema is built by the real Alembic migrations (so the seeded reference data is there), and
-after each test every table is emptied and the reference rows put back as the migration left them.
+The schema is built by the real Alembic migrations (so the seeded reference data is there).
+
+Tests share one app (building one per test cost more than most tests' bodies); a test that
+changes a setting read only when the app is built gets an app of its own. After each test the
+tables it wrote to, and those referring to them, are emptied (the engine reports every INSERT,
+UPDATE and DELETE it sends); the whole database is emptied and the reference rows put back when
+a reference table was written or when the test is marked ``full_reset`` (other processes wrote:
+gunicorn, the command line as a subprocess, raw sqlite3 connections).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.orm import Session
 
 from incometrack import create_app
@@ -101,6 +108,63 @@ def reference_rows(database_url: str, tmp_path_factory) -> dict[str, list[dict]]
     return rows
 
 
+#: Settings read at request time: a test may change them on the shared app (they are put back).
+RUNTIME_SETTINGS = frozenset(
+    {"EXPORTS_DIR", "UPLOAD_DIR", "WTF_CSRF_ENABLED", "MAX_CONTENT_LENGTH", "LOGIN_SLOWDOWN"}
+)
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+
+
+class WrittenTables:
+    """The tables the engine has written to since the last :meth:`take`."""
+
+    def __init__(self, engine) -> None:
+        self.names: set[str] = set()
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _connection, _cursor, statement, *_args) -> None:
+        if match := _WRITE.match(statement):
+            self.names.add(match.group(1).lower())
+
+    def take(self) -> set[str]:
+        names, self.names = self.names, set()
+        return names
+
+
+def _referring_closure(names: set[str]) -> list:
+    """The tables named and every table referring to them (directly or not), children first."""
+    closure = set(names)
+    grew = True
+    while grew:
+        grew = False
+        for table in Base.metadata.sorted_tables:
+            if table.name not in closure and any(
+                fk.column.table.name in closure for fk in table.foreign_keys
+            ):
+                closure.add(table.name)
+                grew = True
+    return [table for table in reversed(Base.metadata.sorted_tables) if table.name in closure]
+
+
+def _reset_written(engine, written: set[str], rows: dict[str, list[dict]]) -> None:
+    """Empty the tables a test wrote to (and those referring to them), restarting their ids; the
+    full reset where that would reach the seeded reference tables."""
+    tables = _referring_closure({name for name in written if name in Base.metadata.tables})
+    if not tables:
+        return
+    if any(table.name in REFERENCE_TABLES for table in tables):
+        _reset(engine, rows)
+        return
+    with engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            for table in tables:
+                if "id" in table.c:
+                    sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+                    connection.execute(text(f"SELECT setval({sequence}, 1, false)"))
+
+
 def _reset(engine, rows: dict[str, list[dict]]) -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -135,11 +199,57 @@ class ClientSeeingCommits(FlaskClient):
         return response
 
 
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, reference_rows, tmp_path_factory) -> Iterator[tuple[Flask, WrittenTables]]:
+    app = create_app(make_config(database_url, tmp_path_factory.mktemp("shared")))
+    app.test_client_class = ClientSeeingCommits
+    with app.app_context():
+        engine = db.engine
+    yield app, WrittenTables(engine)
+    with app.app_context():
+        db.session.remove()
+    with engine.connect() as connection:  # every test cleaned up after itself
+        left = {
+            table.name: count
+            for table in Base.metadata.sorted_tables
+            if table.name not in REFERENCE_TABLES
+            and (count := connection.execute(text(f"SELECT COUNT(*) FROM {table.name}")).scalar())
+        }
+    engine.dispose()
+    assert left == {}, f"rows left behind by a test that wrote without the engine seeing it: {left}"
+
+
 @pytest.fixture
-def app(app_config: dict[str, object], reference_rows) -> Iterator[Flask]:
+def app(
+    app_config: dict[str, object], reference_rows, shared_app, database_url, tmp_path, request
+) -> Iterator[Flask]:
     """The app, with no context pushed: each request gets its own context and session, as in
     production. Tests read and write the database through the ``session`` fixture."""
-    app = create_app(app_config)
+    changed = {
+        key for key, value in app_config.items() if make_config(database_url, tmp_path).get(key) != value
+    }
+    shared, written = shared_app
+    if changed <= RUNTIME_SETTINGS:
+        app = shared
+        saved = dict(app.config)
+        app.config.update({key: app_config[key] for key in RUNTIME_SETTINGS if key in app_config})
+        written.take()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                engine = db.engine
+            app.config.clear()
+            app.config.update(saved)
+            app.extensions.pop("test_sessions", None)
+            if request.node.get_closest_marker("full_reset"):
+                written.take()
+                _reset(engine, reference_rows)
+            else:
+                _reset_written(engine, written.take(), reference_rows)
+        return
+    app = create_app(app_config)  # a setting read when the app is built: an app of its own
     app.test_client_class = ClientSeeingCommits
     yield app
     with app.app_context():

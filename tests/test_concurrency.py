@@ -20,6 +20,9 @@ from incometrack.models import AuditEvent, IncomeEntry, Role
 from tests.conftest import PASSWORD
 from tests.factories import make_entry, make_stream
 
+#: Other processes (gunicorn, the command line, raw connections) write here.
+pytestmark = pytest.mark.full_reset
+
 CLIENTS = 12
 ROUNDS = 5
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,6 +16,9 @@ from sqlalchemy import func, select
 from incometrack.models import ImportBatch, IncomeEntry
 from tests.factories import make_stream
 
+#: Other processes (gunicorn, the command line, raw connections) write here.
+pytestmark = pytest.mark.full_reset
+
 ROWS = 30_000  # three inserts of 10,000
 
 

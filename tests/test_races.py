@@ -33,6 +33,9 @@ from incometrack.services import imports, locks
 from tests.factories import make_entry, make_stream
 from tests.test_concurrency import sign_in, start_gunicorn, token
 
+#: Other processes (gunicorn, the command line, raw connections) write here.
+pytestmark = pytest.mark.full_reset
+
 CLIENTS = 4
 
 

@@ -364,6 +364,7 @@ def test_slow_reading_requests_begin_without_the_write_lock(
     assert begins == expected
 
 
+@pytest.mark.full_reset  # its own app writes through an engine of its own
 def test_a_save_that_cannot_get_sqlites_write_lock_in_time_gets_503(
     app_config, reference_rows, engine, session, make_user
 ):
@@ -400,11 +401,16 @@ def test_a_save_that_cannot_get_sqlites_write_lock_in_time_gets_503(
         db.engine.dispose()
 
 
-def test_a_duplicate_key_that_reaches_the_database_is_a_409_page(app, login_as, session):
+@pytest.mark.full_reset  # its own app writes through an engine of its own
+def test_a_duplicate_key_that_reaches_the_database_is_a_409_page(app_config, make_user, session):
     """What two people creating the same record at once meet on PostgreSQL, made certain here by
     inserting a duplicate the service's own check cannot see."""
+    from incometrack import create_app
     from incometrack.extensions import db
     from incometrack.models import PeriodLock
+    from tests.conftest import PASSWORD
+
+    app = create_app(app_config)  # a route of its own, added before the app's first request
 
     @app.route("/test-duplicate", methods=["POST"])
     def duplicate():
@@ -416,10 +422,21 @@ def test_a_duplicate_key_that_reaches_the_database_is_a_409_page(app, login_as, 
     from incometrack.auth.access import roles_required
 
     app.view_functions["duplicate"] = roles_required(policy.MANAGERS)(duplicate)
-    response = login_as(Role.FINANCE).client.post("/test-duplicate")
+    person = make_user(Role.FINANCE)
+    client = app.test_client()
+    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
+    response = client.post("/test-duplicate")
     assert response.status_code == 409
     assert "Someone else created the same record at the same moment" in response.get_data(as_text=True)
+    session.reread()
+    session.reread()
     assert session.scalar(select(func.count()).select_from(PeriodLock)) == 0
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_pages_still_work_with_extreme_dates_stored_before_the_range_was_enforced(login_as, session):
