@@ -118,11 +118,13 @@ def to_pounds(pence: int | None) -> Decimal | None:
 
 
 def percent_of(part: int, whole: int, *, places: int = 1) -> Decimal | None:
-    """``part`` as a percentage of ``whole`` rounded half-up to ``places``; None where whole is zero."""
+    """``part`` as a percentage of ``whole`` rounded half-up to ``places``; None where whole is
+    zero; never negative zero."""
     if whole == 0:
         return None
     quantum = Decimal(1).scaleb(-places)
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(quantum, rounding="ROUND_HALF_UP")
+    result = (Decimal(part) * 100 / Decimal(whole)).quantize(quantum, rounding="ROUND_HALF_UP")
+    return abs(result) if result.is_zero() else result  # -0.0% reads as 0.0% (DOMAIN.md)
 
 
 def split_evenly(annual: int, parts: int = 4) -> tuple[int, ...]:

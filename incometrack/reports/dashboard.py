@@ -22,7 +22,7 @@ class CommentaryNeeded:
     stream_id: int
     code: str
     name: str
-    rag: str
+    rag: Rag
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def build_dashboard(session: Session, today: date) -> Dashboard:
         milestone_counts=rag_counts(milestones),
         overdue=tuple(m for m in milestones if m.rag is Rag.RED),
         needing_commentary=tuple(
-            CommentaryNeeded(stream.id, stream.code, stream.name, position.rag.value)
-            for stream, _service, _category, position in rows
-            if position.commentary_missing
+            CommentaryNeeded(row.stream.id, row.stream.code, row.stream.name, row.position.rag)
+            for row in rows
+            if row.position.commentary_missing
         ),
     )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, bindparam, case, func, select
+from sqlalchemy import Date, bindparam, case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from incometrack.models import (
     PENDING_STATUSES,
     WON_STATUSES,
     BidStatus,
+    BidStatusChange,
     FunderReport,
     GrantBid,
     GrantPayment,
@@ -42,12 +43,53 @@ class GrantFigures:
     weighted_pipeline: int  #: sum of requested x probability over pending bids, to the penny
 
 
+def bid_states(first, as_of):
+    """Each bid as it stood at ``as_of`` (DOMAIN.md, Grants): its status then (the latest change
+    dated on or before it; ties, the later recorded), when it was awarded or refused if by then,
+    and whether its status changed between ``first`` and ``as_of``. A bid with no change by then
+    did not exist yet and has no row. ``first`` and ``as_of`` are bound parameters or dates."""
+    change = BidStatusChange
+    dated = change.changed_on <= as_of
+    ranked = (
+        select(
+            change.bid_id,
+            change.to_status.label("status"),
+            func.row_number()
+            .over(partition_by=change.bid_id, order_by=(change.changed_on.desc(), change.id.desc()))
+            .label("rank"),
+        )
+        .where(dated)
+        .subquery("ranked")
+    )
+    days = (
+        select(
+            change.bid_id,
+            func.min(case((change.to_status == BidStatus.AWARDED, change.changed_on))).label("awarded_on"),
+            func.min(case((change.to_status == BidStatus.UNSUCCESSFUL, change.changed_on))).label(
+                "refused_on"
+            ),
+            func.max(case((change.changed_on >= first, 1), else_=0)).label("moved_in_year"),
+        )
+        .where(dated)
+        .group_by(change.bid_id)
+        .subquery("days")
+    )
+    return (
+        select(ranked.c.bid_id, ranked.c.status, days.c.awarded_on, days.c.refused_on, days.c.moved_in_year)
+        .join(days, days.c.bid_id == ranked.c.bid_id)
+        .where(ranked.c.rank == 1)
+        .subquery("state")
+    )
+
+
 def _figures_statements():
+    """Decisions dated in the year up to the as-at day, the bids pending that day, and the
+    payments received in the year up to it: one statement."""
     first, until = bindparam("first", type_=Date), bindparam("until", type_=Date)
-    in_year = GrantBid.decision_on.between(first, until)
-    won = and_(GrantBid.status.in_(WON_STATUSES), in_year)
-    lost = and_(GrantBid.status == BidStatus.UNSUCCESSFUL, in_year)
-    pending = GrantBid.status.in_(PENDING_STATUSES)
+    state = bid_states(first, until)
+    won = state.c.awarded_on.between(first, until)
+    lost = state.c.refused_on.between(first, until)
+    pending = state.c.status.in_(PENDING_STATUSES)
     weighted = GrantBid.amount_requested * GrantBid.probability
     bids = select(
         func.count(case((won, 1))),
@@ -57,7 +99,7 @@ def _figures_statements():
         func.count(case((pending, 1))),
         func.coalesce(func.sum(case((pending, GrantBid.amount_requested), else_=0)), 0),
         func.coalesce(func.sum(case((pending, weighted), else_=0)), 0),
-    )
+    ).join_from(GrantBid, state, state.c.bid_id == GrantBid.id)
     received = (
         select(func.coalesce(func.sum(GrantPayment.amount_received), 0))
         .where(GrantPayment.received_on.between(first, until))
@@ -70,8 +112,9 @@ _FIGURES = _figures_statements()
 
 
 def grant_figures(session: Session, year: FinancialYear, *, as_of: date | None = None) -> GrantFigures:
-    """One query: decisions and the pipeline over bids, and receipts over payments. With ``as_of``,
-    decisions and receipts count only up to that day (a return's figures to its quarter end)."""
+    """One query: decisions and the pipeline over the bids as they stood at ``as_of`` (by default
+    the year's last day, which for the current year is how they stand now), and receipts over
+    payments, all dated in the year up to that day."""
     params = {"first": year.first_day, "until": min(year.last_day, as_of) if as_of else year.last_day}
     won_count, lost_count, won_value, lost_value, pending_count, pending_requested, weighted, received = (
         int(v) for v in read(session, _FIGURES, params).one()

@@ -87,6 +87,7 @@ _BUDGETS_OF = _BUDGETS.where(Budget.stream_id.in_(bindparam("ids", expanding=Tru
 _FORECASTS = select(Forecast.stream_id, Forecast.quarter, Forecast.outturn, Forecast.commentary).where(
     Forecast.year == bindparam("year"), Forecast.quarter <= bindparam("quarter")
 )
+_CEASED = select(IncomeStream.id).where(IncomeStream.status == StreamStatus.CEASED)
 _FORECASTS_OF = _FORECASTS.where(Forecast.stream_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -94,9 +95,12 @@ def load_thresholds(session: Session) -> IncomeThresholds:
     return IncomeThresholds.from_settings(dict(read(session, _SETTINGS).all()))
 
 
-def default_forecast(actual_to_date: int, profile: tuple[int, ...], quarter: int) -> int:
-    """Actual to date plus the profiled budget of the quarters still to come."""
-    return actual_to_date + sum(profile[quarter:])
+def default_forecast(
+    actual_to_date: int, profile: tuple[int, ...], quarter: int, *, ceased: bool = False
+) -> int:
+    """Actual to date plus the profiled budget of the quarters still to come; a ceased stream
+    earns nothing more, so its default is its actual to date (DOMAIN.md)."""
+    return actual_to_date if ceased else actual_to_date + sum(profile[quarter:])
 
 
 def position(
@@ -107,6 +111,7 @@ def position(
     actual_by_quarter: dict[int, int],
     forecasts: dict[int, tuple[int, str]],
     thresholds: IncomeThresholds,
+    ceased: bool = False,
 ) -> StreamPosition:
     """Combine one stream's aggregates into its position (pure: no database)."""
     n = quarter.number
@@ -124,7 +129,7 @@ def position(
         if at == 0:
             return annual, True, None
         to_date = sum(actual_by_quarter.get(q, 0) for q in QUARTERS if q <= at)
-        return default_forecast(to_date, profile, at), True, None
+        return default_forecast(to_date, profile, at, ceased=ceased), True, None
 
     outturn, is_default, from_quarter = standing(n)
     previous = annual if n == 1 else standing(n - 1)[0]
@@ -160,6 +165,7 @@ class _Aggregates:
     budgets: dict[int, tuple[int, tuple[int, int, int, int]]]
     forecasts: dict[int, dict[int, tuple[int, str]]]
     thresholds: IncomeThresholds
+    ceased: frozenset[int]
 
 
 def year_actuals(
@@ -201,7 +207,8 @@ def _aggregates(
         stream_id: {q: total for q, (total, _count) in by_quarter.items()}
         for stream_id, by_quarter in actuals.items()
     }
-    return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session))
+    ceased = frozenset(read(session, _CEASED).scalars())
+    return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session), ceased)
 
 
 def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamPosition:
@@ -212,6 +219,7 @@ def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamP
         actual_by_quarter=data.actuals.get(stream_id, {}),
         forecasts=data.forecasts.get(stream_id, {}),
         thresholds=data.thresholds,
+        ceased=stream_id in data.ceased,
     )
 
 
@@ -295,3 +303,15 @@ def forecast_made_in(session: Session, stream_id: int, quarter: Quarter) -> Fore
         )
         .execution_options(populate_existing=True)
     )
+
+
+def forecast_versions(session: Session, quarter: Quarter, stream_ids: list[int]) -> dict[int, int]:
+    """The version of each stream's forecast made in ``quarter`` (streams with none are absent)."""
+    rows = session.execute(
+        select(Forecast.stream_id, Forecast.version).where(
+            Forecast.year == quarter.year.start,
+            Forecast.quarter == quarter.number,
+            Forecast.stream_id.in_(stream_ids),
+        )
+    )
+    return {stream_id: version for stream_id, version in rows}

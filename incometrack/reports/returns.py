@@ -9,6 +9,7 @@ them from the database each time a renderer walks it. A submitted return is kept
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import types
 import typing
@@ -19,12 +20,13 @@ from decimal import Decimal
 from functools import cache
 from itertools import islice
 
-from sqlalchemy import Date, and_, bindparam, func, or_, select
+from sqlalchemy import Date, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from incometrack.models import (
     PENDING_STATUSES,
     WON_STATUSES,
+    BidStatus,
     Budget,
     CipfaLine,
     Funder,
@@ -35,6 +37,7 @@ from incometrack.models import (
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    MilestoneStatus,
     Outcome,
     Programme,
     Project,
@@ -45,11 +48,11 @@ from incometrack.models import (
     project_outcomes,
 )
 from incometrack.money import percent_of
-from incometrack.periods import Quarter
+from incometrack.periods import FinancialYear, Quarter
 from incometrack.rag import IncomeThresholds, Rag, income_rag
-from incometrack.reports.grants import AWARDED_TOTAL, grant_figures
+from incometrack.reports.grants import AWARDED_TOTAL, bid_states, grant_figures
 from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions, year_actuals
-from incometrack.reports.milestones import milestone_rows, rag_counts
+from incometrack.reports.milestones import MilestoneRow, milestone_rows, rag_counts
 from incometrack.reports.sql import read
 
 SHEET_NAMES = (
@@ -83,7 +86,6 @@ STREAM_COLUMNS = (
     "RAG",
     "Commentary",
 )
-NOT_CIPFA = "Not in CIPFA library statistics (Registration, Archives)"
 
 
 @dataclass(frozen=True)
@@ -99,25 +101,39 @@ class ReturnMeta:
     submitted_by: str = ""
 
     @property
+    def draft(self) -> bool:
+        """Every file of a return says DRAFT until the return is submitted (DOMAIN.md)."""
+        return self.submitted_at is None
+
+    @property
     def title(self) -> str:
-        return f"Financial resilience return {self.year_label} Q{self.quarter}"
+        """The return's title, ending "DRAFT" before it is submitted."""
+        title = f"Financial resilience return {self.year_label} Q{self.quarter}"
+        return f"{title} DRAFT" if self.draft else title
 
     @property
     def file_stem(self) -> str:
-        return f"financial-resilience-return-{self.year_label}-Q{self.quarter}"
+        stem = f"financial-resilience-return-{self.year_label}-Q{self.quarter}"
+        return f"{stem}-DRAFT" if self.draft else stem
 
 
 @dataclass(frozen=True)
 class IncomeFigures:
+    """The figures of one line of income, whether a stream, a service or the total."""
+
     annual_budget: int
+    #: actual income per quarter; None for quarters after the return's
+    actuals: tuple[int | None, ...]
     profiled_to_date: int
     actual_to_date: int
     variance_to_date: int
     variance_to_date_pct: Decimal | None
+    previous_forecast: int
     forecast_outturn: int
+    movement: int
     forecast_variance: int
     forecast_variance_pct: Decimal | None
-    rag: str
+    rag: Rag
 
 
 @dataclass(frozen=True)
@@ -148,7 +164,7 @@ class GrantsHeadline:
 
 @dataclass(frozen=True)
 class RagCount:
-    rag: str
+    rag: Rag
     count: int
 
 
@@ -158,37 +174,11 @@ class StreamLine:
     name: str
     service: str
     category: str
-    annual_budget: int
-    actuals: tuple[int | None, ...]
-    profiled_to_date: int
-    actual_to_date: int
-    variance_to_date: int
-    variance_to_date_pct: Decimal | None
-    previous_forecast: int
-    forecast_outturn: int
+    figures: IncomeFigures
+    #: no forecast entered this year up to the quarter: the default stands
     forecast_is_default: bool
-    movement: int
-    forecast_variance: int
-    forecast_variance_pct: Decimal | None
-    rag: str
     commentary: str
     commentary_missing: bool
-
-
-@dataclass(frozen=True)
-class StreamTotals:
-    annual_budget: int
-    actuals: tuple[int | None, ...]
-    profiled_to_date: int
-    actual_to_date: int
-    variance_to_date: int
-    variance_to_date_pct: Decimal | None
-    previous_forecast: int
-    forecast_outturn: int
-    movement: int
-    forecast_variance: int
-    forecast_variance_pct: Decimal | None
-    rag: str
 
 
 @dataclass(frozen=True)
@@ -196,7 +186,7 @@ class GrantLine:
     funder: str
     programme: str
     bid: str
-    status: str
+    status: BidStatus
     submitted_on: date | None
     decision_on: date | None
     start_on: date | None
@@ -220,10 +210,14 @@ class MilestoneLine:
     baseline: date
     forecast: date
     completed: date | None
-    status: str
-    rag: str
+    status: MilestoneStatus
+    rag: Rag
     slippage_days: int
     latest_update: str
+
+    @property
+    def slipped(self) -> bool:
+        return self.rag is Rag.AMBER
 
 
 @dataclass(frozen=True)
@@ -239,6 +233,14 @@ class OutcomeLine:
 class CipfaTotal:
     line: str
     actual_to_date: int
+
+
+@dataclass(frozen=True)
+class SubmissionNote:
+    """Why a return went to committee with Amber or Red streams lacking commentary."""
+
+    reason: str
+    streams: tuple[str, ...]  #: the codes of those streams
 
 
 @dataclass(frozen=True)
@@ -270,12 +272,15 @@ class FinancialReturn:
     grants_headline: GrantsHeadline
     milestone_counts: tuple[RagCount, ...]
     streams: tuple[StreamLine, ...]
-    stream_totals: StreamTotals
     grants: tuple[GrantLine, ...]
     milestones: tuple[MilestoneLine, ...]
     outcomes: tuple[OutcomeLine, ...]
+    #: bids awarded in the year and projects active in it, each counted once
+    outcome_totals: OutcomeLine
     cipfa: tuple[CipfaTotal, ...]
     entries_summary: EntriesSummary
+    #: set when submitted with commentary missing
+    submission_note: SubmissionNote | None = None
     #: the year-to-date entries, streamed on each iteration (not part of equality)
     entries: Iterable[EntryLine] = field(compare=False, repr=False, default=())
 
@@ -287,34 +292,75 @@ class FinancialReturn:
     def submitted(self) -> bool:
         return self.meta.submitted_at is not None
 
+    @property
+    def draft(self) -> bool:
+        return not self.submitted
+
 
 # Building ------------------------------------------------------------------------------------
 
+#: the service whose income the CIPFA library statistics cover (DOMAIN.md)
+LIBRARIES = "Libraries"
+LIBRARIES_OFF_LINE = "Libraries: not on a CIPFA line"
 
-def _figures(annual, profiled, actual, forecast, thresholds: IncomeThresholds) -> IncomeFigures:
+
+def outside_cipfa(service: str) -> str:
+    return f"{service} (outside CIPFA library statistics)"
+
+
+def _figures(
+    *,
+    annual: int,
+    actuals: tuple[int | None, ...],
+    profiled: int,
+    actual: int,
+    previous: int,
+    forecast: int,
+    rag: Rag,
+) -> IncomeFigures:
     variance = actual - profiled
     forecast_variance = forecast - annual
     return IncomeFigures(
         annual_budget=annual,
+        actuals=actuals,
         profiled_to_date=profiled,
         actual_to_date=actual,
         variance_to_date=variance,
         variance_to_date_pct=percent_of(variance, profiled),
+        previous_forecast=previous,
         forecast_outturn=forecast,
+        movement=forecast - previous,
         forecast_variance=forecast_variance,
         forecast_variance_pct=percent_of(forecast_variance, annual),
-        rag=income_rag(annual, forecast, thresholds).value,
+        rag=rag,
     )
 
 
-def _sum_positions(positions: Iterable[StreamPosition], thresholds: IncomeThresholds) -> IncomeFigures:
-    items = list(positions)
+def _stream_figures(p: StreamPosition, previous: int | None) -> IncomeFigures:
+    """A stream's figures; ``previous`` is the forecast its previous submitted return reported."""
     return _figures(
-        sum(p.annual_budget for p in items),
-        sum(p.profiled_to_date for p in items),
-        sum(p.actual_to_date for p in items),
-        sum(p.forecast_outturn for p in items),
-        thresholds,
+        annual=p.annual_budget,
+        actuals=p.actuals,
+        profiled=p.profiled_to_date,
+        actual=p.actual_to_date,
+        previous=p.previous_forecast if previous is None else previous,
+        forecast=p.forecast_outturn,
+        rag=p.rag,
+    )
+
+
+def _summed(items: list[IncomeFigures], thresholds: IncomeThresholds, quarter: int) -> IncomeFigures:
+    """Lines added up: a service's or the total, rated on its summed figures (DOMAIN.md)."""
+    annual = sum(f.annual_budget for f in items)
+    forecast = sum(f.forecast_outturn for f in items)
+    return _figures(
+        annual=annual,
+        actuals=tuple(sum(f.actuals[q] or 0 for f in items) if q < quarter else None for q in range(4)),
+        profiled=sum(f.profiled_to_date for f in items),
+        actual=sum(f.actual_to_date for f in items),
+        previous=sum(f.previous_forecast for f in items),
+        forecast=forecast,
+        rag=income_rag(annual, forecast, thresholds),
     )
 
 
@@ -324,6 +370,17 @@ class StreamRef:
     code: str
     name: str
     cipfa_line_id: int | None
+
+
+@dataclass(frozen=True)
+class IncomeRow:
+    """A stream as the return lists it: who it is, where it stands, and its figures."""
+
+    stream: StreamRef
+    service: str
+    category: str
+    position: StreamPosition
+    figures: IncomeFigures
 
 
 _STREAM_REFS = (
@@ -345,6 +402,18 @@ _STREAM_REFS = (
     .outerjoin(Budget, and_(Budget.stream_id == IncomeStream.id, Budget.year == bindparam("year")))
     .order_by(IncomeStream.code)
 )
+_SNAPSHOT_DATA = select(ReturnSnapshot.data).where(
+    ReturnSnapshot.year == bindparam("year"), ReturnSnapshot.quarter == bindparam("quarter")
+)
+
+
+def submitted_forecasts(session: Session, quarter: Quarter) -> dict[str, int] | None:
+    """The forecast outturn per stream code that ``quarter``'s submitted return reported, or None
+    where it was not submitted."""
+    data = read(session, _SNAPSHOT_DATA, {"year": quarter.year.start, "quarter": quarter.number}).scalar()
+    if data is None:
+        return None
+    return {line.code: line.figures.forecast_outturn for line in load_return(data, entries=False).streams}
 
 
 def income_summary(
@@ -352,10 +421,12 @@ def income_summary(
     quarter: Quarter,
     actuals: dict | None = None,
     thresholds: IncomeThresholds | None = None,
-) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list]:
-    """Totals by service and overall as at the end of ``quarter``, and the positions behind them
-    as ``(stream, service, category, position)`` by stream code (shared by the return and the
-    dashboard)."""
+) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list[IncomeRow]]:
+    """Totals by service and overall as at the end of ``quarter``, and the stream rows behind
+    them by stream code (shared by the return and the dashboard).
+
+    The previous forecast is what the previous quarter's submitted return reported where it was
+    submitted (whatever changed since), otherwise the forecast that stood at its end."""
     thresholds = thresholds or load_thresholds(session)
     refs, budgets = [], {}
     for stream_id, code, name, service, category, cipfa_line_id, annual, *profile in read(
@@ -365,79 +436,45 @@ def income_summary(
         if annual is not None:
             budgets[stream_id] = (annual, tuple(profile))
     positions = stream_positions(session, quarter, actuals=actuals, thresholds=thresholds, budgets=budgets)
-    by_service: dict[str, list[StreamPosition]] = {}
+    submitted = submitted_forecasts(session, quarter.previous()) if quarter.number > 1 else None
     rows = []
     for stream, service, category in refs:
         position = positions.get(stream.id)
         if position is not None:
-            by_service.setdefault(service, []).append(position)
-            rows.append((stream, service, category, position))
+            previous = submitted.get(stream.code) if submitted is not None else None
+            rows.append(IncomeRow(stream, service, category, position, _stream_figures(position, previous)))
+    by_service: dict[str, list[IncomeFigures]] = {}
+    for row in rows:
+        by_service.setdefault(row.service, []).append(row.figures)
+    n = quarter.number
     summaries = tuple(
-        ServiceSummary(name, _sum_positions(by_service[name], thresholds)) for name in sorted(by_service)
+        ServiceSummary(name, _summed(by_service[name], thresholds, n)) for name in sorted(by_service)
     )
-    return summaries, _sum_positions(positions.values(), thresholds), rows
+    return summaries, _summed([row.figures for row in rows], thresholds, n), rows
 
 
-def _stream_lines(rows, overall: IncomeFigures) -> tuple[tuple[StreamLine, ...], StreamTotals]:
-    """A line per stream, and their totals: ``overall`` (the same streams' sums) and the
-    quarters' actuals and previous forecasts summed here."""
-    lines = tuple(
+def _stream_lines(rows: list[IncomeRow]) -> tuple[StreamLine, ...]:
+    return tuple(
         StreamLine(
-            code=stream.code,
-            name=stream.name,
-            service=service,
-            category=category,
-            annual_budget=p.annual_budget,
-            actuals=p.actuals,
-            profiled_to_date=p.profiled_to_date,
-            actual_to_date=p.actual_to_date,
-            variance_to_date=p.variance_to_date,
-            variance_to_date_pct=p.variance_to_date_pct,
-            previous_forecast=p.previous_forecast,
-            forecast_outturn=p.forecast_outturn,
-            forecast_is_default=p.forecast_is_default,
-            movement=p.movement,
-            forecast_variance=p.forecast_variance,
-            forecast_variance_pct=p.forecast_variance_pct,
-            rag=p.rag.value,
-            commentary=p.commentary,
-            commentary_missing=p.commentary_missing,
+            code=row.stream.code,
+            name=row.stream.name,
+            service=row.service,
+            category=row.category,
+            figures=row.figures,
+            forecast_is_default=row.position.forecast_is_default,
+            commentary=row.position.commentary,
+            commentary_missing=row.position.commentary_missing,
         )
-        for stream, service, category, p in rows
+        for row in rows
     )
-    positions = [p for *_, p in rows]
-    previous = sum(p.previous_forecast for p in positions)
-    quarter_count = len(positions[0].actuals) if positions else 4
-    actuals = tuple(
-        None if positions and positions[0].actuals[q] is None else sum(p.actuals[q] or 0 for p in positions)
-        for q in range(quarter_count)
-    )
-    totals = StreamTotals(
-        annual_budget=overall.annual_budget,
-        actuals=actuals,
-        profiled_to_date=overall.profiled_to_date,
-        actual_to_date=overall.actual_to_date,
-        variance_to_date=overall.variance_to_date,
-        variance_to_date_pct=overall.variance_to_date_pct,
-        previous_forecast=previous,
-        forecast_outturn=overall.forecast_outturn,
-        movement=overall.forecast_outturn - previous,
-        forecast_variance=overall.forecast_variance,
-        forecast_variance_pct=overall.forecast_variance_pct,
-        rag=overall.rag,
-    )
-    return lines, totals
 
 
-def _quarter_bars(rows) -> tuple[QuarterBar, ...]:
-    positions = [p for *_, p in rows]
+def _quarter_bars(rows: list[IncomeRow], overall: IncomeFigures) -> tuple[QuarterBar, ...]:
     return tuple(
         QuarterBar(
             label=f"Q{q + 1}",
-            actual=None
-            if positions and positions[0].actuals[q] is None
-            else sum(p.actuals[q] or 0 for p in positions),
-            profiled=sum(p.profile[q] for p in positions),
+            actual=overall.actuals[q],
+            profiled=sum(row.position.profile[q] for row in rows),
         )
         for q in range(4)
     )
@@ -445,13 +482,14 @@ def _quarter_bars(rows) -> tuple[QuarterBar, ...]:
 
 @cache
 def _grants_statement():
-    """Bids live in the year: pending, awarded or in delivery, or decided or ended this year;
-    with received and spent to the quarter end and the next funder report then outstanding."""
+    """The bids of the year as they stood at the quarter end (DOMAIN.md, the return's Grants):
+    pending, awarded or in delivery then, or whose status changed in the year up to it; with
+    received and spent to the quarter end and the next funder report then outstanding."""
     first, as_of = bindparam("first", type_=Date), bindparam("as_of", type_=Date)
+    state = bid_states(first, as_of)
     live = or_(
-        GrantBid.status.in_(PENDING_STATUSES | {s for s in WON_STATUSES if s.value != "closed"}),
-        GrantBid.decision_on.between(first, as_of),
-        GrantBid.end_on >= first,
+        state.c.status.in_(PENDING_STATUSES | {BidStatus.AWARDED, BidStatus.IN_DELIVERY}),
+        state.c.moved_in_year == 1,
     )
     received = (
         select(GrantPayment.bid_id, func.sum(GrantPayment.amount_received).label("total"))
@@ -476,9 +514,9 @@ def _grants_statement():
         select(
             GrantBid.id,
             GrantBid.title,
-            GrantBid.status,
-            GrantBid.submitted_on,
-            GrantBid.decision_on,
+            state.c.status,
+            case((GrantBid.submitted_on <= as_of, GrantBid.submitted_on)),
+            func.coalesce(state.c.awarded_on, state.c.refused_on),
             GrantBid.start_on,
             GrantBid.end_on,
             GrantBid.amount_requested,
@@ -491,6 +529,7 @@ def _grants_statement():
             next_due.c.due,
             report.title,
         )
+        .join(state, state.c.bid_id == GrantBid.id)
         .join(Funder, GrantBid.funder_id == Funder.id)
         .outerjoin(Programme, GrantBid.programme_id == Programme.id)
         .outerjoin(received, received.c.bid_id == GrantBid.id)
@@ -503,32 +542,28 @@ def _grants_statement():
 
 
 _BID_OUTCOMES = select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
-_OUTCOME_GRANTS = (
-    select(
-        bid_outcomes.c.outcome_id,
-        func.count(GrantBid.id).label("count"),
-        func.sum(AWARDED_TOTAL).label("value"),
+
+
+@cache
+def _awards_statement():
+    """Bids awarded in the year up to the as-at day, with their value and outcomes (a bid with
+    none has one row with no outcome)."""
+    first, as_of = bindparam("first", type_=Date), bindparam("as_of", type_=Date)
+    state = bid_states(first, as_of)
+    return (
+        select(GrantBid.id, AWARDED_TOTAL, bid_outcomes.c.outcome_id)
+        .join(state, state.c.bid_id == GrantBid.id)
+        .outerjoin(bid_outcomes, bid_outcomes.c.bid_id == GrantBid.id)
+        .where(state.c.awarded_on.between(first, as_of))
     )
-    .join(GrantBid, GrantBid.id == bid_outcomes.c.bid_id)
-    .where(GrantBid.status.in_(WON_STATUSES))
-    .group_by(bid_outcomes.c.outcome_id)
-    .subquery()
-)
-_OUTCOME_PROJECTS = (
-    select(project_outcomes.c.outcome_id, Project.name)
-    .join(Project, Project.id == project_outcomes.c.project_id)
+
+
+_PROJECTS = (
+    select(Project.id, Project.name, project_outcomes.c.outcome_id)
+    .outerjoin(project_outcomes, project_outcomes.c.project_id == Project.id)
     .order_by(Project.name)
 )
-_OUTCOMES = (
-    select(
-        Outcome.id,
-        Outcome.name,
-        func.coalesce(_OUTCOME_GRANTS.c.count, 0),
-        func.coalesce(_OUTCOME_GRANTS.c.value, 0),
-    )
-    .outerjoin(_OUTCOME_GRANTS, _OUTCOME_GRANTS.c.outcome_id == Outcome.id)
-    .order_by(Outcome.position)
-)
+_OUTCOME_NAMES = select(Outcome.id, Outcome.name).order_by(Outcome.position)
 _CIPFA_LINES = select(CipfaLine.id, CipfaLine.name).order_by(CipfaLine.position)
 
 
@@ -566,7 +601,7 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
                 funder=funder,
                 programme=programme or "",
                 bid=title,
-                status=status.value,
+                status=status,
                 submitted_on=submitted_on,
                 decision_on=decision_on,
                 start_on=start_on,
@@ -585,30 +620,73 @@ def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
     return tuple(lines)
 
 
-def _outcomes(session: Session) -> tuple[OutcomeLine, ...]:
-    projects: dict[int, list[str]] = {}
-    for outcome_id, name in read(session, _OUTCOME_PROJECTS):
-        projects.setdefault(outcome_id, []).append(name)
-    return tuple(
+def _active_projects(milestones: list[MilestoneRow], year: FinancialYear) -> set[int]:
+    """Projects active in the year to the as-at day: with a milestone open then, or one completed
+    within the year (``milestones`` as they stood that day)."""
+    return {
+        m.project_id
+        for m in milestones
+        if m.status not in (MilestoneStatus.COMPLETE, MilestoneStatus.CANCELLED)
+        or (m.completed is not None and m.completed >= year.first_day)
+    }
+
+
+def _outcomes(
+    session: Session, quarter: Quarter, milestones: list[MilestoneRow]
+) -> tuple[tuple[OutcomeLine, ...], OutcomeLine]:
+    """Per Libraries Deliver outcome, the grants awarded in the year to date and the projects
+    active in it; and the totals, counting a bid or project serving several outcomes once."""
+    params = {"first": quarter.year.first_day, "as_of": quarter.last_day}
+    awards: dict[int, int] = {}
+    bids_by_outcome: dict[int, set[int]] = {}
+    for bid_id, value, outcome_id in read(session, _awards_statement(), params):
+        awards[bid_id] = int(value)
+        if outcome_id is not None:
+            bids_by_outcome.setdefault(outcome_id, set()).add(bid_id)
+    active = _active_projects(milestones, quarter.year)
+    names: dict[int, str] = {}
+    projects_by_outcome: dict[int, list[str]] = {}
+    for project_id, name, outcome_id in read(session, _PROJECTS):
+        if project_id in active:
+            names[project_id] = name
+            if outcome_id is not None:
+                projects_by_outcome.setdefault(outcome_id, []).append(name)
+    lines = tuple(
         OutcomeLine(
             outcome=name,
-            grants_awarded=int(count),
-            grants_value=int(value),
-            projects=len(projects.get(outcome_id, [])),
-            project_names="; ".join(projects.get(outcome_id, [])),
+            grants_awarded=len(bids_by_outcome.get(outcome_id, ())),
+            grants_value=sum(awards[b] for b in bids_by_outcome.get(outcome_id, ())),
+            projects=len(projects_by_outcome.get(outcome_id, [])),
+            project_names="; ".join(projects_by_outcome.get(outcome_id, [])),
         )
-        for outcome_id, name, count, value in read(session, _OUTCOMES)
+        for outcome_id, name in read(session, _OUTCOME_NAMES)
     )
+    total = OutcomeLine(
+        outcome="Total (each grant and project once)",
+        grants_awarded=len(awards),
+        grants_value=sum(awards.values()),
+        projects=len(names),
+        project_names="",
+    )
+    return lines, total
 
 
-def _cipfa(session: Session, rows) -> tuple[CipfaTotal, ...]:
-    """Year-to-date income per CIPFA line, from the stream positions already computed."""
-    totals: dict[int | None, int] = {}
-    for stream, _service, _category, position in rows:
-        line = stream.cipfa_line_id
-        totals[line] = totals.get(line, 0) + position.actual_to_date
-    lines = [CipfaTotal(name, totals.get(line_id, 0)) for line_id, name in read(session, _CIPFA_LINES)]
-    lines.append(CipfaTotal(NOT_CIPFA, totals.get(None, 0)))
+def _cipfa(session: Session, rows: list[IncomeRow]) -> tuple[CipfaTotal, ...]:
+    """Year-to-date income on each CIPFA line (DOMAIN.md): the Libraries service's by its
+    categories' lines, then its income on no line, then each other service whatever its
+    categories; together all the year's income to date."""
+    libraries: dict[int | None, int] = {}
+    others: dict[str, int] = {}
+    for row in rows:
+        actual = row.figures.actual_to_date
+        if row.service == LIBRARIES:
+            line = row.stream.cipfa_line_id
+            libraries[line] = libraries.get(line, 0) + actual
+        else:
+            others[row.service] = others.get(row.service, 0) + actual
+    lines = [CipfaTotal(name, libraries.get(line_id, 0)) for line_id, name in read(session, _CIPFA_LINES)]
+    lines.append(CipfaTotal(LIBRARIES_OFF_LINE, libraries.get(None, 0)))
+    lines.extend(CipfaTotal(outside_cipfa(service), others[service]) for service in sorted(others))
     return tuple(lines)
 
 
@@ -673,14 +751,15 @@ def build_return(
     service_name: str = "",
     now: datetime | None = None,
 ) -> FinancialReturn:
-    """Compute the return for ``quarter`` from the database as it stands."""
+    """Compute the return for ``quarter`` as at its last day: every section from what was true
+    that day (DOMAIN.md), whenever it is computed."""
     thresholds = load_thresholds(session)
     # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
     actuals = year_actuals(session, quarter)
     services, overall, rows = income_summary(session, quarter, actuals, thresholds)
-    lines, totals = _stream_lines(rows, overall)
     figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
     milestones = milestone_rows(session, quarter.last_day)
+    outcomes, outcome_totals = _outcomes(session, quarter, milestones)
     count = sum(n for by_quarter in actuals.values() for _total, n in by_quarter.values())
     total = sum(t for by_quarter in actuals.values() for t, _n in by_quarter.values())
     return FinancialReturn(
@@ -695,7 +774,7 @@ def build_return(
         ),
         services=services,
         overall=overall,
-        quarters=_quarter_bars(rows),
+        quarters=_quarter_bars(rows, overall),
         grants_headline=GrantsHeadline(
             awarded_in_year=figures.awarded_value,
             received_in_year=figures.received_in_year,
@@ -707,9 +786,8 @@ def build_return(
             success_rate_count=figures.success_rate_count,
             success_rate_value=figures.success_rate_value,
         ),
-        milestone_counts=tuple(RagCount(rag.value, n) for rag, n in rag_counts(milestones).items()),
-        streams=lines,
-        stream_totals=totals,
+        milestone_counts=tuple(RagCount(rag, n) for rag, n in rag_counts(milestones).items()),
+        streams=_stream_lines(rows),
         grants=_grants(session, quarter),
         milestones=tuple(
             MilestoneLine(
@@ -719,14 +797,15 @@ def build_return(
                 baseline=m.baseline,
                 forecast=m.forecast,
                 completed=m.completed,
-                status=m.status.value,
-                rag=m.rag.value,
+                status=m.status,
+                rag=m.rag,
                 slippage_days=m.slippage_days,
                 latest_update=m.latest_update,
             )
             for m in sorted(milestones, key=lambda m: (_RAG_ORDER[m.rag], m.forecast, m.project, m.title))
         ),
-        outcomes=_outcomes(session),
+        outcomes=outcomes,
+        outcome_totals=outcome_totals,
         cipfa=_cipfa(session, rows),
         entries_summary=EntriesSummary(int(count), int(total)),
         entries=LiveEntries(session, quarter),
@@ -737,6 +816,10 @@ _RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.CANCE
 
 
 # Snapshots -----------------------------------------------------------------------------------
+
+#: the layout of a snapshot's JSON; 1 (no "format" key) is the flat layout before figures were
+#: shared by streams, services and the total, read by :func:`_upgrade_from_1`
+SNAPSHOT_FORMAT = 2
 
 
 def _encode(value):
@@ -750,12 +833,15 @@ def _encode(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 
 def dump_return(report: FinancialReturn) -> str:
     """JSON of every figure and every entry line: what a submitted return keeps."""
     data = _encode(report)
+    data["format"] = SNAPSHOT_FORMAT
     data["entries"] = [_encode(entry) for entry in report.entries]
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
@@ -771,7 +857,7 @@ def _decode(kind, value):
         inner = typing.get_args(kind)[0]
         return tuple(_decode(inner, v) for v in value)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _hints(kind)
         return kind(
             **{
                 f.name: _decode(hints[f.name], value[f.name])
@@ -785,14 +871,69 @@ def _decode(kind, value):
         return date.fromisoformat(value)
     if kind is Decimal:
         return Decimal(value)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(value)
     return value
 
 
-def load_return(data: str) -> FinancialReturn:
+@cache
+def _hints(kind) -> dict:
+    return typing.get_type_hints(kind)
+
+
+_FIGURE_FIELDS = tuple(f.name for f in dataclasses.fields(IncomeFigures))
+
+
+def _upgrade_from_1(raw: dict) -> dict:
+    """A snapshot of the first layout in the current one: its figures as submitted, moved into
+    the shared figures type. Services had no quarters or previous forecast then: the total's
+    stand for the overall line, and a service's previous forecast is taken as its forecast."""
+    totals = raw.pop("stream_totals")
+
+    def figures(flat: dict, like: dict | None = None) -> dict:
+        merged = {**(like or {}), **flat}
+        merged.setdefault("actuals", [None] * 4)
+        merged.setdefault("previous_forecast", merged["forecast_outturn"])
+        merged.setdefault("movement", merged["forecast_outturn"] - merged["previous_forecast"])
+        return {name: merged[name] for name in _FIGURE_FIELDS}
+
+    raw["streams"] = [
+        {
+            "code": s["code"],
+            "name": s["name"],
+            "service": s["service"],
+            "category": s["category"],
+            "figures": figures(s),
+            "forecast_is_default": s["forecast_is_default"],
+            "commentary": s["commentary"],
+            "commentary_missing": s["commentary_missing"],
+        }
+        for s in raw["streams"]
+    ]
+    raw["overall"] = figures(raw["overall"], totals)
+    for service in raw["services"]:
+        service["figures"] = figures(service["figures"])
+    outcomes = raw["outcomes"]
+    raw["outcome_totals"] = {
+        "outcome": "Total",
+        "grants_awarded": sum(o["grants_awarded"] for o in outcomes),
+        "grants_value": sum(o["grants_value"] for o in outcomes),
+        "projects": sum(o["projects"] for o in outcomes),
+        "project_names": "",
+    }
+    return raw
+
+
+def load_return(data: str, *, entries: bool = True) -> FinancialReturn:
+    """A submitted return read back from its JSON (without its entry lines if not ``entries``)."""
     raw = json.loads(data)
+    if raw.get("format", 1) == 1:
+        raw = _upgrade_from_1(raw)
     report = _decode(FinancialReturn, raw)
-    entries = tuple(_decode(EntryLine, entry) for entry in raw.get("entries", []))
-    return dataclasses.replace(report, entries=entries)
+    if not entries:
+        return report
+    lines = tuple(_decode(EntryLine, entry) for entry in raw.get("entries", []))
+    return dataclasses.replace(report, entries=lines)
 
 
 def return_for(session: Session, quarter: Quarter, **meta) -> FinancialReturn:

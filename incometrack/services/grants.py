@@ -314,10 +314,8 @@ def move_bid(
     if to is BidStatus.AWARDED:
         bid.awarded_resource = awarded_resource or 0
         bid.awarded_capital = awarded_capital or 0
-        bid.probability = 100
     if to is BidStatus.UNSUCCESSFUL:
         bid.unsuccessful_reason = (reason or "").strip()
-        bid.probability = 0
     if to is BidStatus.IN_DELIVERY and bid.start_on is None:
         bid.start_on = on
     audit.record_update(session, actor, bid, before, summary=f"{bid.title}: {before['status']} -> {to.value}")

@@ -87,7 +87,9 @@ def test_awarding_requires_the_amount(session, finance):
         session, bid, BidStatus.AWARDED, on=date(2026, 7, 1), actor=finance, awarded_capital=5_000_00
     )
     session.commit()
-    assert (bid.amount_awarded, bid.decision_on, bid.probability) == (5_000_00, date(2026, 7, 1), 100)
+    # The probability keeps the estimate made while pending: a return as at a day before the
+    # decision weighs the bid by it.
+    assert (bid.amount_awarded, bid.decision_on, bid.probability) == (5_000_00, date(2026, 7, 1), 50)
 
 
 def test_unsuccessful_keeps_the_reason(session, finance):
@@ -98,7 +100,7 @@ def test_unsuccessful_keeps_the_reason(session, finance):
     assert (bid.unsuccessful_reason, bid.decision_on, bid.probability) == (
         "Oversubscribed round",
         date(2026, 7, 1),
-        0,
+        50,
     )
 
 

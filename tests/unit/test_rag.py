@@ -92,6 +92,6 @@ def test_one_palette_serves_pages_charts_workbook_and_pdf(rag, colour, tint, tag
     from incometrack.filters import rag_tag
 
     assert (rag.colour, rag.tint, rag.tag) == (colour, tint, tag)
-    assert RAG_FILLS[rag.value].fgColor.rgb.endswith(tint[1:].upper())
+    assert RAG_FILLS[rag].fgColor.rgb.endswith(tint[1:].upper())
     assert RAG_COLOURS[rag.value].hexval() == "0x" + tint[1:]
     assert f"govuk-tag--{tag}" in rag_tag(rag.value)
