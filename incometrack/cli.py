@@ -153,6 +153,49 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
         click.echo(str(file.path))
 
 
+@click.command("submit-return")
+@click.option("--year", "year_label", required=True, help="Financial year, like 2025-26.")
+@click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
+@click.option(
+    "--by", "email", required=True, help="Email of the finance officer or administrator submitting."
+)
+@click.option("--reason", default="", help="Why Amber or Red streams go without commentary, where any do.")
+@with_appcontext
+def submit_return_command(year_label: str, quarter: str, email: str, reason: str) -> None:
+    """Submit a quarter's return, as the Check and submit page does: freeze its figures and lock
+    the quarter (and any earlier open quarter of its year)."""
+    from incometrack.services import ValidationErrors, returns
+
+    try:
+        period = periods.Quarter.parse(year_label, quarter)
+    except periods.PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    actor = users.find_by_email(db.session, email)
+    if actor is None or not actor.active:
+        raise click.ClickException(f"No active user has the email {email}.")
+    config = current_app.config
+    to_lock = returns.quarters_to_lock(db.session, period)
+    try:
+        returns.submit(
+            db.session,
+            period,
+            actor=actor,
+            reason=reason,
+            council=config["COUNCIL_NAME"],
+            service_name=config["SERVICE_NAME"],
+        )
+    except ServiceError as error:  # refused: too early, again, no reason, or not finance
+        db.session.rollback()
+        message = error.message
+        if isinstance(error, ValidationErrors) and "reason" in error.errors:
+            message = f"{error.errors['reason'].replace('give the reason', 'give the reason (--reason)')}."
+        raise click.ClickException(message) from None
+    db.session.commit()
+    click.echo(f"Submitted the {period.label} return as {actor.email}.")
+    locked = ", ".join(q.label for q in to_lock) or f"nothing: {period.label} and earlier were locked already"
+    click.echo(f"Locked {locked}.")
+
+
 @click.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False))
 @with_appcontext
@@ -176,6 +219,7 @@ def init_app(app: Flask) -> None:
         import_streams_command,
         import_budgets_command,
         export_return_command,
+        submit_return_command,
         backup_command,
     ):
         app.cli.add_command(command)

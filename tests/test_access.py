@@ -113,7 +113,10 @@ POLICY = {
     ("returns.index", "GET"): READERS,
     ("returns.preview", "GET"): READERS,
     ("returns.download", "POST"): READERS,
+    ("returns.submit", "GET"): WRITERS,
     ("returns.submit", "POST"): WRITERS,
+    ("returns.commentary", "GET"): WRITERS,
+    ("returns.commentary", "POST"): WRITERS,
 }
 PUBLIC = {"static", "auth.login", "main.healthz"}
 #: run last: these end the session or change what later requests may do

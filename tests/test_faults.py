@@ -73,7 +73,7 @@ def test_an_export_killed_at_any_step_leaves_no_file_or_the_old_one_whole(
     demo.load(session, today=date(2026, 11, 28))
     session.commit()
     out = tmp_path / "exports"
-    target = out / "financial-resilience-return-2025-26-Q4.xlsx"
+    target = out / "financial-resilience-return-2025-26-Q4-DRAFT.xlsx"
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("INCOMETRACK_FAULT", None)
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "export-return", "--year", "2025-26",
@@ -84,7 +84,7 @@ def test_an_export_killed_at_any_step_leaves_no_file_or_the_old_one_whole(
     assert killed.returncode == -signal.SIGKILL
     assert not target.exists()  # no file at all rather than half of one
     [leftover] = out.glob(".*.part")  # the temporary file, swept by a later export once old
-    assert leftover.name.startswith(".financial-resilience-return-2025-26-Q4.xlsx.")
+    assert leftover.name.startswith(".financial-resilience-return-2025-26-Q4-DRAFT.xlsx.")
     first = subprocess.run(command, env=env, capture_output=True, timeout=300)
     assert first.returncode == 0
     before = target.read_bytes()

@@ -158,7 +158,7 @@ def test_creating_the_same_unique_thing_at_once_is_never_a_server_error(gunicorn
         extra = {"year": "2025-26", "quarter": "1"}
     else:
         url = f"{base}/returns/2025-26/1/submit"
-        extra = {}
+        extra = {"confirm": "y", "reason": "Two officers submitting at once"}
     page = f"{base}/returns/2025-26/1" if what == "submit" else url
     forms = [dict(extra, csrf_token=csrf(c, page)) for c in clients]
     statuses = at_once(

@@ -18,6 +18,7 @@ from incometrack.models import (
     Role,
 )
 from incometrack.periods import FinancialYear
+from incometrack.rag import Rag
 from incometrack.reports.returns import (
     SHEET_NAMES,
     STREAM_COLUMNS,
@@ -90,8 +91,13 @@ def known(session, make_user):
     return finance
 
 
+def _of(line, field):
+    """A stream line's own field, or one of its figures."""
+    return getattr(line, field) if hasattr(line, field) else getattr(line.figures, field)
+
+
 def _stream(code, *fields):
-    return lambda r: tuple(getattr(next(s for s in r.streams if s.code == code), f) for f in fields)
+    return lambda r: tuple(_of(next(s for s in r.streams if s.code == code), f) for f in fields)
 
 
 def _service(name, *fields):
@@ -115,36 +121,36 @@ TOTAL_FIELDS = (
 FIGURES = {
     "title and period": (
         lambda r: (r.meta.title, r.meta.period_end),
-        ("Financial resilience return 2026-27 Q2", date(2026, 9, 30)),
+        ("Financial resilience return 2026-27 Q2 DRAFT", date(2026, 9, 30)),
     ),
     "stream LIB-A": (
         _stream("LIB-A", *STREAM_FIELDS),
         (100_000_00, (20_000_00, 30_000_00, None, None), 50_000_00, 50_000_00, 0, Decimal("0.0"),
-         97_000_00, 97_000_00, False, 0, -3_000_00, Decimal("-3.0"), "Amber", True),
+         97_000_00, 97_000_00, False, 0, -3_000_00, Decimal("-3.0"), Rag.AMBER, True),
     ),
     "stream REG-B (a default forecast)": (
         _stream("REG-B", *STREAM_FIELDS),
         (200_000_00, (45_000_00, 54_000_00, None, None), 100_000_00, 99_000_00, -1_000_00, Decimal("-1.0"),
-         205_000_00, 199_000_00, True, -6_000_00, -1_000_00, Decimal("-0.5"), "Green", False),
+         205_000_00, 199_000_00, True, -6_000_00, -1_000_00, Decimal("-0.5"), Rag.GREEN, False),
     ),
     "stream LIB-C (no budget)": (
         _stream("LIB-C", "annual_budget", "actual_to_date", "variance_to_date_pct", "forecast_outturn", "rag"),
-        (0, 500_00, None, 500_00, "Green"),
+        (0, 500_00, None, 500_00, Rag.GREEN),
     ),
     "stream totals": (
-        lambda r: tuple(getattr(r.stream_totals, f) for f in TOTAL_FIELDS),
+        lambda r: tuple(getattr(r.overall, f) for f in TOTAL_FIELDS),
         (300_000_00, (65_000_00, 84_500_00, None, None), 149_500_00, 150_000_00, -500_00, Decimal("-0.3"),
-         302_000_00, 296_500_00, -5_500_00, -3_500_00, Decimal("-1.2"), "Green"),
+         302_000_00, 296_500_00, -5_500_00, -3_500_00, Decimal("-1.2"), Rag.GREEN),
     ),
     "service Libraries": (
         _service("Libraries", "actual_to_date", "variance_to_date", "variance_to_date_pct", "forecast_outturn", "rag"),
-        (50_500_00, 500_00, Decimal("1.0"), 97_500_00, "Amber"),
+        (50_500_00, 500_00, Decimal("1.0"), 97_500_00, Rag.AMBER),
     ),
     "service Registration": (
         _service("Registration", "forecast_variance_pct", "rag"),
-        (Decimal("-0.5"), "Green"),
+        (Decimal("-0.5"), Rag.GREEN),
     ),
-    "overall": (lambda r: (r.overall.actual_to_date, r.overall.rag), (149_500_00, "Green")),
+    "overall": (lambda r: (r.overall.actual_to_date, r.overall.rag), (149_500_00, Rag.GREEN)),
     "quarters chart": (
         lambda r: [(q.label, q.actual, q.profiled) for q in r.quarters],
         [("Q1", 65_000_00, 65_000_00), ("Q2", 84_500_00, 85_000_00), ("Q3", None, 85_000_00), ("Q4", None, 65_000_00)],
@@ -163,13 +169,13 @@ FIGURES = {
     "grants listed": (lambda r: {g.bid for g in r.grants}, {"Won", "Lost", "Pending"}),
     "milestones": (
         lambda r: ([(m.rag, m.slippage_days, m.latest_update) for m in r.milestones],
-                   {c.rag: c.count for c in r.milestone_counts}["Amber"]),
-        ([("Amber", 44, "Supplier late")], 1),
+                   {c.rag: c.count for c in r.milestone_counts}[Rag.AMBER]),
+        ([(Rag.AMBER, 44, "Supplier late")], 1),
     ),
     "CIPFA lines": (
         lambda r: {c.line: c.actual_to_date for c in r.cipfa if c.actual_to_date or c.line == "Overdue charges"},
         {"Lettings": 50_000_00, "Miscellaneous - receipts from the public": 500_00, "Overdue charges": 0,
-         "Not in CIPFA library statistics (Registration, Archives)": 99_000_00},
+         "Registration (outside CIPFA library statistics)": 99_000_00},
     ),
     "CIPFA total equals all income": (lambda r: sum(c.actual_to_date for c in r.cipfa), 149_500_00),
     "entries": (
@@ -234,7 +240,7 @@ def test_workbook_sheets_headers_values_and_formats(workbook):
     entries = book["Income entries"]
     assert entries["A2"].number_format == "dd/mm/yyyy" and entries["A2"].value.date() == date(2026, 5, 1)
     assert entries.max_row == 8  # header, six entries, total
-    assert book.properties.title == "Financial resilience return 2026-27 Q2"
+    assert book.properties.title == "Financial resilience return 2026-27 Q2 DRAFT"
     assert "Libraries, Registration and Archives" in book.properties.subject
     assert "2026-27" in book.properties.keywords and "Q2" in book.properties.keywords
 
@@ -259,7 +265,8 @@ def test_libreoffice_recalculates_the_same_totals(workbook, tmp_path):
     assert Decimal(str(total["Annual budget"])).quantize(Decimal("0.01")) == Decimal("300000.00")
     assert Decimal(str(total["Actual to date"])).quantize(Decimal("0.01")) == Decimal("149500.00")
     assert round(Decimal(str(total["Variance to date %"])), 4) == Decimal("-0.0033")
-    assert Decimal(str(book["Summary"]["B4"].value)).quantize(Decimal("0.01")) == Decimal("300000.00")
+    summary_total = next(row for row in book["Summary"].iter_rows() if row[0].value == "Total")
+    assert Decimal(str(summary_total[1].value)).quantize(Decimal("0.01")) == Decimal("300000.00")
     entries = book["Income entries"]
     assert Decimal(str(entries.cell(entries.max_row, 10).value)).quantize(Decimal("0.01")) == Decimal(
         "149500.00"
@@ -336,7 +343,9 @@ def test_the_pdf_never_reads_the_entries(session, known):
 def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
     session, known, tmp_path, make_user
 ):
-    snapshot = return_service.submit(session, Q2, actor=known, **META)
+    snapshot = return_service.submit(
+        session, Q2, actor=known, reason="LIB-A to be explained at committee", **META
+    )
     session.commit()
     assert locks.is_locked(session, Q2) and locks.is_locked(session, FinancialYear(2026).quarter(1))
     before = return_for(session, Q2, **META)
@@ -365,13 +374,13 @@ def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
     assert all(r.from_snapshot for r in session.scalars(select(ExportRecord)))
     assert "Submitted" in pdf_text(files[1].path)
     with pytest.raises(ServiceError, match="was submitted on"):
-        return_service.submit(session, Q2, actor=known, **META)
+        return_service.submit(session, Q2, actor=known, reason="LIB-A to be explained at committee", **META)
     assert session.scalar(select(func.count()).select_from(ReturnSnapshot)) == 1
     assert snapshot.checksum
 
 
 def test_new_entries_in_a_submitted_quarter_are_refused(session, known):
-    return_service.submit(session, Q2, actor=known, **META)
+    return_service.submit(session, Q2, actor=known, reason="LIB-A to be explained at committee", **META)
     session.commit()
     from incometrack.models import IncomeStream
 
@@ -394,14 +403,14 @@ def test_export_return_command(runner, session, known, tmp_path):
     assert result.exit_code == 0, result.output
     paths = result.output.strip().splitlines()
     assert [p.rsplit("/", 1)[1] for p in paths] == [
-        "financial-resilience-return-2026-27-Q2.xlsx",
-        "financial-resilience-return-2026-27-Q2.pdf",
+        "financial-resilience-return-2026-27-Q2-DRAFT.xlsx",
+        "financial-resilience-return-2026-27-Q2-DRAFT.pdf",
     ]
     only_pdf = runner.invoke(
         args=["export-return", "--year", "2026-27", "--quarter", "Q2", "--format", "pdf"]
     )
     assert only_pdf.exit_code == 0 and only_pdf.output.strip().endswith(
-        "exports/2026-27/Q2/financial-resilience-return-2026-27-Q2.pdf"
+        "exports/2026-27/Q2/financial-resilience-return-2026-27-Q2-DRAFT.pdf"
     )
     assert not list(tmp_path.glob(".*.part"))  # no temporary files left
     bad = runner.invoke(args=["export-return", "--year", "2026-28", "--quarter", "2"])

@@ -22,6 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     Flowable,
+    KeepTogether,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -38,6 +39,19 @@ from incometrack.rag import Rag
 from incometrack.reports.returns import FinancialReturn
 
 RAG_COLOURS = {rag.value: colors.HexColor(rag.tint) for rag in Rag}
+RAG_KEY = (
+    (
+        Rag.RED,
+        "forecast shortfall of at least the lower of 5% of the annual budget and £100,000; "
+        "milestone past its forecast date",
+    ),
+    (
+        Rag.AMBER,
+        "forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline",
+    ),
+    (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
+    (Rag.COMPLETE, "milestone complete"),
+)
 HEADER_BACKGROUND = colors.HexColor("#e8e8e8")
 CELL_SIZE, CELL_LEADING, CELL_PADDING = 7, 8.5, 3  # points
 MARGIN_MM = 15
@@ -158,6 +172,8 @@ class _NumberedCanvas(canvas.Canvas):
 
     footer = ""
     font = "Helvetica"
+    #: drawn large at the top of every page when set ("DRAFT" before submission)
+    banner = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,6 +191,13 @@ class _NumberedCanvas(canvas.Canvas):
             width, _ = self._pagesize
             self.drawString(15 * mm, 8 * mm, self.footer)
             self.drawRightString(width - 15 * mm, 8 * mm, f"Page {self._pageNumber} of {total}")
+            if self.banner:
+                height = self._pagesize[1]
+                self.saveState()
+                self.setFillColor(colors.HexColor(Rag.RED.colour))
+                self.setFont(self.font, 14)
+                self.drawRightString(width - 15 * mm, height - 9 * mm, self.banner)
+                self.restoreState()
             super().showPage()
         super().save()
 
@@ -241,8 +264,22 @@ class _Builder:
         widths: list[float],
         *,
         total: bool = False,
+        flex: int | None = None,
     ) -> Table:
-        assert sum(widths) <= FRAME_WIDTH_MM, "the table would run off the page"
+        """A table whose figure columns are at least as wide as their widest figure (in bold, as
+        a total is), up to £999,999,999.99; column ``flex`` (by default the widest given) gives up
+        what they take beyond ``widths``, so that the table stays on the page."""
+        widths = list(widths)
+        for i in range(len(widths)):
+            figures = [row[i] for row in rows if isinstance(row[i], Figure)]
+            if figures:
+                need = max(stringWidth(f, self.bold, CELL_SIZE) for f in figures) + 2 * CELL_PADDING + 1
+                widths[i] = max(widths[i], need / mm)
+        excess = sum(widths) - FRAME_WIDTH_MM
+        if excess > 0:
+            flex = widths.index(max(widths)) if flex is None else flex
+            widths[flex] -= excess
+        assert min(widths) > 8 and sum(widths) <= FRAME_WIDTH_MM + 0.01, "the table would run off the page"
         inner = [w * mm - 2 * CELL_PADDING for w in widths]
         data = [
             [self.wrapped(BoldText(h), inner[i]) for i, h in enumerate(header)],
@@ -333,6 +370,19 @@ class _Builder:
 
         rows = [figure_row(s.service, s.figures) for s in r.services] + [figure_row("Total", r.overall, True)]
         story.append(self.table(figure_header, rows, [50, 26, 26, 26, 24, 17, 26, 26, 17, 18], total=True))
+        if r.submission_note:
+            note = r.submission_note
+            streams = ", ".join(note.streams)
+            story.append(
+                self.p(f"Submitted without commentary for {streams}. Reason given: {note.reason}", self.body)
+            )
+        story.append(
+            self.table(
+                ["RAG", "Means"],
+                [[self.rag(rag), self.text(meaning)] for rag, meaning in RAG_KEY],
+                [18, 150],
+            )
+        )
         g = r.grants_headline
         grants = [
             [self.text("Awarded in the year to date"), self.money(g.awarded_in_year)],
@@ -384,56 +434,71 @@ class _Builder:
                 self.p(f"Streams rated Amber or Red without commentary this quarter: {names}.", self.body)
             )
 
-        story += [PageBreak(), Paragraph("Income by stream", self.h2)]
+        story += [PageBreak(), Paragraph("Income by stream: position to date", self.h2)]
+        quarter_titles = [f"Q{q + 1} actual" for q in range(4)]
+        header = [
+            "Code",
+            "Stream",
+            "Annual budget",
+            *quarter_titles,
+            "Profiled budget to date",
+            "Actual to date",
+            "Variance to date",
+            "Variance to date %",
+        ]
+
+        def position_row(code, name, f, bold=False):
+            return [
+                self.text(code, bold=bold),
+                self.text(name, bold=bold),
+                self.money(f.annual_budget),
+                *(self.money(a) for a in f.actuals),
+                self.money(f.profiled_to_date),
+                self.money(f.actual_to_date),
+                self.money(f.variance_to_date),
+                self.pct(f.variance_to_date_pct),
+            ]
+
+        rows = [position_row(s.code, s.name, s.figures) for s in r.streams]
+        rows.append(position_row("Total", "", r.overall, True))
+        widths = [18, 60, 20, 20, 20, 20, 20, 20, 20, 20, 15]
+        story.append(self.table(header, rows, widths, total=True, flex=1))
+
+        story.append(Paragraph("Income by stream: forecast outturn", self.h2))
         header = [
             "Code",
             "Stream",
             "Service",
-            "Annual budget",
-            "Profiled to date",
-            "Actual to date",
-            "Variance to date",
+            "Category",
             "Previous forecast",
             "Forecast outturn",
             "Movement",
             "Forecast variance",
+            "Forecast variance %",
             "RAG",
         ]
-        rows = [
-            [
-                self.text(s.code),
-                self.text(s.name),
-                self.text(s.service),
-                self.money(s.annual_budget),
-                self.money(s.profiled_to_date),
-                self.money(s.actual_to_date),
-                self.money(s.variance_to_date),
-                self.money(s.previous_forecast),
-                Figure(format_gbp(s.forecast_outturn) + ("*" if s.forecast_is_default else "")),
-                self.money(s.movement),
-                self.money(s.forecast_variance),
-                self.rag(s.rag),
+
+        def forecast_row(code, name, service, category, f, default=False, bold=False):
+            return [
+                self.text(code, bold=bold),
+                self.text(name, bold=bold),
+                self.text(service),
+                self.text(category),
+                self.money(f.previous_forecast),
+                Figure(format_gbp(f.forecast_outturn) + ("*" if default else "")),
+                self.money(f.movement),
+                self.money(f.forecast_variance),
+                self.pct(f.forecast_variance_pct),
+                self.rag(f.rag),
             ]
+
+        rows = [
+            forecast_row(s.code, s.name, s.service, s.category, s.figures, s.forecast_is_default)
             for s in r.streams
         ]
-        t = r.stream_totals
-        rows.append(
-            [
-                self.text("Total", bold=True),
-                self.text(""),
-                self.text(""),
-                self.money(t.annual_budget),
-                self.money(t.profiled_to_date),
-                self.money(t.actual_to_date),
-                self.money(t.variance_to_date),
-                self.money(t.previous_forecast),
-                self.money(t.forecast_outturn),
-                self.money(t.movement),
-                self.money(t.forecast_variance),
-                self.rag(t.rag),
-            ]
-        )
-        story.append(self.table(header, rows, [22, 28, 19, 23, 23, 23, 23, 23, 23, 23, 23, 14], total=True))
+        rows.append(forecast_row("Total", "", "", "", r.overall, bold=True))
+        widths = [18, 50, 24, 36, 24, 24, 24, 24, 15, 17]
+        story.append(self.table(header, rows, widths, total=True, flex=1))
         story.append(
             self.p("* Default forecast: actual to date plus the profiled budget still to come.", self.body)
         )
@@ -445,7 +510,7 @@ class _Builder:
         for s in commented:
             story.append(
                 Paragraph(
-                    f"<b>{pdf_text(s.code)} {pdf_text(s.name)}</b> ({pdf_text(s.rag)}): "
+                    f"<b>{pdf_text(s.code)} {pdf_text(s.name)}</b> ({pdf_text(s.figures.rag)}): "
                     + pdf_text(s.commentary or "Commentary needed"),
                     self.body,
                 )
@@ -456,8 +521,19 @@ class _Builder:
             [
                 self.text(f"{g.funder}" + (f": {g.programme}" if g.programme else "")),
                 self.text(g.bid),
-                self.text(g.status),
-                self.text(format_date(g.decision_on)),
+                self.text(g.status.value.capitalize()),
+                self.text(
+                    "\n".join(
+                        f"{label} {format_date(day)}"
+                        for label, day in (
+                            ("Submitted", g.submitted_on),
+                            ("Decision", g.decision_on),
+                            ("Start", g.start_on),
+                            ("End", g.end_on),
+                        )
+                        if day
+                    )
+                ),
                 self.money(g.requested),
                 self.money(g.awarded),
                 self.money(g.match_funding),
@@ -475,18 +551,19 @@ class _Builder:
                     "Funder and programme",
                     "Bid",
                     "Status",
-                    "Decision",
+                    "Dates",
                     "Requested",
                     "Awarded",
                     "Match funding",
-                    "Received",
-                    "Spent",
+                    "Received to date",
+                    "Spent to date",
                     "Remaining",
                     "Next report due",
                     "Outcomes",
                 ],
                 rows,
-                [34, 34, 18, 17, 18, 18, 18, 18, 18, 18, 25, 31],
+                [28, 30, 20, 30, 17, 17, 17, 17, 17, 17, 22, 35],
+                flex=11,
             )
         )
 
@@ -500,7 +577,8 @@ class _Builder:
                 self.text(format_date(m.baseline)),
                 self.text(format_date(m.forecast)),
                 self.text(format_date(m.completed)),
-                self.text(f"{m.slippage_days} days" if m.rag == "Amber" else ""),
+                self.text(m.status.value.capitalize()),
+                self.text(f"{m.slippage_days} days" if m.slipped else ""),
                 self.text(m.latest_update),
             ]
             for m in r.milestones
@@ -515,15 +593,15 @@ class _Builder:
                     "Baseline",
                     "Forecast",
                     "Completed",
+                    "Status",
                     "Slippage",
                     "Latest update",
                 ],
                 rows,
-                [16, 40, 44, 24, 18, 18, 18, 16, 73],
+                [16, 36, 40, 22, 17, 17, 18, 18, 15, 68],
             )
         )
 
-        story.append(Paragraph("Libraries Deliver outcomes", self.h2))
         rows = [
             [
                 self.text(o.outcome),
@@ -534,11 +612,27 @@ class _Builder:
             ]
             for o in r.outcomes
         ]
+        t = r.outcome_totals
+        rows.append(
+            [
+                self.text(t.outcome, bold=True),
+                Figure(str(t.grants_awarded)),
+                self.money(t.grants_value),
+                Figure(str(t.projects)),
+                self.text(""),
+            ]
+        )
         story.append(
-            self.table(
-                ["Outcome", "Grants awarded", "Value awarded", "Projects", "Project names"],
-                rows,
-                [60, 20, 28, 16, 143],
+            KeepTogether(
+                [
+                    Paragraph("Libraries Deliver outcomes", self.h2),
+                    self.table(
+                        ["Outcome", "Grants awarded", "Value awarded", "Projects", "Project names"],
+                        rows,
+                        [60, 20, 28, 16, 143],
+                        total=True,
+                    ),
+                ]
             )
         )
 
@@ -576,5 +670,6 @@ def write_pdf(report: FinancialReturn, stream: BinaryIO) -> None:
     class PageCanvas(_NumberedCanvas):
         footer = f"{meta.title}: {meta.service_name}"
         font = builder.font
+        banner = "DRAFT: not submitted" if meta.draft else ""
 
     document.build(builder.story(), canvasmaker=PageCanvas)

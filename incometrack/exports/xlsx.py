@@ -21,15 +21,16 @@ from openpyxl.utils import get_column_letter
 
 from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.money import to_pounds
-from incometrack.rag import Rag
-from incometrack.reports.returns import STREAM_COLUMNS, FinancialReturn
+from incometrack.periods import format_date
+from incometrack.rag import Rag, rag_named
+from incometrack.reports.returns import STREAM_COLUMNS, FinancialReturn, IncomeFigures
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "dd/mm/yyyy"
 HEADER_FONT = Font(bold=True)
 TOTAL_FONT = Font(bold=True)
-RAG_FILLS = {rag.value: PatternFill("solid", fgColor=rag.tint.lstrip("#").upper()) for rag in Rag}
+RAG_FILLS = {rag: PatternFill("solid", fgColor=rag.tint.lstrip("#").upper()) for rag in Rag}
 WRAP = Alignment(wrap_text=True, vertical="top")
 #: cell kinds whose style is the same on every row
 REUSABLE = frozenset({"money", "percent", "date"})
@@ -47,16 +48,31 @@ class Column:
 class SheetWriter:
     """One table a sheet: a single header row, frozen, with filters and widths."""
 
-    def __init__(self, workbook: Workbook, title: str, columns: Sequence[Column]) -> None:
+    def __init__(
+        self,
+        workbook: Workbook,
+        title: str,
+        columns: Sequence[Column],
+        preamble: Sequence[tuple[str, Font]] = (),
+    ) -> None:
+        """``preamble``: lines of text (with their font) above the table, such as a title."""
         self.sheet = workbook.create_sheet(title)
         self.columns = columns
-        self.rows = 1
         #: one styled cell per money, date or percent column, refilled row after row (see row())
         self._reused: dict[int, WriteOnlyCell] = {}
         self._fillers: list[Callable[[object], object]] | None = None
         for index, column in enumerate(columns, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
-        self.sheet.freeze_panes = "A2"
+        for text, font in preamble:
+            cell = WriteOnlyCell(self.sheet, value=spreadsheet_text(text))
+            cell.data_type, cell.font = "s", font
+            self.sheet.append([cell])
+        if preamble:
+            self.sheet.append([])
+        #: the header row's number; data rows follow it
+        self.header_row = len(preamble) + 1 + (1 if preamble else 0)
+        self.rows = self.header_row
+        self.sheet.freeze_panes = f"A{self.header_row + 1}"
         self.sheet.append([self._cell(c.title, "header") for c in columns])
 
     def letter(self, title: str) -> str:
@@ -77,8 +93,8 @@ class SheetWriter:
         if kind in ("text", "user", "rag"):
             cell = WriteOnlyCell(self.sheet, value=spreadsheet_text(value))
             cell.data_type = "s"  # text stays text, whatever it starts with
-            if kind == "rag" and value in RAG_FILLS:
-                cell.fill = RAG_FILLS[value]
+            if kind == "rag" and rag_named(value) is not None:
+                cell.fill = RAG_FILLS[rag_named(value)]
             if kind == "user":
                 cell.alignment = WRAP
         elif kind == "money":
@@ -141,7 +157,7 @@ class SheetWriter:
     def total_row(self, label: str = "Total", overrides: dict[str, object] | None = None) -> None:
         """A Total row of formulas over the data rows (SUM, or the column's own formula)."""
         overrides = overrides or {}
-        first, last, here = 2, self.rows, self.rows + 1
+        first, last, here = self.header_row + 1, self.rows, self.rows + 1
         cells = []
         for index, column in enumerate(self.columns, 1):
             letter = get_column_letter(index)
@@ -166,13 +182,59 @@ class SheetWriter:
         self.rows += 1
 
     def filters(self, last_row: int | None = None) -> None:
-        self.sheet.auto_filter.ref = (
-            f"A1:{get_column_letter(len(self.columns))}{last_row or max(self.rows, 2)}"
-        )
+        last = last_row or max(self.rows, self.header_row + 1)
+        self.sheet.auto_filter.ref = f"A{self.header_row}:{get_column_letter(len(self.columns))}{last}"
+
+
+def figure_values(f: IncomeFigures) -> list[object]:
+    """A line's figures in the order of :data:`STREAM_COLUMNS` from "Annual budget" to "RAG"."""
+    return [
+        f.annual_budget,
+        *f.actuals,
+        f.profiled_to_date,
+        f.actual_to_date,
+        f.variance_to_date,
+        f.variance_to_date_pct,
+        f.previous_forecast,
+        f.forecast_outturn,
+        f.movement,
+        f.forecast_variance,
+        f.forecast_variance_pct,
+        f.rag,
+    ]
 
 
 def _pct_formula(numerator: str, denominator: str) -> str:
     return f'IF({denominator}{{row}}=0,"",{numerator}{{row}}/{denominator}{{row}})'
+
+
+TITLE_FONT = Font(bold=True, size=16)
+DRAFT_FONT = Font(bold=True, size=12, color="D4351C")
+
+
+def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
+    """The Summary's first lines: title (DRAFT before submission), who, as at when, and why it went
+    without commentary where it did."""
+    meta = report.meta
+    lines = [
+        (meta.title, TITLE_FONT),
+        (f"{meta.service_name}, {meta.council}", Font()),
+        (f"Figures as at {format_date(meta.period_end)}. Amounts in pounds, net of VAT.", Font()),
+    ]
+    if meta.draft:
+        lines.append(("DRAFT: not submitted; the figures may still change.", DRAFT_FONT))
+    else:
+        submitted = f"{format_date(meta.submitted_at.date())} by {meta.submitted_by}"
+        lines.append((f"Submitted {submitted}; these figures are frozen.", Font()))
+    note = report.submission_note
+    if note:
+        lines.append(
+            (
+                f"Submitted without commentary for {', '.join(note.streams)}. Reason given: {note.reason}",
+                Font(bold=True),
+            )
+        )
+    return lines
 
 
 def _summary(workbook: Workbook, report: FinancialReturn) -> None:
@@ -186,7 +248,7 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         Column("Forecast variance", "money", 16, "sum"),
         Column("RAG", "rag", 10),
     ]
-    sheet = SheetWriter(workbook, "Summary", columns)
+    sheet = SheetWriter(workbook, "Summary", columns, preamble=summary_heading(report))
     for line in report.services:
         f = line.figures
         sheet.row(
@@ -297,40 +359,29 @@ def _streams(workbook: Workbook, report: FinancialReturn) -> None:
             ): "Default: actual to date plus the profiled budget still to come"
         }
         sheet.row(
-            [
-                s.code,
-                s.name,
-                s.service,
-                s.category,
-                s.annual_budget,
-                *s.actuals,
-                s.profiled_to_date,
-                s.actual_to_date,
-                s.variance_to_date,
-                s.variance_to_date_pct,
-                s.previous_forecast,
-                s.forecast_outturn,
-                s.movement,
-                s.forecast_variance,
-                s.forecast_variance_pct,
-                s.rag,
-                commentary,
-            ],
+            [s.code, s.name, s.service, s.category, *figure_values(s.figures), commentary],
             notes=notes if s.forecast_is_default else None,
         )
     sheet.filters()
-    sheet.total_row(overrides={"RAG": report.stream_totals.rag})
+    sheet.total_row(overrides={"RAG": report.overall.rag})
 
 
 def _simple(
-    workbook: Workbook, title: str, columns: list[Column], rows: Iterable[Sequence[object]], total: bool
+    workbook: Workbook,
+    title: str,
+    columns: list[Column],
+    rows: Iterable[Sequence[object]],
+    total: bool,
+    *,
+    total_label: str = "Total",
+    overrides: dict[str, object] | None = None,
 ) -> None:
     sheet = SheetWriter(workbook, title, columns)
     for values in rows:
         sheet.row(values)
     sheet.filters()
     if total:
-        sheet.total_row()
+        sheet.total_row(total_label, overrides)
 
 
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
@@ -381,7 +432,7 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
                 g.funder,
                 g.programme,
                 g.bid,
-                g.status,
+                g.status.value,
                 g.submitted_on,
                 g.decision_on,
                 g.start_on,
@@ -423,7 +474,7 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
                 m.baseline,
                 m.forecast,
                 m.completed,
-                m.status,
+                m.status.value,
                 m.rag,
                 m.slippage_days,
                 m.latest_update,
@@ -437,13 +488,20 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         "Outcomes",
         [
             Column("Outcome", "text", 44),
-            Column("Grants awarded", "int", 12, "sum"),
-            Column("Value awarded", "money", 16, "sum"),
-            Column("Projects", "int", 10, "sum"),
+            Column("Grants awarded", "int", 12),
+            Column("Value awarded", "money", 16),
+            Column("Projects", "int", 10),
             Column("Project names", "user", 60),
         ],
         ([o.outcome, o.grants_awarded, o.grants_value, o.projects, o.project_names] for o in report.outcomes),
         total=True,
+        # Not a sum: a grant or project serving several outcomes is counted once.
+        total_label=report.outcome_totals.outcome,
+        overrides={
+            "Grants awarded": report.outcome_totals.grants_awarded,
+            "Value awarded": report.outcome_totals.grants_value,
+            "Projects": report.outcome_totals.projects,
+        },
     )
     _simple(
         workbook,

@@ -531,7 +531,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         period=period,
         current=current,
         preview=preview,
-        locked=lock_service.is_locked(db.session, period),
+        submitted=income_service.return_submitted(db.session, period),
     ), form_status(form)
 
 

@@ -11,9 +11,13 @@ from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
-from incometrack.forms import AppForm, act_and_redirect, year_choices
+from incometrack.forms import AppForm, commit_or_show, form_status, year_choices
 from incometrack.models import ExportRecord, ReturnSnapshot
-from incometrack.reports.returns import first_entries, return_for
+from incometrack.reports.income import forecast_versions
+from incometrack.reports.returns import first_entries, income_summary, return_for
+from incometrack.returns.forms import CommentaryForm, SubmitReturnForm
+from incometrack.services import StaleEdit
+from incometrack.services import income as income_service
 from incometrack.services import returns as return_service
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
@@ -118,17 +122,94 @@ def download(year_label: str, quarter: str, fmt: str):
     return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=filename, max_age=0)
 
 
-@bp.route("/<year_label>/<quarter>/submit", methods=["POST"])
+@bp.route("/<year_label>/<quarter>/submit", methods=["GET", "POST"])
 @roles_required(policy.MANAGERS)
 def submit(year_label: str, quarter: str):
-    """Submit the quarter's return: freeze its figures and lock the quarter."""
+    """Check and submit: what is outstanding, which quarters submitting locks, a confirmation
+    (and a reason where commentary is missing); then freeze the figures and lock the quarters."""
     period = _quarter_or_404(year_label, quarter)
-    if not AppForm().validate_on_submit():
-        abort(400)
     here = url_for("returns.preview", year_label=period.year.label, quarter=period.number)
-    return act_and_redirect(
-        lambda: return_service.submit(db.session, period, actor=current_user, **_meta()),
-        then=here,
-        done=f"The {period.label} return is submitted: its figures are frozen and the quarter is locked.",
-        back=here,
-    )
+    form = SubmitReturnForm()
+    if form.validate_on_submit():
+        snapshot = commit_or_show(
+            form,
+            lambda: return_service.submit(
+                db.session, period, actor=current_user, reason=form.reason.data or "", **_meta()
+            ),
+        )
+        if snapshot is not None:
+            flash(
+                f"The {period.label} return is submitted: its figures are frozen and the quarter is locked."
+            )
+            return redirect(here)
+        if not form.reason.errors:  # refused outright (too early, or submitted already)
+            flash(form.form_errors[-1] if form.form_errors else "The return was not submitted.", "error")
+            return redirect(here), 303
+    refusal = return_service.submission_refusal(db.session, period, date.today())
+    if refusal and request.method == "POST":
+        flash(refusal, "error")
+        return redirect(here), 303
+    report = None if refusal else return_for(db.session, period, **_meta())
+    return render_template(
+        "returns/submit.html",
+        period=period,
+        form=form,
+        refusal=refusal,
+        outstanding=report.streams_needing_commentary if report else (),
+        to_lock=return_service.quarters_to_lock(db.session, period),
+    ), form_status(form)
+
+
+@bp.route("/<year_label>/<quarter>/commentary", methods=["GET", "POST"])
+@roles_required(policy.MANAGERS)
+def commentary(year_label: str, quarter: str):
+    """The quarter's commentary for every Amber and Red stream on one page, open until the
+    return is submitted (even once the quarter's entries are locked)."""
+    period = _quarter_or_404(year_label, quarter)
+    here = url_for("returns.commentary", year_label=period.year.label, quarter=period.number)
+    submitted = income_service.return_submitted(db.session, period)
+    flagged = [row for row in income_summary(db.session, period)[2] if row.position.rag.needs_commentary]
+    versions = forecast_versions(db.session, period, [row.stream.id for row in flagged])
+    if request.method == "POST":
+        form = CommentaryForm()
+    else:
+        form = CommentaryForm(
+            formdata=None,
+            data={
+                "rows": [
+                    {
+                        "stream_id": row.stream.id,
+                        "commentary": row.position.commentary,
+                        "version": versions.get(row.stream.id),
+                    }
+                    for row in flagged
+                ]
+            },
+        )
+    if not submitted and form.validate_on_submit():
+        items = [
+            income_service.CommentaryInput(row.stream_id.data, row.commentary.data or "", row.version.data)
+            for row in form.rows
+        ]
+        try:
+            saved = commit_or_show(
+                form, lambda: income_service.save_commentaries(db.session, period, items, actor=current_user)
+            )
+        except StaleEdit:
+            flash(
+                "Someone else changed commentary on this page after you opened it: it now shows theirs. "
+                "Make your changes again.",
+                "error",
+            )
+            return redirect(here), 303
+        if saved is not None:
+            flash(f"Commentary saved for {saved} {'stream' if saved == 1 else 'streams'} in {period.label}.")
+            return redirect(here)
+    by_id = {row.stream.id: row for row in flagged}
+    return render_template(
+        "returns/commentary.html",
+        period=period,
+        form=form,
+        rows=[(entry, by_id.get(entry.stream_id.data)) for entry in form.rows],
+        submitted=submitted,
+    ), form_status(form)

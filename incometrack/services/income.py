@@ -10,24 +10,34 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from incometrack import money
+from incometrack import money, policy
 from incometrack.models import (
     Budget,
     Forecast,
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    ReturnSnapshot,
     Service,
     Site,
     StreamStatus,
     User,
 )
 from incometrack.periods import Quarter, quarter_for
-from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview
-from incometrack.services import NO_RECORD, ValidationErrors, audit, check_version, locks
+from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview, stream_positions
+from incometrack.services import (
+    NO_RECORD,
+    NotAllowed,
+    ServiceError,
+    ValidationErrors,
+    audit,
+    check_version,
+    locks,
+    within,
+)
 
 #: Ledger and cost-centre codes: letters and digits, with - _ . / inside. Nothing a spreadsheet
 #: could read as a formula can start one.
@@ -354,6 +364,22 @@ def _entry_summary(entry: IncomeEntry) -> str:
 # Forecasts -----------------------------------------------------------------------------------
 
 
+class ReturnSubmitted(ServiceError):
+    """The quarter's return was submitted: what it reported can no longer change."""
+
+
+_SUBMITTED = select(ReturnSnapshot.id).where(
+    ReturnSnapshot.year == bindparam("year"), ReturnSnapshot.quarter == bindparam("quarter")
+)
+
+
+def return_submitted(session: Session, quarter: Quarter) -> bool:
+    """Whether ``quarter``'s return has been submitted (as the database holds it now)."""
+    locks.serialise_writing(session)  # a submission in flight finishes first
+    params = {"year": quarter.year.start, "quarter": quarter.number}
+    return session.execute(_SUBMITTED, params).first() is not None
+
+
 def save_forecast(
     session: Session,
     stream: IncomeStream,
@@ -366,13 +392,17 @@ def save_forecast(
 ) -> Forecast:
     """Record the forecast outturn for a stream's year made in ``quarter``.
 
+    Forecasts and commentary stay open after the quarter's entries are locked, until the
+    quarter's return is submitted (DOMAIN.md): the submission freezes them.
+
     :raises ValidationErrors: when the forecast is Amber or Red and has no commentary.
-    :raises PeriodLocked: when the quarter is locked.
+    :raises ReturnSubmitted: when the quarter's return has been submitted.
     :raises StaleEdit: when this quarter's forecast changed since the form was drawn.
     """
-    if locks.is_locked(session, quarter):
-        raise locks.PeriodLocked(
-            f"{quarter.label} is locked: its forecasts can no longer change.", field="outturn"
+    if return_submitted(session, quarter):
+        raise ReturnSubmitted(
+            f"The {quarter.label} return has been submitted: its forecasts and commentary are frozen.",
+            field="outturn",
         )
     preview = forecast_preview(session, stream.id, quarter, outturn)
     commentary = (commentary or "").strip()
@@ -401,3 +431,76 @@ def save_forecast(
     values |= {"entered_by_id": actor.id if actor else None}
     audit.update(session, actor, forecast, values, summary=f"{stream.code} forecast {quarter.label}")
     return forecast
+
+
+def save_commentary(
+    session: Session,
+    stream: IncomeStream,
+    quarter: Quarter,
+    commentary: str,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+) -> Forecast:
+    """Write the quarter's commentary on a stream, keeping the forecast that stands: the one made
+    this quarter, or else the latest earlier one or the default, which is then recorded as this
+    quarter's forecast (the commentary explains it).
+
+    :raises ValidationErrors: when the forecast is Amber or Red and the commentary is empty.
+    :raises ReturnSubmitted: when the quarter's return has been submitted.
+    :raises StaleEdit: when this quarter's forecast changed since the page was drawn.
+    """
+    made = forecast_made_in(session, stream.id, quarter)
+    if made is not None:
+        outturn = made.outturn
+    else:
+        outturn = stream_positions(session, quarter, [stream.id])[stream.id].forecast_outturn
+    commentary = within(commentary, 4000, field="commentary", label="Commentary")
+    return save_forecast(
+        session, stream, quarter, outturn, commentary, actor=actor, expected_version=expected_version
+    )
+
+
+@dataclass(frozen=True)
+class CommentaryInput:
+    stream_id: int
+    commentary: str
+    version: int | None  #: of the quarter's forecast the page showed; None where it showed none
+
+
+def save_commentaries(
+    session: Session, quarter: Quarter, items: list[CommentaryInput], *, actor: User
+) -> int:
+    """Write the quarter's commentary on several streams as one change: each row is checked
+    before any is kept (rows left empty, or unchanged, are passed over). Returns how many changed.
+
+    :raises NotAllowed: unless finance or admin.
+    :raises ValidationErrors: keyed ``rows-<index>-commentary``, for every row refused.
+    :raises ReturnSubmitted: when the quarter's return has been submitted.
+    :raises StaleEdit: when a stream's forecast changed since the page was drawn.
+    """
+    if not policy.can_manage(actor):
+        raise NotAllowed("Only finance officers and administrators write the return's commentary")
+    ids = [item.stream_id for item in items]
+    streams = {s.id: s for s in session.scalars(select(IncomeStream).where(IncomeStream.id.in_(ids)))}
+    errors: dict[str, str] = {}
+    saved = 0
+    for index, item in enumerate(items):
+        key = f"rows-{index}-commentary"
+        stream = streams.get(item.stream_id)
+        if stream is None:
+            errors[key] = "This stream no longer exists"
+            continue
+        text = (item.commentary or "").strip()
+        made = forecast_made_in(session, stream.id, quarter)
+        if text == (made.commentary if made is not None else ""):
+            continue
+        try:
+            save_commentary(session, stream, quarter, text, actor=actor, expected_version=item.version)
+        except ValidationErrors as error:
+            errors[key] = next(iter(error.errors.values()))
+        else:
+            saved += 1
+    if errors:
+        raise ValidationErrors(errors)
+    return saved

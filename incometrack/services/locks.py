@@ -37,6 +37,11 @@ def _serialise(session: Session, *, exclusive: bool) -> None:
         session.execute(text(f"SELECT {function}(:key)"), {"key": _LOCKS_KEY})
 
 
+def serialise_writing(session: Session) -> None:
+    """Take the ordering key shared, as a writer whose check depends on locks or submissions."""
+    _serialise(session, exclusive=False)
+
+
 def lock_for(session: Session, quarter: Quarter) -> PeriodLock | None:
     """The quarter's lock row as the database holds it now (not as this session first loaded it)."""
     return session.scalar(

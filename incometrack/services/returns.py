@@ -17,8 +17,8 @@ from incometrack.exports.files import write_atomically, write_private
 from incometrack.models import ExportRecord, ReturnSnapshot, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, format_date
-from incometrack.reports.returns import FinancialReturn, build_return, dump_return
-from incometrack.services import NotAllowed, ServiceError, audit, locks
+from incometrack.reports.returns import FinancialReturn, SubmissionNote, build_return, dump_return
+from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, locks, within
 
 FORMATS = ("xlsx", "pdf")
 
@@ -44,6 +44,29 @@ def snapshot_for(session: Session, quarter: Quarter) -> ReturnSnapshot | None:
     )
 
 
+def quarters_to_lock(session: Session, quarter: Quarter) -> list[Quarter]:
+    """The quarters submitting ``quarter``'s return will lock: it and any earlier open quarter of
+    its year."""
+    locked = locks.locked_quarters(session)
+    return [
+        q
+        for q in (quarter.year.quarter(n) for n in range(1, quarter.number + 1))
+        if (q.year.start, q.number) not in locked
+    ]
+
+
+def submission_refusal(session: Session, quarter: Quarter, today: date) -> str | None:
+    """Why ``quarter``'s return cannot be submitted now (too early, or submitted already), or None."""
+    if today <= quarter.last_day:
+        opens = format_date(quarter.last_day + timedelta(days=1))
+        return f"The {quarter.label} return can be submitted from {opens}, once the quarter has ended"
+    existing = snapshot_for(session, quarter)
+    if existing is not None:
+        submitted = format_date(existing.submitted_at.date())
+        return f"The {quarter.label} return was submitted on {submitted}; it cannot be submitted again"
+    return None
+
+
 def submit(
     session: Session,
     quarter: Quarter,
@@ -51,34 +74,47 @@ def submit(
     actor: User,
     council: str,
     service_name: str,
+    reason: str = "",
     today: date | None = None,
 ) -> ReturnSnapshot:
     """Freeze the quarter's return as finance submits it to committee.
 
     Its figures (and the year-to-date entries) are kept as a snapshot that every later export of
     the quarter renders, and the quarter (with any earlier open quarter of the year) is locked.
+    Amber and Red streams need commentary, or ``reason`` for going without it, which the
+    return then prints on its Summary.
 
     :raises NotAllowed: unless finance or admin.
     :raises ServiceError: before the day after the quarter's last day, or when the quarter's
         return was submitted already.
+    :raises ValidationErrors: (field ``reason``) when commentary is missing and no reason is given.
     """
     if not policy.can_manage(actor):
         raise NotAllowed("Only finance officers and administrators submit the return")
     today = today or date.today()
-    if today <= quarter.last_day:
-        opens = format_date(quarter.last_day + timedelta(days=1))
-        raise ServiceError(f"The {quarter.label} return can be submitted from {opens}, once the quarter ends")
+    reason = within((reason or "").strip(), 2000, field="reason", label="Reason")
     # Two submissions at once: the second waits here for the first, then finds its snapshot.
     locks.serialise_locking(session)
-    existing = snapshot_for(session, quarter)
-    if existing is not None:
-        raise ServiceError(f"The {quarter.label} return was submitted on {existing.submitted_at:%d/%m/%Y}")
+    refusal = submission_refusal(session, quarter, today)
+    if refusal:
+        raise ServiceError(refusal)
     for number in range(1, quarter.number + 1):
         locks.lock(session, quarter.year.quarter(number), actor=actor)
     now = utcnow()
     report = build_return(session, quarter, council=council, service_name=service_name, now=now)
+    missing = tuple(s.code for s in report.streams_needing_commentary)
+    if missing and not reason:
+        streams = "stream has" if len(missing) == 1 else "streams have"
+        raise ValidationErrors(
+            {
+                "reason": f"{len(missing)} Amber or Red {streams} no commentary ({', '.join(missing)}): "
+                "add it, or give the reason for submitting without it"
+            }
+        )
     report = dataclasses.replace(
-        report, meta=dataclasses.replace(report.meta, submitted_at=now, submitted_by=actor.name)
+        report,
+        meta=dataclasses.replace(report.meta, submitted_at=now, submitted_by=actor.name),
+        submission_note=SubmissionNote(reason, missing) if missing else None,
     )
     data = dump_return(report)
     snapshot = ReturnSnapshot(
@@ -91,6 +127,9 @@ def submit(
     )
     session.add(snapshot)
     session.flush()
+    changes: dict[str, list] = {"checksum": [None, snapshot.checksum]}
+    if missing:
+        changes["reason"] = [None, reason]
     audit.record(
         session,
         actor,
@@ -98,7 +137,7 @@ def submit(
         "return_snapshots",
         snapshot.id,
         summary=f"{quarter.label} return submitted",
-        changes={"checksum": [None, snapshot.checksum]},
+        changes=changes,
     )
     return snapshot
 

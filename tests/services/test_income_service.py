@@ -284,8 +284,16 @@ class TestForecasts:
         with pytest.raises(StaleEdit):
             income.save_forecast(session, stream, quarter, 102_000_00, "", actor=None, expected_version=1)
 
-    def test_locked_quarter_forecasts_do_not_change(self, session, make_user):
+    def test_forecasts_stay_open_when_locked_until_the_return_is_submitted(self, session, make_user):
+        from incometrack.services import returns
+
+        finance = make_user(Role.FINANCE)
         stream = make_stream(session)
-        locks.lock(session, Q1, actor=make_user(Role.FINANCE))
-        with pytest.raises(locks.PeriodLocked):
-            income.save_forecast(session, stream, Q1, 5_00, "", actor=None)
+        locks.lock(session, Q1, actor=finance)
+        income.save_forecast(session, stream, Q1, 5_00, "Late news", actor=finance)
+        returns.submit(session, Q1, actor=finance, council="", service_name="", reason="x",
+                       today=date(2099, 1, 1))  # fmt: skip
+        with pytest.raises(
+            income.ReturnSubmitted, match="submitted: its forecasts and commentary are frozen"
+        ):
+            income.save_forecast(session, stream, Q1, 6_00, "Later news", actor=None)

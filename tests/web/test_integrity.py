@@ -146,7 +146,7 @@ def test_a_return_is_submitted_only_after_its_quarter_ends(session, make_user, t
     if allowed:
         assert return_service.submit(session, quarter, actor=actor, today=today, **META).quarter == 2
         return
-    with pytest.raises(ServiceError, match="can be submitted from 1 Oct 2026, once the quarter ends"):
+    with pytest.raises(ServiceError, match="can be submitted from 1 Oct 2026, once the quarter has ended"):
         return_service.submit(session, quarter, actor=actor, today=today, **META)
 
 

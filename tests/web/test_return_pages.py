@@ -58,7 +58,7 @@ def test_downloads_are_posts_that_record_the_export(login_as, data, session):
     assert response.status_code == 200
     assert (
         response.headers["Content-Disposition"]
-        == "attachment; filename=financial-resilience-return-2026-27-Q2.xlsx"
+        == "attachment; filename=financial-resilience-return-2026-27-Q2-DRAFT.xlsx"
     )
     assert response.data[:2] == b"PK"
     assert response.headers["Cache-Control"] == "no-store"
@@ -69,9 +69,9 @@ def test_downloads_are_posts_that_record_the_export(login_as, data, session):
         ("xlsx", finance.user.id, False),
         ("pdf", finance.user.id, False),
     ]
-    assert "financial-resilience-return-2026-27-Q2.pdf" in finance.client.get("/returns/2026-27/2").get_data(
-        as_text=True
-    )
+    assert "financial-resilience-return-2026-27-Q2-DRAFT.pdf" in finance.client.get(
+        "/returns/2026-27/2"
+    ).get_data(as_text=True)
 
 
 def test_viewers_may_download_but_not_submit(login_as, data, session):
@@ -83,10 +83,15 @@ def test_viewers_may_download_but_not_submit(login_as, data, session):
 
 def test_finance_submits_once(login_as, data, session):
     client = login_as(Role.FINANCE).client
-    assert client.post("/returns/2026-27/1/submit").status_code == 302
+    unconfirmed = client.post("/returns/2026-27/1/submit", data={"reason": "Figures agreed"})
+    assert unconfirmed.status_code == 400 and "Confirm that you have checked" in unconfirmed.get_data(
+        as_text=True
+    )
+    confirmed = {"confirm": "y", "reason": "Figures agreed with the head of service"}
+    assert client.post("/returns/2026-27/1/submit", data=confirmed).status_code == 302
     html = client.get("/returns/2026-27/1").get_data(as_text=True)
     assert "Submitted" in html and "these figures are frozen" in html
-    again = client.post("/returns/2026-27/1/submit")
+    again = client.post("/returns/2026-27/1/submit", data=confirmed)
     assert again.status_code == 303
     assert "was submitted on" in client.get(again.headers["Location"]).get_data(as_text=True)
     refused = client.post(
