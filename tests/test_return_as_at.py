@@ -267,3 +267,32 @@ def test_the_pdf_carries_the_as_at_grants_and_outcome_totals(session, pipeline, 
     assert "Decision 15 Nov 2025" in text
     total = next(line for line in text.splitlines() if "Total (each grant and project once)" in line)
     assert total.split()[-3:] == ["1", "£100,000.00", "1"]
+
+
+@needs("pdftotext")
+def test_the_largest_amounts_fit_their_pdf_columns(session, tmp_path):
+    from incometrack.services.returns import write_file
+
+    largest = 99_999_999_999
+    stream = make_stream(session, "LIB-BIG", name="A very large stream")
+    make_budget(session, stream, largest, (largest // 4, largest // 4, largest // 4, largest - 3 * (largest // 4)),
+                year=2025)  # fmt: skip
+    make_entry(session, stream, date(2025, 5, 1), largest, reference="BIG")
+    make_entry(session, stream, date(2025, 5, 2), -largest, reference="BIG-REFUND")
+    make_entry(session, stream, date(2025, 8, 1), largest, reference="BIG-AGAIN")
+    target = tmp_path / "big.pdf"
+    with target.open("wb") as out:
+        write_file(at(session, 2), "pdf", out)
+    text = subprocess.run(["pdftotext", "-layout", str(target), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    position, forecast = [line for line in text.splitlines() if line.startswith("LIB-BIG")]
+    # Annual budget, Q1 (nil: a sale and its refund), Q2, profiled, actual to date, variance, %.
+    assert position.split()[-7:] == [
+        "£999,999,999.99", "£0.00", "£999,999,999.99", "£499,999,999.98", "£999,999,999.99",
+        "£500,000,000.01", "100.0%",
+    ]  # fmt: skip
+    # Previous forecast (the Q1 default), forecast outturn (the default: actual to date and the
+    # profile of Q3 and Q4), movement, forecast variance, %, RAG: more than any one amount.
+    assert forecast.split()[-6:] == [
+        "£750,000,000.00", "£1,500,000,000.00*", "£750,000,000.00", "£500,000,000.01", "50.0%", "Green",
+    ]  # fmt: skip

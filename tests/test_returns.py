@@ -1,5 +1,6 @@
 """The quarterly return on known data: every figure, then the workbook, the PDF and submission."""
 
+import io
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -425,3 +426,22 @@ def test_an_unwritable_exports_folder_gives_a_clear_error(runner, known, tmp_pat
     )
     assert result.exit_code == 1
     assert "Cannot write to" in result.output
+
+
+def test_a_snapshot_of_the_first_format_still_opens_with_its_figures():
+    """Returns submitted before figures were shared by streams, services and the total (a file
+    written by that version of IncomeTrack) open with the figures they were submitted with."""
+    from pathlib import Path
+
+    report = load_return((Path(__file__).parent / "data" / "snapshot-format-1.json").read_text())
+    assert report.meta.title == "Financial resilience return 2026-27 Q2"  # submitted: no DRAFT
+    a = next(s for s in report.streams if s.code == "LIB-A")
+    assert (a.figures.annual_budget, a.figures.actuals, a.figures.forecast_outturn, a.figures.rag) == (
+        100_000_00, (20_000_00, 30_000_00, None, None), 97_000_00, Rag.AMBER,
+    )  # fmt: skip
+    assert (report.overall.actual_to_date, report.overall.previous_forecast) == (149_500_00, 302_000_00)
+    assert report.milestone_counts[0].rag in Rag
+    assert [e.reference for e in report.entries] == ["A1", "B1", "B2", "A2", "C1", "B-REFUND"]
+    assert report.submission_note is None and report.outcome_totals.grants_awarded == 0
+    for fmt in ("xlsx", "pdf"):
+        return_service.write_file(report, fmt, io.BytesIO())
