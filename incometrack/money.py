@@ -81,6 +81,24 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
     return _checked(pence, field)
 
 
+#: how far a spreadsheet's binary number may lie from a whole penny and still be that penny
+CELL_NOISE = Decimal("0.000001")
+
+
+def parse_cell_number(value: float, *, field: str = "Amount") -> int:
+    """The pence in a spreadsheet number cell. A formula's result carries binary noise
+    (``=1.1*3`` is 3.3000000000000003): within :data:`CELL_NOISE` of a whole penny it is that penny
+    (DOMAIN.md); otherwise it has more than two decimal places and is refused.
+
+    :raises MoneyError: as :func:`parse_money`, naming ``field``.
+    """
+    exact = Decimal(repr(value))  # the shortest repr is the number the cell shows, exactly
+    if not exact.is_finite():
+        return parse_money(exact, field=field)
+    nearest = exact.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    return parse_money(nearest if abs(exact - nearest) <= CELL_NOISE else exact, field=field)
+
+
 def _lower_first(label: str) -> str:
     """``Annual budget`` -> ``annual budget``, but ``Q4`` stays ``Q4``."""
     return label if label[:2].isupper() else label[:1].lower() + label[1:]

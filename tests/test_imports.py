@@ -107,6 +107,19 @@ class TestEncodingsAndForms:
         assert result.ok, result.errors
         assert sorted(session.scalars(select(IncomeEntry.amount))) == [-700, 10, 123_456]
 
+    def test_xlsx_formula_results_are_the_nearest_penny(self, session, stream):
+        data = xlsx_bytes([["date", "stream_code", "amount", "reference"],
+                           ["01/05/2026", "LIB-PRINT", 1.1 * 3, "R1"], ["02/05/2026", "LIB-PRINT", 0.1 + 0.2, "R2"],
+                           ["03/05/2026", "LIB-PRINT", 3.305, "R3"]])  # fmt: skip
+        result = run(session, data, "ledger.xlsx")
+        assert [(e.row, e.column, e.message) for e in result.errors] == [
+            (4, "amount", "Amount must not have more than 2 decimal places")
+        ]
+        good = xlsx_bytes([["date", "stream_code", "amount", "reference"],
+                           ["01/05/2026", "LIB-PRINT", 1.1 * 3, "R1"], ["02/05/2026", "LIB-PRINT", 0.1 + 0.2, "R2"]])  # fmt: skip
+        assert run(session, good, "ledger.xlsx").ok
+        assert sorted(session.scalars(select(IncomeEntry.amount))) == [30, 330]
+
     def test_xlsx_named_sheet(self, session, stream):
         data = xlsx_bytes([["date", "stream_code", "amount", "reference"], ["01/05/2026", "LIB-PRINT", 5, "R"]],
                           sheet_title="Ledger", extra_sheet_first=True)  # fmt: skip

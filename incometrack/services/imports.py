@@ -17,7 +17,6 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -250,9 +249,7 @@ def _text(value: object) -> str:
 
 def _money(value: object, label: str) -> int:
     if isinstance(value, float):
-        # Excel stores numbers as binary floats; its cells show at most 15 significant digits, so
-        # the repr (shortest round-trip) is the number the person typed. Decimal keeps it exact.
-        value = Decimal(repr(value))
+        return money.parse_cell_number(value, field=label)
     return money.parse_money(value, field=label)
 
 

@@ -9,6 +9,7 @@ from incometrack.money import (
     MoneyError,
     format_gbp,
     format_plain,
+    parse_cell_number,
     parse_money,
     percent_of,
     split_evenly,
@@ -141,3 +142,39 @@ def test_default_profile_is_floor_quarters_and_q4_takes_the_rest(annual, profile
 )
 def test_percent_of(part, whole, expected):
     assert percent_of(part, whole) == expected
+
+
+@pytest.mark.parametrize(("part", "whole"), [(-1, 100_000), (-4, 10_000), (0, 5)])
+def test_a_percentage_that_rounds_to_nothing_is_never_negative_zero(part, whole):
+    assert str(percent_of(part, whole)) == "0.0"
+
+
+@pytest.mark.parametrize(
+    ("cell", "pence"),
+    [
+        (3.3000000000000003, 330),  # =1.1*3
+        (0.30000000000000004, 30),  # =0.1+0.2
+        (1234.5, 123450),
+        (-12.0, -1200),
+        (99.98999999999999, 9999),  # a hair below a penny: that penny
+        (0.0000004, 0),
+        (999999999.99, 99999999999),
+    ],
+)
+def test_spreadsheet_formula_noise_is_the_nearest_penny(cell, pence):
+    assert parse_cell_number(cell) == pence
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (3.305, "Amount must not have more than 2 decimal places"),
+        (3.30001, "Amount must not have more than 2 decimal places"),
+        (float("nan"), "Amount must be a number"),
+        (float("inf"), "Amount must be a number"),
+        (1e12, "Amount must be between"),
+    ],
+)
+def test_spreadsheet_numbers_off_the_penny_are_refused(cell, message):
+    with pytest.raises(MoneyError, match=message):
+        parse_cell_number(cell)
