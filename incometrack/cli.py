@@ -90,6 +90,8 @@ def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
     else:
         db.session.commit()
     click.echo(result.summary())
+    for note in result.notes:
+        click.echo(note)
 
 
 def _import_command(kind: str, columns: str):
@@ -111,6 +113,12 @@ import_streams_command = _import_command(
     "streams", "code,name,service,category,site,owner_email,status,description"
 )
 import_budgets_command = _import_command("budgets", "year,stream_code,annual_budget,q1,q2,q3,q4")
+import_bids_command = _import_command(
+    "bids",
+    "title,funder,service,lead_email,amount_requested,created_on and optionally programme,outcomes,"
+    "probability,match_cash,match_in_kind,drafting_on,submitted_on,decision,decided_on,awarded_resource,"
+    "awarded_capital,delivery_on,closed_on,start_on,end_on,reason",
+)
 
 
 @click.command("export-return")
@@ -218,6 +226,7 @@ def init_app(app: Flask) -> None:
         import_income_command,
         import_streams_command,
         import_budgets_command,
+        import_bids_command,
         export_return_command,
         submit_return_command,
         backup_command,

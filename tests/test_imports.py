@@ -315,7 +315,7 @@ class TestCommandLine:
 
 def test_the_readme_example_files_import_into_the_demo(runner, session):
     assert runner.invoke(args=["load-demo", "--today", "2026-11-28"]).exit_code == 0
-    for kind in ("streams", "budgets", "income"):
+    for kind in ("streams", "budgets", "income", "bids"):
         result = runner.invoke(args=[f"import-{kind}", f"examples/{kind}.csv"])
         assert result.exit_code == 0, result.output + result.stderr
         assert result.output.startswith("imported ")

@@ -243,6 +243,11 @@ class ImportForm(AppForm):
                 "Income streams: code, name, service, category, site, owner_email, status, description",
             ),
             SelectChoice("budgets", "Budgets: year, stream_code, annual_budget, q1, q2, q3, q4"),
+            SelectChoice(
+                "bids",
+                "Grant bids: title, funder, service, lead_email, amount_requested, created_on "
+                "(and the optional columns the README lists)",
+            ),
         ],
         default="income",
         widget=GovRadioInput(),

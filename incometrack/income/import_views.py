@@ -84,7 +84,7 @@ def import_confirm():
             errors=result.errors,
         ), 409
     db.session.commit()
-    flash(f"{staged.filename}: {result.summary()}.")
+    flash(f"{staged.filename}: {'; '.join([result.summary(), *result.notes])}.")
     return redirect(url_for("income.import_batch", batch_id=result.batch_id))
 
 
