@@ -315,6 +315,12 @@ class TestCommandLine:
 
 def test_the_readme_example_files_import_into_the_demo(runner, session):
     assert runner.invoke(args=["load-demo", "--today", "2026-11-28"]).exit_code == 0
+    dry_run = runner.invoke(args=["import-bids", "examples/bids.csv", "--dry-run"])
+    assert dry_run.output.splitlines() == [  # as the README shows it
+        "would import 4, skipped 0 duplicates",
+        "would create funders: Green Spaces Trust, Heritage Film Trust",
+        "would create programmes: Small grants (Heritage Film Trust)",
+    ]
     for kind in ("streams", "budgets", "income", "bids"):
         result = runner.invoke(args=[f"import-{kind}", f"examples/{kind}.csv"])
         assert result.exit_code == 0, result.output + result.stderr

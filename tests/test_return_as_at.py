@@ -296,3 +296,43 @@ def test_the_largest_amounts_fit_their_pdf_columns(session, tmp_path):
     assert forecast.split()[-6:] == [
         "£750,000,000.00", "£1,500,000,000.00*", "£750,000,000.00", "£500,000,000.01", "50.0%", "Green",
     ]  # fmt: skip
+
+
+@needs("pdftotext")
+def test_cipfa_lines_and_previous_forecast_agree_in_html_workbook_and_pdf(
+    session, submitted_q1, login_as, tmp_path
+):
+    from incometrack.money import format_gbp
+    from incometrack.services.returns import write_file
+
+    registration = make_stream(session, "REG-ROOM", service="Registration", category="Room and venue hire")
+    make_entry(session, registration, date(2025, 7, 1), 3_456_78, reference="REG")
+    report = at(session, 2)
+    expected_cipfa = {c.line: c.actual_to_date for c in report.cipfa}
+    assert expected_cipfa["Lettings"] == 45_000_00
+    assert expected_cipfa["Registration (outside CIPFA library statistics)"] == 3_456_78
+    html = login_as(Role.FINANCE).client.get("/returns/2025-26/2").get_data(as_text=True)
+    buffer = io.BytesIO()
+    write_file(report, "xlsx", buffer)
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    sheet_lines = {row[0]: row[1] for row in book["CIPFA lines"].iter_rows(min_row=2, values_only=True)}
+    pdf = tmp_path / "q2.pdf"
+    with pdf.open("wb") as out:
+        write_file(report, "pdf", out)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+    for line, pence in expected_cipfa.items():
+        shown = format_gbp(pence)
+        assert f"{line}</th>" in html and shown in html
+        assert round(sheet_lines[line] * 100) == pence
+        assert any(
+            row.strip().startswith(line) and row.strip().endswith(shown) for row in text.splitlines()
+        ), line
+    # The previous forecast as Q1's return reported it, in all three.
+    streams = book["Income by stream"]
+    header = [c.value for c in streams[1]]
+    row = next(r for r in streams.iter_rows(min_row=2, values_only=True) if r[0] == "LIB-ROOM")
+    assert row[header.index("Previous forecast")] == 95_000
+    assert "£95,000.00" in html
+    forecast_line = [r for r in text.splitlines() if r.split()[:1] == ["LIB-ROOM"]][1]
+    assert forecast_line.split()[-6] == "£95,000.00"

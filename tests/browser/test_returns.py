@@ -46,7 +46,7 @@ def test_dashboard_then_both_downloads(page, session, sign_in, assert_accessible
         page.get_by_role("button", name="Download Excel workbook").click()
     xlsx = tmp_path / xlsx_download.value.suggested_filename
     xlsx_download.value.save_as(xlsx)
-    assert xlsx.name == f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}.xlsx"
+    assert xlsx.name == f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}-DRAFT.xlsx"
     assert load_workbook(xlsx, read_only=True).sheetnames[0] == "Summary"
 
     with page.expect_download() as pdf_download:
@@ -72,4 +72,49 @@ def test_dashboard_then_both_downloads(page, session, sign_in, assert_accessible
             check=True,
         )
     page.reload()
-    assert f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}.pdf" in page.content()
+    assert f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}-DRAFT.pdf" in page.content()
+
+
+def test_commentary_then_check_and_submit(page, session, assert_accessible):
+    """Finance writes the flagged streams' commentary on one page, is stopped by the check (no
+    confirmation, no reason), then submits; every page and error state passes axe-core."""
+    demo.load(session, today=date.today())
+    session.commit()
+    quarter = periods.quarter_for(date.today()).previous()
+    year, number = quarter.year.label, quarter.number
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/login")
+    page.get_by_label("Email address").fill("finance@demo.example")
+    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/returns/{year}/{number}")
+    expect(page.get_by_text("This return is a draft until it is submitted")).to_be_visible()
+    page.get_by_role("link", name="Check and submit").click()
+    expect(page.get_by_role("heading", name=f"Check and submit the {quarter.label} return")).to_be_visible()
+    assert_accessible(page)
+    outstanding = page.locator("main ul.govuk-list--bullet").first.locator("li").count()
+
+    page.get_by_role("button", name=f"Submit the {quarter.label} return").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Write the quarter's commentary").click()
+    expect(page.get_by_role("heading", name=f"Commentary for {quarter.label}")).to_be_visible()
+    assert_accessible(page)
+    boxes = page.locator("textarea")
+    empty = [i for i in range(boxes.count()) if not boxes.nth(i).input_value().strip()]
+    assert len(empty) == outstanding
+    if empty:
+        boxes.nth(empty[0]).fill("Closure for building works; bookings move to the spring.")
+    page.get_by_role("button", name="Save commentary").click()
+    expect(page.get_by_text("Commentary saved for")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Check and submit the return").click()
+    if outstanding > 1:
+        page.get_by_label("Reason for submitting without commentary").fill("The rest follows at committee")
+    page.get_by_label("I have checked this return").check()
+    page.get_by_role("button", name=f"Submit the {quarter.label} return").click()
+    expect(page.get_by_text("return is submitted: its figures are frozen")).to_be_visible()
+    assert_accessible(page)
+    expect(page.get_by_text("This return is a draft")).to_have_count(0)
