@@ -158,7 +158,7 @@ def world(session, make_user):
         session, bid, expected_on=date(2026, 8, 1), amount_expected=1_00, actor=finance
     )
     report = grants.add_report(session, bid, title="Report", due_on=date(2027, 1, 1), actor=finance)
-    programme = grants.save_programme(session, bid.funder, grants.ProgrammeInput("Fund"), actor=finance)
+    programme = grants.create_programme(session, bid.funder, grants.ProgrammeInput("Fund"), actor=finance)
     project = make_project(session, finance, lead=other_lead)
     milestone = make_milestone(session, project, finance)
     income.save_forecast(

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,26 @@ def test_load_demo_fills_an_empty_database(runner, session):
     for entry in session.scalars(select(IncomeEntry).limit(500)):
         quarter = periods.quarter_for(entry.date_received)
         assert (entry.financial_year, entry.quarter) == (quarter.year.start, quarter.number)
+
+
+def test_the_demo_is_written_through_the_services_with_its_audit_trail(runner, session):
+    from incometrack.models import AuditEvent, ImportBatch
+
+    assert runner.invoke(args=["load-demo", "--today", "2026-11-28"]).exit_code == 0
+    audited = set(session.scalars(select(AuditEvent.entity).distinct()))
+    assert audited >= {
+        "users", "sites", "income_streams", "budgets", "import_batches", "forecasts", "funders", "programmes",
+        "grant_bids", "grant_payments", "grant_spend", "funder_reports", "projects", "milestones",
+    }  # fmt: skip
+    [batch] = session.scalars(select(ImportBatch))
+    assert batch.rows_imported == session.scalar(select(func.count()).select_from(IncomeEntry))
+
+
+@pytest.mark.parametrize("today", ["2027-01-03", "2026-04-01", "2027-03-31"])
+def test_the_demo_loads_on_any_day_of_the_year(runner, session, today):
+    """Nothing in the demo is dated after the day it is loaded as (the services refuse it)."""
+    result = runner.invoke(args=["load-demo", "--today", today])
+    assert result.exit_code == 0, result.output
 
 
 def test_load_demo_is_deterministic(runner, session, reference_rows):

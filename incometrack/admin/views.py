@@ -193,8 +193,14 @@ def service_form(record_id: int | None = None):
         "service",
         service,
         form,
-        lambda: reference_service.save_service(
-            db.session, name=form.name.data, active=form.active.data, actor=current_user, service=service
+        lambda: (
+            reference_service.update_service(
+                db.session, service, name=form.name.data, active=form.active.data, actor=current_user
+            )
+            if service is not None
+            else reference_service.create_service(
+                db.session, name=form.name.data, active=form.active.data, actor=current_user
+            )
         ),
     )
 
@@ -211,18 +217,24 @@ def site_form(record_id: int | None = None):
     form.service_id.choices = choices(
         db.session.scalars(select(Service).order_by(Service.name)), "Choose a service"
     )
+
+    def values() -> dict:
+        return {
+            "name": form.name.data,
+            "kind": SiteKind(form.kind.data),
+            "service_id": form.service_id.data or 0,
+            "active": form.active.data,
+            "actor": current_user,
+        }
+
     return _reference_form(
         "site",
         site,
         form,
-        lambda: reference_service.save_site(
-            db.session,
-            name=form.name.data,
-            kind=SiteKind(form.kind.data),
-            service_id=form.service_id.data or 0,
-            active=form.active.data,
-            actor=current_user,
-            site=site,
+        lambda: (
+            reference_service.update_site(db.session, site, **values())
+            if site is not None
+            else reference_service.create_site(db.session, **values())
         ),
     )
 
@@ -236,17 +248,23 @@ def category_form(record_id: int | None = None):
     form = CategoryForm(obj=category)
     lines = db.session.scalars(select(CipfaLine).order_by(CipfaLine.position))
     form.cipfa_line_id.choices = choices(lines, "None (outside CIPFA library statistics)")
+
+    def values() -> dict:
+        return {
+            "name": form.name.data,
+            "cipfa_line_id": form.cipfa_line_id.data,
+            "cipfa_note": form.cipfa_note.data or "",
+            "active": form.active.data,
+            "actor": current_user,
+        }
+
     return _reference_form(
         "income category",
         category,
         form,
-        lambda: reference_service.save_category(
-            db.session,
-            name=form.name.data,
-            cipfa_line_id=form.cipfa_line_id.data,
-            cipfa_note=form.cipfa_note.data or "",
-            active=form.active.data,
-            actor=current_user,
-            category=category,
+        lambda: (
+            reference_service.update_category(db.session, category, **values())
+            if category is not None
+            else reference_service.create_category(db.session, **values())
         ),
     )

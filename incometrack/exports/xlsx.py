@@ -7,6 +7,7 @@ dates; totals are formulas; every text cell holding user data goes through
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,15 +33,30 @@ HEADER_FONT = Font(bold=True)
 TOTAL_FONT = Font(bold=True)
 RAG_FILLS = {rag: PatternFill("solid", fgColor=rag.tint.lstrip("#").upper()) for rag in Rag}
 WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+class Kind(enum.StrEnum):
+    """What a column holds, which decides how its cells are written and styled."""
+
+    TEXT = "text"  #: one line of text
+    USER = "user"  #: text a person wrote, wrapped
+    MONEY = "money"  #: pence, written as pounds with a £ format
+    PERCENT = "percent"  #: a Decimal percentage, written as a fraction with a % format
+    DATE = "date"
+    INT = "int"
+    RAG = "rag"  #: a rating, coloured
+    HEADER = "header"
+    FORMULA = "formula"
+
+
 #: cell kinds whose style is the same on every row
-REUSABLE = frozenset({"money", "percent", "date"})
+REUSABLE = frozenset({Kind.MONEY, Kind.PERCENT, Kind.DATE})
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
-    #: text (one line), user (wrapped user text), money, percent, date, int, rag
-    kind: str
+    kind: Kind
     width: int
     total: str | None = None  #: "sum", or a formula template using {row} and column letters
 
@@ -73,40 +89,40 @@ class SheetWriter:
         self.header_row = len(preamble) + 1 + (1 if preamble else 0)
         self.rows = self.header_row
         self.sheet.freeze_panes = f"A{self.header_row + 1}"
-        self.sheet.append([self._cell(c.title, "header") for c in columns])
+        self.sheet.append([self._cell(c.title, Kind.HEADER) for c in columns])
 
     def letter(self, title: str) -> str:
         return get_column_letter([c.title for c in self.columns].index(title) + 1)
 
-    def _cell(self, value, kind: str, *, bold: bool = False, note: str | None = None):
+    def _cell(self, value, kind: Kind, *, bold: bool = False, note: str | None = None):
         """A styled cell, or the bare value where no style is needed: a year's entries are a
         hundred thousand rows, and a styled cell costs several times a bare one."""
-        if kind in ("text", "int") and not bold and not note:
+        if kind in (Kind.TEXT, Kind.INT) and not bold and not note:
             # Defused text never starts with "=", so openpyxl stores it as text, never a formula.
-            return spreadsheet_text(value) if kind == "text" else value
-        if kind == "header":
+            return spreadsheet_text(value) if kind == Kind.TEXT else value
+        if kind == Kind.HEADER:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.data_type = "s"
             cell.font = HEADER_FONT
             cell.alignment = WRAP
             return cell
-        if kind in ("text", "user", "rag"):
+        if kind in (Kind.TEXT, Kind.USER, Kind.RAG):
             cell = WriteOnlyCell(self.sheet, value=spreadsheet_text(value))
             cell.data_type = "s"  # text stays text, whatever it starts with
-            if kind == "rag" and rag_named(value) is not None:
+            if kind == Kind.RAG and rag_named(value) is not None:
                 cell.fill = RAG_FILLS[rag_named(value)]
-            if kind == "user":
+            if kind == Kind.USER:
                 cell.alignment = WRAP
-        elif kind == "money":
+        elif kind == Kind.MONEY:
             cell = WriteOnlyCell(self.sheet, value=to_pounds(value) if value is not None else None)
             cell.number_format = MONEY_FORMAT
-        elif kind == "percent":
+        elif kind == Kind.PERCENT:
             cell = WriteOnlyCell(self.sheet, value=value / 100 if isinstance(value, Decimal) else None)
             cell.number_format = PERCENT_FORMAT
-        elif kind == "date":
+        elif kind == Kind.DATE:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = DATE_FORMAT
-        elif kind == "formula":
+        elif kind == Kind.FORMULA:
             cell = WriteOnlyCell(self.sheet, value=value)
         else:
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -129,26 +145,26 @@ class SheetWriter:
         self.sheet.append(cells)
         self.rows += 1
 
-    def _filler(self, index: int, kind: str) -> Callable[[object], object]:
+    def _filler(self, index: int, kind: Kind) -> Callable[[object], object]:
         """What turns a value of the column into what is appended, chosen once a column."""
         if kind in REUSABLE:
             return lambda value: self._refill(index, kind, value)
-        if kind == "text":
+        if kind == Kind.TEXT:
             return spreadsheet_text
-        if kind == "int":
+        if kind == Kind.INT:
             return lambda value: value
         return lambda value: self._cell(value, kind)
 
-    def _refill(self, index: int, kind: str, value: object) -> WriteOnlyCell:
+    def _refill(self, index: int, kind: Kind, value: object) -> WriteOnlyCell:
         """The column's styled cell holding ``value``. A write-only sheet writes a row out as it is
         appended, so one cell a column serves every row: a year's entries are a hundred thousand
         rows, and creating and styling a cell for each costs more than writing it."""
         cell = self._reused.get(index)
         if cell is None:
             cell = self._reused[index] = self._cell(None, kind)
-        if kind == "money":
+        if kind == Kind.MONEY:
             cell.value = to_pounds(value) if value is not None else None
-        elif kind == "percent":
+        elif kind == Kind.PERCENT:
             cell.value = value / 100 if isinstance(value, Decimal) else None
         else:
             cell.value = value
@@ -162,22 +178,24 @@ class SheetWriter:
         for index, column in enumerate(self.columns, 1):
             letter = get_column_letter(index)
             if index == 1:
-                cells.append(self._cell(label, "text", bold=True))
+                cells.append(self._cell(label, Kind.TEXT, bold=True))
             elif column.title in overrides:
                 value = overrides[column.title]
-                cells.append(self._cell(value, column.kind if column.kind != "user" else "text", bold=True))
+                cells.append(
+                    self._cell(value, column.kind if column.kind != Kind.USER else Kind.TEXT, bold=True)
+                )
             elif column.total == "sum":
                 # An empty table totals a plain 0: there is nothing to sum.
                 formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
-                cell = self._cell(formula, "formula", bold=True)
-                cell.number_format = MONEY_FORMAT if column.kind == "money" else "0"
+                cell = self._cell(formula, Kind.FORMULA, bold=True)
+                cell.number_format = MONEY_FORMAT if column.kind == Kind.MONEY else "0"
                 cells.append(cell)
             elif column.total:
-                cell = self._cell("=" + column.total.format(row=here), "formula", bold=True)
-                cell.number_format = PERCENT_FORMAT if column.kind == "percent" else MONEY_FORMAT
+                cell = self._cell("=" + column.total.format(row=here), Kind.FORMULA, bold=True)
+                cell.number_format = PERCENT_FORMAT if column.kind == Kind.PERCENT else MONEY_FORMAT
                 cells.append(cell)
             else:
-                cells.append(self._cell(None, "int"))
+                cells.append(self._cell(None, Kind.INT))
         self.sheet.append(cells)
         self.rows += 1
 
@@ -239,14 +257,14 @@ def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
 
 def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     columns = [
-        Column("Service", "text", 26),
-        Column("Annual budget", "money", 16, "sum"),
-        Column("Profiled budget to date", "money", 16, "sum"),
-        Column("Actual to date", "money", 16, "sum"),
-        Column("Variance", "money", 16, "sum"),
-        Column("Forecast outturn", "money", 16, "sum"),
-        Column("Forecast variance", "money", 16, "sum"),
-        Column("RAG", "rag", 10),
+        Column("Service", Kind.TEXT, 26),
+        Column("Annual budget", Kind.MONEY, 16, "sum"),
+        Column("Profiled budget to date", Kind.MONEY, 16, "sum"),
+        Column("Actual to date", Kind.MONEY, 16, "sum"),
+        Column("Variance", Kind.MONEY, 16, "sum"),
+        Column("Forecast outturn", Kind.MONEY, 16, "sum"),
+        Column("Forecast variance", Kind.MONEY, 16, "sum"),
+        Column("RAG", Kind.RAG, 10),
     ]
     sheet = SheetWriter(workbook, "Summary", columns, preamble=summary_heading(report))
     for line in report.services:
@@ -277,7 +295,7 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         title: str, rows: Iterable[Sequence[object]], kinds: Sequence[str], header: Sequence[str]
     ) -> int:
         append([])
-        first = append([sheet._cell(t, "header") for t in (title, *header)]) + 1
+        first = append([sheet._cell(t, Kind.HEADER) for t in (title, *header)]) + 1
         for values in rows:
             append([sheet._cell(v, k) for v, k in zip(values, kinds, strict=True)])
         return first
@@ -291,24 +309,24 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
             (f"Pending bids ({g.pending_count}): amount requested", g.pending_requested),
             ("Weighted value of pending bids", g.weighted_pipeline),
         ],
-        ("text", "money"),
+        (Kind.TEXT, Kind.MONEY),
         ("Value",),
     )
     for label, rate in (
         ("Success rate by count", g.success_rate_count),
         ("Success rate by value", g.success_rate_value),
     ):
-        append([sheet._cell(label, "text"), sheet._cell(rate, "percent")])
+        append([sheet._cell(label, Kind.TEXT), sheet._cell(rate, Kind.PERCENT)])
     block(
         "Milestones by RAG at the quarter end",
         [(c.rag, c.count) for c in report.milestone_counts],
-        ("rag", "int"),
+        (Kind.RAG, Kind.INT),
         ("Milestones",),
     )
     first = block(
         "Quarter",
         [(b.label, b.actual, b.profiled) for b in report.quarters],
-        ("text", "money", "money"),
+        (Kind.TEXT, Kind.MONEY, Kind.MONEY),
         ("Actual income", "Profiled budget"),
     )
     chart = BarChart()
@@ -326,17 +344,17 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
 
 def _streams(workbook: Workbook, report: FinancialReturn) -> None:
     kinds = {
-        "Stream code": ("text", 14),
-        "Stream": ("text", 32),
-        "Service": ("text", 14),
-        "Category": ("text", 24),
-        "Variance to date %": ("percent", 11),
-        "Forecast variance %": ("percent", 11),
-        "RAG": ("rag", 9),
-        "Commentary": ("user", 60),
+        "Stream code": (Kind.TEXT, 14),
+        "Stream": (Kind.TEXT, 32),
+        "Service": (Kind.TEXT, 14),
+        "Category": (Kind.TEXT, 24),
+        "Variance to date %": (Kind.PERCENT, 11),
+        "Forecast variance %": (Kind.PERCENT, 11),
+        "RAG": (Kind.RAG, 9),
+        "Commentary": (Kind.USER, 60),
     }
     columns = [
-        Column(title, *kinds.get(title, ("money", 15)), "sum" if title not in kinds else None)
+        Column(title, *kinds.get(title, (Kind.MONEY, 15)), "sum" if title not in kinds else None)
         for title in STREAM_COLUMNS
     ]
     sheet = SheetWriter(workbook, "Income by stream", columns)
@@ -350,7 +368,7 @@ def _streams(workbook: Workbook, report: FinancialReturn) -> None:
     for q in range(4):
         if q >= quarter:
             title = f"Q{q + 1} actual"
-            sheet.columns[STREAM_COLUMNS.index(title)] = Column(title, "money", 15, None)
+            sheet.columns[STREAM_COLUMNS.index(title)] = Column(title, Kind.MONEY, 15, None)
     for s in report.streams:
         commentary = s.commentary or ("Commentary needed" if s.commentary_missing else "")
         notes = {
@@ -409,23 +427,23 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         workbook,
         "Grants",
         [
-            Column("Funder", "text", 26),
-            Column("Programme", "text", 26),
-            Column("Bid", "text", 34),
-            Column("Status", "text", 12),
-            Column("Submitted", "date", 12),
-            Column("Decision", "date", 12),
-            Column("Start", "date", 12),
-            Column("End", "date", 12),
-            Column("Requested", "money", 15, "sum"),
-            Column("Awarded", "money", 15, "sum"),
-            Column("Match funding", "money", 15, "sum"),
-            Column("Received to date", "money", 15, "sum"),
-            Column("Spent to date", "money", 15, "sum"),
-            Column("Remaining", "money", 15, "sum"),
-            Column("Next report due", "date", 14),
-            Column("Next report", "text", 26),
-            Column("Outcomes", "text", 40),
+            Column("Funder", Kind.TEXT, 26),
+            Column("Programme", Kind.TEXT, 26),
+            Column("Bid", Kind.TEXT, 34),
+            Column("Status", Kind.TEXT, 12),
+            Column("Submitted", Kind.DATE, 12),
+            Column("Decision", Kind.DATE, 12),
+            Column("Start", Kind.DATE, 12),
+            Column("End", Kind.DATE, 12),
+            Column("Requested", Kind.MONEY, 15, "sum"),
+            Column("Awarded", Kind.MONEY, 15, "sum"),
+            Column("Match funding", Kind.MONEY, 15, "sum"),
+            Column("Received to date", Kind.MONEY, 15, "sum"),
+            Column("Spent to date", Kind.MONEY, 15, "sum"),
+            Column("Remaining", Kind.MONEY, 15, "sum"),
+            Column("Next report due", Kind.DATE, 14),
+            Column("Next report", Kind.TEXT, 26),
+            Column("Outcomes", Kind.TEXT, 40),
         ],
         (
             [
@@ -455,16 +473,16 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         workbook,
         "Milestones",
         [
-            Column("Project", "text", 30),
-            Column("Milestone", "text", 34),
-            Column("Owner", "text", 18),
-            Column("Baseline", "date", 12),
-            Column("Forecast", "date", 12),
-            Column("Completed", "date", 12),
-            Column("Status", "text", 12),
-            Column("RAG", "rag", 10),
-            Column("Slippage (days)", "int", 10),
-            Column("Latest update", "user", 50),
+            Column("Project", Kind.TEXT, 30),
+            Column("Milestone", Kind.TEXT, 34),
+            Column("Owner", Kind.TEXT, 18),
+            Column("Baseline", Kind.DATE, 12),
+            Column("Forecast", Kind.DATE, 12),
+            Column("Completed", Kind.DATE, 12),
+            Column("Status", Kind.TEXT, 12),
+            Column("RAG", Kind.RAG, 10),
+            Column("Slippage (days)", Kind.INT, 10),
+            Column("Latest update", Kind.USER, 50),
         ],
         (
             [
@@ -487,11 +505,11 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         workbook,
         "Outcomes",
         [
-            Column("Outcome", "text", 44),
-            Column("Grants awarded", "int", 12),
-            Column("Value awarded", "money", 16),
-            Column("Projects", "int", 10),
-            Column("Project names", "user", 60),
+            Column("Outcome", Kind.TEXT, 44),
+            Column("Grants awarded", Kind.INT, 12),
+            Column("Value awarded", Kind.MONEY, 16),
+            Column("Projects", Kind.INT, 10),
+            Column("Project names", Kind.USER, 60),
         ],
         ([o.outcome, o.grants_awarded, o.grants_value, o.projects, o.project_names] for o in report.outcomes),
         total=True,
@@ -506,7 +524,7 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
     _simple(
         workbook,
         "CIPFA lines",
-        [Column("CIPFA income line", "text", 56), Column("Actual to date", "money", 16, "sum")],
+        [Column("CIPFA income line", Kind.TEXT, 56), Column("Actual to date", Kind.MONEY, 16, "sum")],
         ([c.line, c.actual_to_date] for c in report.cipfa),
         total=True,
     )
@@ -514,16 +532,16 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         workbook,
         "Income entries",
         [
-            Column("Date received", "date", 13),
-            Column("Quarter", "text", 8),
-            Column("Stream code", "text", 14),
-            Column("Stream", "text", 30),
-            Column("Service", "text", 14),
-            Column("Category", "text", 24),
-            Column("Site", "text", 24),
-            Column("Reference", "text", 16),
-            Column("Description", "text", 36),
-            Column("Amount", "money", 14, "sum"),
+            Column("Date received", Kind.DATE, 13),
+            Column("Quarter", Kind.TEXT, 8),
+            Column("Stream code", Kind.TEXT, 14),
+            Column("Stream", Kind.TEXT, 30),
+            Column("Service", Kind.TEXT, 14),
+            Column("Category", Kind.TEXT, 24),
+            Column("Site", Kind.TEXT, 24),
+            Column("Reference", Kind.TEXT, 16),
+            Column("Description", Kind.TEXT, 36),
+            Column("Amount", Kind.MONEY, 14, "sum"),
         ],
         (
             [

@@ -490,8 +490,12 @@ def funder_form(funder_id: int | None = None):
         try:
             funder = commit_or_show(
                 form,
-                lambda: grant_service.save_funder(
-                    db.session, data, actor=current_user, funder=funder, expected_version=form.version.data
+                lambda: (
+                    grant_service.update_funder(
+                        db.session, funder, data, actor=current_user, expected_version=form.version.data
+                    )
+                    if funder is not None
+                    else grant_service.create_funder(db.session, data, actor=current_user)
                 ),
             )
         except StaleEdit:
@@ -526,13 +530,12 @@ def programme_form(funder_id: int | None = None, programme_id: int | None = None
         try:
             done = commit_or_show(
                 form,
-                lambda: grant_service.save_programme(
-                    db.session,
-                    funder,
-                    data,
-                    actor=current_user,
-                    programme=programme,
-                    expected_version=form.version.data,
+                lambda: (
+                    grant_service.update_programme(
+                        db.session, programme, data, actor=current_user, expected_version=form.version.data
+                    )
+                    if programme is not None
+                    else grant_service.create_programme(db.session, funder, data, actor=current_user)
                 ),
             )
         except StaleEdit:

@@ -54,17 +54,8 @@ class FunderInput:
     notes: str = ""
 
 
-def save_funder(
-    session: Session, data: FunderInput, *, actor: User, funder: Funder | None = None, expected_version=None
-) -> Funder:
-    """Create a funder, or change ``funder``.
-
-    :raises NotAllowed: unless finance or admin.
-    :raises ValidationErrors: for a missing or duplicate name.
-    """
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
-    if funder is not None:
-        check_version(funder, expected_version, asdict(data))
+def _funder_values(session: Session, data: FunderInput, funder_id: int | None) -> dict[str, object]:
+    """:raises ValidationErrors: for a missing or duplicate name."""
     name = data.name.strip()
     errors = {}
     if not name:
@@ -73,19 +64,35 @@ def save_funder(
         errors["name"] = "Name must be 120 characters or fewer"
     else:
         clash = select(Funder.id).where(func.lower(Funder.name) == name.lower())
-        if funder is not None:
-            clash = clash.where(Funder.id != funder.id)
+        if funder_id is not None:
+            clash = clash.where(Funder.id != funder_id)
         if session.scalar(clash) is not None:
             errors["name"] = f"A funder called {name} already exists"
     if errors:
         raise ValidationErrors(errors)
-    values = {"name": name, "type": data.type, "notes": data.notes.strip()}
-    if funder is None:
-        funder = Funder(**values)
-        session.add(funder)
-        audit.record_create(session, actor, funder, summary=name)
-        return funder
-    audit.update(session, actor, funder, values, summary=name)
+    return {"name": name, "type": data.type, "notes": data.notes.strip()}
+
+
+def create_funder(session: Session, data: FunderInput, *, actor: User) -> Funder:
+    """:raises NotAllowed: unless finance or admin.
+    :raises ValidationErrors: for a missing or duplicate name."""
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
+    funder = Funder(**_funder_values(session, data, None))
+    session.add(funder)
+    audit.record_create(session, actor, funder, summary=funder.name)
+    return funder
+
+
+def update_funder(
+    session: Session, funder: Funder, data: FunderInput, *, actor: User, expected_version: int | None
+) -> Funder:
+    """:raises NotAllowed: unless finance or admin.
+    :raises StaleEdit: when the funder changed since the form was drawn.
+    :raises ValidationErrors: for a missing or duplicate name."""
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
+    check_version(funder, expected_version, asdict(data))
+    values = _funder_values(session, data, funder.id)
+    audit.update(session, actor, funder, values, summary=values["name"])
     return funder
 
 
@@ -98,20 +105,8 @@ class ProgrammeInput:
     notes: str = ""
 
 
-def save_programme(
-    session: Session,
-    funder: Funder,
-    data: ProgrammeInput,
-    *,
-    actor: User,
-    programme: Programme | None = None,
-    expected_version=None,
-) -> Programme:
-    """:raises NotAllowed: unless finance or admin.
-    :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
-    if programme is not None:
-        check_version(programme, expected_version, asdict(data))
+def _programme_values(data: ProgrammeInput) -> dict[str, object]:
+    """:raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
     errors = {}
     if not data.name.strip():
         errors["name"] = "Enter the programme's name"
@@ -121,13 +116,28 @@ def save_programme(
         errors["closes_on"] = "Closing date must be on or after the opening date"
     if errors:
         raise ValidationErrors(errors)
-    values = asdict(data) | {"name": data.name.strip(), "notes": data.notes.strip()}
-    if programme is None:
-        programme = Programme(funder_id=funder.id, **values)
-        session.add(programme)
-        audit.record_create(session, actor, programme, summary=f"{funder.name}: {programme.name}")
-        return programme
-    audit.update(session, actor, programme, values, summary=lambda p: p.name)
+    return asdict(data) | {"name": data.name.strip(), "notes": data.notes.strip()}
+
+
+def create_programme(session: Session, funder: Funder, data: ProgrammeInput, *, actor: User) -> Programme:
+    """:raises NotAllowed: unless finance or admin.
+    :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
+    programme = Programme(funder_id=funder.id, **_programme_values(data))
+    session.add(programme)
+    audit.record_create(session, actor, programme, summary=f"{funder.name}: {programme.name}")
+    return programme
+
+
+def update_programme(
+    session: Session, programme: Programme, data: ProgrammeInput, *, actor: User, expected_version: int | None
+) -> Programme:
+    """:raises NotAllowed: unless finance or admin.
+    :raises StaleEdit: when the programme changed since the form was drawn.
+    :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
+    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
+    check_version(programme, expected_version, asdict(data))
+    audit.update(session, actor, programme, _programme_values(data), summary=lambda p: p.name)
     return programme
 
 
@@ -227,7 +237,9 @@ def create_bid(
     return bid
 
 
-def update_bid(session: Session, bid: GrantBid, data: BidInput, *, actor: User, expected_version) -> GrantBid:
+def update_bid(
+    session: Session, bid: GrantBid, data: BidInput, *, actor: User, expected_version: int | None
+) -> GrantBid:
     """Change a bid's details (not its status: that moves only through :func:`move_bid`).
 
     :raises NotAllowed: unless the actor manages grants or leads this bid.
@@ -265,7 +277,7 @@ def move_bid(
     awarded_resource: int | None = None,
     awarded_capital: int | None = None,
     reason: str = "",
-    expected_version=None,
+    expected_version: int | None = None,
     today: date | None = None,
 ) -> BidStatusChange:
     """Move a bid one step along the pipeline, dated and kept in its history.
@@ -386,7 +398,7 @@ def record_receipt(
     received_on: date | None,
     amount_received: int | None,
     actor: User,
-    expected_version=None,
+    expected_version: int | None = None,
     today: date | None = None,
 ) -> GrantPayment:
     _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
@@ -454,7 +466,7 @@ def mark_report_submitted(
     *,
     submitted_on: date,
     actor: User,
-    expected_version=None,
+    expected_version: int | None = None,
     today: date | None = None,
 ) -> FunderReport:
     _require(can_edit_bid(actor, report.bid), "You can only update reports of bids that you lead")

@@ -93,7 +93,7 @@ def create_project(session: Session, data: ProjectInput, *, actor: User) -> Proj
 
 
 def update_project(
-    session: Session, project: Project, data: ProjectInput, *, actor: User, expected_version
+    session: Session, project: Project, data: ProjectInput, *, actor: User, expected_version: int | None
 ) -> Project:
     """:raises NotAllowed: unless the actor manages projects or leads this one.
     :raises StaleEdit: when the project changed since the form was drawn."""
@@ -165,7 +165,7 @@ def update_milestone(
     note: str,
     actor: User,
     update_on: date | None = None,
-    expected_version=None,
+    expected_version: int | None = None,
     today: date | None = None,
 ) -> MilestoneUpdate:
     """A dated update: new forecast, status and completion, with a note kept in the history.
@@ -224,7 +224,7 @@ def rebaseline(
     baseline_due: date,
     reason: str,
     actor: User,
-    expected_version=None,
+    expected_version: int | None = None,
     today: date | None = None,
 ) -> MilestoneUpdate:
     """Move a milestone's baseline (administrators only), keeping the reason in its history.
@@ -261,7 +261,7 @@ def change_milestone_details(
     title: str,
     owner_id: int | None,
     actor: User,
-    expected_version=None,
+    expected_version: int | None = None,
 ) -> Milestone:
     """Rename a milestone or give it another owner (finance, admin or the project's lead)."""
     _require(

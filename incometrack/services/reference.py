@@ -40,53 +40,82 @@ def _save(session: Session, actor: User, obj, values: dict[str, object], *, new:
     return obj
 
 
-def save_service(
-    session: Session, *, name: str, active: bool, actor: User, service: Service | None = None
-) -> Service:
+def create_service(session: Session, *, name: str, active: bool, actor: User) -> Service:
     """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a missing or duplicate name."""
     _require_admin(actor)
-    name = _name(session, Service, name, service.id if service else None)
-    return _save(session, actor, service or Service(), {"name": name, "active": active}, new=service is None)
+    return _save(
+        session, actor, Service(), {"name": _name(session, Service, name, None), "active": active}, new=True
+    )
 
 
-def save_site(
-    session: Session,
-    *,
-    name: str,
-    kind: SiteKind,
-    service_id: int,
-    active: bool,
-    actor: User,
-    site: Site | None = None,
+def update_service(session: Session, service: Service, *, name: str, active: bool, actor: User) -> Service:
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a missing or duplicate name."""
+    _require_admin(actor)
+    values = {"name": _name(session, Service, name, service.id), "active": active}
+    return _save(session, actor, service, values, new=False)
+
+
+def _site_values(session: Session, site_id: int | None, *, name, kind, service_id, active) -> dict:
+    name = _name(session, Site, name, site_id)
+    if session.get(Service, service_id) is None:
+        raise ValidationErrors({"service_id": "Select the service the site belongs to"})
+    return {"name": name, "kind": kind, "service_id": service_id, "active": active}
+
+
+def create_site(
+    session: Session, *, name: str, kind: SiteKind, service_id: int, active: bool, actor: User
 ) -> Site:
     """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service."""
     _require_admin(actor)
-    name = _name(session, Site, name, site.id if site else None)
-    if session.get(Service, service_id) is None:
-        raise ValidationErrors({"service_id": "Select the service the site belongs to"})
-    values = {"name": name, "kind": kind, "service_id": service_id, "active": active}
-    return _save(session, actor, site or Site(), values, new=site is None)
+    values = _site_values(session, None, name=name, kind=kind, service_id=service_id, active=active)
+    return _save(session, actor, Site(), values, new=True)
 
 
-def save_category(
+def update_site(
+    session: Session, site: Site, *, name: str, kind: SiteKind, service_id: int, active: bool, actor: User
+) -> Site:
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service."""
+    _require_admin(actor)
+    values = _site_values(session, site.id, name=name, kind=kind, service_id=service_id, active=active)
+    return _save(session, actor, site, values, new=False)
+
+
+def _category_values(session: Session, category_id: int | None, *, name, cipfa_line_id, cipfa_note, active):
+    name = _name(session, IncomeCategory, name, category_id)
+    if cipfa_line_id is not None and session.get(CipfaLine, cipfa_line_id) is None:
+        raise ValidationErrors({"cipfa_line_id": "Select a CIPFA line, or none"})
+    return {
+        "name": name,
+        "cipfa_line_id": cipfa_line_id,
+        "cipfa_note": within(cipfa_note, 120, field="cipfa_note", label="Note"),
+        "active": active,
+    }
+
+
+def create_category(
+    session: Session, *, name: str, cipfa_line_id: int | None, cipfa_note: str, active: bool, actor: User
+) -> IncomeCategory:
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or CIPFA line."""
+    _require_admin(actor)
+    values = _category_values(
+        session, None, name=name, cipfa_line_id=cipfa_line_id, cipfa_note=cipfa_note, active=active
+    )
+    return _save(session, actor, IncomeCategory(), values, new=True)
+
+
+def update_category(
     session: Session,
+    category: IncomeCategory,
     *,
     name: str,
     cipfa_line_id: int | None,
     cipfa_note: str,
     active: bool,
     actor: User,
-    category: IncomeCategory | None = None,
 ) -> IncomeCategory:
     """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or CIPFA line."""
     _require_admin(actor)
-    name = _name(session, IncomeCategory, name, category.id if category else None)
-    if cipfa_line_id is not None and session.get(CipfaLine, cipfa_line_id) is None:
-        raise ValidationErrors({"cipfa_line_id": "Select a CIPFA line, or none"})
-    values = {
-        "name": name,
-        "cipfa_line_id": cipfa_line_id,
-        "cipfa_note": within(cipfa_note, 120, field="cipfa_note", label="Note"),
-        "active": active,
-    }
-    return _save(session, actor, category or IncomeCategory(), values, new=category is None)
+    values = _category_values(
+        session, category.id, name=name, cipfa_line_id=cipfa_line_id, cipfa_note=cipfa_note, active=active
+    )
+    return _save(session, actor, category, values, new=False)

@@ -86,7 +86,7 @@ def generate(
         if not result.ok:
             raise RuntimeError(f"benchmark data refused: {result.errors[:3]}")
         session.commit()
-    funder = grants.save_funder(
+    funder = grants.create_funder(
         session, grants.FunderInput("Bench Fund", grants.FunderType.TRUST), actor=finance
     )
     project = milestones.create_project(

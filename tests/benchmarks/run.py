@@ -280,11 +280,11 @@ def bare_xlsx(report, entries) -> None:
                 line.name,
                 line.service,
                 line.category,
-                to_pounds(line.annual_budget),
-                *[to_pounds(a) for a in line.actuals],
-                to_pounds(line.profiled_to_date),
-                to_pounds(line.actual_to_date),
-                to_pounds(line.variance_to_date),
+                to_pounds(line.figures.annual_budget),
+                *[to_pounds(a) for a in line.figures.actuals],
+                to_pounds(line.figures.profiled_to_date),
+                to_pounds(line.figures.actual_to_date),
+                to_pounds(line.figures.variance_to_date),
             ]
         )
     sheet = book.create_sheet("Income entries")
@@ -339,26 +339,37 @@ def bare_pdf(report) -> None:
             [
                 s.code,
                 s.name,
-                s.service,
-                s.annual_budget,
-                s.profiled_to_date,
-                s.actual_to_date,
-                s.variance_to_date,
-                s.previous_forecast,
-                s.forecast_outturn,
-                s.movement,
-                s.forecast_variance,
-                s.rag,
-                s.commentary,
+                s.figures.annual_budget,
+                *s.figures.actuals,
+                s.figures.profiled_to_date,
+                s.figures.actual_to_date,
+                s.figures.variance_to_date,
+                s.figures.variance_to_date_pct,
             ]
             for s in report.streams
         ],
         [
             [
+                s.code,
+                s.name,
+                s.service,
+                s.category,
+                s.figures.previous_forecast,
+                s.figures.forecast_outturn,
+                s.figures.movement,
+                s.figures.forecast_variance,
+                s.figures.forecast_variance_pct,
+                s.figures.rag,
+            ]
+            for s in report.streams
+        ],
+        [[s.code, s.commentary] for s in report.streams if s.commentary],
+        [
+            [
                 x.funder,
                 x.bid,
                 x.status,
-                x.decision_on,
+                f"{x.submitted_on} {x.decision_on} {x.start_on} {x.end_on}",
                 x.requested,
                 x.awarded,
                 x.match_funding,
@@ -379,6 +390,7 @@ def bare_pdf(report) -> None:
                 m.baseline,
                 m.forecast,
                 m.completed,
+                m.status,
                 m.slippage_days,
                 m.latest_update,
             ]

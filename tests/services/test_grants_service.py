@@ -151,7 +151,7 @@ class TestPermissions:
         with pytest.raises(NotAllowed):
             grants.add_spend(session, bid, spent_on=date(2026, 7, 1), amount=1, description="x", actor=viewer)
         with pytest.raises(NotAllowed):
-            grants.save_funder(session, grants.FunderInput("New", bid.funder.type), actor=viewer)
+            grants.create_funder(session, grants.FunderInput("New", bid.funder.type), actor=viewer)
         with pytest.raises(NotAllowed):
             make_bid(session, viewer, funder=bid.funder, lead=finance)
 
