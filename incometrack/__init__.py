@@ -10,7 +10,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from incometrack import config as config_module
-from incometrack.extensions import csrf, db, login_manager, migrate
+from incometrack.extensions import csrf, db, login_manager
 
 ROOT = config_module.ROOT
 
@@ -59,7 +59,6 @@ def register_extensions(app: Flask) -> None:
     security.init_early(app)
     database.init_app(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     with app.app_context():

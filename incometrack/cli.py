@@ -219,7 +219,38 @@ def backup_command(destination: str) -> None:
         raise click.ClickException(str(error)) from None
 
 
+class LazyMigrateGroup(click.Group):
+    """``flask db ...``: Flask-Migrate's commands, loaded (with Alembic) only when one runs."""
+
+    def _real(self) -> click.Group:
+        from flask_migrate.cli import db as group
+
+        from incometrack.extensions import init_migrate
+
+        init_migrate(current_app._get_current_object())
+        return group
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._real().get_command(ctx, name)
+
+
+@click.group("db", cls=LazyMigrateGroup)
+@click.option("-d", "--directory", default=None, help='Migration script directory (default is "migrations")')
+@click.option("-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts")
+@with_appcontext
+def db_command(directory: str | None, x_arg: tuple[str, ...]) -> None:
+    """Database migrations (Flask-Migrate): upgrade, downgrade, current, history ..."""
+    from flask import g
+
+    g.directory = directory  # as Flask-Migrate's own group does: its commands read these
+    g.x_arg = x_arg
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(db_command)
     for command in (
         create_user_command,
         load_demo_command,

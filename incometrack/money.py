@@ -145,6 +145,23 @@ def percent_of(part: int, whole: int, *, places: int = 1) -> Decimal | None:
     return abs(result) if result.is_zero() else result  # -0.0% reads as 0.0% (DOMAIN.md)
 
 
+def split_quarter(quarter: int) -> tuple[int, int, int]:
+    """The default monthly profile of a quarter (DOMAIN.md): the first and second months
+    floor(q / 3), the third the rest, so the months always sum exactly to the quarter."""
+    month = quarter // 3
+    return month, month, quarter - 2 * month
+
+
+def months_of(quarters: tuple[int, int, int, int]) -> tuple[int, ...]:
+    """P1 to P12 split from a quarterly profile by :func:`split_quarter`."""
+    return tuple(m for q in quarters for m in split_quarter(q))
+
+
+def quarters_of(months: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The quarters twelve monthly figures make."""
+    return tuple(sum(months[i : i + 3]) for i in range(0, 12, 3))  # type: ignore[return-value]
+
+
 def split_evenly(annual: int, parts: int = 4) -> tuple[int, ...]:
     """The default quarterly profile: each of the first parts gets floor(annual / parts) and the
     last takes the rest, so the profile always sums exactly to ``annual`` (negative budgets too)."""

@@ -21,6 +21,7 @@ MAX_YEAR = LATEST_DATE.year - 1
 
 _YEAR_LABEL = re.compile(r"^\s*([0-9]{4})\s*[-/]\s*([0-9]{2})\s*$", re.ASCII)
 _QUARTER_LABEL = re.compile(r"^\s*(?:Q\s*)?([1-4])\s*$", re.IGNORECASE)
+_PERIOD_LABEL = re.compile(r"^\s*(?:P\s*)?0?([1-9]|1[0-2])\s*$", re.IGNORECASE)
 # ASCII digits only: \d would also match other scripts' digits, which int() reads differently.
 _UK_DATE = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
 _ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*$", re.ASCII)
@@ -154,6 +155,11 @@ class Quarter:
     def months(self) -> tuple[MonthPeriod, ...]:
         return tuple(MonthPeriod(self.year, n) for n in range(3 * self.number - 2, 3 * self.number + 1))
 
+    @property
+    def last_month(self) -> MonthPeriod:
+        """The month period that ends the quarter (P3, P6, P9 or P12)."""
+        return MonthPeriod(self.year, 3 * self.number)
+
     def previous(self) -> Quarter:
         if self.number == 1:
             return Quarter(self.year.previous(), 4)
@@ -183,6 +189,41 @@ class MonthPeriod:
     def containing(cls, day: date) -> MonthPeriod:
         return cls(FinancialYear.containing(day), (day.month - FIRST_MONTH) % 12 + 1)
 
+    @classmethod
+    def parse(cls, year_text: str, period_text: str | int) -> MonthPeriod:
+        """Read a year label and a period given as ``7``, ``"07"``, ``"P7"`` or ``"P07"``.
+
+        :raises PeriodError: when either part is not valid.
+        """
+        match = _PERIOD_LABEL.match(str(period_text))
+        if not match:
+            raise PeriodError("Enter a month period from 1 to 12 (P1 is April, P12 March)")
+        return cls(FinancialYear.parse(year_text), int(match.group(1)))
+
+    @property
+    def code(self) -> str:
+        """``P07``: the two-digit form that sorts, for file and folder names."""
+        return f"P{self.number:02d}"
+
+    @property
+    def to_label(self) -> str:
+        """``to 31 Oct 2026 (P7)``: how a figure as at this month's end says so."""
+        return f"to {format_date(self.last_day)} (P{self.number})"
+
+    @property
+    def ends_quarter(self) -> bool:
+        return self.number % 3 == 0
+
+    def previous(self) -> MonthPeriod:
+        if self.number == 1:
+            return MonthPeriod(self.year.previous(), 12)
+        return MonthPeriod(self.year, self.number - 1)
+
+    def next(self) -> MonthPeriod:
+        if self.number == 12:
+            return MonthPeriod(self.year.next(), 1)
+        return MonthPeriod(self.year, self.number + 1)
+
     @property
     def quarter(self) -> Quarter:
         return Quarter(self.year, (self.number - 1) // 3 + 1)
@@ -211,6 +252,17 @@ def fy_for(day: date) -> FinancialYear:
 def quarter_for(day: date) -> Quarter:
     """The financial quarter a date falls in."""
     return Quarter.containing(day)
+
+
+def month_for(day: date) -> MonthPeriod:
+    """The month period a date falls in."""
+    return MonthPeriod.containing(day)
+
+
+def latest_ended_month(today: date) -> MonthPeriod:
+    """The latest month period that has ended by ``today``: the live screens' as-at month. On
+    30 Nov 2026 it is P7 (October); on 1 Dec 2026, P8 (November)."""
+    return MonthPeriod.containing(date.fromordinal(today.replace(day=1).toordinal() - 1))
 
 
 def quarters_back(last: Quarter, count: int) -> tuple[Quarter, ...]:

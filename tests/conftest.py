@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from incometrack import create_app
 from incometrack.config import normalise_database_url
-from incometrack.extensions import db
+from incometrack.extensions import db, init_migrate
 from incometrack.models import Base, Role, User
 from incometrack.services import users
 
@@ -97,6 +97,7 @@ def reference_rows(database_url: str, tmp_path_factory) -> dict[str, list[dict]]
     from flask_migrate import upgrade
 
     app = create_app(make_config(database_url, tmp_path_factory.mktemp("migrate")))
+    init_migrate(app)
     with app.app_context():
         upgrade()
         rows = {
@@ -202,6 +203,7 @@ class ClientSeeingCommits(FlaskClient):
 @pytest.fixture(scope="session")
 def shared_app(database_url: str, reference_rows, tmp_path_factory) -> Iterator[tuple[Flask, WrittenTables]]:
     app = create_app(make_config(database_url, tmp_path_factory.mktemp("shared")))
+    init_migrate(app)
     app.test_client_class = ClientSeeingCommits
     with app.app_context():
         engine = db.engine

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from incometrack import create_app
-from incometrack.extensions import db
+from incometrack.extensions import db, init_migrate
 from incometrack.models import Base
 from tests.conftest import make_config
 
@@ -41,6 +41,7 @@ def empty_database_url(tmp_path):
 
 def test_migrations_build_the_models_schema_and_go_back_down(empty_database_url, tmp_path):
     app = create_app(make_config(empty_database_url, tmp_path))
+    init_migrate(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -61,6 +62,7 @@ def test_migrations_build_the_models_schema_and_go_back_down(empty_database_url,
 
 def test_check_constraints_exist_in_the_migrated_schema(empty_database_url, tmp_path):
     app = create_app(make_config(empty_database_url, tmp_path))
+    init_migrate(app)
     with app.app_context():
         upgrade()
         checks = {c["name"] for c in inspect(db.engine).get_check_constraints("budgets")}

@@ -78,13 +78,14 @@ def main() -> int:
     from incometrack.config import normalise_database_url
     from incometrack.exports.pdf import write_pdf
     from incometrack.exports.xlsx import write_workbook
-    from incometrack.extensions import db
+    from incometrack.extensions import db, init_migrate
     from incometrack.reports.returns import build_return
     from incometrack.services import imports
     from tests.benchmarks.generate import generate
 
     url = normalise_database_url(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOGIN_SLOWDOWN": False})
+    init_migrate(app)
     last_year = periods.fy_for(date.today()).previous()
     quarter = last_year.quarter(4)
     results: dict[str, dict] = {}
@@ -549,8 +550,10 @@ def pages(app, session, last_year, quarter) -> dict:
     def bare_return():
         """The return preview's figures by hand-written SQL, in plain tables."""
         first, as_of = quarter.year.first_day, quarter.last_day
+        # Each bid's status as at the quarter end (its latest dated change), as the return reads it.
         grants = sql(
-            "SELECT f.name, b.title, b.status, b.amount_requested, "
+            "SELECT f.name, b.title, (SELECT c.to_status FROM bid_status_changes c WHERE c.bid_id = b.id "
+            " AND c.changed_on <= :as_of ORDER BY c.changed_on DESC, c.id DESC LIMIT 1), b.amount_requested, "
             "COALESCE(b.awarded_resource, 0) + COALESCE(b.awarded_capital, 0), "
             "(SELECT COALESCE(SUM(p.amount_received), 0) FROM grant_payments p "
             " WHERE p.bid_id = b.id AND p.received_on <= :as_of), "
