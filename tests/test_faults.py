@@ -112,8 +112,8 @@ def test_sqlite_backup_under_concurrent_writes_is_consistent(runner, session, da
             n += 1
             with connection:
                 connection.execute(
-                    "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, amount, reference,"
-                    " description, entered_at, version) VALUES (?, '2026-05-02', 2026, 1, 100, ?, '', "
+                    "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, period, amount,"
+                    " reference, description, entered_at, version) VALUES (?, '2026-05-02', 2026, 1, 2, 100, ?, '', "
                     "'2026-05-02 00:00:00', 1)",
                     (stream.id, f"W{n}"),
                 )

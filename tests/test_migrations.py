@@ -71,3 +71,42 @@ def test_check_constraints_exist_in_the_migrated_schema(empty_database_url, tmp_
         assert {"ck_income_entries_amount_not_zero", "ck_income_entries_quarter_valid"} <= checks
         db.session.remove()
         db.engine.dispose()
+
+
+def test_existing_budgets_and_entries_get_their_months(empty_database_url, tmp_path):
+    """0006 gives each budget the default monthly split of its quarters, exactly, and each entry
+    the month period of its date."""
+    app = create_app(make_config(empty_database_url, tmp_path))
+    init_migrate(app)
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO income_streams (code, name, service_id, category_id, status, description, version, "
+                "created_at) VALUES ('LIB-A', 'A', 1, 1, 'active', '', 1, '2026-01-01')"
+            ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO budgets (stream_id, year, annual, q1, q2, q3, q4, version) "
+                "VALUES (1, 2026, 100001, 100, 101, 99800, 0, 1)"
+            ))  # fmt: skip
+            for day, quarter in (("2026-04-01", 1), ("2026-12-31", 3), ("2027-01-15", 4), ("2027-03-31", 4)):
+                connection.execute(
+                    text(
+                        "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, amount, "
+                        "reference, description, entered_at, version) VALUES (1, :d, 2026, :q, 5, 'R', '', "
+                        "'2026-01-01', 1)"
+                    ),
+                    {"d": day, "q": quarter},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            months = connection.execute(
+                text(f"SELECT {', '.join(f'p{n}' for n in range(1, 13))} FROM budgets")
+            ).one()
+            assert tuple(months) == (33, 33, 34, 33, 33, 35, 33266, 33266, 33268, 0, 0, 0)
+            periods = connection.execute(
+                text("SELECT period FROM income_entries ORDER BY date_received")
+            ).scalars()
+            assert list(periods) == [1, 9, 10, 12]
+        db.session.remove()
+        db.engine.dispose()

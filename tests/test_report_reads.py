@@ -18,8 +18,9 @@ def test_a_report_sees_changes_the_session_has_not_flushed(session):
             date_received=date(2026, 5, 2),
             financial_year=2026,
             quarter=1,
+            period=2,
             amount=50_00,
             reference="PENDING",
         )
     )
-    assert year_actuals(session, FinancialYear(2026).quarter(1))[stream.id][1] == (150_00, 2)
+    assert year_actuals(session, FinancialYear(2026).quarter(1))[stream.id][2] == (150_00, 2)  # May: P2

@@ -13,6 +13,7 @@ from incometrack.models.reference import IncomeCategory, Service, Site
 from incometrack.models.users import User
 
 QUARTER_CHECK = "quarter BETWEEN 1 AND 4"
+PERIOD_CHECK = "period BETWEEN 1 AND 12 AND quarter = (period + 2) / 3"
 
 
 class StreamStatus(enum.Enum):
@@ -47,12 +48,17 @@ class IncomeStream(Versioned, Base):
 
 
 class Budget(Versioned, Base):
-    """A stream's annual budget (target) for one financial year and its quarterly profile."""
+    """A stream's annual budget (target) for one financial year, profiled by quarter and by month
+    (P1-P12); the months of a quarter sum exactly to it, and the quarters to the annual budget."""
 
     __tablename__ = "budgets"
     __table_args__ = (
         UniqueConstraint("stream_id", "year"),
         CheckConstraint("q1 + q2 + q3 + q4 = annual", name="profile_sums_to_annual"),
+        *(
+            CheckConstraint(f"p{3 * q - 2} + p{3 * q - 1} + p{3 * q} = q{q}", name=f"months_sum_to_q{q}")
+            for q in range(1, 5)
+        ),
     )
 
     id: Mapped[intpk]
@@ -63,12 +69,36 @@ class Budget(Versioned, Base):
     q2: Mapped[Pence]
     q3: Mapped[Pence]
     q4: Mapped[Pence]
+    p1: Mapped[Pence]
+    p2: Mapped[Pence]
+    p3: Mapped[Pence]
+    p4: Mapped[Pence]
+    p5: Mapped[Pence]
+    p6: Mapped[Pence]
+    p7: Mapped[Pence]
+    p8: Mapped[Pence]
+    p9: Mapped[Pence]
+    p10: Mapped[Pence]
+    p11: Mapped[Pence]
+    p12: Mapped[Pence]
 
     stream: Mapped[IncomeStream] = relationship()
 
     @property
     def profile(self) -> tuple[int, int, int, int]:
         return (self.q1, self.q2, self.q3, self.q4)
+
+    @property
+    def months(self) -> tuple[int, ...]:
+        """P1 (April) to P12 (March)."""
+        return tuple(getattr(self, f"p{n}") for n in range(1, 13))
+
+    @property
+    def profiled_by_month(self) -> bool:
+        """Whether the months differ from the default split of the quarters (a seasonal profile)."""
+        from incometrack.money import months_of
+
+        return self.months != months_of(self.profile)
 
 
 class ImportBatch(Base):
@@ -98,9 +128,10 @@ class IncomeEntry(Versioned, Base):
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         CheckConstraint(QUARTER_CHECK, name="quarter_valid"),
-        # The return and dashboard aggregate by year, quarter and stream: this index covers that
-        # aggregate (amount included) so it never visits the table.
-        Index("ix_income_entries_year_quarter_stream", "financial_year", "quarter", "stream_id", "amount"),
+        CheckConstraint(PERIOD_CHECK, name="period_valid"),
+        # The return, monitoring and the dashboard aggregate by year, month period and stream: this
+        # index covers that aggregate (amount included) so it never visits the table.
+        Index("ix_income_entries_year_period_stream", "financial_year", "period", "stream_id", "amount"),
         Index("ix_income_entries_stream_date", "stream_id", "date_received"),
         Index("ix_income_entries_date", "date_received"),
     )
@@ -109,9 +140,11 @@ class IncomeEntry(Versioned, Base):
     stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id"))
     date_received: Mapped[date]
     #: Derived from date_received by incometrack.periods when the entry is written, so SQL can
-    #: group by year and quarter without doing financial-year arithmetic itself.
+    #: group by year, quarter and month period (P1 April .. P12 March) without doing
+    #: financial-year arithmetic itself.
     financial_year: Mapped[int]
     quarter: Mapped[int]
+    period: Mapped[int]
     amount: Mapped[Pence]
     reference: Mapped[str120] = mapped_column(default="")  #: ledger journal or invoice number
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)

@@ -18,19 +18,32 @@ from functools import cache
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from incometrack import money
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Setting, StreamStatus
 from incometrack.money import percent_of
-from incometrack.periods import Quarter
+from incometrack.periods import MonthPeriod, Quarter
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.entries import like_escape
 from incometrack.reports.sql import read
 
 QUARTERS = (1, 2, 3, 4)
+MONTHS = tuple(range(1, 13))
+
+#: Where a report may be asked for: the end of a month period, or of a quarter (its last month).
+AsAt = MonthPeriod | Quarter
+#: A budget as the positions read it: (annual, four quarters, twelve months).
+BudgetFigures = tuple[int, tuple[int, ...], tuple[int, ...]]
+
+
+def month_of(as_at: AsAt) -> MonthPeriod:
+    """The month period a report is as at the end of (a quarter: its last month)."""
+    return as_at.last_month if isinstance(as_at, Quarter) else as_at
 
 
 @dataclass(frozen=True)
 class StreamPosition:
-    """A stream's figures for financial year ``year`` as at the end of quarter ``quarter``."""
+    """A stream's figures for financial year ``year`` as at the end of month period ``period``
+    (in quarter ``quarter``): at a quarter end, the quarter's figures."""
 
     stream_id: int
     year: int
@@ -38,7 +51,8 @@ class StreamPosition:
     annual_budget: int
     has_budget: bool
     profile: tuple[int, int, int, int]
-    #: actual income per quarter; None for quarters after ``quarter``
+    #: actual income per quarter to the as-at day; None for quarters after it (the as-at
+    #: quarter holds its months to date)
     actuals: tuple[int | None, int | None, int | None, int | None]
     profiled_to_date: int
     actual_to_date: int
@@ -47,7 +61,7 @@ class StreamPosition:
     previous_forecast: int
     forecast_outturn: int
     #: True when no forecast was entered this year up to ``quarter``: actual to date plus the
-    #: profiled budget of the quarters still to come
+    #: profiled budget of the months still to come
     forecast_is_default: bool
     #: the quarter whose forecast stands (None with the default)
     forecast_from_quarter: int | None
@@ -57,6 +71,12 @@ class StreamPosition:
     rag: Rag
     #: commentary entered for this quarter ('' when none)
     commentary: str
+    #: the month period the figures are as at the end of (3, 6, 9 or 12 at a quarter end)
+    period: int = 12
+    #: the monthly profile, P1 to P12
+    months: tuple[int, ...] = ()
+    #: actual income per month to the as-at day; None for months after it
+    monthly: tuple[int | None, ...] = ()
 
     @property
     def commentary_missing(self) -> bool:
@@ -68,21 +88,28 @@ _SETTINGS = select(Setting.key, Setting.value)
 
 @cache
 def _actuals_statement(whole_year: bool, only: bool):
-    """The year's aggregate; a whole year (Q4) needs no quarter predicate, which keeps the
-    covering index's scan as plain as it gets."""
+    """The year's aggregate by stream and month period; a whole year needs no period predicate,
+    which keeps the covering index's scan as plain as it gets."""
     query = (
-        select(IncomeEntry.stream_id, IncomeEntry.quarter, func.sum(IncomeEntry.amount), func.count())
+        select(IncomeEntry.stream_id, IncomeEntry.period, func.sum(IncomeEntry.amount), func.count())
         .where(IncomeEntry.financial_year == bindparam("year"))
-        .group_by(IncomeEntry.stream_id, IncomeEntry.quarter)
+        .group_by(IncomeEntry.stream_id, IncomeEntry.period)
     )
     if not whole_year:
-        query = query.where(IncomeEntry.quarter <= bindparam("quarter"))
+        query = query.where(IncomeEntry.period <= bindparam("period"))
     return query.where(IncomeEntry.stream_id.in_(bindparam("ids", expanding=True))) if only else query
 
 
-_BUDGETS = select(Budget.stream_id, Budget.annual, Budget.q1, Budget.q2, Budget.q3, Budget.q4).where(
-    Budget.year == bindparam("year")
+_BUDGET_COLUMNS = (
+    Budget.stream_id,
+    Budget.annual,
+    Budget.q1,
+    Budget.q2,
+    Budget.q3,
+    Budget.q4,
+    *(getattr(Budget, f"p{n}") for n in MONTHS),
 )
+_BUDGETS = select(*_BUDGET_COLUMNS).where(Budget.year == bindparam("year"))
 _BUDGETS_OF = _BUDGETS.where(Budget.stream_id.in_(bindparam("ids", expanding=True)))
 _FORECASTS = select(Forecast.stream_id, Forecast.quarter, Forecast.outturn, Forecast.commentary).where(
     Forecast.year == bindparam("year"), Forecast.quarter <= bindparam("quarter")
@@ -91,57 +118,81 @@ _CEASED = select(IncomeStream.id).where(IncomeStream.status == StreamStatus.CEAS
 _FORECASTS_OF = _FORECASTS.where(Forecast.stream_id.in_(bindparam("ids", expanding=True)))
 
 
+def budget_figures(row) -> BudgetFigures:
+    """(annual, quarters, months) from a row of ``annual, q1..q4, p1..p12``."""
+    annual, *rest = row
+    return annual, tuple(rest[:4]), tuple(rest[4:16])
+
+
 def load_thresholds(session: Session) -> IncomeThresholds:
     return IncomeThresholds.from_settings(dict(read(session, _SETTINGS).all()))
 
 
 def default_forecast(
-    actual_to_date: int, profile: tuple[int, ...], quarter: int, *, ceased: bool = False
+    actual_to_date: int, months: tuple[int, ...], period: int, *, ceased: bool = False
 ) -> int:
-    """Actual to date plus the profiled budget of the quarters still to come; a ceased stream
-    earns nothing more, so its default is its actual to date (DOMAIN.md)."""
-    return actual_to_date if ceased else actual_to_date + sum(profile[quarter:])
+    """Actual to date plus the profiled budget of the months after period ``period``; a ceased
+    stream earns nothing more, so its default is its actual to date (DOMAIN.md)."""
+    return actual_to_date if ceased else actual_to_date + sum(months[period:])
 
 
 def position(
     *,
     stream_id: int,
-    quarter: Quarter,
-    budget: tuple[int, tuple[int, int, int, int]] | None,
-    actual_by_quarter: dict[int, int],
+    budget: BudgetFigures | tuple[int, tuple[int, ...]] | None,
     forecasts: dict[int, tuple[int, str]],
     thresholds: IncomeThresholds,
+    as_at: AsAt | None = None,
+    quarter: Quarter | None = None,
+    actual_by_month: dict[int, int] | None = None,
+    actual_by_quarter: dict[int, int] | None = None,
     ceased: bool = False,
 ) -> StreamPosition:
-    """Combine one stream's aggregates into its position (pure: no database)."""
-    n = quarter.number
-    annual, profile = budget if budget is not None else (0, (0, 0, 0, 0))
-    actuals = tuple(actual_by_quarter.get(q, 0) if q <= n else None for q in QUARTERS)
-    actual_to_date = sum(a for a in actuals if a is not None)
-    profiled_to_date = sum(profile[:n])
+    """Combine one stream's aggregates into its position as at the end of ``as_at`` (a month
+    period or a quarter; ``quarter`` is the older spelling). Pure: no database.
 
-    def standing(at: int) -> tuple[int, bool, int | None]:
-        """The forecast that stands at the end of quarter ``at`` (0 means before Q1)."""
+    Actuals come by month period (or, for a quarter end, by quarter: each quarter's total is
+    taken as its last month's). A budget without months is split by the default rule."""
+    month = month_of(as_at if as_at is not None else quarter)
+    m, n = month.number, month.quarter.number
+    if actual_by_month is None:
+        actual_by_month = {3 * q: total for q, total in (actual_by_quarter or {}).items()}
+    if budget is None:
+        annual, profile, months = 0, (0, 0, 0, 0), (0,) * 12
+    elif len(budget) == 2:
+        annual, profile = budget
+        months = money.months_of(tuple(profile))
+    else:
+        annual, profile, months = budget
+    monthly = tuple(actual_by_month.get(k, 0) if k <= m else None for k in MONTHS)
+    actuals = tuple(
+        sum(monthly[k - 1] or 0 for k in range(3 * q - 2, 3 * q + 1)) if q <= n else None for q in QUARTERS
+    )
+    actual_to_date = sum(a for a in monthly if a is not None)
+    profiled_to_date = sum(months[:m])
+
+    def standing(at: int, period: int) -> tuple[int, bool, int | None]:
+        """The forecast that stands in quarter ``at`` as at month ``period`` (0: before Q1)."""
         entered = [q for q in forecasts if q <= at]
         if entered:
             latest = max(entered)
             return forecasts[latest][0], False, latest
         if at == 0:
             return annual, True, None
-        to_date = sum(actual_by_quarter.get(q, 0) for q in QUARTERS if q <= at)
-        return default_forecast(to_date, profile, at, ceased=ceased), True, None
+        to_date = sum(actual_by_month.get(k, 0) for k in MONTHS if k <= period)
+        return default_forecast(to_date, months, period, ceased=ceased), True, None
 
-    outturn, is_default, from_quarter = standing(n)
-    previous = annual if n == 1 else standing(n - 1)[0]
+    outturn, is_default, from_quarter = standing(n, m)
+    previous = annual if n == 1 else standing(n - 1, 3 * (n - 1))[0]
     variance_to_date = actual_to_date - profiled_to_date
     forecast_variance = outturn - annual
     return StreamPosition(
         stream_id=stream_id,
-        year=quarter.year.start,
+        year=month.year.start,
         quarter=n,
         annual_budget=annual,
         has_budget=budget is not None,
-        profile=profile,
+        profile=tuple(profile),
         actuals=actuals,
         profiled_to_date=profiled_to_date,
         actual_to_date=actual_to_date,
@@ -156,67 +207,73 @@ def position(
         forecast_variance_pct=percent_of(forecast_variance, annual),
         rag=income_rag(annual, outturn, thresholds),
         commentary=forecasts.get(n, (0, ""))[1],
+        period=m,
+        months=tuple(months),
+        monthly=monthly,
     )
 
 
 @dataclass(frozen=True)
 class _Aggregates:
-    actuals: dict[int, dict[int, int]]
-    budgets: dict[int, tuple[int, tuple[int, int, int, int]]]
+    actuals: dict[int, dict[int, int]]  #: by stream, by month period
+    budgets: dict[int, BudgetFigures]
     forecasts: dict[int, dict[int, tuple[int, str]]]
     thresholds: IncomeThresholds
     ceased: frozenset[int]
 
 
 def year_actuals(
-    session: Session, quarter: Quarter, only: list[int] | None = None
+    session: Session, as_at: AsAt, only: list[int] | None = None
 ) -> dict[int, dict[int, tuple[int, int]]]:
-    """Income and number of entries per stream and quarter of the year up to ``quarter``: one
-    aggregate that the covering index (year, quarter, stream, amount) answers without the table."""
-    params = {"year": quarter.year.start, "quarter": quarter.number}
+    """Income and number of entries per stream and month period of the year up to the end of
+    ``as_at``: one aggregate that the covering index (year, period, stream, amount) answers
+    without the table."""
+    month = month_of(as_at)
+    params = {"year": month.year.start, "period": month.number}
     if only is not None:
         params["ids"] = only
-    rows = read(session, _actuals_statement(quarter.number == 4, only is not None), params)
+    rows = read(session, _actuals_statement(month.number == 12, only is not None), params)
     result: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for stream_id, q, total, count in rows:
-        result[stream_id][q] = (int(total), int(count))
+    for stream_id, period, total, count in rows:
+        result[stream_id][period] = (int(total), int(count))
     return dict(result)
 
 
 def _aggregates(
     session: Session,
-    quarter: Quarter,
+    as_at: AsAt,
     only: list[int] | None,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
-    budgets: dict[int, tuple[int, tuple[int, int, int, int]]] | None = None,
+    budgets: dict[int, BudgetFigures] | None = None,
 ) -> _Aggregates:
+    month = month_of(as_at)
     if actuals is None:
-        actuals = year_actuals(session, quarter, only)
-    params = {"year": quarter.year.start, "quarter": quarter.number}
+        actuals = year_actuals(session, month, only)
+    params = {"year": month.year.start, "quarter": month.quarter.number}
     if only is not None:
         params["ids"] = only
     if budgets is None:
         budget_rows = read(session, _BUDGETS if only is None else _BUDGETS_OF, params)
-        budgets = {stream_id: (annual, (q1, q2, q3, q4)) for stream_id, annual, q1, q2, q3, q4 in budget_rows}
+        budgets = {row[0]: budget_figures(row[1:]) for row in budget_rows}
     forecasts: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
     forecast_rows = read(session, _FORECASTS if only is None else _FORECASTS_OF, params)
     for stream_id, q, outturn, commentary in forecast_rows:
         forecasts[stream_id][q] = (outturn, commentary)
     sums = {
-        stream_id: {q: total for q, (total, _count) in by_quarter.items()}
-        for stream_id, by_quarter in actuals.items()
+        stream_id: {period: total for period, (total, _count) in by_period.items()}
+        for stream_id, by_period in actuals.items()
     }
     ceased = frozenset(read(session, _CEASED).scalars())
     return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session), ceased)
 
 
-def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamPosition:
+def _position_of(stream_id: int, as_at: AsAt, data: _Aggregates) -> StreamPosition:
     return position(
         stream_id=stream_id,
-        quarter=quarter,
+        as_at=as_at,
         budget=data.budgets.get(stream_id),
-        actual_by_quarter=data.actuals.get(stream_id, {}),
+        actual_by_month=data.actuals.get(stream_id, {}),
         forecasts=data.forecasts.get(stream_id, {}),
         thresholds=data.thresholds,
         ceased=stream_id in data.ceased,
@@ -225,32 +282,33 @@ def _position_of(stream_id: int, quarter: Quarter, data: _Aggregates) -> StreamP
 
 def stream_positions(
     session: Session,
-    quarter: Quarter,
+    as_at: AsAt,
     stream_ids: Iterable[int] | None = None,
     *,
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
-    budgets: dict[int, tuple[int, tuple[int, int, int, int]]] | None = None,
+    budgets: dict[int, BudgetFigures] | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
     ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
     aggregate when the caller has it already, ``thresholds`` the settings query and ``budgets``
-    (annual, profile) by stream the budgets query."""
+    (annual, quarters, months) by stream the budgets query."""
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, quarter, only, actuals, thresholds, budgets)
+    data = _aggregates(session, as_at, only, actuals, thresholds, budgets)
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
-    return {stream_id: _position_of(stream_id, quarter, data) for stream_id in sorted(ids)}
+    return {stream_id: _position_of(stream_id, as_at, data) for stream_id in sorted(ids)}
 
 
-def forecast_preview(session: Session, stream_id: int, quarter: Quarter, outturn: int) -> StreamPosition:
-    """The stream's position were its forecast made in ``quarter`` ``outturn`` (the forecast form
-    shows the RAG this gives before it is saved)."""
-    data = _aggregates(session, quarter, [stream_id])
+def forecast_preview(session: Session, stream_id: int, as_at: AsAt, outturn: int) -> StreamPosition:
+    """The stream's position as at ``as_at`` were the forecast made in its quarter ``outturn``
+    (the forecast form shows the RAG this gives before it is saved)."""
+    data = _aggregates(session, as_at, [stream_id])
+    number = month_of(as_at).quarter.number
     forecasts = dict(data.forecasts.get(stream_id, {}))
-    commentary = forecasts.get(quarter.number, (0, ""))[1]
-    forecasts[quarter.number] = (outturn, commentary)
+    commentary = forecasts.get(number, (0, ""))[1]
+    forecasts[number] = (outturn, commentary)
     data.forecasts[stream_id] = forecasts
-    return _position_of(stream_id, quarter, data)
+    return _position_of(stream_id, as_at, data)
 
 
 def list_streams(

@@ -51,7 +51,15 @@ from incometrack.money import percent_of
 from incometrack.periods import FinancialYear, Quarter
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.grants import AWARDED_TOTAL, bid_states, grant_figures
-from incometrack.reports.income import StreamPosition, load_thresholds, stream_positions, year_actuals
+from incometrack.reports.income import (
+    AsAt,
+    StreamPosition,
+    budget_figures,
+    load_thresholds,
+    month_of,
+    stream_positions,
+    year_actuals,
+)
 from incometrack.reports.milestones import MilestoneRow, milestone_rows, rag_counts
 from incometrack.reports.sql import read
 
@@ -396,6 +404,7 @@ _STREAM_REFS = (
         Budget.q2,
         Budget.q3,
         Budget.q4,
+        *(getattr(Budget, f"p{n}") for n in range(1, 13)),
     )
     .join(Service, IncomeStream.service_id == Service.id)
     .join(IncomeCategory, IncomeStream.category_id == IncomeCategory.id)
@@ -418,24 +427,27 @@ def submitted_forecasts(session: Session, quarter: Quarter) -> dict[str, int] | 
 
 def income_summary(
     session: Session,
-    quarter: Quarter,
+    as_at: AsAt,
     actuals: dict | None = None,
     thresholds: IncomeThresholds | None = None,
 ) -> tuple[tuple[ServiceSummary, ...], IncomeFigures, list[IncomeRow]]:
-    """Totals by service and overall as at the end of ``quarter``, and the stream rows behind
-    them by stream code (shared by the return and the dashboard).
+    """Totals by service and overall as at the end of ``as_at`` (a quarter or a month period),
+    and the stream rows behind them by stream code (shared by the return, monitoring and the
+    dashboard).
 
     The previous forecast is what the previous quarter's submitted return reported where it was
     submitted (whatever changed since), otherwise the forecast that stood at its end."""
+    month = month_of(as_at)
+    quarter = month.quarter
     thresholds = thresholds or load_thresholds(session)
     refs, budgets = [], {}
-    for stream_id, code, name, service, category, cipfa_line_id, annual, *profile in read(
+    for stream_id, code, name, service, category, cipfa_line_id, *figures in read(
         session, _STREAM_REFS, {"year": quarter.year.start}
     ):
         refs.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category))
-        if annual is not None:
-            budgets[stream_id] = (annual, tuple(profile))
-    positions = stream_positions(session, quarter, actuals=actuals, thresholds=thresholds, budgets=budgets)
+        if figures[0] is not None:
+            budgets[stream_id] = budget_figures(figures)
+    positions = stream_positions(session, month, actuals=actuals, thresholds=thresholds, budgets=budgets)
     submitted = submitted_forecasts(session, quarter.previous()) if quarter.number > 1 else None
     rows = []
     for stream, service, category in refs:

@@ -51,7 +51,10 @@ from incometrack.text import clean_text
 COLUMNS = {
     "income": (("date", "stream_code", "amount", "reference"), ("site", "description")),
     "streams": (("code", "name", "service", "category"), ("site", "owner_email", "status", "description")),
-    "budgets": (("year", "stream_code", "annual_budget"), ("q1", "q2", "q3", "q4")),
+    "budgets": (
+        ("year", "stream_code", "annual_budget"),
+        ("q1", "q2", "q3", "q4", *(f"p{n}" for n in range(1, 13))),
+    ),
     "bids": (
         ("title", "funder", "service", "lead_email", "amount_requested", "created_on"),
         ("programme", "outcomes", "probability", "match_cash", "match_in_kind", "drafting_on", "submitted_on",
@@ -318,7 +321,7 @@ def import_income(
     # so they are no longer kept and only problems are counted.
     parsed: list[tuple] = []
     # A ledger repeats the same few hundred dates: each is read and placed in its quarter once.
-    dated: dict[object, tuple[date, periods.Quarter] | periods.PeriodError] = {}
+    dated: dict[object, tuple[date, periods.MonthPeriod] | periods.PeriodError] = {}
     for number, cells in table.rows:
         if result.stopped:
             break
@@ -328,19 +331,25 @@ def import_income(
         if raw_date not in dated:
             try:
                 day = _date(raw_date, "Date")
-                dated[raw_date] = (day, periods.quarter_for(day))
+                dated[raw_date] = (day, periods.month_for(day))
             except periods.PeriodError as error:
                 dated[raw_date] = error
         placed = dated[raw_date]
         if isinstance(placed, periods.PeriodError):
             row_errors.append(RowError(number, "date", str(placed)))
         else:
-            day, quarter = placed
+            day, month = placed
+            quarter = month.quarter
             if day > today:
                 row_errors.append(RowError(number, "date", "Date must be today or in the past"))
             if (quarter.year.start, quarter.number) in locked:
                 row_errors.append(RowError(number, "date", locks.locked_message(quarter)))
-            values.update(date_received=day, financial_year=quarter.year.start, quarter=quarter.number)
+            values.update(
+                date_received=day,
+                financial_year=month.year.start,
+                quarter=quarter.number,
+                period=month.number,
+            )
         code = _text(_cell(table, cells, "stream_code"))
         if not code:
             row_errors.append(RowError(number, "stream_code", "Enter the stream code"))
@@ -416,6 +425,7 @@ _ENTRY_FIELDS = (
     "reference",
     "financial_year",
     "quarter",
+    "period",
     "site_id",
     "description",
 )
@@ -607,6 +617,22 @@ def import_streams(
     return result
 
 
+def _profile(table, cells, number, prefix, count, hint, errors) -> tuple[int | None, ...] | None:
+    """The figures of columns ``<prefix>1``..``<prefix><count>`` of a row, or None where all are
+    empty; unreadable ones are reported in ``errors``."""
+    raw = [_cell(table, cells, f"{prefix}{n}") for n in range(1, count + 1)]
+    if all(value in (None, "") for value in raw):
+        return None
+    figures: list[int | None] = []
+    for n, value in enumerate(raw, 1):
+        try:
+            figures.append(_money(value, f"{prefix.upper()}{n}"))
+        except money.MoneyError as error:
+            errors.append(RowError(number, f"{prefix}{n}", f"{error} ({hint})"))
+            figures.append(None)
+    return tuple(figures)
+
+
 def import_budgets(
     session: Session,
     data: bytes,
@@ -616,8 +642,9 @@ def import_budgets(
     dry_run: bool = False,
     sheet: str | None = None,
 ) -> ImportResult:
-    """Set budgets from ``year,stream_code,annual_budget,q1,q2,q3,q4`` (the quarters optional
-    together; left out, the default profile applies). A stream's budget for a year is replaced,
+    """Set budgets from ``year,stream_code,annual_budget`` and optionally ``q1``..``q4`` (all four
+    or none) and ``p1``..``p12`` (all twelve or none; with quarters as well they must agree);
+    left out, the default profile applies. A stream's budget for a year is replaced,
     so loading the same file again changes nothing; an unchanged budget counts as a duplicate."""
     result = ImportResult("budgets", filename, checksum(data), dry_run=dry_run)
     table = read_table(data, filename, sheet=sheet)
@@ -626,10 +653,10 @@ def import_budgets(
         return result
     streams = {s.code.lower(): s for s in session.scalars(select(IncomeStream))}
     current = {
-        (b.stream_id, b.year): (b.annual, b.q1, b.q2, b.q3, b.q4) for b in session.scalars(select(Budget))
+        (b.stream_id, b.year): (b.annual, *b.profile, *b.months) for b in session.scalars(select(Budget))
     }
     seen: set[tuple[int, int]] = set()
-    accepted: list[tuple[IncomeStream, int, int, tuple | None]] = []
+    accepted: list[tuple[IncomeStream, int, int, tuple, tuple]] = []
     for number, cells in table.rows:
         if result.stopped:
             break
@@ -648,19 +675,11 @@ def import_budgets(
             annual = _money(_cell(table, cells, "annual_budget"), "Annual budget")
         except money.MoneyError as error:
             errors.append(RowError(number, "annual_budget", str(error)))
-        raw_quarters = [_cell(table, cells, f"q{n}") for n in range(1, 5)]
-        if any(q not in (None, "") for q in raw_quarters):
-            quarters = []
-            for n, raw in enumerate(raw_quarters, 1):
-                try:
-                    quarters.append(_money(raw, f"Q{n}"))
-                except money.MoneyError as error:
-                    errors.append(RowError(number, f"q{n}", f"{error} (give all four quarters or none)"))
+        quarters = _profile(table, cells, number, "q", 4, "give all four quarters or none", errors)
+        months = _profile(table, cells, number, "p", 12, "give all twelve months or none", errors)
         if not errors:
             try:
-                annual, profile = income_service.validate_budget(
-                    annual, tuple(quarters) if quarters else None
-                )
+                annual, profile, by_month = income_service.validate_budget(annual, quarters, months)
             except income_service.ValidationErrors as error:
                 for key, message in error.errors.items():
                     errors.append(RowError(number, "annual_budget" if key == "annual" else key, message))
@@ -672,19 +691,19 @@ def import_budgets(
                     )
                 seen.add(key)
                 if not errors:
-                    if current.get(key) == (annual, *profile):
+                    if current.get(key) == (annual, *profile, *by_month):
                         result.duplicates += 1
                     else:
-                        accepted.append((stream, year.start, annual, tuple(profile)))
+                        accepted.append((stream, year.start, annual, tuple(profile), tuple(by_month)))
         result.add_errors(errors)
     result.rows_read = table.rows_read
     result.imported = len(accepted)
-    result.sample = [{"stream": s.code, "year": y, "annual": a} for s, y, a, _ in accepted[:10]]
+    result.sample = [{"stream": s.code, "year": y, "annual": a} for s, y, a, *_ in accepted[:10]]
     if not result.ok or dry_run:
         return result
     batch = _start_batch(session, result, actor)
-    for stream, year, annual, profile in accepted:
-        income_service.set_budget(session, stream, year, annual, profile, actor=actor)
+    for stream, year, annual, profile, months in accepted:
+        income_service.set_budget(session, stream, year, annual, profile, months=months, actor=actor)
     _finish_batch(session, batch, result, actor)
     return result
 

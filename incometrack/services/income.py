@@ -26,7 +26,7 @@ from incometrack.models import (
     StreamStatus,
     User,
 )
-from incometrack.periods import Quarter, quarter_for
+from incometrack.periods import Quarter, month_for
 from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview, stream_positions
 from incometrack.services import (
     NO_RECORD,
@@ -139,33 +139,72 @@ def _stream_values(data: StreamInput) -> dict[str, object]:
 # Budgets -------------------------------------------------------------------------------------
 
 
+def _sums_message(what: str, total: int, target: int, target_name: str) -> str:
+    difference = money.format_gbp(abs(target - total))
+    direction = "short of" if total < target else "over"
+    return (
+        f"{what} add up to {money.format_gbp(total)}, {difference} {direction} {target_name} "
+        f"of {money.format_gbp(target)}. They must add up to it exactly."
+    )
+
+
+def _figures(values, prefix: str, label: str, fill: str) -> dict[str, str]:
+    """Errors for a set of figures given all together or not at all, none negative."""
+    errors = {}
+    for number, value in enumerate(values, 1):
+        if value is None:
+            errors[f"{prefix}{number}"] = f"Enter the {label}{number} budget, or leave all {fill} empty"
+        elif value < 0:
+            errors[f"{prefix}{number}"] = f"{label}{number} budget cannot be negative"
+    return errors
+
+
 def validate_budget(
-    annual: int | None, profile: tuple[int | None, ...] | None
-) -> tuple[int, tuple[int, ...]]:
-    errors: dict[str, str] = {}
+    annual: int | None,
+    profile: tuple[int | None, ...] | None,
+    months: tuple[int | None, ...] | None = None,
+) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    """The annual budget, its quarters and its twelve months, exactly consistent (DOMAIN.md).
+
+    Given by quarter (or not profiled: the default split of the year), each quarter is split into
+    months by default; given by month (a seasonal stream), the months define the quarters, and the
+    annual budget where it is left out. Quarters given as well as months must agree with them.
+
+    :raises ValidationErrors: naming each figure that is missing, negative or does not add up.
+    """
+    by_month = months is not None and any(m is not None for m in months)
+    by_quarter = profile is not None and any(q is not None for q in profile)
+    if by_month:
+        if errors := _figures(months, "p", "P", "twelve months"):
+            raise ValidationErrors(errors)
+        derived = money.quarters_of(tuple(months))
+        if annual is None:
+            annual = sum(derived)
+        if by_quarter:
+            if errors := _figures(profile, "q", "Q", "four quarters"):
+                raise ValidationErrors(errors)
+            for number, (given, made) in enumerate(zip(profile, derived, strict=True), 1):
+                if given != made:
+                    label = f"P{3 * number - 2} to P{3 * number}"
+                    raise ValidationErrors({f"q{number}": _sums_message(label, made, given, f"Q{number}")})
     if annual is None:
         raise ValidationErrors({"annual": "Enter the annual budget"})
     if annual < 0:
         raise ValidationErrors({"annual": "Annual budget cannot be negative"})
-    if profile is None or all(q is None for q in profile):
-        return annual, money.split_evenly(annual)
-    for number, value in enumerate(profile, 1):
-        if value is None:
-            errors[f"q{number}"] = f"Enter the Q{number} budget, or leave all four quarters empty"
-        elif value < 0:
-            errors[f"q{number}"] = f"Q{number} budget cannot be negative"
-    if errors:
+    if by_month:
+        total = sum(months)
+        if total != annual:
+            raise ValidationErrors({"p12": _sums_message("The months", total, annual, "the annual budget")})
+        return annual, derived, tuple(months)
+    if not by_quarter:
+        quarters = money.split_evenly(annual)
+        return annual, quarters, money.months_of(quarters)
+    if errors := _figures(profile, "q", "Q", "four quarters"):
         raise ValidationErrors(errors)
     total = sum(profile)
     if total != annual:
-        difference = money.format_gbp(abs(annual - total))
-        direction = "short of" if total < annual else "over"
-        message = (
-            f"The quarters add up to {money.format_gbp(total)}, {difference} {direction} the annual budget "
-            f"of {money.format_gbp(annual)}. They must add up to it exactly."
-        )
-        raise ValidationErrors({"q4": message})
-    return annual, tuple(profile)
+        raise ValidationErrors({"q4": _sums_message("The quarters", total, annual, "the annual budget")})
+    return annual, tuple(profile), money.months_of(tuple(profile))
 
 
 def set_budget(
@@ -175,18 +214,21 @@ def set_budget(
     annual: int | None,
     profile: tuple[int | None, int | None, int | None, int | None] | None = None,
     *,
+    months: tuple[int | None, ...] | None = None,
     actor: User | None,
     expected_version: int | None = None,
 ) -> Budget:
-    """Create or change a stream's budget for a year. An empty profile takes the default split.
+    """Create or change a stream's budget for a year, by quarter or by month (see
+    :func:`validate_budget`); with neither, the default split.
 
-    :raises ValidationErrors: when the annual budget is missing or negative, or the quarters do not
-        add up to it exactly.
+    :raises ValidationErrors: when the annual budget is missing or negative, or the figures do not
+        add up exactly.
     :raises StaleEdit: when the budget changed since the form was drawn.
     """
-    annual, quarters = validate_budget(annual, profile)
+    annual, quarters, by_month = validate_budget(annual, profile, months)
     budget = budget_for(session, stream.id, year)
-    values = {"annual": annual, "q1": quarters[0], "q2": quarters[1], "q3": quarters[2], "q4": quarters[3]}
+    values = {"annual": annual, **{f"q{n}": quarters[n - 1] for n in range(1, 5)}}
+    values |= {f"p{n}": by_month[n - 1] for n in range(1, 13)}
     if budget is None:
         budget = Budget(stream_id=stream.id, year=year, **values)
         session.add(budget)
@@ -203,6 +245,7 @@ class BudgetRow:
     annual: int | None
     profile: tuple[int | None, int | None, int | None, int | None] | None
     version: int | None  #: of the budget the grid showed; None where it showed none
+    months: tuple[int | None, ...] | None = None  #: P1-P12, where the row is profiled by month
 
 
 def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, actor: User | None) -> int:
@@ -226,15 +269,16 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
         )
     }
     errors: dict[str, str] = {}
-    checked: list[tuple[BudgetRow, int, tuple[int, ...]]] = []
+    checked: list[tuple[BudgetRow, int, tuple[int, ...], tuple[int, ...]]] = []
     for index, row in enumerate(rows):
-        if row.annual is None and (row.profile is None or all(q is None for q in row.profile)):
+        empty = [row.annual, *(row.profile or ()), *(row.months or ())]
+        if all(value is None for value in empty):
             continue
         if row.stream_id not in streams:
             errors[f"rows-{index}-annual"] = "This stream no longer exists"
             continue
         try:
-            annual, quarters = validate_budget(row.annual, row.profile)
+            annual, quarters, months = validate_budget(row.annual, row.profile, row.months)
         except ValidationErrors as error:
             label = streams[row.stream_id].code
             errors.update(
@@ -246,11 +290,11 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
             check_version(current, row.version, {"stream": streams[row.stream_id].code, "annual": annual})
         elif row.version not in (None, NO_RECORD):
             check_version_missing(streams[row.stream_id])
-        checked.append((row, annual, quarters))
+        checked.append((row, annual, quarters, months))
     if errors:
         raise ValidationErrors(errors)
-    for row, annual, quarters in checked:
-        set_budget(session, streams[row.stream_id], year, annual, quarters, actor=actor)
+    for row, annual, quarters, months in checked:
+        set_budget(session, streams[row.stream_id], year, annual, quarters, months=months, actor=actor)
     return len(checked)
 
 
@@ -293,11 +337,12 @@ def _validate_entry(session: Session, data: EntryInput, today: date) -> dict[str
 
 
 def _entry_values(data: EntryInput) -> dict[str, object]:
-    quarter = quarter_for(data.date_received)
+    month = month_for(data.date_received)
     return {
         "date_received": data.date_received,
-        "financial_year": quarter.year.start,
-        "quarter": quarter.number,
+        "financial_year": month.year.start,
+        "quarter": month.quarter.number,
+        "period": month.number,
         "stream_id": data.stream_id,
         "amount": data.amount,
         "reference": data.reference.strip(),

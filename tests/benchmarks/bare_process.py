@@ -48,7 +48,7 @@ def bare_import(url: str, path: str, year: int) -> None:
     cursor = connection.cursor()
     cursor.executemany(
         "INSERT INTO income_entries (stream_id, date_received, amount, reference, financial_year, quarter, "
-        f"description, entered_at, version) VALUES ({marks}, {year}, 1, '', '2026-01-01', 1)",
+        f"period, description, entered_at, version) VALUES ({marks}, {year}, 1, 1, '', '2026-01-01', 1)",
         rows,
     )
     connection.commit()

@@ -153,8 +153,8 @@ def main() -> int:
                 )
             session.execute(
                 text(
-                    "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, amount, reference, "
-                    "description, entered_at, version) VALUES (:s, :d, :fy, 1, :a, :r, '', '2026-01-01', 1)"
+                    "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, period, amount, "
+                    "reference, description, entered_at, version) VALUES (:s, :d, :fy, 1, 1, :a, :r, '', '2026-01-01', 1)"
                 ),
                 rows,
             )

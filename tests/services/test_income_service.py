@@ -110,10 +110,39 @@ class TestBudgets:
 
     def test_database_refuses_a_profile_that_does_not_sum(self, session):
         stream = make_stream(session)
-        session.add(Budget(stream_id=stream.id, year=2026, annual=10, q1=1, q2=1, q3=1, q4=1))
+        months = {f"p{n}": 0 for n in range(1, 13)} | {"p3": 1, "p6": 1, "p9": 1, "p12": 1}
+        session.add(Budget(stream_id=stream.id, year=2026, annual=10, q1=1, q2=1, q3=1, q4=1, **months))
         with pytest.raises(IntegrityError, match=r"(?i)profile_sums_to_annual"):
             session.flush()
         session.rollback()
+
+    def test_database_refuses_months_that_do_not_make_their_quarter(self, session):
+        stream = make_stream(session)
+        months = {f"p{n}": 1 for n in range(1, 13)}  # each quarter's months make 3, not 1
+        session.add(Budget(stream_id=stream.id, year=2026, annual=4, q1=1, q2=1, q3=1, q4=1, **months))
+        with pytest.raises(IntegrityError, match=r"(?i)months_sum_to_q"):
+            session.flush()
+        session.rollback()
+
+    def test_a_quarterly_budget_is_split_into_months_by_default(self, session):
+        stream = make_stream(session)
+        budget = income.set_budget(
+            session, stream, 2026, 1_000_00, (100_00, 200_00, 300_00, 400_00), actor=None
+        )
+        assert budget.months == (33_33, 33_33, 33_34, 66_66, 66_66, 66_68, 100_00, 100_00, 100_00,
+                                 133_33, 133_33, 133_34)  # fmt: skip
+        assert not budget.profiled_by_month
+
+    def test_a_seasonal_budget_by_month_derives_its_quarters_and_annual(self, session):
+        stream = make_stream(session)
+        months = (0, 0, 0, 500_00, 2_000_00, 500_00, 0, 0, 1_000_00, 0, 0, 0)  # summer reading, Christmas
+        budget = income.set_budget(session, stream, 2026, None, months=months, actor=None)
+        assert (budget.annual, budget.profile, budget.months) == (
+            4_000_00,
+            (0, 3_000_00, 1_000_00, 0),
+            months,
+        )
+        assert budget.profiled_by_month
 
     def test_grid_saves_all_rows_or_none(self, session):
         a, b = make_stream(session, "A-1"), make_stream(session, "B-1")

@@ -9,10 +9,13 @@ from incometrack.money import (
     MoneyError,
     format_gbp,
     format_plain,
+    months_of,
     parse_cell_number,
     parse_money,
     percent_of,
+    quarters_of,
     split_evenly,
+    split_quarter,
     to_pounds,
 )
 
@@ -178,3 +181,20 @@ def test_spreadsheet_formula_noise_is_the_nearest_penny(cell, pence):
 def test_spreadsheet_numbers_off_the_penny_are_refused(cell, message):
     with pytest.raises(MoneyError, match=message):
         parse_cell_number(cell)
+
+
+@pytest.mark.parametrize(
+    ("quarter", "months"),
+    [(0, (0, 0, 0)), (1, (0, 0, 1)), (2, (0, 0, 2)), (3, (1, 1, 1)), (100, (33, 33, 34)), (101, (33, 33, 35)),
+     (99_999_999_999, (33_333_333_333, 33_333_333_333, 33_333_333_333))],
+)  # fmt: skip
+def test_a_quarter_splits_into_months_first_and_second_floor_third_the_rest(quarter, months):
+    assert split_quarter(quarter) == months
+    assert sum(split_quarter(quarter)) == quarter
+
+
+def test_months_and_quarters_convert_exactly():
+    quarters = (100, 3, 5, 0)
+    months = months_of(quarters)
+    assert months == (33, 33, 34, 1, 1, 1, 1, 1, 3, 0, 0, 0)
+    assert quarters_of(months) == quarters
