@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
+from incometrack import periods
 from incometrack.periods import (
     FinancialYear,
     MonthPeriod,
@@ -172,3 +173,38 @@ def test_spreadsheet_dates_are_taken_as_they_are():
 def test_format_date_is_uk():
     assert format_date(date(2027, 3, 1)) == "1 Mar 2027"
     assert format_date(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("today", "label", "code"),
+    [
+        (date(2026, 11, 30), "to 31 Oct 2026 (P7)", "P07"),  # the last day of a month: the month before
+        (date(2026, 12, 1), "to 30 Nov 2026 (P8)", "P08"),  # the first day: the month just ended
+        (date(2026, 4, 1), "to 31 Mar 2026 (P12)", "P12"),  # into the previous financial year
+        (date(2027, 3, 1), "to 28 Feb 2027 (P11)", "P11"),
+        (date(2028, 3, 1), "to 29 Feb 2028 (P11)", "P11"),  # a leap year
+    ],
+)
+def test_the_latest_month_that_has_ended(today, label, code):
+    month = periods.latest_ended_month(today)
+    assert (month.to_label, month.code) == (label, code)
+
+
+@pytest.mark.parametrize("text", ["7", "07", "P7", "p07", " P 7 "])
+def test_month_periods_parse(text):
+    assert periods.MonthPeriod.parse("2026-27", text) == periods.MonthPeriod(periods.FinancialYear(2026), 7)
+
+
+@pytest.mark.parametrize("text", ["0", "13", "P13", "Q3", "", "\u0667"])  # the last: Arabic-Indic 7
+def test_month_periods_refused(text):
+    with pytest.raises(periods.PeriodError, match="from 1 to 12"):
+        periods.MonthPeriod.parse("2026-27", text)
+
+
+def test_a_quarter_ends_with_its_third_month():
+    q3 = periods.FinancialYear(2026).quarter(3)
+    assert (q3.last_month.number, q3.last_month.last_day, q3.last_month.ends_quarter) == (
+        9,
+        date(2026, 12, 31),
+        True,
+    )
