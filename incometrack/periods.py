@@ -21,6 +21,8 @@ MAX_YEAR = LATEST_DATE.year - 1
 
 _YEAR_LABEL = re.compile(r"^\s*([0-9]{4})\s*[-/]\s*([0-9]{2})\s*$", re.ASCII)
 _QUARTER_LABEL = re.compile(r"^\s*(?:Q\s*)?([1-4])\s*$", re.IGNORECASE)
+#: The short names of month periods P1 (April) to P12 (March).
+PERIOD_NAMES = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar")
 _PERIOD_LABEL = re.compile(r"^\s*(?:P\s*)?0?([1-9]|1[0-2])\s*$", re.IGNORECASE)
 # ASCII digits only: \d would also match other scripts' digits, which int() reads differently.
 _UK_DATE = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})\s*$", re.ASCII)

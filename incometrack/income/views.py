@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import periods, policy
+from incometrack import charts, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
@@ -82,7 +82,15 @@ def streams():
         status=filters.status.data,
         text=filters.text.data or "",
     )
-    return render_template("income/streams.html", streams=rows, filters=filters), form_status(filters)
+    as_at = income_reports.live_as_at(date.today())
+    return render_template(
+        "income/streams.html",
+        streams=rows,
+        filters=filters,
+        as_at=as_at,
+        positions=income_reports.stream_positions(db.session, as_at, [s.id for s in rows]),
+        since=income_reports.received_since(db.session, as_at.last_day),
+    ), form_status(filters)
 
 
 def _stream_input(form: StreamForm) -> income_service.StreamInput:
@@ -120,9 +128,22 @@ def stream_detail(stream_id: int):
     """Show a stream with its budgets, forecasts and income by quarter for a year."""
     stream = db.get_or_404(IncomeStream, stream_id)
     today = date.today()
-    year = _year_or_404(request.args.get("year") or periods.fy_for(today).label)
-    as_at = periods.quarter_for(today) if year.contains(today) else year.quarter(4)
+    year = _year_or_404(request.args.get("year") or periods.latest_ended_month(today).year.label)
+    as_at = income_reports.live_as_at(today, year)
     position = income_reports.stream_positions(db.session, as_at, [stream.id])[stream.id]
+    since = income_reports.received_since(db.session, as_at.last_day).get(stream.id, 0)
+    chart = charts.bar_chart_svg(
+        [
+            charts.BarGroup(name, (actual or 0, profiled))
+            for name, actual, profiled in zip(
+                periods.PERIOD_NAMES, position.monthly, position.months, strict=True
+            )
+        ],
+        ("Actual income", "Monthly profile"),
+        chart_id="months",
+        title=f"{stream.code} income by month against the monthly profile, {year.label}",
+        height=280,
+    )
     budgets = db.session.scalars(
         select(Budget).where(Budget.stream_id == stream.id).order_by(Budget.year.desc())
     ).all()
@@ -137,6 +158,9 @@ def stream_detail(stream_id: int):
         year=year,
         as_at=as_at,
         position=position,
+        since=since,
+        chart=chart,
+        month_names=periods.PERIOD_NAMES,
         budgets=budgets,
         forecasts=forecasts,
         years=year_choices(periods.fy_for(today)),
@@ -485,7 +509,10 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
     stream = db.get_or_404(IncomeStream, stream_id)
     period = _quarter_or_404(year_label, quarter)
     existing = income_reports.forecast_made_in(db.session, stream.id, period)
-    current = income_reports.stream_positions(db.session, period, [stream.id])[stream.id]
+    as_at = income_reports.forecast_as_at(period, date.today())
+    current = income_reports.stream_positions(db.session, as_at, [stream.id], forecast_quarter=period)[
+        stream.id
+    ]
     if request.method == "GET":
         form = (
             ForecastForm(obj=existing)
@@ -496,7 +523,9 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         form = ForecastForm()
     preview = None
     if form.validate_on_submit():
-        preview = income_reports.forecast_preview(db.session, stream.id, period, form.outturn.data)
+        preview = income_reports.forecast_preview(
+            db.session, stream.id, as_at, form.outturn.data, quarter=period
+        )
         if form.submit.data:
             try:
                 done = commit_or_show(
@@ -523,9 +552,12 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
                 flash(f"Forecast for {stream.code} in {period.label} saved.")
                 return redirect(url_for("income.stream_detail", stream_id=stream.id, year=period.year.label))
     elif request.method == "GET":
-        preview = income_reports.forecast_preview(db.session, stream.id, period, form.outturn.data)
+        preview = income_reports.forecast_preview(
+            db.session, stream.id, as_at, form.outturn.data, quarter=period
+        )
     return render_template(
         "income/forecast_form.html",
+        as_at=as_at,
         form=form,
         stream=stream,
         period=period,

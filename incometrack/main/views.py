@@ -21,7 +21,7 @@ def home():
         ],
         ("Actual to date", "Profiled budget to date"),
         chart_id="ytd",
-        title=f"Income to date against profiled budget by service, {dashboard.quarter.year.label}",
+        title=f"Income to date against profiled budget by service, {dashboard.as_at.to_label}",
         width=560,
         height=300,
     )
@@ -36,8 +36,19 @@ def home():
         title="Income by quarter against profiled budget, last eight quarters",
         height=300,
     )
+    months_chart = charts.bar_chart_svg(
+        [charts.BarGroup(m.label, (m.actual or 0, m.profiled)) for m in dashboard.months],
+        ("Actual income", "Profiled budget"),
+        chart_id="months",
+        title=f"Income by month against the monthly profile, {dashboard.as_at.year.label}",
+        height=300,
+    )
     return render_template(
-        "main/home.html", dashboard=dashboard, services_chart=services_chart, quarters_chart=quarters_chart
+        "main/home.html",
+        dashboard=dashboard,
+        services_chart=services_chart,
+        quarters_chart=quarters_chart,
+        months_chart=months_chart,
     )
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incometrack.models import Budget, IncomeEntry
-from incometrack.periods import Quarter, quarter_for, quarters_back
+from incometrack.periods import PERIOD_NAMES, MonthPeriod, Quarter, quarters_back
 from incometrack.rag import Rag
 from incometrack.reports.grants import PipelineColumn, pipeline
+from incometrack.reports.income import live_as_at, received_since
 from incometrack.reports.milestones import MilestoneRow, milestone_rows, rag_counts
 from incometrack.reports.returns import IncomeFigures, QuarterBar, ServiceSummary, income_summary
 
@@ -26,11 +27,24 @@ class CommentaryNeeded:
 
 
 @dataclass(frozen=True)
+class MonthBar:
+    label: str  #: "Apr"
+    actual: int | None  #: None for months after the as-at month
+    profiled: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     today: date
-    quarter: Quarter
+    #: the latest month that has ended: every income figure is to its last day
+    as_at: MonthPeriod
+    quarter: Quarter  #: the as-at month's quarter, whose commentary is due
     services: tuple[ServiceSummary, ...]
     overall: IncomeFigures
+    #: income recorded with dates after the as-at day, by service and in all: not in the figures
+    received_since: dict[str, int]
+    received_since_total: int
+    months: tuple[MonthBar, ...]
     recent_quarters: tuple[QuarterBar, ...]
     pipeline: tuple[PipelineColumn, ...]
     milestone_counts: dict[Rag, int]
@@ -74,16 +88,42 @@ def recent_quarters(session: Session, last: Quarter, count: int = 8) -> tuple[Qu
     )
 
 
+def month_bars(rows) -> tuple[MonthBar, ...]:
+    """Income by month of the year against the monthly profile, from the stream rows already
+    computed (no query)."""
+    positions = [row.position for row in rows]
+    return tuple(
+        MonthBar(
+            label=month_name,
+            actual=None
+            if positions and positions[0].monthly[k] is None
+            else sum(p.monthly[k] or 0 for p in positions),
+            profiled=sum(p.months[k] for p in positions),
+        )
+        for k, month_name in enumerate(PERIOD_NAMES)
+    )
+
+
 def build_dashboard(session: Session, today: date) -> Dashboard:
-    quarter = quarter_for(today)
-    services, overall, rows = income_summary(session, quarter)
+    """The home page as at the latest month that has ended (DOMAIN.md), with what has been
+    received since beside it."""
+    as_at = live_as_at(today)
+    services, overall, rows = income_summary(session, as_at)
     milestones = milestone_rows(session, today)
+    since = received_since(session, as_at.last_day)
+    by_service: dict[str, int] = {}
+    for row in rows:
+        by_service[row.service] = by_service.get(row.service, 0) + since.get(row.stream.id, 0)
     return Dashboard(
         today=today,
-        quarter=quarter,
+        as_at=as_at,
+        quarter=as_at.quarter,
         services=services,
         overall=overall,
-        recent_quarters=recent_quarters(session, quarter),
+        received_since=by_service,
+        received_since_total=sum(since.values()),
+        months=month_bars(rows),
+        recent_quarters=recent_quarters(session, as_at.quarter),
         pipeline=tuple(pipeline(session)),
         milestone_counts=rag_counts(milestones),
         overdue=tuple(m for m in milestones if m.rag is Rag.RED),

@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Date, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from incometrack import money
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Setting, StreamStatus
 from incometrack.money import percent_of
-from incometrack.periods import MonthPeriod, Quarter
+from incometrack.periods import FinancialYear, MonthPeriod, Quarter, latest_ended_month
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.entries import like_escape
 from incometrack.reports.sql import read
@@ -147,14 +148,17 @@ def position(
     actual_by_month: dict[int, int] | None = None,
     actual_by_quarter: dict[int, int] | None = None,
     ceased: bool = False,
+    forecast_quarter: int | None = None,
 ) -> StreamPosition:
     """Combine one stream's aggregates into its position as at the end of ``as_at`` (a month
     period or a quarter; ``quarter`` is the older spelling). Pure: no database.
 
     Actuals come by month period (or, for a quarter end, by quarter: each quarter's total is
-    taken as its last month's). A budget without months is split by the default rule."""
+    taken as its last month's). A budget without months is split by the default rule.
+    ``forecast_quarter`` (by default the as-at month's) is the quarter whose forecast is wanted:
+    the forecast form for Q3 on 15 October shows figures to 30 September and Q3's forecast."""
     month = month_of(as_at if as_at is not None else quarter)
-    m, n = month.number, month.quarter.number
+    m, n = month.number, forecast_quarter or month.quarter.number
     if actual_by_month is None:
         actual_by_month = {3 * q: total for q, total in (actual_by_quarter or {}).items()}
     if budget is None:
@@ -166,7 +170,8 @@ def position(
         annual, profile, months = budget
     monthly = tuple(actual_by_month.get(k, 0) if k <= m else None for k in MONTHS)
     actuals = tuple(
-        sum(monthly[k - 1] or 0 for k in range(3 * q - 2, 3 * q + 1)) if q <= n else None for q in QUARTERS
+        sum(monthly[k - 1] or 0 for k in range(3 * q - 2, 3 * q + 1)) if 3 * q - 2 <= m else None
+        for q in QUARTERS
     )
     actual_to_date = sum(a for a in monthly if a is not None)
     profiled_to_date = sum(months[:m])
@@ -246,11 +251,12 @@ def _aggregates(
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
     budgets: dict[int, BudgetFigures] | None = None,
+    forecast_quarter: int | None = None,
 ) -> _Aggregates:
     month = month_of(as_at)
     if actuals is None:
         actuals = year_actuals(session, month, only)
-    params = {"year": month.year.start, "quarter": month.quarter.number}
+    params = {"year": month.year.start, "quarter": forecast_quarter or month.quarter.number}
     if only is not None:
         params["ids"] = only
     if budgets is None:
@@ -268,8 +274,11 @@ def _aggregates(
     return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session), ceased)
 
 
-def _position_of(stream_id: int, as_at: AsAt, data: _Aggregates) -> StreamPosition:
+def _position_of(
+    stream_id: int, as_at: AsAt, data: _Aggregates, forecast_quarter: int | None = None
+) -> StreamPosition:
     return position(
+        forecast_quarter=forecast_quarter,
         stream_id=stream_id,
         as_at=as_at,
         budget=data.budgets.get(stream_id),
@@ -288,27 +297,62 @@ def stream_positions(
     actuals: dict[int, dict[int, tuple[int, int]]] | None = None,
     thresholds: IncomeThresholds | None = None,
     budgets: dict[int, BudgetFigures] | None = None,
+    forecast_quarter: Quarter | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
     ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
     aggregate when the caller has it already, ``thresholds`` the settings query and ``budgets``
     (annual, quarters, months) by stream the budgets query."""
+    number = forecast_quarter.number if forecast_quarter is not None else None
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, as_at, only, actuals, thresholds, budgets)
+    data = _aggregates(session, as_at, only, actuals, thresholds, budgets, forecast_quarter=number)
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
-    return {stream_id: _position_of(stream_id, as_at, data) for stream_id in sorted(ids)}
+    return {stream_id: _position_of(stream_id, as_at, data, number) for stream_id in sorted(ids)}
 
 
-def forecast_preview(session: Session, stream_id: int, as_at: AsAt, outturn: int) -> StreamPosition:
-    """The stream's position as at ``as_at`` were the forecast made in its quarter ``outturn``
-    (the forecast form shows the RAG this gives before it is saved)."""
-    data = _aggregates(session, as_at, [stream_id])
-    number = month_of(as_at).quarter.number
+def forecast_preview(
+    session: Session, stream_id: int, as_at: AsAt, outturn: int, *, quarter: Quarter | None = None
+) -> StreamPosition:
+    """The stream's position as at ``as_at`` were the forecast made in ``quarter`` (by default
+    the as-at month's) ``outturn``: the forecast form shows the RAG this gives before it is saved."""
+    number = quarter.number if quarter is not None else month_of(as_at).quarter.number
+    data = _aggregates(session, as_at, [stream_id], forecast_quarter=number)
     forecasts = dict(data.forecasts.get(stream_id, {}))
     commentary = forecasts.get(number, (0, ""))[1]
     forecasts[number] = (outturn, commentary)
     data.forecasts[stream_id] = forecasts
-    return _position_of(stream_id, as_at, data)
+    return _position_of(stream_id, as_at, data, number)
+
+
+def forecast_as_at(quarter: Quarter, today: date) -> MonthPeriod:
+    """The month a forecast form for ``quarter`` shows figures to: the quarter's end once it has
+    passed, otherwise the latest month that has ended (within the quarter's year)."""
+    latest = latest_ended_month(today)
+    if latest >= quarter.last_month:
+        return quarter.last_month
+    return max(latest, quarter.year.months[0])
+
+
+def live_as_at(today: date, year: FinancialYear | None = None) -> MonthPeriod:
+    """The month live screens show figures to (DOMAIN.md): the latest that has ended, or for
+    another year, its last month (or its first, for a year not yet begun)."""
+    latest = latest_ended_month(today)
+    if year is None or year == latest.year:
+        return latest
+    return year.months[11] if year < latest.year else year.months[0]
+
+
+_RECEIVED = (
+    select(IncomeEntry.stream_id, func.sum(IncomeEntry.amount))
+    .where(IncomeEntry.date_received > bindparam("after", type_=Date))
+    .group_by(IncomeEntry.stream_id)
+)
+
+
+def received_since(session: Session, after: date) -> dict[int, int]:
+    """Income recorded per stream with dates after ``after`` (the as-at day of live figures):
+    what the figures leave out, shown beside them so nothing recorded is hidden."""
+    return {stream_id: int(total) for stream_id, total in read(session, _RECEIVED, {"after": after})}
 
 
 def list_streams(
