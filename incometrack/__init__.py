@@ -117,10 +117,20 @@ def register_blueprints(app: Flask) -> None:
     from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
     from incometrack.main.views import bp as main_bp
+    from incometrack.monitoring.views import bp as monitoring_bp
     from incometrack.projects.views import bp as projects_bp
     from incometrack.returns.views import bp as returns_bp
 
-    for blueprint in (auth_bp, main_bp, admin_bp, income_bp, grants_bp, projects_bp, returns_bp):
+    for blueprint in (
+        auth_bp,
+        main_bp,
+        admin_bp,
+        income_bp,
+        grants_bp,
+        projects_bp,
+        returns_bp,
+        monitoring_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -204,6 +204,49 @@ def submit_return_command(year_label: str, quarter: str, email: str, reason: str
     click.echo(f"Locked {locked}.")
 
 
+@click.command("export-monitoring")
+@click.option("--year", "year_label", required=True, help="Financial year, like 2026-27.")
+@click.option("--period", required=True, help="Month period: 1 (April) to 12 (March), or P1..P12.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write to (default: exports/<year>/P<nn>/).",
+)
+@with_appcontext
+def export_monitoring_command(year_label: str, period: str, fmt: str, out_dir: str | None) -> None:
+    """Write budget monitoring as at the end of a month period as XLSX and/or PDF, printing each
+    file's path."""
+    from pathlib import Path
+
+    from incometrack.exports.files import ExportError
+    from incometrack.reports.returns import build_monitoring
+    from incometrack.services import returns
+
+    try:
+        month = periods.MonthPeriod.parse(year_label, period)
+    except periods.PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    if month.last_day >= date.today():
+        raise click.ClickException(f"{month.label} has not ended yet: its figures would be incomplete.")
+    config = current_app.config
+    report = build_monitoring(
+        db.session, month, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
+    )
+    folder = Path(out_dir) if out_dir else returns.monitoring_folder(config["EXPORTS_DIR"], month)
+    formats = returns.FORMATS if fmt == "all" else (fmt,)
+    try:
+        written = returns.export(db.session, report, formats, folder, actor=None)
+    except ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    for file in written:
+        click.echo(str(file.path))
+
+
 @click.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False))
 @with_appcontext
@@ -259,6 +302,7 @@ def init_app(app: Flask) -> None:
         import_budgets_command,
         import_bids_command,
         export_return_command,
+        export_monitoring_command,
         submit_return_command,
         backup_command,
     ):

@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem("Grants", "grants.bids", "/grants"),
     NavItem("Projects", "projects.index", "/projects"),
     NavItem("Returns", "returns.index", "/returns"),
+    NavItem("Monitoring", "monitoring.index", "/monitoring"),
     NavItem("Audit log", "admin.audit", "/admin/audit"),
     NavItem("Users", "admin.users_list", "/admin/users"),
     NavItem("Reference data", "admin.reference", "/admin/reference"),

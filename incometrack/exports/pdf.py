@@ -328,6 +328,8 @@ class _Builder:
         status = (
             f"Submitted {meta.submitted_at:%d %b %Y} by {meta.submitted_by}."
             if meta.submitted_at
+            else "Budget monitoring: never submitted."
+            if meta.monitoring
             else "Draft: not yet submitted."
         )
         story: list = [

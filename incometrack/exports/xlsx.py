@@ -239,7 +239,14 @@ def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
         (f"{meta.service_name}, {meta.council}", Font()),
         (f"Figures as at {format_date(meta.period_end)}. Amounts in pounds, net of VAT.", Font()),
     ]
-    if meta.draft:
+    if meta.monitoring:
+        lines.append(
+            (
+                "Budget monitoring: never submitted; the figures are as the records stood when produced.",
+                Font(),
+            )
+        )
+    elif meta.draft:
         lines.append(("DRAFT: not submitted; the figures may still change.", DRAFT_FONT))
     else:
         submitted = f"{format_date(meta.submitted_at.date())} by {meta.submitted_by}"

@@ -48,7 +48,7 @@ from incometrack.models import (
     project_outcomes,
 )
 from incometrack.money import percent_of
-from incometrack.periods import FinancialYear, Quarter
+from incometrack.periods import FinancialYear, MonthPeriod, Quarter, format_date
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.grants import AWARDED_TOTAL, bid_states, grant_figures
 from incometrack.reports.income import (
@@ -107,20 +107,29 @@ class ReturnMeta:
     produced_at: datetime
     submitted_at: datetime | None = None
     submitted_by: str = ""
+    #: a budget monitoring pack as at the end of month period ``period``, not a quarterly return
+    monitoring: bool = False
+    period: int | None = None
 
     @property
     def draft(self) -> bool:
-        """Every file of a return says DRAFT until the return is submitted (DOMAIN.md)."""
-        return self.submitted_at is None
+        """Every file of a return says DRAFT until the return is submitted (DOMAIN.md); a
+        monitoring pack is never submitted, so never a draft of anything."""
+        return self.submitted_at is None and not self.monitoring
 
     @property
     def title(self) -> str:
-        """The return's title, ending "DRAFT" before it is submitted."""
+        """The return's title, ending "DRAFT" before it is submitted; or the monitoring pack's,
+        ``Budget monitoring 2026-27 P7 (to 31 Oct 2026)``."""
+        if self.monitoring:
+            return f"Budget monitoring {self.year_label} P{self.period} (to {format_date(self.period_end)})"
         title = f"Financial resilience return {self.year_label} Q{self.quarter}"
         return f"{title} DRAFT" if self.draft else title
 
     @property
     def file_stem(self) -> str:
+        if self.monitoring:
+            return f"budget-monitoring-{self.year_label}-P{self.period:02d}"
         stem = f"financial-resilience-return-{self.year_label}-Q{self.quarter}"
         return f"{stem}-DRAFT" if self.draft else stem
 
@@ -302,7 +311,7 @@ class FinancialReturn:
 
     @property
     def draft(self) -> bool:
-        return not self.submitted
+        return self.meta.draft
 
 
 # Building ------------------------------------------------------------------------------------
@@ -579,7 +588,7 @@ _OUTCOME_NAMES = select(Outcome.id, Outcome.name).order_by(Outcome.position)
 _CIPFA_LINES = select(CipfaLine.id, CipfaLine.name).order_by(CipfaLine.position)
 
 
-def _grants(session: Session, quarter: Quarter) -> tuple[GrantLine, ...]:
+def _grants(session: Session, quarter: AsAt) -> tuple[GrantLine, ...]:
     outcome_names: dict[int, list[str]] = {}
     for bid_id, name in read(session, _BID_OUTCOMES):
         outcome_names.setdefault(bid_id, []).append(name)
@@ -644,7 +653,7 @@ def _active_projects(milestones: list[MilestoneRow], year: FinancialYear) -> set
 
 
 def _outcomes(
-    session: Session, quarter: Quarter, milestones: list[MilestoneRow]
+    session: Session, quarter: AsAt, milestones: list[MilestoneRow]
 ) -> tuple[tuple[OutcomeLine, ...], OutcomeLine]:
     """Per Libraries Deliver outcome, the grants awarded in the year to date and the projects
     active in it; and the totals, counting a bid or project serving several outcomes once."""
@@ -705,7 +714,7 @@ def _cipfa(session: Session, rows: list[IncomeRow]) -> tuple[CipfaTotal, ...]:
 class LiveEntries:
     """The year-to-date entries, streamed in batches from the database on each iteration."""
 
-    def __init__(self, session: Session, quarter: Quarter, batch: int = 5000) -> None:
+    def __init__(self, session: Session, quarter: AsAt, batch: int = 5000) -> None:
         self.session, self.quarter, self.batch = session, quarter, batch
 
     def __iter__(self) -> Iterator[EntryLine]:
@@ -757,32 +766,38 @@ _FIRST_ENTRIES = _LIVE_ENTRIES.limit(bindparam("count"))
 
 def build_return(
     session: Session,
-    quarter: Quarter,
+    as_at: AsAt,
     *,
     council: str = "",
     service_name: str = "",
     now: datetime | None = None,
+    monitoring: bool = False,
 ) -> FinancialReturn:
-    """Compute the return for ``quarter`` as at its last day: every section from what was true
-    that day (DOMAIN.md), whenever it is computed."""
+    """Compute the return as at the end of ``as_at``: a quarter (the quarterly return) or any
+    month period (``monitoring``: the budget monitoring pack). Every section uses only what was
+    true on that day (DOMAIN.md), whenever it is computed."""
+    month = month_of(as_at)
+    quarter = month.quarter
     thresholds = load_thresholds(session)
     # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
-    actuals = year_actuals(session, quarter)
-    services, overall, rows = income_summary(session, quarter, actuals, thresholds)
-    figures = grant_figures(session, quarter.year, as_of=quarter.last_day)
-    milestones = milestone_rows(session, quarter.last_day)
-    outcomes, outcome_totals = _outcomes(session, quarter, milestones)
-    count = sum(n for by_quarter in actuals.values() for _total, n in by_quarter.values())
-    total = sum(t for by_quarter in actuals.values() for t, _n in by_quarter.values())
+    actuals = year_actuals(session, month)
+    services, overall, rows = income_summary(session, month, actuals, thresholds)
+    figures = grant_figures(session, month.year, as_of=month.last_day)
+    milestones = milestone_rows(session, month.last_day)
+    outcomes, outcome_totals = _outcomes(session, month, milestones)
+    count = sum(n for by_period in actuals.values() for _total, n in by_period.values())
+    total = sum(t for by_period in actuals.values() for t, _n in by_period.values())
     return FinancialReturn(
         meta=ReturnMeta(
             council=council,
             service_name=service_name,
-            year=quarter.year.start,
-            year_label=quarter.year.label,
+            year=month.year.start,
+            year_label=month.year.label,
             quarter=quarter.number,
-            period_end=quarter.last_day,
+            period_end=month.last_day,
             produced_at=now or datetime.now(UTC),
+            monitoring=monitoring,
+            period=month.number,
         ),
         services=services,
         overall=overall,
@@ -800,7 +815,7 @@ def build_return(
         ),
         milestone_counts=tuple(RagCount(rag, n) for rag, n in rag_counts(milestones).items()),
         streams=_stream_lines(rows),
-        grants=_grants(session, quarter),
+        grants=_grants(session, month),
         milestones=tuple(
             MilestoneLine(
                 project=m.project,
@@ -820,8 +835,14 @@ def build_return(
         outcome_totals=outcome_totals,
         cipfa=_cipfa(session, rows),
         entries_summary=EntriesSummary(int(count), int(total)),
-        entries=LiveEntries(session, quarter),
+        entries=LiveEntries(session, month),
     )
+
+
+def build_monitoring(session: Session, month: MonthPeriod, **meta) -> FinancialReturn:
+    """The budget monitoring pack as at the end of ``month``: the return's computation, sheets
+    and rules for any month end; never submitted, never frozen."""
+    return build_return(session, month, monitoring=True, **meta)
 
 
 _RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.CANCELLED: 4}

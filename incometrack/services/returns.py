@@ -16,7 +16,7 @@ from incometrack import policy
 from incometrack.exports.files import write_atomically, write_private
 from incometrack.models import ExportRecord, ReturnSnapshot, User
 from incometrack.models.base import utcnow
-from incometrack.periods import Quarter, format_date
+from incometrack.periods import MonthPeriod, Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, SubmissionNote, build_return, dump_return
 from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, locks, within
 
@@ -209,3 +209,8 @@ def build_download(report: FinancialReturn, fmt: str) -> tuple[BinaryIO, str, st
 def default_folder(exports_dir: str | Path, quarter: Quarter) -> Path:
     """``exports/<year>/Q<n>/``"""
     return Path(exports_dir) / quarter.year.label / f"Q{quarter.number}"
+
+
+def monitoring_folder(exports_dir: str | Path, month: MonthPeriod) -> Path:
+    """``exports/<year>/P07/``: a month's monitoring pack."""
+    return Path(exports_dir) / month.year.label / month.code

@@ -13,11 +13,21 @@ pytestmark = pytest.mark.browser
     [
         (
             Role.ADMIN,
-            ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log", "Users", "Reference data"],
+            [
+                "Dashboard",
+                "Income",
+                "Grants",
+                "Projects",
+                "Returns",
+                "Monitoring",
+                "Audit log",
+                "Users",
+                "Reference data",
+            ],
         ),
-        (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log"]),
+        (Role.FINANCE, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Monitoring", "Audit log"]),
         (Role.LEAD, ["Dashboard", "Grants", "Projects"]),
-        (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects", "Returns"]),
+        (Role.VIEWER, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Monitoring"]),
     ],
 )
 def test_each_role_signs_in_and_sees_its_menu(page, make_user, sign_in, assert_accessible, role, menu):

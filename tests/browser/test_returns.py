@@ -26,7 +26,7 @@ def test_dashboard_then_both_downloads(page, session, sign_in, assert_accessible
     page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    assert page.locator("svg[role=img]").count() == 2
+    assert page.locator("svg[role=img]").count() == 3  # by service, by month, by quarter
     assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=False)

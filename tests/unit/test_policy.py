@@ -74,10 +74,23 @@ def test_a_milestone_is_updated_by_managers_its_projects_lead_and_its_owner(
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        (A, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log", "Users", "Reference data"]),
-        (F, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Audit log"]),
+        (
+            A,
+            [
+                "Dashboard",
+                "Income",
+                "Grants",
+                "Projects",
+                "Returns",
+                "Monitoring",
+                "Audit log",
+                "Users",
+                "Reference data",
+            ],
+        ),
+        (F, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Monitoring", "Audit log"]),
         (L, ["Dashboard", "Grants", "Projects"]),
-        (V, ["Dashboard", "Income", "Grants", "Projects", "Returns"]),
+        (V, ["Dashboard", "Income", "Grants", "Projects", "Returns", "Monitoring"]),
     ],
 )
 def test_the_menu_shows_each_role_the_sections_its_guard_admits(app, role, menu):

@@ -1,0 +1,1 @@
+"""Budget monitoring: the period pack as at any month end."""

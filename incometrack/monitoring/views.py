@@ -1,0 +1,114 @@
+"""The budget monitoring pack: the return's computation and files as at any month end."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from incometrack import charts, periods, policy
+from incometrack.auth.access import roles_required
+from incometrack.database import reads_first, start_writing
+from incometrack.exports.files import ExportError
+from incometrack.extensions import db
+from incometrack.forms import AppForm, year_choices
+from incometrack.models import ExportRecord
+from incometrack.reports.returns import build_monitoring, first_entries
+from incometrack.returns.views import MIMETYPES
+from incometrack.services import returns as return_service
+
+bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
+
+
+def _month_or_404(year_label: str, period: str) -> periods.MonthPeriod:
+    try:
+        return periods.MonthPeriod.parse(year_label, period)
+    except periods.PeriodError:
+        abort(404)
+
+
+def _meta() -> dict[str, str]:
+    return {"council": current_app.config["COUNCIL_NAME"], "service_name": current_app.config["SERVICE_NAME"]}
+
+
+@bp.route("/")
+@roles_required(policy.FINANCE_READERS)
+def index():
+    """Choose a year and period (by default the latest month that has ended)."""
+    latest = periods.latest_ended_month(date.today())
+    if request.args.get("year") and request.args.get("period"):
+        month = _month_or_404(request.args["year"], request.args["period"])
+        return redirect(url_for("monitoring.pack", year_label=month.year.label, period=month.number))
+    return render_template(
+        "monitoring/index.html",
+        latest=latest,
+        years=year_choices(latest.year, ahead=0),
+        month_names=periods.PERIOD_NAMES,
+    )
+
+
+@bp.route("/<year_label>/<period>")
+@roles_required(policy.FINANCE_READERS)
+def pack(year_label: str, period: str):
+    """Preview budget monitoring as at the end of a month period, with downloads."""
+    month = _month_or_404(year_label, period)
+    if month.last_day >= date.today():
+        flash(f"{month.label} has not ended yet: its figures would be incomplete.", "error")
+        latest = periods.latest_ended_month(date.today())
+        return redirect(url_for("monitoring.pack", year_label=latest.year.label, period=latest.number)), 303
+    report = build_monitoring(db.session, month, **_meta())
+    chart = charts.bar_chart_svg(
+        [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
+        ("Actual income", "Profiled budget"),
+        chart_id="quarters",
+        title=f"Income by quarter against profiled budget, {month.year.label}",
+    )
+    history = db.session.scalars(
+        select(ExportRecord)
+        .where(ExportRecord.filename.like(f"{report.meta.file_stem}.%"))
+        .order_by(ExportRecord.id.desc())
+    ).all()
+    return render_template(
+        "returns/preview.html",
+        report=report,
+        period=month.quarter,
+        chart=chart,
+        history=history,
+        form=AppForm(),
+        can_submit=False,
+        sample=first_entries(report, 50),
+        download_urls={
+            fmt: url_for("monitoring.download", year_label=month.year.label, period=month.number, fmt=fmt)
+            for fmt in return_service.FORMATS
+        },
+    )
+
+
+@bp.route("/<year_label>/<period>/export/<fmt>", methods=["POST"])
+@roles_required(policy.FINANCE_READERS)
+@reads_first
+def download(year_label: str, period: str, fmt: str):
+    """Produce the pack's workbook or PDF and send it (built in a file of this request's own)."""
+    month = _month_or_404(year_label, period)
+    if fmt not in return_service.FORMATS:
+        abort(404)
+    if not AppForm().validate_on_submit():
+        abort(400)
+    report = build_monitoring(db.session, month, **_meta())
+    try:
+        handle, filename, checksum = return_service.build_download(report, fmt)
+    except ExportError as error:
+        db.session.rollback()
+        current_app.logger.error("Export failed: %s", error)
+        flash(f"The file could not be produced: {error}. Tell your administrator.", "error")
+        return redirect(url_for("monitoring.pack", year_label=month.year.label, period=month.number)), 303
+    try:
+        start_writing(db.session)
+        return_service.record_export(db.session, report, fmt, checksum, actor=current_user)
+        db.session.commit()
+    except BaseException:
+        handle.close()
+        raise
+    return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=filename, max_age=0)
