@@ -308,6 +308,35 @@ class TestCommandLine:
         )
         assert count(session, Budget) == 0
 
+    def test_import_budgets_takes_twelve_months(self, runner, session, stream, tmp_path):
+        header = (
+            "year,stream_code,annual_budget,q1,q2,q3,q4," + ",".join(f"p{n}" for n in range(1, 13)) + "\n"
+        )
+        months = "0,0,0,500,2000,500,0,0,1000,0,0,0"
+        budgets = tmp_path / "budgets.csv"
+        budgets.write_text(header + f"2026-27,LIB-PRINT,4000,,,,,{months}\n")
+        result = runner.invoke(args=["import-budgets", str(budgets)])
+        assert result.exit_code == 0, result.output + result.stderr
+        session.reread()
+        budget = session.scalar(select(Budget))
+        assert (budget.profile, budget.months[3:6]) == (
+            (0, 3_000_00, 1_000_00, 0),
+            (500_00, 2_000_00, 500_00),
+        )
+        assert (
+            runner.invoke(args=["import-budgets", str(budgets)]).output.strip()
+            == "imported 0, skipped 1 duplicates"
+        )
+        bad = tmp_path / "bad.csv"
+        bad.write_text(header + f"2026-27,LIB-PRINT,4000,0,2000,2000,0,{months}\n"
+                       + "2026-27,LIB-PRINT,4000,,,,,0,0,0,500,2000,500,0,0,1000,0,0\n")  # fmt: skip
+        refused = runner.invoke(args=["import-budgets", str(bad)])
+        assert refused.exit_code == 1
+        lines = refused.stderr.splitlines()
+        assert lines[0] == ("row 2: q2: P4 to P6 add up to £3,000.00, £1,000.00 over Q2 of £2,000.00. "
+                            "They must add up to it exactly.")  # fmt: skip
+        assert lines[1].startswith("row 3: p12: Enter P12 (give all twelve months or none)")
+
     def test_missing_file(self, runner):
         result = runner.invoke(args=["import-income", "/no/such/file.csv"])
         assert result.exit_code == 1 and "Cannot read" in result.output

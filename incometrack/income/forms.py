@@ -89,19 +89,48 @@ class StreamForm(AppForm):
         )
 
 
+MONTH_LABELS = (
+    "P1 April", "P2 May", "P3 June", "P4 July", "P5 August", "P6 September", "P7 October", "P8 November",
+    "P9 December", "P10 January", "P11 February", "P12 March",
+)  # fmt: skip
+
+
 class BudgetForm(AppForm):
-    annual = MoneyField("Annual budget")
+    profile_by = RadioField(
+        "How is the budget profiled?",
+        choices=[
+            SelectChoice("quarter", "By quarter: each quarter is split evenly into its three months"),
+            SelectChoice("month", "By month: twelve figures (a seasonal stream); the quarters follow"),
+        ],
+        default="quarter",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select how the budget is profiled")],
+    )
+    annual = MoneyField("Annual budget", optional=True)
     q1 = MoneyField("Q1 (April to June)", optional=True)
     q2 = MoneyField("Q2 (July to September)", optional=True)
     q3 = MoneyField("Q3 (October to December)", optional=True)
     q4 = MoneyField("Q4 (January to March)", optional=True)
+    p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12 = (
+        MoneyField(label, optional=True) for label in MONTH_LABELS
+    )
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save budget", widget=GovSubmitInput())
 
     @property
+    def by_month(self) -> bool:
+        return self.profile_by.data == "month"
+
+    @property
     def profile(self) -> tuple[int | None, int | None, int | None, int | None] | None:
+        if self.by_month:
+            return None
         quarters = (self.q1.data, self.q2.data, self.q3.data, self.q4.data)
         return None if all(q is None for q in quarters) else quarters
+
+    @property
+    def months(self) -> tuple[int | None, ...] | None:
+        return tuple(getattr(self, f"p{n}").data for n in range(1, 13)) if self.by_month else None
 
 
 class BudgetRowForm(Form):

@@ -237,7 +237,11 @@ def budget_edit(stream_id: int, year_label: str):
     stream = db.get_or_404(IncomeStream, stream_id)
     year = _year_or_404(year_label)
     budget = income_reports.budget_for(db.session, stream.id, year.start)
-    form = BudgetForm(obj=budget, version=version_of(budget)) if request.method == "GET" else BudgetForm()
+    if request.method == "GET":
+        form = BudgetForm(obj=budget, version=version_of(budget))
+        form.profile_by.data = "month" if budget is not None and budget.profiled_by_month else "quarter"
+    else:
+        form = BudgetForm()
     if form.validate_on_submit():
         try:
             done = commit_or_show(
@@ -248,6 +252,7 @@ def budget_edit(stream_id: int, year_label: str):
                     year.start,
                     form.annual.data,
                     form.profile,
+                    months=form.months,
                     actor=current_user,
                     expected_version=form.version.data,
                 ),
@@ -328,6 +333,7 @@ def budget_grid(year_label: str):
         form=form,
         year=year,
         streams=by_id,
+        by_month={b.stream_id for b in budgets.values() if b.profiled_by_month},
         totals=totals,
         years=year_choices(periods.fy_for(date.today())),
         can_edit=policy.can_manage(current_user),

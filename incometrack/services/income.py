@@ -251,7 +251,8 @@ class BudgetRow:
 def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, actor: User | None) -> int:
     """Save a year's budget grid as one change: every row is checked before any is written.
 
-    Rows with no annual budget and no quarters are left alone. Returns the number of budgets saved.
+    Rows with no annual budget and no quarters, and rows unchanged, are left alone (a seasonal
+    stream's monthly profile survives the grid). Returns the number of budgets saved.
 
     :raises ValidationErrors: keyed ``rows-N-field`` for every row that is wrong.
     :raises StaleEdit: when any row's budget changed since the grid was drawn.
@@ -286,6 +287,12 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
             )
             continue
         current = existing.get(row.stream_id)
+        if (
+            current is not None
+            and row.months is None
+            and (current.annual, current.profile) == (annual, quarters)
+        ):
+            continue  # unchanged: a monthly profile set on the stream's budget page stays as it is
         if current is not None:
             check_version(current, row.version, {"stream": streams[row.stream_id].code, "annual": annual})
         elif row.version not in (None, NO_RECORD):

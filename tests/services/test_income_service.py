@@ -144,6 +144,15 @@ class TestBudgets:
         )
         assert budget.profiled_by_month
 
+    def test_the_grid_leaves_a_seasonal_profile_it_did_not_change(self, session):
+        stream = make_stream(session)
+        months = (0, 0, 0, 500_00, 2_000_00, 500_00, 0, 0, 1_000_00, 0, 0, 0)
+        budget = income.set_budget(session, stream, 2026, None, months=months, actor=None)
+        session.commit()
+        row = income.BudgetRow(stream.id, 4_000_00, budget.profile, budget.version)
+        assert income.save_budget_grid(session, 2026, [row], actor=None) == 0
+        assert budget.months == months
+
     def test_grid_saves_all_rows_or_none(self, session):
         a, b = make_stream(session, "A-1"), make_stream(session, "B-1")
         rows = [

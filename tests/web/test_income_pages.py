@@ -236,18 +236,42 @@ def test_budget_form_explains_a_profile_that_does_not_add_up(login_as, session):
     client = login_as(Role.FINANCE).client
     response = client.post(
         f"/income/streams/{stream.id}/budget/2026-27",
-        data={"annual": "1,000", "q1": "250", "q2": "250", "q3": "250", "q4": "200"},
+        data={"profile_by": "quarter", "annual": "1,000", "q1": "250", "q2": "250", "q3": "250", "q4": "200"},
     )
     assert response.status_code == 400
     assert (
         "The quarters add up to £950.00, £50.00 short of the annual budget of £1,000.00"
         in response.get_data(as_text=True)
     )
-    assert (
-        client.post(f"/income/streams/{stream.id}/budget/2026-27", data={"annual": "1,000"}).status_code
-        == 302
+    done = client.post(
+        f"/income/streams/{stream.id}/budget/2026-27", data={"profile_by": "quarter", "annual": "1,000"}
     )
+    assert done.status_code == 302
     assert session.scalar(select(Budget)).profile == (250_00, 250_00, 250_00, 250_00)
+
+
+def test_a_seasonal_budget_is_profiled_by_month(login_as, session):
+    stream = make_stream(session)
+    client = login_as(Role.FINANCE).client
+    url = f"/income/streams/{stream.id}/budget/2026-27"
+    months = {f"p{n}": "0" for n in range(1, 13)} | {"p4": "500", "p5": "2,000", "p6": "500", "p9": "1,000"}
+    missing = client.post(url, data={"profile_by": "month", **months, "p12": ""})
+    assert missing.status_code == 400
+    assert "Enter the P12 budget, or leave all twelve months empty" in missing.get_data(as_text=True)
+    wrong_total = client.post(url, data={"profile_by": "month", "annual": "5,000", **months})
+    assert "The months add up to £4,000.00, £1,000.00 short of the annual budget" in wrong_total.get_data(
+        as_text=True
+    )
+    assert client.post(url, data={"profile_by": "month", **months}).status_code == 302
+    session.reread()
+    budget = session.scalar(select(Budget))
+    assert (budget.annual, budget.profile, budget.profiled_by_month) == (
+        4_000_00,
+        (0, 3_000_00, 1_000_00, 0),
+        True,
+    )
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="month" checked' in form
 
 
 def test_budget_grid_saves_every_row_or_shows_each_problem(login_as, session):
