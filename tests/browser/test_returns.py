@@ -118,3 +118,27 @@ def test_commentary_then_check_and_submit(page, session, assert_accessible):
     expect(page.get_by_text("return is submitted: its figures are frozen")).to_be_visible()
     assert_accessible(page)
     expect(page.get_by_text("This return is a draft")).to_have_count(0)
+
+
+def test_budget_monitoring_pack(page, session, assert_accessible, tmp_path):
+    """The period pack as at the latest month ended, under axe-core, with its README screenshot."""
+    demo.load(session, today=date.today())
+    session.commit()
+    latest = periods.latest_ended_month(date.today())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/login")
+    page.get_by_label("Email address").fill("viewer@demo.example")
+    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(latest.to_label).first).to_be_visible()
+    page.get_by_role("link", name="Monitoring").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Open the pack").click()
+    title = f"Budget monitoring {latest.year.label} P{latest.number} ({latest.to_label[3:]})"
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    assert_accessible(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "monitoring.png"), full_page=False)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Excel workbook").click()
+    assert download.value.suggested_filename == f"budget-monitoring-{latest.year.label}-{latest.code}.xlsx"
