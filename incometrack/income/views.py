@@ -37,6 +37,7 @@ from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Peri
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
 from incometrack.reports.pagination import page_size
+from incometrack.reports.returns import income_summary
 from incometrack.services import StaleEdit, ValidationErrors
 from incometrack.services import income as income_service
 from incometrack.services import locks as lock_service
@@ -328,11 +329,17 @@ def budget_grid(year_label: str):
             return redirect(url_for("income.budget_grid", year_label=year.label))
     totals = _grid_totals(budgets.values())
     status = 400 if refused or form.errors else 200
+    as_at = income_reports.live_as_at(date.today(), year)
+    services, overall, _rows = income_summary(db.session, as_at)
     return render_template(
         "income/budget_grid.html",
         form=form,
         year=year,
         streams=by_id,
+        as_at=as_at,
+        services=services,
+        overall=overall,
+        since=sum(income_reports.received_since(db.session, as_at.last_day).values()),
         by_month={b.stream_id for b in budgets.values() if b.profiled_by_month},
         totals=totals,
         years=year_choices(periods.fy_for(date.today())),

@@ -56,14 +56,16 @@ def recent_quarters(session: Session, last: Quarter, count: int = 8) -> tuple[Qu
     """Actual income and profiled budget for ``count`` quarters ending with ``last``: two grouped queries."""
     quarters = quarters_back(last, count)
     years = sorted({q.year.start for q in quarters})
-    actual = {
-        (year, number): int(total)
-        for year, number, total in session.execute(
-            select(IncomeEntry.financial_year, IncomeEntry.quarter, func.sum(IncomeEntry.amount))
-            .where(IncomeEntry.financial_year.in_(years))
-            .group_by(IncomeEntry.financial_year, IncomeEntry.quarter)
-        )
-    }
+    # By month period, which the covering index (year, period, stream, amount) answers; quarters
+    # are added up here.
+    actual: dict[tuple[int, int], int] = {}
+    for year, period, total in session.execute(
+        select(IncomeEntry.financial_year, IncomeEntry.period, func.sum(IncomeEntry.amount))
+        .where(IncomeEntry.financial_year.in_(years))
+        .group_by(IncomeEntry.financial_year, IncomeEntry.period)
+    ):
+        key = (year, (period + 2) // 3)
+        actual[key] = actual.get(key, 0) + int(total)
     profiled = {
         year: tuple(int(v or 0) for v in values)
         for year, *values in session.execute(

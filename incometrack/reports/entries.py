@@ -53,7 +53,8 @@ def _filtered(statement: Select, filters: EntryFilters) -> Select:
     if filters.year is not None:
         conditions.append(IncomeEntry.financial_year == filters.year)
     if filters.quarter is not None:
-        conditions.append(IncomeEntry.quarter == filters.quarter)
+        # As the quarter's month periods, which the (year, period, stream) index answers.
+        conditions.append(IncomeEntry.period.between(3 * filters.quarter - 2, 3 * filters.quarter))
     if filters.service_id is not None:
         conditions.append(IncomeStream.service_id == filters.service_id)
     if filters.site_id is not None:

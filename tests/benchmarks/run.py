@@ -32,7 +32,9 @@ from sqlalchemy import event, text
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {
     "return": 1.5,
-    "monitoring": 1.5,
+    # The same computation to a month: its fixed queries (grants, milestones, outcomes, about 5 ms)
+    # weigh more against an aggregate of fewer months.
+    "monitoring": 2.0,
     "xlsx": 1.3,
     "pdf": 1.5,
     "import": 5.0,
@@ -513,11 +515,11 @@ def pages(app, session, last_year, quarter) -> dict:
     def stream_figures(year: int, quarter: int) -> list[list]:
         """Per stream: budget, actual and profile to date, variance, latest forecast."""
         actual: dict[int, int] = {}
-        for stream_id, _quarter, total, _count in sql(
-            "SELECT stream_id, quarter, SUM(amount), COUNT(*) FROM income_entries "
-            "WHERE financial_year = :y AND quarter <= :q GROUP BY stream_id, quarter",
+        for stream_id, _period, total, _count in sql(
+            "SELECT stream_id, period, SUM(amount), COUNT(*) FROM income_entries "
+            "WHERE financial_year = :y AND period <= :p GROUP BY stream_id, period",
             y=year,
-            q=quarter,
+            p=3 * quarter,
         ):
             actual[stream_id] = actual.get(stream_id, 0) + int(total)
         forecast = {
@@ -623,8 +625,8 @@ def pages(app, session, last_year, quarter) -> dict:
             {
                 "streams": stream_figures(current.year.start, current.number),
                 "quarters": sql(
-                    "SELECT financial_year, quarter, SUM(amount) FROM income_entries "
-                    f"WHERE financial_year IN ({marks}) GROUP BY financial_year, quarter",
+                    "SELECT financial_year, (period + 2) / 3, SUM(amount) FROM income_entries "
+                    f"WHERE financial_year IN ({marks}) GROUP BY financial_year, period",
                     **{f"y{i}": y for i, y in enumerate(years)},
                 ),
                 "profiles": sql(

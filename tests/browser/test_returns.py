@@ -134,7 +134,9 @@ def test_budget_monitoring_pack(page, session, assert_accessible, tmp_path):
     page.get_by_role("link", name="Monitoring").click()
     assert_accessible(page)
     page.get_by_role("button", name="Open the pack").click()
-    title = f"Budget monitoring {latest.year.label} P{latest.number} ({latest.to_label[3:]})"
+    title = (
+        f"Budget monitoring {latest.year.label} P{latest.number} (to {periods.format_date(latest.last_day)})"
+    )
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     assert_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def test_a_budget_form_drawn_before_someone_created_the_budget_is_refused(financ
     assert 'name="version" value="0"' in drawn
     income.set_budget(session, stream, 2026, 500_00, actor=finance.user)  # someone else, meanwhile
     session.commit()
-    response = finance.client.post(url, data={"annual": "900.00", "version": "0"})
+    response = finance.client.post(url, data={"profile_by": "quarter", "annual": "900.00", "version": "0"})
     assert response.status_code == 409
     session.reread()
     assert session.scalar(select(Budget.annual)) == 500_00
