@@ -90,7 +90,7 @@ def streams():
         filters=filters,
         as_at=as_at,
         positions=income_reports.stream_positions(db.session, as_at, [s.id for s in rows]),
-        since=income_reports.received_since(db.session, as_at.last_day),
+        since=income_reports.received_since(db.session, as_at, date.today()),
     ), form_status(filters)
 
 
@@ -132,7 +132,7 @@ def stream_detail(stream_id: int):
     year = _year_or_404(request.args.get("year") or periods.latest_ended_month(today).year.label)
     as_at = income_reports.live_as_at(today, year)
     position = income_reports.stream_positions(db.session, as_at, [stream.id])[stream.id]
-    since = income_reports.received_since(db.session, as_at.last_day).get(stream.id, 0)
+    since = income_reports.received_since(db.session, as_at, date.today()).get(stream.id, 0)
     chart = charts.bar_chart_svg(
         [
             charts.BarGroup(name, (actual or 0, profiled))
@@ -339,7 +339,7 @@ def budget_grid(year_label: str):
         as_at=as_at,
         services=services,
         overall=overall,
-        since=sum(income_reports.received_since(db.session, as_at.last_day).values()),
+        since=sum(income_reports.received_since(db.session, as_at, date.today()).values()),
         by_month={b.stream_id for b in budgets.values() if b.profiled_by_month},
         totals=totals,
         years=year_choices(periods.fy_for(date.today())),

@@ -112,7 +112,7 @@ def build_dashboard(session: Session, today: date) -> Dashboard:
     as_at = live_as_at(today)
     services, overall, rows = income_summary(session, as_at)
     milestones = milestone_rows(session, today)
-    since = received_since(session, as_at.last_day)
+    since = received_since(session, as_at, today)
     by_service: dict[str, int] = {}
     for row in rows:
         by_service[row.service] = by_service.get(row.service, 0) + since.get(row.stream.id, 0)

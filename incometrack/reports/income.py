@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import Date, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from incometrack import money
@@ -252,6 +252,7 @@ def _aggregates(
     thresholds: IncomeThresholds | None = None,
     budgets: dict[int, BudgetFigures] | None = None,
     forecast_quarter: int | None = None,
+    ceased: frozenset[int] | None = None,
 ) -> _Aggregates:
     month = month_of(as_at)
     if actuals is None:
@@ -270,7 +271,8 @@ def _aggregates(
         stream_id: {period: total for period, (total, _count) in by_period.items()}
         for stream_id, by_period in actuals.items()
     }
-    ceased = frozenset(read(session, _CEASED).scalars())
+    if ceased is None:
+        ceased = frozenset(read(session, _CEASED).scalars())
     return _Aggregates(sums, budgets, dict(forecasts), thresholds or load_thresholds(session), ceased)
 
 
@@ -298,6 +300,7 @@ def stream_positions(
     thresholds: IncomeThresholds | None = None,
     budgets: dict[int, BudgetFigures] | None = None,
     forecast_quarter: Quarter | None = None,
+    ceased: frozenset[int] | None = None,
 ) -> dict[int, StreamPosition]:
     """Positions of the streams with a budget, income or a forecast in the year (or of just
     ``stream_ids``), as at the end of ``quarter``. ``actuals`` (from :func:`year_actuals`) saves the
@@ -305,7 +308,9 @@ def stream_positions(
     (annual, quarters, months) by stream the budgets query."""
     number = forecast_quarter.number if forecast_quarter is not None else None
     only = list(stream_ids) if stream_ids is not None else None
-    data = _aggregates(session, as_at, only, actuals, thresholds, budgets, forecast_quarter=number)
+    data = _aggregates(
+        session, as_at, only, actuals, thresholds, budgets, forecast_quarter=number, ceased=ceased
+    )
     ids = set(only) if only is not None else set(data.actuals) | set(data.budgets) | set(data.forecasts)
     return {stream_id: _position_of(stream_id, as_at, data, number) for stream_id in sorted(ids)}
 
@@ -342,17 +347,26 @@ def live_as_at(today: date, year: FinancialYear | None = None) -> MonthPeriod:
     return year.months[11] if year < latest.year else year.months[0]
 
 
-_RECEIVED = (
-    select(IncomeEntry.stream_id, func.sum(IncomeEntry.amount))
-    .where(IncomeEntry.date_received > bindparam("after", type_=Date))
-    .group_by(IncomeEntry.stream_id)
-)
+def received_since(session: Session, as_at: MonthPeriod, today: date) -> dict[int, int]:
+    """Income recorded per stream after the end of ``as_at`` (the as-at month of live figures),
+    up to ``today``: what the figures leave out, shown beside them so nothing recorded is hidden.
 
-
-def received_since(session: Session, after: date) -> dict[int, int]:
-    """Income recorded per stream with dates after ``after`` (the as-at day of live figures):
-    what the figures leave out, shown beside them so nothing recorded is hidden."""
-    return {stream_id: int(total) for stream_id, total in read(session, _RECEIVED, {"after": after})}
+    Entries are never dated after today, so these are the entries of the months from the one
+    after ``as_at`` to today's: an aggregate the (year, period, stream, amount) index answers."""
+    months = []
+    month = as_at.next()
+    while month.first_day <= today and len(months) < 36:
+        months.append(month)
+        month = month.next()
+    if not months:
+        return {}
+    pairs = [and_(IncomeEntry.financial_year == m.year.start, IncomeEntry.period == m.number) for m in months]
+    statement = (
+        select(IncomeEntry.stream_id, func.sum(IncomeEntry.amount))
+        .where(or_(*pairs))
+        .group_by(IncomeEntry.stream_id)
+    )
+    return {stream_id: int(total) for stream_id, total in session.execute(statement)}
 
 
 def list_streams(

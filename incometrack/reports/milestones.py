@@ -48,6 +48,11 @@ class MilestoneRow:
     latest_update_on: date | None
     version: int
 
+    @property
+    def slipped(self) -> bool:
+        """Rated Amber: its forecast lies after its baseline (the slippage is shown beside it)."""
+        return self.rag is Rag.AMBER
+
 
 @dataclass(frozen=True)
 class MilestoneFilters:

@@ -44,6 +44,7 @@ from incometrack.models import (
     ReturnSnapshot,
     Service,
     Site,
+    StreamStatus,
     bid_outcomes,
     project_outcomes,
 )
@@ -405,6 +406,7 @@ _STREAM_REFS = (
         IncomeStream.id,
         IncomeStream.code,
         IncomeStream.name,
+        IncomeStream.status,
         Service.name,
         IncomeCategory.name,
         IncomeCategory.cipfa_line_id,
@@ -449,14 +451,18 @@ def income_summary(
     month = month_of(as_at)
     quarter = month.quarter
     thresholds = thresholds or load_thresholds(session)
-    refs, budgets = [], {}
-    for stream_id, code, name, service, category, cipfa_line_id, *figures in read(
+    refs, budgets, ceased = [], {}, set()
+    for stream_id, code, name, status, service, category, cipfa_line_id, *figures in read(
         session, _STREAM_REFS, {"year": quarter.year.start}
     ):
         refs.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category))
         if figures[0] is not None:
             budgets[stream_id] = budget_figures(figures)
-    positions = stream_positions(session, month, actuals=actuals, thresholds=thresholds, budgets=budgets)
+        if status is StreamStatus.CEASED:
+            ceased.add(stream_id)
+    positions = stream_positions(
+        session, month, actuals=actuals, thresholds=thresholds, budgets=budgets, ceased=frozenset(ceased)
+    )
     submitted = submitted_forecasts(session, quarter.previous()) if quarter.number > 1 else None
     rows = []
     for stream, service, category in refs:
