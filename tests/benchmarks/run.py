@@ -593,9 +593,22 @@ def pages(app, session, last_year, quarter) -> dict:
                     as_of=as_of,
                 ),
                 "milestones": milestones(as_of),
+                # Per outcome, the grants awarded in the year to the quarter end (by the date of the
+                # award) and the projects serving it, as the return's Outcomes section reports.
                 "outcomes": sql(
-                    "SELECT o.name, COUNT(bo.bid_id) FROM outcomes o LEFT JOIN bid_outcomes bo "
-                    "ON bo.outcome_id = o.id GROUP BY o.id, o.name, o.position ORDER BY o.position"
+                    "SELECT o.name, COUNT(a.bid_id), COALESCE(SUM(COALESCE(b.awarded_resource, 0) "
+                    "+ COALESCE(b.awarded_capital, 0)), 0) FROM outcomes o "
+                    "LEFT JOIN bid_outcomes bo ON bo.outcome_id = o.id "
+                    "LEFT JOIN (SELECT bid_id FROM bid_status_changes WHERE to_status = 'awarded' "
+                    " AND changed_on BETWEEN :first AND :as_of) a ON a.bid_id = bo.bid_id "
+                    "LEFT JOIN grant_bids b ON b.id = a.bid_id "
+                    "GROUP BY o.id, o.name, o.position ORDER BY o.position",
+                    first=first,
+                    as_of=as_of,
+                ),
+                "projects": sql(
+                    "SELECT po.outcome_id, p.name FROM project_outcomes po JOIN projects p ON p.id = po.project_id "
+                    "ORDER BY p.name"
                 ),
                 "cipfa": sql("SELECT name FROM cipfa_lines ORDER BY position"),
                 "entries": [
