@@ -568,21 +568,9 @@ def _grants_statement():
     )
 
 
-_BID_OUTCOMES = select(bid_outcomes.c.bid_id, Outcome.name).join(Outcome).order_by(Outcome.position)
-
-
-@cache
-def _awards_statement():
-    """Bids awarded in the year up to the as-at day, with their value and outcomes (a bid with
-    none has one row with no outcome)."""
-    first, as_of = bindparam("first", type_=Date), bindparam("as_of", type_=Date)
-    state = bid_states(first, as_of)
-    return (
-        select(GrantBid.id, AWARDED_TOTAL, bid_outcomes.c.outcome_id)
-        .join(state, state.c.bid_id == GrantBid.id)
-        .outerjoin(bid_outcomes, bid_outcomes.c.bid_id == GrantBid.id)
-        .where(state.c.awarded_on.between(first, as_of))
-    )
+_BID_OUTCOMES = (
+    select(bid_outcomes.c.bid_id, Outcome.id, Outcome.name).join(Outcome).order_by(Outcome.position)
+)
 
 
 _PROJECTS = (
@@ -594,10 +582,22 @@ _OUTCOME_NAMES = select(Outcome.id, Outcome.name).order_by(Outcome.position)
 _CIPFA_LINES = select(CipfaLine.id, CipfaLine.name).order_by(CipfaLine.position)
 
 
-def _grants(session: Session, quarter: AsAt) -> tuple[GrantLine, ...]:
+@dataclass(frozen=True)
+class _Awards:
+    """The bids awarded in the year up to the as-at day (by the date of the award), with their
+    value and outcomes: read off the grants section's rows, which list every one of them."""
+
+    value: dict[int, int]
+    outcomes: dict[int, list[int]]
+
+
+def _grants(session: Session, quarter: AsAt) -> tuple[tuple[GrantLine, ...], _Awards]:
     outcome_names: dict[int, list[str]] = {}
-    for bid_id, name in read(session, _BID_OUTCOMES):
+    outcome_ids: dict[int, list[int]] = {}
+    for bid_id, outcome_id, name in read(session, _BID_OUTCOMES):
         outcome_names.setdefault(bid_id, []).append(name)
+        outcome_ids.setdefault(bid_id, []).append(outcome_id)
+    awards: dict[int, int] = {}
     lines, seen = [], set()
     rows = read(session, _grants_statement(), {"first": quarter.year.first_day, "as_of": quarter.last_day})
     for (
@@ -623,6 +623,8 @@ def _grants(session: Session, quarter: AsAt) -> tuple[GrantLine, ...]:
         seen.add(bid_id)
         won = status in WON_STATUSES
         awarded = int(awarded_total) if won else None
+        if won and decision_on is not None and decision_on >= quarter.year.first_day:
+            awards[bid_id] = awarded
         lines.append(
             GrantLine(
                 funder=funder,
@@ -644,7 +646,7 @@ def _grants(session: Session, quarter: AsAt) -> tuple[GrantLine, ...]:
                 outcomes="; ".join(outcome_names.get(bid_id, [])),
             )
         )
-    return tuple(lines)
+    return tuple(lines), _Awards(awards, {bid: outcome_ids.get(bid, []) for bid in awards})
 
 
 def _active_projects(milestones: list[MilestoneRow], year: FinancialYear) -> set[int]:
@@ -659,16 +661,14 @@ def _active_projects(milestones: list[MilestoneRow], year: FinancialYear) -> set
 
 
 def _outcomes(
-    session: Session, quarter: AsAt, milestones: list[MilestoneRow]
+    session: Session, quarter: AsAt, milestones: list[MilestoneRow], awarded: _Awards
 ) -> tuple[tuple[OutcomeLine, ...], OutcomeLine]:
     """Per Libraries Deliver outcome, the grants awarded in the year to date and the projects
     active in it; and the totals, counting a bid or project serving several outcomes once."""
-    params = {"first": quarter.year.first_day, "as_of": quarter.last_day}
-    awards: dict[int, int] = {}
+    awards = awarded.value
     bids_by_outcome: dict[int, set[int]] = {}
-    for bid_id, value, outcome_id in read(session, _awards_statement(), params):
-        awards[bid_id] = int(value)
-        if outcome_id is not None:
+    for bid_id, outcome_ids in awarded.outcomes.items():
+        for outcome_id in outcome_ids:
             bids_by_outcome.setdefault(outcome_id, set()).add(bid_id)
     active = _active_projects(milestones, quarter.year)
     names: dict[int, str] = {}
@@ -790,7 +790,8 @@ def build_return(
     services, overall, rows = income_summary(session, month, actuals, thresholds)
     figures = grant_figures(session, month.year, as_of=month.last_day)
     milestones = milestone_rows(session, month.last_day)
-    outcomes, outcome_totals = _outcomes(session, month, milestones)
+    grants, awards = _grants(session, month)
+    outcomes, outcome_totals = _outcomes(session, month, milestones, awards)
     count = sum(n for by_period in actuals.values() for _total, n in by_period.values())
     total = sum(t for by_period in actuals.values() for t, _n in by_period.values())
     return FinancialReturn(
@@ -821,7 +822,7 @@ def build_return(
         ),
         milestone_counts=tuple(RagCount(rag, n) for rag, n in rag_counts(milestones).items()),
         streams=_stream_lines(rows),
-        grants=_grants(session, month),
+        grants=grants,
         milestones=tuple(
             MilestoneLine(
                 project=m.project,
