@@ -140,6 +140,9 @@ class BudgetRowForm(Form):
     q2 = MoneyField("Q2", optional=True)
     q3 = MoneyField("Q3", optional=True)
     q4 = MoneyField("Q4", optional=True)
+    p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12 = (
+        MoneyField(f"P{n}", optional=True) for n in range(1, 13)
+    )
     version = HiddenField(filters=[optional_version])
 
 

@@ -284,6 +284,8 @@ def budgets_current():
 def budget_grid(year_label: str):
     """Show every stream's budget for a year, editable (by finance) in one form."""
     year = _year_or_404(year_label)
+    #: "month": the grid of P1-P12 (seasonal streams); otherwise annual budgets and quarters
+    by_month_grid = (request.values.get("by") or "") == "month"
     streams = db.session.scalars(select(IncomeStream).order_by(IncomeStream.code)).all()
     budgets = {b.stream_id: b for b in db.session.scalars(select(Budget).where(Budget.year == year.start))}
     if request.method == "POST":
@@ -301,9 +303,10 @@ def budget_grid(year_label: str):
         rows = [
             income_service.BudgetRow(
                 stream_id=row.stream_id.data,
-                annual=row.annual.data,
-                profile=(row.q1.data, row.q2.data, row.q3.data, row.q4.data),
+                annual=None if by_month_grid else row.annual.data,
+                profile=None if by_month_grid else (row.q1.data, row.q2.data, row.q3.data, row.q4.data),
                 version=row.version.data,
+                months=tuple(getattr(row, f"p{n}").data for n in range(1, 13)) if by_month_grid else None,
             )
             for row in form.rows
         ]
@@ -316,7 +319,9 @@ def budget_grid(year_label: str):
                 "it now shows their figures. Make your changes again.",
                 "error",
             )
-            return redirect(url_for("income.budget_grid", year_label=year.label)), 303
+            return redirect(
+                url_for("income.budget_grid", year_label=year.label, by=request.values.get("by"))
+            ), 303
         except ValidationErrors as error:
             db.session.rollback()
             refused = True
@@ -326,7 +331,7 @@ def budget_grid(year_label: str):
         else:
             db.session.commit()
             flash(f"{saved} budgets for {year.label} saved.")
-            return redirect(url_for("income.budget_grid", year_label=year.label))
+            return redirect(url_for("income.budget_grid", year_label=year.label, by=request.values.get("by")))
     totals = _grid_totals(budgets.values())
     status = 400 if refused or form.errors else 200
     as_at = income_reports.live_as_at(date.today(), year)
@@ -341,6 +346,8 @@ def budget_grid(year_label: str):
         overall=overall,
         since=sum(income_reports.received_since(db.session, as_at, date.today()).values()),
         by_month={b.stream_id for b in budgets.values() if b.profiled_by_month},
+        by_month_grid=by_month_grid,
+        month_totals=[sum(b.months[n] for b in budgets.values()) for n in range(12)],
         totals=totals,
         years=year_choices(periods.fy_for(date.today())),
         can_edit=policy.can_manage(current_user),
@@ -357,6 +364,7 @@ def _grid_row(stream: IncomeStream, budget: Budget | None) -> dict[str, object]:
         "q2": budget.q2,
         "q3": budget.q3,
         "q4": budget.q4,
+        **{f"p{n}": budget.months[n - 1] for n in range(1, 13)},
         "version": budget.version,
     }
 

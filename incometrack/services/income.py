@@ -293,6 +293,8 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
             and (current.annual, current.profile) == (annual, quarters)
         ):
             continue  # unchanged: a monthly profile set on the stream's budget page stays as it is
+        if current is not None and row.months is not None and current.months == months:
+            continue  # unchanged months
         if current is not None:
             check_version(current, row.version, {"stream": streams[row.stream_id].code, "annual": annual})
         elif row.version not in (None, NO_RECORD):

@@ -338,3 +338,35 @@ def test_audit_log_is_for_admin_and_finance_and_filters(login_as, session):
     html = finance.client.get("/admin/audit?entity=income_streams&action=create").get_data(as_text=True)
     assert "LIB-AUD" in html and ">1 event</caption>" in html
     assert login_as(Role.ADMIN).client.get("/admin/audit?entity_id=abc").status_code == 400
+
+
+def test_the_budget_grid_profiles_by_month(login_as, session):
+    a, b = make_stream(session, "A-1"), make_stream(session, "B-1")
+    client = login_as(Role.FINANCE).client
+    page = client.get("/income/budgets/2026-27?by=month").get_data(as_text=True)
+    assert (
+        "Monthly profile (P1 April to P12 March) of every stream" in page
+        and 'name="by" value="month"' in page
+    )
+    row = {f"rows-0-p{n}": "0" for n in range(1, 13)} | {
+        "rows-0-p9": "6,000",
+        "rows-0-stream_id": str(a.id),
+        "rows-0-version": "0",
+    }
+    blank = {f"rows-1-p{n}": "" for n in range(1, 13)} | {
+        "rows-1-stream_id": str(b.id),
+        "rows-1-version": "0",
+    }
+    done = client.post("/income/budgets/2026-27", data={"by": "month", **row, **blank})
+    assert done.status_code == 302 and done.headers["Location"].endswith("by=month")
+    session.reread()
+    budget = session.scalar(select(Budget))
+    assert (budget.stream_id, budget.annual, budget.profile, budget.months[8]) == (
+        a.id,
+        6_000_00,
+        (0, 0, 6_000_00, 0),
+        6_000_00,
+    )
+    # The quarterly grid marks it and, left unchanged, keeps its months.
+    quarterly = client.get("/income/budgets/2026-27").get_data(as_text=True)
+    assert "Profiled by month" in quarterly
