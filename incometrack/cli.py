@@ -121,6 +121,23 @@ import_bids_command = _import_command(
 )
 
 
+def _write_files(report, fmt: str, folder) -> None:
+    """Write a return's or monitoring pack's files into ``folder`` as one transaction (the export
+    records), printing each path; a file that cannot be written is a plain error."""
+    from incometrack.exports.files import ExportError
+    from incometrack.services import returns
+
+    formats = returns.FORMATS if fmt == "all" else (fmt,)
+    try:
+        written = returns.export(db.session, report, formats, folder, actor=None)
+    except ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    for file in written:
+        click.echo(str(file.path))
+
+
 @click.command("export-return")
 @click.option("--year", "year_label", required=True, help="Financial year, like 2026-27.")
 @click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
@@ -137,7 +154,6 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
     """Write the quarterly return as XLSX and/or PDF, printing each file's path."""
     from pathlib import Path
 
-    from incometrack.exports.files import ExportError
     from incometrack.reports.returns import return_for
     from incometrack.services import returns
 
@@ -149,16 +165,9 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
     report = return_for(
         db.session, period, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
     )
-    folder = Path(out_dir) if out_dir else returns.default_folder(config["EXPORTS_DIR"], period)
-    formats = returns.FORMATS if fmt == "all" else (fmt,)
-    try:
-        written = returns.export(db.session, report, formats, folder, actor=None)
-    except ExportError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    for file in written:
-        click.echo(str(file.path))
+    _write_files(
+        report, fmt, Path(out_dir) if out_dir else returns.default_folder(config["EXPORTS_DIR"], period)
+    )
 
 
 @click.command("submit-return")
@@ -221,7 +230,6 @@ def export_monitoring_command(year_label: str, period: str, fmt: str, out_dir: s
     file's path."""
     from pathlib import Path
 
-    from incometrack.exports.files import ExportError
     from incometrack.reports.returns import build_monitoring
     from incometrack.services import returns
 
@@ -235,16 +243,9 @@ def export_monitoring_command(year_label: str, period: str, fmt: str, out_dir: s
     report = build_monitoring(
         db.session, month, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
     )
-    folder = Path(out_dir) if out_dir else returns.monitoring_folder(config["EXPORTS_DIR"], month)
-    formats = returns.FORMATS if fmt == "all" else (fmt,)
-    try:
-        written = returns.export(db.session, report, formats, folder, actor=None)
-    except ExportError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    for file in written:
-        click.echo(str(file.path))
+    _write_files(
+        report, fmt, Path(out_dir) if out_dir else returns.monitoring_folder(config["EXPORTS_DIR"], month)
+    )
 
 
 @click.command("backup")

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from incometrack import charts, periods, policy
 from incometrack.auth.access import roles_required
-from incometrack.database import reads_first, start_writing
-from incometrack.exports.files import ExportError
+from incometrack.database import reads_first
 from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
 from incometrack.models import ExportRecord
 from incometrack.reports.returns import build_monitoring, first_entries
-from incometrack.returns.views import MIMETYPES
+from incometrack.returns.views import send_report
 from incometrack.services import returns as return_service
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
@@ -97,18 +95,6 @@ def download(year_label: str, period: str, fmt: str):
     if not AppForm().validate_on_submit():
         abort(400)
     report = build_monitoring(db.session, month, **_meta())
-    try:
-        handle, filename, checksum = return_service.build_download(report, fmt)
-    except ExportError as error:
-        db.session.rollback()
-        current_app.logger.error("Export failed: %s", error)
-        flash(f"The file could not be produced: {error}. Tell your administrator.", "error")
-        return redirect(url_for("monitoring.pack", year_label=month.year.label, period=month.number)), 303
-    try:
-        start_writing(db.session)
-        return_service.record_export(db.session, report, fmt, checksum, actor=current_user)
-        db.session.commit()
-    except BaseException:
-        handle.close()
-        raise
-    return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=filename, max_age=0)
+    return send_report(
+        report, fmt, back=url_for("monitoring.pack", year_label=month.year.label, period=month.number)
+    )

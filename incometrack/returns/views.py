@@ -105,13 +105,22 @@ def download(year_label: str, quarter: str, fmt: str):
     if not AppForm().validate_on_submit():
         abort(400)
     report = return_for(db.session, period, **_meta())
+    return send_report(
+        report, fmt, back=url_for("returns.preview", year_label=period.year.label, quarter=period.number)
+    )
+
+
+def send_report(report, fmt: str, *, back: str):
+    """Build one file of a return or monitoring pack in a temporary file of this request's own while
+    the database is only read, record its checksum in one short write, and send exactly those
+    bytes; a file that cannot be built is reported, and the person goes ``back``."""
     try:
         handle, filename, checksum = return_service.build_download(report, fmt)
     except ExportError as error:
         db.session.rollback()
         current_app.logger.error("Export failed: %s", error)
         flash(f"The file could not be produced: {error}. Tell your administrator.", "error")
-        return redirect(url_for("returns.preview", year_label=period.year.label, quarter=period.number)), 303
+        return redirect(back), 303
     try:
         start_writing(db.session)
         return_service.record_export(db.session, report, fmt, checksum, actor=current_user)
