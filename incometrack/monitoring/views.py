@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from incometrack import charts, periods, policy
@@ -14,7 +14,7 @@ from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
 from incometrack.models import ExportRecord
 from incometrack.reports.returns import build_monitoring, first_entries
-from incometrack.returns.views import send_report
+from incometrack.returns.views import report_meta, send_report
 from incometrack.services import returns as return_service
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
@@ -25,10 +25,6 @@ def _month_or_404(year_label: str, period: str) -> periods.MonthPeriod:
         return periods.MonthPeriod.parse(year_label, period)
     except periods.PeriodError:
         abort(404)
-
-
-def _meta() -> dict[str, str]:
-    return {"council": current_app.config["COUNCIL_NAME"], "service_name": current_app.config["SERVICE_NAME"]}
 
 
 @bp.route("/")
@@ -56,7 +52,7 @@ def pack(year_label: str, period: str):
         flash(f"{month.label} has not ended yet: its figures would be incomplete.", "error")
         latest = periods.latest_ended_month(date.today())
         return redirect(url_for("monitoring.pack", year_label=latest.year.label, period=latest.number)), 303
-    report = build_monitoring(db.session, month, **_meta())
+    report = build_monitoring(db.session, month, **report_meta())
     chart = charts.bar_chart_svg(
         [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
         ("Actual income", "Profiled budget"),
@@ -94,7 +90,7 @@ def download(year_label: str, period: str, fmt: str):
         abort(404)
     if not AppForm().validate_on_submit():
         abort(400)
-    report = build_monitoring(db.session, month, **_meta())
+    report = build_monitoring(db.session, month, **report_meta())
     return send_report(
         report, fmt, back=url_for("monitoring.pack", year_label=month.year.label, period=month.number)
     )

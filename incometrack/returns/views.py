@@ -30,7 +30,8 @@ def _quarter_or_404(year_label: str, quarter: str) -> periods.Quarter:
         abort(404)
 
 
-def _meta() -> dict[str, str]:
+def report_meta() -> dict[str, str]:
+    """Who a return or monitoring pack is for: the council and service the app is set up for."""
     return {"council": current_app.config["COUNCIL_NAME"], "service_name": current_app.config["SERVICE_NAME"]}
 
 
@@ -60,7 +61,7 @@ def index():
 def preview(year_label: str, quarter: str):
     """Show the return as the committee will read it, with downloads and submission."""
     period = _quarter_or_404(year_label, quarter)
-    report = return_for(db.session, period, **_meta())
+    report = return_for(db.session, period, **report_meta())
     chart = charts.bar_chart_svg(
         [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
         ("Actual income", "Profiled budget"),
@@ -104,7 +105,7 @@ def download(year_label: str, quarter: str, fmt: str):
         abort(404)
     if not AppForm().validate_on_submit():
         abort(400)
-    report = return_for(db.session, period, **_meta())
+    report = return_for(db.session, period, **report_meta())
     return send_report(
         report, fmt, back=url_for("returns.preview", year_label=period.year.label, quarter=period.number)
     )
@@ -143,7 +144,7 @@ def submit(year_label: str, quarter: str):
         snapshot = commit_or_show(
             form,
             lambda: return_service.submit(
-                db.session, period, actor=current_user, reason=form.reason.data or "", **_meta()
+                db.session, period, actor=current_user, reason=form.reason.data or "", **report_meta()
             ),
         )
         if snapshot is not None:
@@ -158,7 +159,7 @@ def submit(year_label: str, quarter: str):
     if refusal and request.method == "POST":
         flash(refusal, "error")
         return redirect(here), 303
-    report = None if refusal else return_for(db.session, period, **_meta())
+    report = None if refusal else return_for(db.session, period, **report_meta())
     return render_template(
         "returns/submit.html",
         period=period,
