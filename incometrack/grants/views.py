@@ -12,7 +12,6 @@ from incometrack import periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
-    apply_service_error,
     commit_or_show,
     conflict_response,
     form_status,
@@ -43,7 +42,7 @@ from incometrack.models import (
     Programme,
 )
 from incometrack.reports import grants as grant_reports
-from incometrack.services import ServiceError, StaleEdit
+from incometrack.services import StaleEdit
 from incometrack.services import grants as grant_service
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -253,35 +252,30 @@ def bid_move(bid_id: int, to: str):
         form.awarded_capital.data = bid.awarded_capital
     if form.validate_on_submit():
         try:
-            grant_service.move_bid(
-                db.session,
-                bid,
-                target,
-                on=form.on.data,
-                actor=current_user,
-                note=form.note.data or "",
-                awarded_resource=form.awarded_resource.data,
-                awarded_capital=form.awarded_capital.data,
-                reason=form.reason.data or "",
-                expected_version=form.version.data,
+            change = commit_or_show(
+                form,
+                lambda: grant_service.move_bid(
+                    db.session,
+                    bid,
+                    target,
+                    on=form.on.data,
+                    actor=current_user,
+                    note=form.note.data or "",
+                    awarded_resource=form.awarded_resource.data,
+                    awarded_capital=form.awarded_capital.data,
+                    reason=form.reason.data or "",
+                    expected_version=form.version.data,
+                ),
             )
         except StaleEdit:
-            db.session.rollback()
-            flash(
-                "The bid changed after you opened this page; its status is unchanged. Try again.",
-                "error",
-            )
+            flash("The bid changed after you opened this page; its status is unchanged. Try again.", "error")
             return redirect(url_for("grants.bid_detail", bid_id=bid_id)), 303
-        except ServiceError as error:
-            db.session.rollback()
-            if error.field == "status":
-                flash(error.message, "error")
-                return redirect(url_for("grants.bid_detail", bid_id=bid_id)), 303
-            apply_service_error(form, error)
-        else:
-            db.session.commit()
+        if change is not None:
             flash(f"“{bid.title}” is now {target.value}.")
             return redirect(url_for("grants.bid_detail", bid_id=bid.id))
+        if form.form_errors:  # a move the pipeline does not allow: said on the bid's page
+            flash(form.form_errors[-1], "error")
+            return redirect(url_for("grants.bid_detail", bid_id=bid_id)), 303
     allowed = target in BID_TRANSITIONS[bid.status]
     return render_template(
         "grants/bid_move.html",
