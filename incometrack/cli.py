@@ -121,6 +121,24 @@ import_bids_command = _import_command(
 )
 
 
+def _file_options(default_folder: str):
+    """``--format xlsx|pdf|all`` and ``--out DIR``, as the export commands take them."""
+
+    def decorate(command):
+        command = click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help=f"Folder to write to (default: {default_folder}).",
+        )(command)
+        return click.option(
+            "--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True
+        )(command)
+
+    return decorate
+
+
 def _write_files(report, fmt: str, folder) -> None:
     """Write a return's or monitoring pack's files into ``folder`` as one transaction (the export
     records), printing each path; a file that cannot be written is a plain error."""
@@ -141,14 +159,7 @@ def _write_files(report, fmt: str, folder) -> None:
 @click.command("export-return")
 @click.option("--year", "year_label", required=True, help="Financial year, like 2026-27.")
 @click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Folder to write to (default: exports/<year>/Q<n>/).",
-)
+@_file_options("exports/<year>/Q<n>/")
 @with_appcontext
 def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str | None) -> None:
     """Write the quarterly return as XLSX and/or PDF, printing each file's path."""
@@ -216,14 +227,7 @@ def submit_return_command(year_label: str, quarter: str, email: str, reason: str
 @click.command("export-monitoring")
 @click.option("--year", "year_label", required=True, help="Financial year, like 2026-27.")
 @click.option("--period", required=True, help="Month period: 1 (April) to 12 (March), or P1..P12.")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Folder to write to (default: exports/<year>/P<nn>/).",
-)
+@_file_options("exports/<year>/P<nn>/")
 @with_appcontext
 def export_monitoring_command(year_label: str, period: str, fmt: str, out_dir: str | None) -> None:
     """Write budget monitoring as at the end of a month period as XLSX and/or PDF, printing each

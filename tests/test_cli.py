@@ -128,3 +128,13 @@ def test_load_demo_refuses_production(app, runner):
     assert result.exit_code == 1
     assert "refuses to run with" in result.output
     assert "INCOMETRACK_ENV=production" in result.output
+
+
+def test_starting_the_app_does_not_load_alembic():
+    """As the README says: Flask-Migrate and Alembic load only for `flask db` commands."""
+    import subprocess
+    import sys
+
+    code = "import sys, wsgi; print('alembic' in sys.modules, 'openpyxl' in sys.modules, 'reportlab' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "False"]

@@ -30,7 +30,7 @@ from incometrack.models import (
 )
 from incometrack.periods import FinancialYear
 from incometrack.services import imports, locks
-from tests.factories import make_entry, make_stream
+from tests.factories import make_entry, make_funder, make_stream
 from tests.test_concurrency import sign_in, start_gunicorn, token
 
 #: Other processes (gunicorn, the command line, raw connections) write here.
@@ -243,3 +243,42 @@ def test_a_preview_on_one_server_is_confirmed_on_another_and_both_serve_download
     assert sorted(session.scalars(select(ExportRecord.checksum))) == sorted(
         hashlib.sha256(r.content).hexdigest() for r in responses
     )
+
+
+def test_the_same_bids_file_imported_twice_at_once_records_each_bid_once(engine, session, make_user):
+    """Two officers import the same bids file at once: the second waits for the first to commit,
+    then skips its bids as duplicates (no key in the schema could refuse them). PostgreSQL: on
+    SQLite a writing transaction already begins with BEGIN IMMEDIATE, one at a time."""
+    from incometrack.models import GrantBid
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite admits one writer at a time")
+    person = make_user(Role.FINANCE)
+    make_funder(session, "Kent Community Foundation")
+    lines = "".join(
+        f"Bid {n},Kent Community Foundation,Libraries,{person.email},1000,0{1 + n % 9}/05/2025\n"
+        for n in range(30)
+    )
+    data = f"title,funder,service,lead_email,amount_requested,created_on\n{lines}".encode()
+    first = Session(engine)
+    assert imports.import_bids(first, data, "a.csv", actor=first.get(type(person), person.id)).imported == 30
+    done: list = []
+
+    def second_import():
+        with Session(engine) as second:
+            done.append(imports.import_bids(second, data, "b.csv", actor=second.get(type(person), person.id)))
+            second.commit()
+
+    thread = threading.Thread(target=second_import)
+    thread.start()
+    try:
+        thread.join(timeout=1.5)
+        waited = not done  # the second waits for the first import's transaction
+        first.commit()
+    finally:
+        first.close()  # never leave a transaction open behind a failed assertion
+    thread.join(timeout=30)
+    assert waited
+    assert done[0].summary() == "imported 0, skipped 30 duplicates"
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(GrantBid)) == 30

@@ -7,14 +7,14 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from incometrack import charts, periods, policy
+from incometrack import periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first
 from incometrack.extensions import db
 from incometrack.forms import AppForm, year_choices
 from incometrack.models import ExportRecord
-from incometrack.reports.returns import build_monitoring, first_entries
-from incometrack.returns.views import report_meta, send_report
+from incometrack.reports.returns import build_monitoring
+from incometrack.returns.views import render_preview, report_meta, send_report
 from incometrack.services import returns as return_service
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
@@ -53,26 +53,11 @@ def pack(year_label: str, period: str):
         latest = periods.latest_ended_month(date.today())
         return redirect(url_for("monitoring.pack", year_label=latest.year.label, period=latest.number)), 303
     report = build_monitoring(db.session, month, **report_meta())
-    chart = charts.bar_chart_svg(
-        [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
-        ("Actual income", "Profiled budget"),
-        chart_id="quarters",
-        title=f"Income by quarter against profiled budget, {month.year.label}",
-    )
-    history = db.session.scalars(
-        select(ExportRecord)
-        .where(ExportRecord.filename.like(f"{report.meta.file_stem}.%"))
-        .order_by(ExportRecord.id.desc())
-    ).all()
-    return render_template(
-        "returns/preview.html",
-        report=report,
-        period=month.quarter,
-        chart=chart,
-        history=history,
-        form=AppForm(),
+    return render_preview(
+        report,
+        month.quarter,
+        select(ExportRecord).where(ExportRecord.filename.like(f"{report.meta.file_stem}.%")),
         can_submit=False,
-        sample=first_entries(report, 50),
         download_urls={
             fmt: url_for("monitoring.download", year_label=month.year.label, period=month.number, fmt=fmt)
             for fmt in return_service.FORMATS

@@ -62,26 +62,31 @@ def preview(year_label: str, quarter: str):
     """Show the return as the committee will read it, with downloads and submission."""
     period = _quarter_or_404(year_label, quarter)
     report = return_for(db.session, period, **report_meta())
+    history = select(ExportRecord).where(
+        ExportRecord.year == period.year.start, ExportRecord.quarter == period.number
+    )
+    return render_preview(report, period, history, can_submit=policy.can_manage(current_user))
+
+
+def render_preview(report, period: periods.Quarter, history, *, can_submit: bool, **extra):
+    """The preview page of a return or a monitoring pack: every section, the chart beside its
+    table, the downloads and the files produced (``history``, a SELECT of export records)."""
     chart = charts.bar_chart_svg(
         [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
         ("Actual income", "Profiled budget"),
         chart_id="quarters",
-        title=f"Income by quarter against profiled budget, {period.year.label}",
+        title=f"Income by quarter against profiled budget, {report.meta.year_label}",
     )
-    history = db.session.scalars(
-        select(ExportRecord)
-        .where(ExportRecord.year == period.year.start, ExportRecord.quarter == period.number)
-        .order_by(ExportRecord.id.desc())
-    ).all()
     return render_template(
         "returns/preview.html",
         report=report,
         period=period,
         chart=chart,
-        history=history,
+        history=db.session.scalars(history.order_by(ExportRecord.id.desc())).all(),
         form=AppForm(),
-        can_submit=policy.can_manage(current_user),
+        can_submit=can_submit,
         sample=first_entries(report, 50),
+        **extra,
     )
 
 

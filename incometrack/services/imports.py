@@ -884,6 +884,10 @@ def import_bids(
         result.add_errors(missing)
         return result
     today = today or date.today()
+    if not dry_run:
+        # Two imports of one file at once: the second waits here for the first, then finds its
+        # bids recorded and skips them (no key in the database says two bids are the same one).
+        locks.serialise_locking(session)
     lookups = (
         dict(session.execute(select(func.lower(Service.name), Service.id)).all()),
         dict(session.execute(select(func.lower(User.email), User.id)).all()),
