@@ -26,6 +26,8 @@ _MONEY = re.compile(
 #: No amount within :data:`MAX_PENCE`, however written (``-£999,999,999.99``, brackets, spaces),
 #: is longer than this; longer text is refused before it is matched or converted.
 MAX_TEXT_LENGTH = 32
+#: A ledger's sign after the figure: ``468.60-``, ``1,234.00 CR``, ``1,234.00 DR``.
+_SUFFIX = re.compile(r"\s*(CR|DR|-)$", re.IGNORECASE | re.ASCII)
 _NOT_FINITE = re.compile(r"^[-+]?(nan|inf|infinity)$", re.IGNORECASE)
 
 
@@ -34,7 +36,9 @@ class MoneyError(ValueError):
 
 
 def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> int:
-    """Return the pence in ``1234.5``, ``1,234.50``, ``£1,234.50``, ``-12.00`` or ``(12.00)``.
+    """Return the pence in ``1234.5``, ``1,234.50``, ``£1,234.50``, ``-12.00`` or ``(12.00)``, and as
+    ledger extracts print them, ``468.60-`` (a trailing minus) and ``1,234.00 CR`` (a credit,
+    negative) or ``1,234.00 DR`` (a debit, positive).
 
     Integers are taken as pounds and Decimals as exact pounds (spreadsheet cells read with
     ``Decimal``); floats are refused so that a binary fraction can never become money.
@@ -58,9 +62,19 @@ def parse_money(text: str | int | Decimal | None, *, field: str = "Amount") -> i
     if len(raw) > MAX_TEXT_LENGTH:
         raise MoneyError(f"{field} must be in pounds and pence, like 1,234.50, and at most £999,999,999.99")
     negative = False
+    suffix = _SUFFIX.search(raw)
+    if suffix:
+        raw = raw[: suffix.start()].strip()
+        negative = suffix[1].upper() in ("CR", "-")
+        if not raw:
+            raise MoneyError(f"{field} must be in pounds and pence, like 1,234.50")
+        if raw.startswith(("-", "(")) or raw.endswith(("-", ")")):
+            raise MoneyError(f"{field} must have one sign only (a minus, brackets, CR or DR)")
     if raw.startswith("-") and raw.lstrip("-£ ").startswith("(") and raw.endswith(")"):
         raise MoneyError(f"{field} must use either brackets or a minus sign, not both")
     if raw.startswith("(") and raw.endswith(")"):
+        if negative:
+            raise MoneyError(f"{field} must have one sign only (a minus, brackets, CR or DR)")
         negative, raw = True, raw[1:-1].strip()
     if _NOT_FINITE.match(raw.replace("£", "")):
         raise MoneyError(f"{field} must be a number, like 1,234.50")
@@ -97,6 +111,26 @@ def parse_cell_number(value: float, *, field: str = "Amount") -> int:
         return parse_money(exact, field=field)
     nearest = exact.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
     return parse_money(nearest if abs(exact - nearest) <= CELL_NOISE else exact, field=field)
+
+
+_PLAIN_NUMBER = re.compile(r"^\s*-?[0-9]+\.[0-9]{3,}\s*$", re.ASCII)
+
+
+def parse_import_amount(value: object, *, field: str = "Amount") -> int:
+    """The pence in an imported cell: a spreadsheet number (:func:`parse_cell_number`), or text as
+    :func:`parse_money` reads it, where a plain number written out with a formula's binary noise
+    (``3.3000000000000003``, as Excel saves a computed cell to CSV) is that penny as well.
+
+    :raises MoneyError: as :func:`parse_money`, naming ``field``.
+    """
+    if isinstance(value, float):
+        return parse_cell_number(value, field=field)
+    if isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH and _PLAIN_NUMBER.match(value):
+        exact = Decimal(value.strip())
+        nearest = exact.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        if abs(exact - nearest) <= CELL_NOISE:
+            return parse_money(nearest, field=field)
+    return parse_money(value if value is not None else "", field=field)  # type: ignore[arg-type]
 
 
 def _lower_first(label: str) -> str:

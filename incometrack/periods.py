@@ -25,8 +25,22 @@ _QUARTER_LABEL = re.compile(r"^\s*(?:Q\s*)?([1-4])\s*$", re.IGNORECASE)
 PERIOD_NAMES = ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar")
 _PERIOD_LABEL = re.compile(r"^\s*(?:P\s*)?0?([1-9]|1[0-2])\s*$", re.IGNORECASE)
 # ASCII digits only: \d would also match other scripts' digits, which int() reads differently.
-_UK_DATE = re.compile(r"^\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
-_ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*$", re.ASCII)
+# Day, month, year with one separator throughout: 01/11/2010, 1-11-10, 01.11.2010.
+_UK_DATE = re.compile(r"^\s*([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
+# ISO, optionally with midnight as a ledger's date-time column prints it (2010-11-03 00:00:00).
+_ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?\s*$", re.ASCII)
+# Day, month name, year as ledgers print them: 20 Dec  2012, 06-Apr-2011, 03-NOV-10, 5 April 2026.
+_NAMED_DATE = re.compile(r"^\s*([0-9]{1,2})(?:\s+|-)([A-Za-z]{3,9})\.?(?:\s+|-)([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
+_MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
 #: Longer text than any date form is refused before it is matched.
 _MAX_DATE_TEXT = 40
 
@@ -276,7 +290,9 @@ def quarters_back(last: Quarter, count: int) -> tuple[Quarter, ...]:
 
 
 def parse_date(text: str, *, field: str = "Date") -> date:
-    """Read a date typed as ``dd/mm/yyyy``, ``d/m/yy`` or ISO ``yyyy-mm-dd``; never month first.
+    """Read a date typed as ``dd/mm/yyyy``, ``d/m/yy`` (or with ``-`` or ``.`` between), ISO
+    ``yyyy-mm-dd``, or with the month's name as ledgers print it (``20 Dec 2012``,
+    ``06-Apr-2011``, ``03-NOV-10``); never month first.
 
     Two-digit years are 2000-2099: councils' ledger extracts use them for recent dates only.
 
@@ -291,9 +307,11 @@ def parse_date(text: str, *, field: str = "Date") -> date:
     if match := _ISO_DATE.match(text):
         year, month, day = (int(g) for g in match.groups())
     elif match := _UK_DATE.match(text):
-        day, month, year = (int(g) for g in match.groups())
-        if len(match.group(3)) == 2:
-            year += 2000
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+        year += 2000 if len(match[4]) == 2 else 0
+    elif (match := _NAMED_DATE.match(text)) and match[2].lower() in _MONTH_NUMBERS:
+        day, month, year = int(match[1]), _MONTH_NUMBERS[match[2].lower()], int(match[3])
+        year += 2000 if len(match[3]) == 2 else 0
     else:
         raise PeriodError(f"{field} must be a date like 31/03/2027 or 2027-03-31")
     try:

@@ -11,6 +11,7 @@ from incometrack.money import (
     format_plain,
     months_of,
     parse_cell_number,
+    parse_import_amount,
     parse_money,
     percent_of,
     quarters_of,
@@ -198,3 +199,60 @@ def test_months_and_quarters_convert_exactly():
     months = months_of(quarters)
     assert months == (33, 33, 34, 1, 1, 1, 1, 1, 3, 0, 0, 0)
     assert quarters_of(months) == quarters
+
+
+@pytest.mark.parametrize(
+    ("text", "pence"),
+    [
+        ("468.60-", -46860),
+        ("£5.00 -", -500),
+        (" 1,545.22 ", 154522),
+        ("\u00a01,545.22\u00a0", 154522),
+        ("1,234.00 CR", -123400),
+        ("1,234.00cr", -123400),
+        ("1,234.00 DR", 123400),
+        ("(49,703,770.97)", -4970377097),
+        ("1,673,907.50", 167390750),
+    ],
+)
+def test_ledger_forms(text, pence):
+    """DOMAIN.md Money: the forms ledger extracts print."""
+    assert parse_money(text) == pence
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-12.00 CR", "one sign only"),
+        ("(12.00) DR", "one sign only"),
+        ("(12.00)-", "one sign only"),
+        ("12.00--", "one sign only"),
+        ("-", "pounds and pence"),
+        ("CR", "pounds and pence"),
+        ("12.00 XR", "pounds and pence"),
+        ("1.234 CR", "more than 2 decimal places"),
+    ],
+)
+def test_ledger_forms_refused(text, message):
+    with pytest.raises(MoneyError, match=message):
+        parse_money(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "pence"),
+    [
+        ("3.3000000000000003", 330),
+        (3.3000000000000003, 330),
+        ("-0.30000000000000004", -30),
+        ("12.50", 1250),
+        ("1,234.00 CR", -123400),
+    ],
+)
+def test_imported_cells_lose_formula_noise(value, pence):
+    assert parse_import_amount(value) == pence
+
+
+@pytest.mark.parametrize("value", ["1.234", "3.30001", None, ""])
+def test_imported_cells_still_refuse_real_fractions_and_blanks(value):
+    with pytest.raises(MoneyError):
+        parse_import_amount(value)

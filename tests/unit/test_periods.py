@@ -135,6 +135,17 @@ def test_bad_quarters_are_refused(text):
         ("5/1/26", date(2026, 1, 5)),  # 5 January, never 1 May
         ("2027-03-31", date(2027, 3, 31)),
         (" 29/02/2024 ", date(2024, 2, 29)),
+        # as ledger extracts print them (DOMAIN.md Periods; issue 17)
+        ("31-03-2027", date(2027, 3, 31)),
+        ("01.11.2010", date(2010, 11, 1)),
+        ("20 Dec  2012", date(2012, 12, 20)),
+        ("06-Apr-2011", date(2011, 4, 6)),
+        ("03-NOV-2010", date(2010, 11, 3)),
+        ("03-nov-10", date(2010, 11, 3)),
+        ("5 September 2026", date(2026, 9, 5)),
+        ("5 Sept 2026", date(2026, 9, 5)),
+        ("2010-11-03 00:00:00", date(2010, 11, 3)),
+        ("2010-11-03T00:00", date(2010, 11, 3)),
     ],
 )
 def test_uk_and_iso_dates_parse(text, expected):
@@ -149,7 +160,11 @@ def test_uk_and_iso_dates_parse(text, expected):
         ("03/31/2027", "real date"),  # month-first is not accepted
         ("29/02/2023", "real date"),
         ("2027/03/31", "like 31/03/2027"),
-        ("31-03-2027", "like 31/03/2027"),
+        ("31-03/2027", "like 31/03/2027"),
+        ("Dec 20 2012", "like 31/03/2027"),
+        ("20 Dex 2012", "like 31/03/2027"),
+        ("31-Feb-2027", "real date"),
+        ("2010-11-03 12:30:00", "like 31/03/2027"),
         ("tomorrow", "like 31/03/2027"),
         ("31/3/027", "like 31/03/2027"),
     ],
