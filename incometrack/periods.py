@@ -30,7 +30,9 @@ _UK_DATE = re.compile(r"^\s*([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{2}|[0-9]{4})
 # ISO, optionally with midnight as a ledger's date-time column prints it (2010-11-03 00:00:00).
 _ISO_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?\s*$", re.ASCII)
 # Day, month name, year as ledgers print them: 20 Dec  2012, 06-Apr-2011, 03-NOV-10, 5 April 2026.
-_NAMED_DATE = re.compile(r"^\s*([0-9]{1,2})(?:\s+|-)([A-Za-z]{3,9})\.?(?:\s+|-)([0-9]{2}|[0-9]{4})\s*$", re.ASCII)
+_NAMED_DATE = re.compile(
+    r"^\s*([0-9]{1,2})(?:\s+|-)([A-Za-z]{3,9})\.?(?:\s+|-)([0-9]{2}|[0-9]{4})\s*$", re.ASCII
+)
 _MONTH_NUMBERS = {
     name: number
     for number, names in enumerate(

@@ -136,7 +136,7 @@ class TestRejections:
         data = csv_bytes(
             "01/07/2026,LIB-PRINT,10.00,GOOD",
             "31/02/2026,LIB-PRINT,10.00,BAD-DATE",
-            "01/07/2026,NOPE,10.00,BAD-STREAM",
+            "01/07/2026,LIB-PRNT,10.00,BAD-STREAM",
             "01/07/2026,LIB-PRINT,1.234,BAD-AMOUNT",
             "01/07/2026,LIB-PRINT,ten,NOT-A-NUMBER",
             "01/05/2026,LIB-PRINT,10.00,LOCKED",
@@ -146,14 +146,15 @@ class TestRejections:
         )
         result = run(session, data)
         assert [str(e) for e in result.errors] == [
-            "row 3: date: Date must be a real date, day then month (like 31/03/2027)",
-            "row 4: stream_code: No stream has the code NOPE",
-            "row 5: amount: Amount must not have more than 2 decimal places",
-            "row 6: amount: Amount must be in pounds and pence, like 1,234.50",
-            "row 7: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period.",
-            "row 8: site: No site is called Atlantis",
-            "row 9: date: Date must be today or in the past",
-            "row 10: amount: Amount cannot be zero",
+            'row 3: date: Date must be a real date, day then month (like 31/03/2027) (the file has "31/02/2026")',
+            'row 4: stream_code: No stream has this code; the nearest known: LIB-PRINT (the file has "LIB-PRNT")',
+            'row 5: amount: Amount must not have more than 2 decimal places (the file has "1.234")',
+            'row 6: amount: Amount must be in pounds and pence, like 1,234.50 (the file has "ten")',
+            "row 7: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+            ' (the file has "01/05/2026")',
+            'row 8: site: No site is called this (the file has "Atlantis")',
+            "row 9: date: Date received must be today or in the past",
+            "row 10: amount: Amount cannot be zero: enter what was received, or a negative amount for a refund",
         ]
         assert count(session) == 0
         assert count(session, ImportBatch) == 0
@@ -161,7 +162,7 @@ class TestRejections:
     def test_a_missing_required_column(self, session, stream):
         result = run(session, csv_bytes("01/05/2026,LIB-PRINT,10", header="date,stream_code,amount\n"))
         assert [str(e) for e in result.errors] == [
-            "row 1: reference: this required column is missing from the header"
+            "row 1: reference: this required column is missing from the header (looked for in the first 30 rows)"
         ]
 
     @pytest.mark.parametrize(
@@ -187,15 +188,39 @@ class TestRejections:
 
 
 class TestDuplicatesAndBatches:
-    def test_duplicates_in_the_file_and_the_database_are_skipped(self, session, stream):
+    def test_lines_already_recorded_are_skipped_but_identical_lines_in_one_file_are_all_income(
+        self, session, stream
+    ):
+        """DOMAIN.md: two £10.00 takings on one day with one reference are two takings."""
         make_entry(session, stream, date(2026, 5, 1), 10_00, reference="R1")
         data = csv_bytes(
             "01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,10.00,R2", "02/05/2026,LIB-PRINT,10,R2"
         )
         result = run(session, data)
-        assert (result.imported, result.duplicates) == (1, 2)
-        assert result.summary() == "imported 1, skipped 2 duplicates"
-        assert count(session) == 2
+        assert (result.imported, result.duplicates, result.repeated) == (2, 1, 1)
+        assert result.summary() == "imported 2, skipped 1 duplicates"
+        assert result.notes == [
+            "1 line repeats another line of this file exactly; each is income in its own right and is"
+            " imported (only lines already recorded are duplicates)"
+        ]
+        assert count(session) == 3
+
+    def test_a_reimport_adds_none_and_a_longer_extract_adds_only_its_new_lines(self, session, stream):
+        first = csv_bytes(*["03/05/2026,LIB-PRINT,5.00,TILL"] * 2, "04/05/2026,LIB-PRINT,7.50,TILL")
+        assert run(session, first).imported == 3
+        again = run(session, first)
+        assert (again.imported, again.duplicates) == (0, 3)
+        longer = csv_bytes(
+            *["03/05/2026,LIB-PRINT,5.00,TILL"] * 3,
+            "04/05/2026,LIB-PRINT,7.50,TILL",
+            "05/05/2026,LIB-PRINT,1,TILL",
+        )
+        later = run(session, longer)
+        assert (later.imported, later.duplicates) == (2, 3)
+        assert {k: (t.count, t.total) for k, t in later.by_stream.items()} == {
+            "LIB-PRINT Stream LIB-PRINT": (2, 6_00)
+        }
+        assert count(session) == 5
 
     def test_reimporting_the_same_file_adds_nothing(self, session, stream):
         data = csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,20.00,R2")
@@ -241,14 +266,17 @@ class TestCommandLine:
         path.write_bytes(csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/05/2026,LIB-PRINT,10.00,R1"))
         result = runner.invoke(args=["import-income", str(path)])
         assert result.exit_code == 0, result.output
-        assert result.output.strip() == "imported 1, skipped 1 duplicates"
+        assert result.output.splitlines()[0] == "imported 2, skipped 0 duplicates"
+        assert runner.invoke(args=["import-income", str(path)]).output.splitlines() == [
+            "imported 0, skipped 2 duplicates"
+        ]
 
     def test_problems_go_to_stderr_one_a_line_and_exit_1(self, runner, session, stream, tmp_path):
         path = tmp_path / "ledger.csv"
         path.write_bytes(csv_bytes("01/05/2026,LIB-PRINT,10.00,R1", "01/05/2026,NOPE,x,R2"))
         result = runner.invoke(args=["import-income", str(path)])
         assert result.exit_code == 1
-        assert "row 3: stream_code: No stream has the code NOPE" in result.stderr
+        assert 'row 3: stream_code: No stream has this code (the file has "NOPE")' in result.stderr
         assert "row 3: amount: Amount must be in pounds and pence, like 1,234.50" in result.stderr
         assert count(session) == 0
 

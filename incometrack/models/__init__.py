@@ -21,11 +21,15 @@ from incometrack.models.income import (
     Budget,
     Forecast,
     ImportBatch,
+    ImportProfile,
     IncomeEntry,
     IncomeStream,
+    LedgerCode,
     PeriodLock,
     StagedUpload,
     StreamStatus,
+    UnmappedLines,
+    ledger_code_key,
 )
 from incometrack.models.projects import Milestone, MilestoneStatus, MilestoneUpdate, Project, project_outcomes
 from incometrack.models.reference import CipfaLine, IncomeCategory, Outcome, Service, Setting, Site, SiteKind
@@ -52,9 +56,11 @@ __all__ = [
     "GrantPayment",
     "GrantSpend",
     "ImportBatch",
+    "ImportProfile",
     "IncomeCategory",
     "IncomeEntry",
     "IncomeStream",
+    "LedgerCode",
     "LoginAttempt",
     "Milestone",
     "MilestoneStatus",
@@ -71,7 +77,9 @@ __all__ = [
     "SiteKind",
     "StagedUpload",
     "StreamStatus",
+    "UnmappedLines",
     "User",
     "bid_outcomes",
+    "ledger_code_key",
     "project_outcomes",
 ]

@@ -42,9 +42,69 @@ class IncomeStream(Versioned, Base):
     category: Mapped[IncomeCategory] = relationship()
     site: Mapped[Site | None] = relationship()
     owner: Mapped[User | None] = relationship()
+    ledger_codes: Mapped[list[LedgerCode]] = relationship(
+        back_populates="stream", cascade="all, delete-orphan", order_by="LedgerCode.code"
+    )
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class LedgerCode(Base):
+    """A code the council's ledger prints for a stream's income (cost centre and account joined
+    with ``-``, as an import profile reads them), unique across streams. Kept in
+    :func:`ledger_code_key` form, so that ``lib01 - 9100`` and ``LIB01-9100`` are one code."""
+
+    __tablename__ = "stream_ledger_codes"
+
+    id: Mapped[intpk]
+    stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str120] = mapped_column(unique=True)
+
+    stream: Mapped[IncomeStream] = relationship(back_populates="ledger_codes")
+
+
+def ledger_code_key(text: str) -> str:
+    """A ledger code as it is stored and compared: upper case, no spaces around its ``-`` joins,
+    inner runs of spaces made one."""
+    parts = ("-".join(part.strip() for part in text.split("-"))).split()
+    return " ".join(parts).upper()
+
+
+class UnmappedLines(enum.Enum):
+    """What a ledger import does with a line whose code belongs to no stream."""
+
+    SKIP = "skip"  #: leave it out, reported with its count and total
+    REFUSE = "refuse"  #: refuse the whole file
+
+
+class ImportProfile(Versioned, Base):
+    """How one ledger's extract is read: which of its columns is the date, the amount, the ledger
+    code (one or more, joined with ``-``), the reference and optionally the description and site;
+    whether income is printed negative; and what happens to lines no stream's code matches. Column
+    names are kept as the file writes them and compared as every import compares headers."""
+
+    __tablename__ = "import_profiles"
+
+    id: Mapped[intpk]
+    name: Mapped[str120] = mapped_column(unique=True)
+    date_column: Mapped[str120]
+    amount_column: Mapped[str120]
+    code_columns: Mapped[text]  #: one column name a line, in the order they are joined
+    reference_column: Mapped[str120] = mapped_column(default="")
+    description_column: Mapped[str120] = mapped_column(default="")
+    site_column: Mapped[str120] = mapped_column(default="")
+    income_negative: Mapped[bool] = mapped_column(default=False)
+    unmapped: Mapped[UnmappedLines] = mapped_column(default=UnmappedLines.SKIP)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[timestamp]
+
+    @property
+    def codes(self) -> list[str]:
+        return [line for line in self.code_columns.split("\n") if line]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Budget(Versioned, Base):
@@ -220,6 +280,8 @@ class StagedUpload(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)  #: random, in the confirm form
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str40]  #: which importer previewed it
+    #: for a ledger extract, the profile it was previewed with
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("import_profiles.id", ondelete="CASCADE"))
     filename: Mapped[str255]
     sheet: Mapped[str | None] = mapped_column(String(120))
     size: Mapped[int]  #: bytes, counted against the person's quota

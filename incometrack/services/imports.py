@@ -1,20 +1,22 @@
-"""Bringing income, streams and budgets in from CSV and Excel files, all or nothing.
+"""Bringing income, ledger extracts, streams, budgets, bids and milestones in from CSV and Excel
+files, all or nothing.
 
-One service behind the CLI commands and the upload screen. Every row is read and checked before
-anything is written; with any problem nothing is written and each problem is reported as
-``row N: column: message`` (row 1 is the header, as in a spreadsheet). Income lines already in
-the database, or earlier in the same file, are skipped as duplicates, so importing a file twice
-adds nothing. Validation and the insert work on sets: a handful of queries whatever the size.
+One service behind the CLI commands and the upload screen; every kind reads its file through
+:mod:`incometrack.services.reading` (header found below title rows, names compared loosely, any
+common encoding). Every row is read and checked before anything is written; with any problem
+nothing is written and each problem is reported as ``row N: column: message`` (numbered as the
+spreadsheet numbers its rows). Rows with none of a kind's key columns (totals, notes) are skipped
+and counted. Income lines follow DOMAIN.md's duplicate rule: identical lines within a file are all
+genuine; a line already recorded (stream, date, amount, reference) is skipped once for each time it
+is recorded, so a re-import adds nothing and a longer later extract adds only its new lines.
+Validation and the insert work on sets: a handful of queries whatever the size.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
-import io
-import zipfile
-from collections.abc import Iterable, Iterator
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -32,20 +34,27 @@ from incometrack.models import (
     FunderType,
     GrantBid,
     ImportBatch,
+    ImportProfile,
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    LedgerCode,
     Outcome,
     Programme,
     Service,
     Site,
     StreamStatus,
+    UnmappedLines,
     User,
+    ledger_code_key,
 )
 from incometrack.models.base import utcnow
 from incometrack.services import NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
+from incometrack.services.reading import ImportRefused, Table, checksum, read_table
 from incometrack.text import clean_text
+
+__all__ = ["COLUMNS", "ImportRefused", "ImportResult", "RowError", "run_import"]
 
 #: Column sets, as documented in the README. Required columns first; the rest are optional.
 COLUMNS = {
@@ -62,14 +71,18 @@ COLUMNS = {
          "start_on", "end_on", "reason"),
     ),
 }  # fmt: skip
-#: An XLSX whose contents unpack to more than this many times its size is refused (a zip bomb).
-MAX_XLSX_RATIO = 100
-MAX_XLSX_UNPACKED = 200 * 1024 * 1024
+#: A row where every one of its kind's key columns is empty is a totals or notes row: skipped and
+#: counted, never an error (ledger extracts end with a totals row holding only an amount).
+KEY_COLUMNS = {
+    "income": ("date", "stream_code"),
+    "streams": ("code", "name"),
+    "budgets": ("year", "stream_code"),
+    "bids": ("title", "created_on"),
+    "milestones": ("project", "milestone"),
+}
 MAX_ERRORS_SHOWN = 1000
-
-
-class ImportRefused(ServiceError):
-    """The file cannot be read at all (wrong type, corrupt, too large when unpacked)."""
+#: How much of a bad value an error quotes.
+_QUOTED = 40
 
 
 @dataclass(frozen=True)
@@ -77,9 +90,28 @@ class RowError:
     row: int
     column: str
     message: str
+    #: the value the file holds, quoted after the message
+    value: str = ""
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.column}: {self.message}"
+        shown = self.value if len(self.value) <= _QUOTED else self.value[: _QUOTED - 1] + "…"
+        found = f' (the file has "{shown}")' if shown else ""
+        return f"row {self.row}: {self.column}: {self.message}{found}"
+
+
+@dataclass
+class Tally:
+    """A count of lines and their total in pence."""
+
+    count: int = 0
+    total: int = 0
+
+    def add(self, amount: int) -> None:
+        self.count += 1
+        self.total += amount
+
+    def describe(self, what: str = "line") -> str:
+        return f"{self.count:,} {what}{'' if self.count == 1 else 's'} ({money.format_gbp(self.total)})"
 
 
 @dataclass
@@ -99,6 +131,17 @@ class ImportResult:
     sample: list[dict[str, object]] = field(default_factory=list)
     #: what else the import did or would do, a line each (such as funders it created)
     notes: list[str] = field(default_factory=list)
+    #: rows with none of the key columns (totals, notes): their count, the first row numbers,
+    #: and for income the total of the amounts they hold
+    skipped: Tally = field(default_factory=Tally)
+    skipped_rows: list[int] = field(default_factory=list)
+    #: income: per stream (``CODE Name``), the lines to import; and the duplicates' total
+    by_stream: dict[str, Tally] = field(default_factory=dict)
+    duplicate_total: int = 0
+    #: income: lines identical to another line of the same file (all imported)
+    repeated: int = 0
+    #: ledger: per ledger code that maps to no stream, its lines (left out)
+    unmapped: dict[str, Tally] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -122,141 +165,47 @@ class ImportResult:
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        return f"{verb} {self.imported}, skipped {self.duplicates} duplicates"
-
-
-class Table:
-    """A file's header and its rows, read one at a time as they are iterated (never all held
-    in memory): ``(spreadsheet row number, cells)`` for each row that is not blank."""
-
-    def __init__(self, headers: dict[str, int], rows: Iterator[tuple[int, list[object]]]) -> None:
-        self.headers = headers  #: normalised header name -> column index
-        self._rows = rows
-        self.rows_read = 0
+        text = f"{verb} {self.imported}, skipped {self.duplicates} duplicates"
+        if self.kind == "ledger":
+            left = Tally(
+                sum(t.count for t in self.unmapped.values()), sum(t.total for t in self.unmapped.values())
+            )
+            text += f", skipped {left.count} unmapped lines ({money.format_gbp(left.total)})"
+        return text
 
     @property
-    def rows(self) -> Iterator[tuple[int, list[object]]]:
-        for row in self._rows:
-            self.rows_read += 1
-            yield row
+    def imported_total(self) -> int:
+        return sum(tally.total for tally in self.by_stream.values())
 
+    @property
+    def unmapped_total(self) -> int:
+        return sum(tally.total for tally in self.unmapped.values())
 
-# Reading files -------------------------------------------------------------------------------
+    @property
+    def lines_total(self) -> int:
+        """Every income line's amount in the file: imported + unmapped + duplicates."""
+        return self.imported_total + self.unmapped_total + self.duplicate_total
 
+    def skip_row(self, number: int, amount: int | None = None) -> None:
+        self.skipped.add(amount or 0)
+        if len(self.skipped_rows) < 20:
+            self.skipped_rows.append(number)
 
-def checksum(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Table:
-    """Read CSV (UTF-8, UTF-8 with BOM or Windows-1252) or XLSX (first or named sheet).
-
-    :raises ImportRefused: when the file is empty, not what its name says, or unsafe to unpack.
-    """
-    if not data:
-        raise ImportRefused("The file is empty")
-    is_zip = data[:4] == b"PK\x03\x04"
-    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
-        if not is_zip:
-            raise ImportRefused("The file is named .xlsx but is not an Excel workbook")
-        return _read_xlsx(data, sheet)
-    if b"\x00" in data[:4096]:
-        raise ImportRefused("The file is not a CSV text file (it holds binary data). Save it as CSV or XLSX")
-    return _read_csv(data)
-
-
-def _encoding(data: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark) when the bytes are valid UTF-8; otherwise
-    Windows-1252, Excel's "CSV" in the UK, where £ is byte 0xA3."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(data, final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
-
-
-def _normalise(header: object) -> str:
-    return str(header if header is not None else "").strip().lower()
-
-
-def _read_csv(data: bytes) -> Table:
-    encoding = _encoding(data)
-    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused("The file is empty") from None
-    except csv.Error as error:
-        raise ImportRefused(f"The file is not valid CSV: {error}") from None
-    headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
-
-    def rows() -> Iterator[tuple[int, list[object]]]:
-        number = 1
-        try:
-            for number, cells in enumerate(reader, start=2):
-                if any(c.strip() for c in cells):
-                    yield number, cells
-        except csv.Error as error:
-            raise ImportRefused(f"The file is not valid CSV near row {number + 1}: {error}") from None
-
-    return Table(headers, rows())
-
-
-def _read_xlsx(data: bytes, sheet: str | None) -> Table:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportRefused("The file is not a valid Excel workbook") from None
-    if unpacked > MAX_XLSX_UNPACKED or unpacked > MAX_XLSX_RATIO * max(len(data), 1):
-        raise ImportRefused("The workbook unpacks to far more than its size; it has been refused as unsafe")
-    if "xl/workbook.xml" not in archive.namelist():
-        raise ImportRefused("The file is a zip archive but not an Excel workbook")
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged file
-        raise ImportRefused(f"The workbook could not be read: {type(error).__name__}") from None
-    try:
-        if sheet:
-            if sheet not in workbook.sheetnames:
-                raise ImportRefused(f"The workbook has no sheet named {sheet!r}")
-            worksheet = workbook[sheet]
-        else:
-            worksheet = workbook.worksheets[0]
-        rows_iter = worksheet.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None:
-            raise ImportRefused("The sheet is empty")
-    except BaseException:
-        workbook.close()
-        raise
-    headers = {_normalise(h): i for i, h in enumerate(header) if _normalise(h)}
-
-    def rows() -> Iterator[tuple[int, list[object]]]:
-        try:
-            for number, cells in enumerate(rows_iter, start=2):
-                if any(c not in (None, "") and str(c).strip() for c in cells):
-                    yield number, list(cells)
-        finally:
-            workbook.close()
-
-    return Table(headers, rows())
+    def note_skipped(self, what: str) -> None:
+        """Say which rows were passed over as totals or notes (``what`` they lacked)."""
+        if not self.skipped.count:
+            return
+        rows = ", ".join(str(n) for n in self.skipped_rows)
+        more = ", …" if self.skipped.count > len(self.skipped_rows) else ""
+        plural = "s" if self.skipped.count != 1 else ""
+        text = f"skipped {self.skipped.count:,} row{plural} without {what} (totals or notes)"
+        text += f": row{plural} {rows}{more}"
+        if self.kind in ("income", "ledger") and self.skipped.total:
+            text += f", holding {money.format_gbp(self.skipped.total)}"
+        self.notes.append(text)
 
 
 # Cell parsing --------------------------------------------------------------------------------
-
-
-def _cell(table: Table, cells: list[object], column: str) -> object:
-    index = table.headers.get(column)
-    if index is None or index >= len(cells):
-        return None
-    value = cells[index]
-    return value.strip() if isinstance(value, str) else value
 
 
 def _text(value: object) -> str:
@@ -268,9 +217,7 @@ def _text(value: object) -> str:
 
 
 def _money(value: object, label: str) -> int:
-    if isinstance(value, float):
-        return money.parse_cell_number(value, field=label)
-    return money.parse_money(value, field=label)
+    return money.parse_import_amount(value, field=label)
 
 
 def _date(value: object, label: str) -> date:
@@ -279,16 +226,74 @@ def _date(value: object, label: str) -> date:
     return periods.parse_date(_text(value), field=label)
 
 
-def _missing_columns(table: Table, kind: str) -> list[RowError]:
-    required, _ = COLUMNS[kind]
+def _missing(table: Table, required: Iterable[str]) -> list[RowError]:
+    where = "from the header" if table.found else "from the header (looked for in the first 30 rows)"
     return [
-        RowError(1, column, "this required column is missing from the header")
+        RowError(table.header_row, column, f"this required column is missing {where}")
         for column in required
-        if column not in table.headers
+        if not table.has(column)
     ]
 
 
-# Income --------------------------------------------------------------------------------------
+def _open(kind: str, data: bytes, filename: str, sheet: str | None, dry_run: bool):
+    """Read a file of ``kind``: its result so far and its table, or None where a required
+    column is missing (reported in the result).
+
+    :raises ImportRefused: when the file cannot be read at all.
+    """
+    result = ImportResult(kind, filename, checksum(data), dry_run=dry_run)
+    required = COLUMNS[kind][0]
+    table = read_table(data, filename, sheet=sheet, expected=required)
+    if missing := _missing(table, required):
+        result.add_errors(missing)
+        return result, None
+    return result, table
+
+
+def _data_rows(table: Table, result: ImportResult, keys: Iterable[str], what: str):
+    """The table's rows, less those with none of ``keys`` (totals and notes), which are counted."""
+    keys = tuple(keys)
+    for number, cells in table.rows:
+        if result.stopped:
+            break
+        if table.blank(cells, keys):
+            result.skip_row(number)
+            continue
+        yield number, cells
+    result.rows_read = table.rows_read
+    result.note_skipped(what)
+
+
+# Income and ledger extracts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineColumns:
+    """Where an income line's fields are in a file: the income import's own columns, or a ledger
+    extract's as its profile names them."""
+
+    date: str
+    amount: str
+    codes: tuple[str, ...]
+    reference: str = ""
+    description: str = ""
+    site: str = ""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return (self.date, self.amount, *self.codes, *((self.reference,) if self.reference else ()))
+
+    @property
+    def code_column(self) -> str:
+        return " + ".join(self.codes)
+
+
+INCOME_COLUMNS = LineColumns("date", "amount", ("stream_code",), "reference", "description", "site")
+
+
+def _nearest(code: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(code.upper(), [k.upper() for k in known], n=3, cutoff=0.6)
+    return f"; the nearest known: {', '.join(close)}" if close else ""
 
 
 def import_income(
@@ -301,102 +306,237 @@ def import_income(
     sheet: str | None = None,
     today: date | None = None,
 ) -> ImportResult:
-    """Validate every line, skip duplicates, and insert the rest in one statement.
+    """Import ``date,stream_code,amount,reference`` (and optionally ``site,description``) lines.
 
     The caller commits (or, on errors or a dry run, rolls back): nothing here commits.
 
     :raises ImportRefused: when the file cannot be read at all.
     """
-    result = ImportResult("income", filename, checksum(data), dry_run=dry_run)
-    table = read_table(data, filename, sheet=sheet)
-    if missing := _missing_columns(table, "income"):
+    result, table = _open("income", data, filename, sheet, dry_run)
+    if table is None:
+        return result
+    streams = {
+        code.upper(): (stream_id, f"{code} {name}")
+        for code, name, stream_id in session.execute(
+            select(IncomeStream.code, IncomeStream.name, IncomeStream.id)
+        )
+    }
+
+    def stream_for(code: str, number: int, value: str) -> tuple[int, str] | RowError:
+        if not code:
+            return RowError(number, "stream_code", "Enter the stream code")
+        found = streams.get(code.upper())
+        if found is None:
+            return RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", value)
+        return found
+
+    _import_lines(session, result, table, INCOME_COLUMNS, stream_for, actor=actor, today=today)
+    return result
+
+
+def import_ledger(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    profile: ImportProfile,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    today: date | None = None,
+) -> ImportResult:
+    """Import a ledger extract as the ledger prints it, read through ``profile``: each line's
+    code (its code columns joined with ``-``) names a stream by one of its ledger codes; income
+    printed negative is turned positive where the profile says so; a line whose code maps to no
+    stream is left out and reported, or refuses the file, as the profile says.
+
+    :raises ImportRefused: when the file cannot be read at all.
+    """
+    result = ImportResult("ledger", filename, checksum(data), dry_run=dry_run)
+    columns = LineColumns(
+        profile.date_column,
+        profile.amount_column,
+        tuple(profile.codes),
+        profile.reference_column,
+        profile.description_column,
+        profile.site_column,
+    )
+    table = read_table(data, filename, sheet=sheet, expected=columns.required)
+    if missing := _missing(table, columns.required):
         result.add_errors(missing)
         return result
+    mapped = {
+        code: (stream_id, f"{stream_code} {name}")
+        for code, stream_id, stream_code, name in session.execute(
+            select(LedgerCode.code, IncomeStream.id, IncomeStream.code, IncomeStream.name).join(
+                LedgerCode.stream
+            )
+        )
+    }
+    refuse = profile.unmapped is UnmappedLines.REFUSE
+
+    def stream_for(code: str, number: int, value: str) -> tuple[int, str] | RowError | str:
+        if not code:
+            return RowError(number, columns.code_column, "Enter the ledger code")
+        key = ledger_code_key(code)
+        found = mapped.get(key)
+        if found is not None:
+            return found
+        if refuse:
+            message = f"No stream has this ledger code{_nearest(key, mapped)}"
+            return RowError(number, columns.code_column, message, value)
+        return key  # unmapped: left out
+
+    _import_lines(
+        session, result, table, columns, stream_for, actor=actor, today=today, negate=profile.income_negative
+    )
+    if result.unmapped:
+        result.notes[:0] = [
+            f"unmapped {code}: {tally.describe()}"
+            for code, tally in sorted(result.unmapped.items(), key=lambda item: (-item[1].total, item[0]))
+        ]
+    return result
+
+
+def _import_lines(
+    session: Session,
+    result: ImportResult,
+    table: Table,
+    columns: LineColumns,
+    stream_for: Callable[[str, int, str], tuple[int, str] | RowError | str],
+    *,
+    actor: User | None,
+    today: date | None,
+    negate: bool = False,
+) -> None:
+    """Check every line of an income file, then (when all are good and this is no dry run)
+    insert those not already recorded, as one batch. ``stream_for(code, row, raw)`` gives a line's
+    stream (id and label), a problem, or the code itself for a line to leave out unmapped."""
     today = today or date.today()
-    streams = dict(session.execute(select(func.lower(IncomeStream.code), IncomeStream.id)).all())
     sites = dict(session.execute(select(func.lower(Site.name), Site.id)).all())
     locked = locks.locked_quarters(session)
+    code_of = (
+        (lambda cells: _text(table.cell(cells, columns.codes[0])))
+        if len(columns.codes) == 1
+        else (lambda cells: "-".join(filter(None, (_text(table.cell(cells, c)) for c in columns.codes))))
+    )
 
+    # A row's problems are listed in the order of its columns in the file.
+    position = {
+        column: table.index(column) or 0
+        for column in (columns.date, columns.amount, columns.reference, columns.site)
+        if column
+    }
+    position[columns.code_column] = table.index(columns.codes[0]) or 0
     # Valid lines as compact tuples, in file order; once any line is wrong nothing will be written,
     # so they are no longer kept and only problems are counted.
     parsed: list[tuple] = []
+    labels: dict[int, str] = {}
     # A ledger repeats the same few hundred dates: each is read and placed in its quarter once.
-    dated: dict[object, tuple[date, periods.MonthPeriod] | periods.PeriodError] = {}
+    dated: dict[object, tuple[date, periods.MonthPeriod] | str] = {}
     for number, cells in table.rows:
         if result.stopped:
             break
+        raw_date = table.cell(cells, columns.date)
+        code = code_of(cells)
+        raw_amount = table.cell(cells, columns.amount)
+        amount: int | None = None
+        amount_error = None
+        try:
+            amount = _money(raw_amount, "Amount")
+            amount = -amount if negate else amount
+        except money.MoneyError as error:
+            amount_error = str(error)
+        if raw_date in (None, "") and not code:
+            result.skip_row(number, amount)  # a totals or notes row
+            continue
         row_errors: list[RowError] = []
         values: dict[str, object] = {}
-        raw_date = _cell(table, cells, "date")
         if raw_date not in dated:
             try:
                 day = _date(raw_date, "Date")
                 dated[raw_date] = (day, periods.month_for(day))
             except periods.PeriodError as error:
-                dated[raw_date] = error
+                dated[raw_date] = str(error)
         placed = dated[raw_date]
-        if isinstance(placed, periods.PeriodError):
-            row_errors.append(RowError(number, "date", str(placed)))
+        day = None
+        if isinstance(placed, str):
+            row_errors.append(RowError(number, columns.date, placed, _text(raw_date)))
         else:
             day, month = placed
             quarter = month.quarter
-            if day > today:
-                row_errors.append(RowError(number, "date", "Date must be today or in the past"))
             if (quarter.year.start, quarter.number) in locked:
-                row_errors.append(RowError(number, "date", locks.locked_message(quarter)))
+                row_errors.append(
+                    RowError(number, columns.date, locks.locked_message(quarter), _text(raw_date))
+                )
             values.update(
                 date_received=day,
                 financial_year=month.year.start,
                 quarter=quarter.number,
                 period=month.number,
             )
-        code = _text(_cell(table, cells, "stream_code"))
-        if not code:
-            row_errors.append(RowError(number, "stream_code", "Enter the stream code"))
-        elif code.lower() not in streams:
-            row_errors.append(RowError(number, "stream_code", f"No stream has the code {code}"))
-        else:
-            values["stream_id"] = streams[code.lower()]
-        try:
-            amount = _money(_cell(table, cells, "amount"), "Amount")
-            if amount == 0:
-                row_errors.append(RowError(number, "amount", "Amount cannot be zero"))
-            values["amount"] = amount
-        except money.MoneyError as error:
-            row_errors.append(RowError(number, "amount", str(error)))
-        reference = _text(_cell(table, cells, "reference"))
-        if len(reference) > 120:
-            row_errors.append(RowError(number, "reference", "Reference must be 120 characters or fewer"))
-        values["reference"] = reference
-        site_name = _text(_cell(table, cells, "site"))
+        if amount_error:
+            row_errors.append(RowError(number, columns.amount, amount_error, _text(raw_amount)))
+        reference = _text(table.cell(cells, columns.reference)) if columns.reference else ""
+        field_columns = {
+            "date_received": columns.date,
+            "amount": columns.amount,
+            "reference": columns.reference,
+        }
+        for key, message in income_service.entry_problems(day, amount, reference, today).items():
+            row_errors.append(RowError(number, field_columns[key] or key, message))
+        stream = stream_for(code, number, code)
+        if isinstance(stream, RowError):
+            row_errors.append(stream)
+        site_name = _text(table.cell(cells, columns.site)) if columns.site else ""
         if site_name and site_name.lower() not in sites:
-            row_errors.append(RowError(number, "site", f"No site is called {site_name}"))
-        values["site_id"] = sites.get(site_name.lower()) if site_name else None
-        values["description"] = _text(_cell(table, cells, "description"))
+            row_errors.append(RowError(number, columns.site, "No site is called this", site_name))
         if row_errors:
+            row_errors.sort(key=lambda error: position.get(error.column, len(position)))
             result.add_errors(row_errors)
             parsed = []
-        elif result.ok:
+            continue
+        if isinstance(stream, str):  # unmapped ledger code: left out, counted
+            result.unmapped.setdefault(stream, Tally()).add(amount)
+            continue
+        if result.ok:
+            stream_id, labels[stream_id] = stream
+            values.update(
+                stream_id=stream_id,
+                amount=amount,
+                reference=reference,
+                site_id=sites.get(site_name.lower()) if site_name else None,
+                description=_text(table.cell(cells, columns.description)) if columns.description else "",
+            )
             parsed.append(tuple(values[name] for name in _ENTRY_FIELDS))
     result.rows_read = table.rows_read
+    result.note_skipped("a date or a code")
     if not result.ok:
-        return result
+        return
 
-    existing = _existing_keys(session, {_key(line) for line in parsed})
-    seen: set[tuple] = set()
+    recorded = _recorded_counts(session, {_key(line) for line in parsed})
     to_insert: list[tuple] = []
     for line in parsed:
         key = _key(line)
-        if key in existing or key in seen:
+        if recorded.get(key):
+            recorded[key] -= 1  # this line is one already recorded
             result.duplicates += 1
+            result.duplicate_total += line[2]
             continue
-        seen.add(key)
         to_insert.append(line)
-    del parsed, seen
+        result.by_stream.setdefault(labels[line[0]], Tally()).add(line[2])
+    del parsed
+    result.repeated = sum(n - 1 for n in Counter(_key(line) for line in to_insert).values())
+    if result.repeated:
+        lines = "1 line repeats" if result.repeated == 1 else f"{result.repeated:,} lines repeat"
+        result.notes.append(
+            f"{lines} another line of this file exactly; each is income in its own right and is"
+            " imported (only lines already recorded are duplicates)"
+        )
     result.imported = len(to_insert)
     result.sample = [dict(zip(_ENTRY_FIELDS, line, strict=True)) for line in to_insert[:10]]
-    if dry_run:
-        return result
+    if result.dry_run:
+        return
     batch = _start_batch(session, result, actor)
     extra = {
         "batch_id": batch.id,
@@ -414,7 +554,6 @@ def import_income(
         faults.checkpoint("import:chunk-inserted")
     _finish_batch(session, batch, result, actor)
     faults.checkpoint("import:finished")
-    return result
 
 
 #: An entry line's fields in the order its tuple holds them; the first four are its duplicate key.
@@ -438,21 +577,22 @@ def _key(line: tuple) -> tuple:
     return line[:4]
 
 
-def _existing_keys(session: Session, keys: set[tuple]) -> set[tuple]:
-    """The (stream, date, amount, reference) keys already in the database: one query over the
-    file's date range and streams, matched in memory."""
+def _recorded_counts(session: Session, keys: set[tuple]) -> dict[tuple, int]:
+    """How many entries are recorded with each of these (stream, date, amount, reference) keys:
+    one grouped query over the file's date range and streams, matched in memory."""
     if not keys:
-        return set()
+        return {}
     dates = [k[1] for k in keys]
     stream_ids = {k[0] for k in keys}
+    columns = (IncomeEntry.stream_id, IncomeEntry.date_received, IncomeEntry.amount, IncomeEntry.reference)
     rows = session.execute(
-        select(
-            IncomeEntry.stream_id, IncomeEntry.date_received, IncomeEntry.amount, IncomeEntry.reference
-        ).where(
+        select(*columns, func.count())
+        .where(
             IncomeEntry.date_received.between(min(dates), max(dates)), IncomeEntry.stream_id.in_(stream_ids)
         )
+        .group_by(*columns)
     )
-    return {tuple(row) for row in rows} & keys
+    return {key: n for *fields, n in rows if (key := tuple(fields)) in keys}
 
 
 def _start_batch(session: Session, result: ImportResult, actor: User | None) -> ImportBatch:
@@ -540,10 +680,8 @@ def import_streams(
     Services, categories and sites are given by name; a code that already exists is skipped as a
     duplicate, so a file can be loaded again safely.
     """
-    result = ImportResult("streams", filename, checksum(data), dry_run=dry_run)
-    table = read_table(data, filename, sheet=sheet)
-    if missing := _missing_columns(table, "streams"):
-        result.add_errors(missing)
+    result, table = _open("streams", data, filename, sheet, dry_run)
+    if table is None:
         return result
     services = dict(session.execute(select(func.lower(Service.name), Service.id)).all())
     categories = dict(session.execute(select(func.lower(IncomeCategory.name), IncomeCategory.id)).all())
@@ -555,20 +693,18 @@ def import_streams(
     existing = {code.lower() for code in session.scalars(select(IncomeStream.code))}
     seen: set[str] = set()
     accepted: list[income_service.StreamInput] = []
-    for number, cells in table.rows:
-        if result.stopped:
-            break
+    for number, cells in _data_rows(table, result, KEY_COLUMNS["streams"], "a code or a name"):
         errors: list[RowError] = []
-        code = _text(_cell(table, cells, "code"))
+        code = _text(table.cell(cells, "code"))
         if code.lower() in existing or code.lower() in seen:
             result.duplicates += 1
             continue
-        name = _text(_cell(table, cells, "name"))
-        service = _text(_cell(table, cells, "service"))
-        category = _text(_cell(table, cells, "category"))
-        site = _text(_cell(table, cells, "site"))
-        owner = _text(_cell(table, cells, "owner_email")).lower()
-        status_text = _text(_cell(table, cells, "status")).lower() or StreamStatus.ACTIVE.value
+        name = _text(table.cell(cells, "name"))
+        service = _text(table.cell(cells, "service"))
+        category = _text(table.cell(cells, "category"))
+        site = _text(table.cell(cells, "site"))
+        owner = _text(table.cell(cells, "owner_email")).lower()
+        status_text = _text(table.cell(cells, "status")).lower() or StreamStatus.ACTIVE.value
         if not income_service.CODE_PATTERN.match(code):
             errors.append(RowError(number, "code", "Enter a code of letters, digits, - _ . or / (up to 40)"))
         if not name:
@@ -602,10 +738,9 @@ def import_streams(
                 site_id=sites[site.lower()][0] if site else None,
                 owner_id=owners.get(owner) if owner else None,
                 status=StreamStatus(status_text),
-                description=_text(_cell(table, cells, "description")),
+                description=_text(table.cell(cells, "description")),
             )
         )
-    result.rows_read = table.rows_read
     result.imported = len(accepted)
     result.sample = [{"code": s.code, "name": s.name} for s in accepted[:10]]
     if not result.ok or dry_run:
@@ -620,7 +755,7 @@ def import_streams(
 def _profile(table, cells, number, prefix, count, hint, errors) -> tuple[int | None, ...] | None:
     """The figures of columns ``<prefix>1``..``<prefix><count>`` of a row, or None where all are
     empty; unreadable ones are reported in ``errors``."""
-    raw = [_cell(table, cells, f"{prefix}{n}") for n in range(1, count + 1)]
+    raw = [table.cell(cells, f"{prefix}{n}") for n in range(1, count + 1)]
     if all(value in (None, "") for value in raw):
         return None
     figures: list[int | None] = []
@@ -646,10 +781,8 @@ def import_budgets(
     or none) and ``p1``..``p12`` (all twelve or none; with quarters as well they must agree);
     left out, the default profile applies. A stream's budget for a year is replaced,
     so loading the same file again changes nothing; an unchanged budget counts as a duplicate."""
-    result = ImportResult("budgets", filename, checksum(data), dry_run=dry_run)
-    table = read_table(data, filename, sheet=sheet)
-    if missing := _missing_columns(table, "budgets"):
-        result.add_errors(missing)
+    result, table = _open("budgets", data, filename, sheet, dry_run)
+    if table is None:
         return result
     streams = {s.code.lower(): s for s in session.scalars(select(IncomeStream))}
     current = {
@@ -657,22 +790,20 @@ def import_budgets(
     }
     seen: set[tuple[int, int]] = set()
     accepted: list[tuple[IncomeStream, int, int, tuple, tuple]] = []
-    for number, cells in table.rows:
-        if result.stopped:
-            break
+    for number, cells in _data_rows(table, result, KEY_COLUMNS["budgets"], "a year or a stream code"):
         errors: list[RowError] = []
         try:
-            year = periods.FinancialYear.parse(_text(_cell(table, cells, "year")))
+            year = periods.FinancialYear.parse(_text(table.cell(cells, "year")))
         except periods.PeriodError as error:
             errors.append(RowError(number, "year", str(error)))
             year = None
-        code = _text(_cell(table, cells, "stream_code"))
+        code = _text(table.cell(cells, "stream_code"))
         stream = streams.get(code.lower())
         if stream is None:
             errors.append(RowError(number, "stream_code", f"No stream has the code {code or '(blank)'}"))
         annual = quarters = None
         try:
-            annual = _money(_cell(table, cells, "annual_budget"), "Annual budget")
+            annual = _money(table.cell(cells, "annual_budget"), "Annual budget")
         except money.MoneyError as error:
             errors.append(RowError(number, "annual_budget", str(error)))
         quarters = _profile(table, cells, number, "q", 4, "give all four quarters or none", errors)
@@ -696,7 +827,6 @@ def import_budgets(
                     else:
                         accepted.append((stream, year.start, annual, tuple(profile), tuple(by_month)))
         result.add_errors(errors)
-    result.rows_read = table.rows_read
     result.imported = len(accepted)
     result.sample = [{"stream": s.code, "year": y, "annual": a} for s, y, a, *_ in accepted[:10]]
     if not result.ok or dry_run:
@@ -731,7 +861,7 @@ class _BidRow:
 
 
 def _optional_date(table: Table, cells: list[object], column: str, number: int, errors: list[RowError]):
-    raw = _cell(table, cells, column)
+    raw = table.cell(cells, column)
     if raw in (None, ""):
         return None
     try:
@@ -742,7 +872,7 @@ def _optional_date(table: Table, cells: list[object], column: str, number: int, 
 
 
 def _optional_money(table: Table, cells: list[object], column: str, number: int, errors: list[RowError]):
-    raw = _cell(table, cells, column)
+    raw = table.cell(cells, column)
     if raw in (None, ""):
         return None
     try:
@@ -758,11 +888,11 @@ def _optional_money(table: Table, cells: list[object], column: str, number: int,
 def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError]) -> _BidRow | None:
     """One line of a bids file checked, or None (with ``errors``) where it is wrong."""
     services, users, outcomes = lookups
-    title = _text(_cell(table, cells, "title"))
-    funder = _text(_cell(table, cells, "funder"))
-    programme = _text(_cell(table, cells, "programme"))
-    service = _text(_cell(table, cells, "service"))
-    lead = _text(_cell(table, cells, "lead_email")).lower()
+    title = _text(table.cell(cells, "title"))
+    funder = _text(table.cell(cells, "funder"))
+    programme = _text(table.cell(cells, "programme"))
+    service = _text(table.cell(cells, "service"))
+    lead = _text(table.cell(cells, "lead_email")).lower()
     found = len(errors)
     for column, value, limit in (
         ("title", title, 255),
@@ -781,19 +911,19 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
     if requested is None and not any(e.column == "amount_requested" for e in errors[found:]):
         errors.append(RowError(number, "amount_requested", "Enter the amount requested"))
     outcome_ids = []
-    for name in filter(None, (part.strip() for part in _text(_cell(table, cells, "outcomes")).split(";"))):
+    for name in filter(None, (part.strip() for part in _text(table.cell(cells, "outcomes")).split(";"))):
         if name.lower() in outcomes:
             outcome_ids.append(outcomes[name.lower()])
         else:
             errors.append(RowError(number, "outcomes", f"No Libraries Deliver outcome is called {name}"))
-    probability_text = _text(_cell(table, cells, "probability")) or "50"
+    probability_text = _text(table.cell(cells, "probability")) or "50"
     probability = int(probability_text) if probability_text.isascii() and probability_text.isdigit() else -1
     if not 0 <= probability <= 100:
         errors.append(RowError(number, "probability", "must be a whole number from 0 to 100"))
     created = _optional_date(table, cells, "created_on", number, errors)
     if created is None and not any(e.column == "created_on" for e in errors[found:]):
         errors.append(RowError(number, "created_on", "Enter the date the bid was recorded"))
-    decision_text = _text(_cell(table, cells, "decision")).lower()
+    decision_text = _text(table.cell(cells, "decision")).lower()
     decision = _DECISIONS.get(decision_text)
     if decision_text and decision is None:
         errors.append(RowError(number, "decision", "must be awarded, unsuccessful or withdrawn"))
@@ -834,7 +964,7 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
         errors.append(RowError(number, "end_on", "must be on or after start_on"))
     match_cash = _optional_money(table, cells, "match_cash", number, errors) or 0
     match_in_kind = _optional_money(table, cells, "match_in_kind", number, errors) or 0
-    reason = _text(_cell(table, cells, "reason"))
+    reason = _text(table.cell(cells, "reason"))
     if len(errors) > found:
         return None
     dated = {status: day for status, day, _ in steps}
@@ -878,10 +1008,8 @@ def import_bids(
     ``created_on``, then each later step given, along the pipeline's transitions only). Unknown
     funders and programmes are created and listed in ``notes``; a bid with the same funder, title
     and ``created_on`` as one recorded (or one above it in the file) is a duplicate."""
-    result = ImportResult("bids", filename, checksum(data), dry_run=dry_run)
-    table = read_table(data, filename, sheet=sheet)
-    if missing := _missing_columns(table, "bids"):
-        result.add_errors(missing)
+    result, table = _open("bids", data, filename, sheet, dry_run)
+    if table is None:
         return result
     today = today or date.today()
     if not dry_run:
@@ -914,9 +1042,7 @@ def import_bids(
         )
     }
     accepted: list[_BidRow] = []
-    for number, cells in table.rows:
-        if result.stopped:
-            break
+    for number, cells in _data_rows(table, result, KEY_COLUMNS["bids"], "a title or a created_on date"):
         errors: list[RowError] = []
         row = _bid_row(table, cells, number, lookups, today, errors)
         if row is None:
@@ -928,7 +1054,6 @@ def import_bids(
             continue
         recorded.add(key)
         accepted.append(row)
-    result.rows_read = table.rows_read
     result.imported = len(accepted)
     result.sample = [
         {"title": r.values["title"], "funder": r.funder, "status": r.values["status"].value}

@@ -328,20 +328,29 @@ class EntryInput:
     description: str = ""
 
 
-def _validate_entry(session: Session, data: EntryInput, today: date) -> dict[str, str]:
+def entry_problems(
+    date_received: date | None, amount: int | None, reference: str, today: date
+) -> dict[str, str]:
+    """The rules an entry's own fields keep, wherever it comes from (a form, the batch grid, an
+    import): keyed ``date_received``, ``amount`` and ``reference``."""
     errors: dict[str, str] = {}
-    if data.date_received > today:
+    if date_received is not None and date_received > today:
         errors["date_received"] = "Date received must be today or in the past"
-    if data.amount == 0:
+    if amount == 0:
         errors["amount"] = "Amount cannot be zero: enter what was received, or a negative amount for a refund"
-    elif abs(data.amount) > money.MAX_PENCE:
+    elif amount is not None and abs(amount) > money.MAX_PENCE:
         errors["amount"] = "Amount is too large"
+    if len(reference.strip()) > 120:
+        errors["reference"] = "Reference must be 120 characters or fewer"
+    return errors
+
+
+def _validate_entry(session: Session, data: EntryInput, today: date) -> dict[str, str]:
+    errors = entry_problems(data.date_received, data.amount, data.reference, today)
     if session.get(IncomeStream, data.stream_id) is None:
         errors["stream_id"] = "Select an income stream"
     if data.site_id is not None and session.get(Site, data.site_id) is None:
         errors["site_id"] = "Select a site from the list"
-    if len(data.reference.strip()) > 120:
-        errors["reference"] = "Reference must be 120 characters or fewer"
     return errors
 
 
