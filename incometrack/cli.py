@@ -63,7 +63,7 @@ def load_demo_command(if_empty: bool, today: str | None) -> None:
     click.echo(summary.describe())
 
 
-def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
+def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None, **options) -> None:
     """Import a file as one transaction: problems go to standard error and nothing is written."""
     from pathlib import Path
 
@@ -74,7 +74,7 @@ def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None) -> None:
         raise click.ClickException(f"Cannot read {path}: {error.strerror}") from None
     try:
         result = imports.run_import(
-            kind, db.session, data, file.name, actor=None, dry_run=dry_run, sheet=sheet
+            kind, db.session, data, file.name, actor=None, dry_run=dry_run, sheet=sheet, **options
         )
     except imports.ImportRefused as error:
         db.session.rollback()
@@ -113,6 +113,76 @@ import_streams_command = _import_command(
     "streams", "code,name,service,category,site,owner_email,status,description"
 )
 import_budgets_command = _import_command("budgets", "year,stream_code,annual_budget,q1,q2,q3,q4")
+import_milestones_command = _import_command(
+    "milestones", "project,milestone,owner_email,baseline_due,forecast_due and optionally completed_on,status"
+)
+
+
+@click.command("import-ledger")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--profile", "profile_name", required=True, help="The saved import profile to read it with.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report what would happen; write nothing.")
+@click.option("--sheet", default=None, help="For an XLSX file, the sheet to read (default: the first).")
+@with_appcontext
+def import_ledger_command(file: str, profile_name: str, dry_run: bool, sheet: str | None) -> None:
+    """Import a ledger extract as the ledger wrote it, read through a saved import profile."""
+    from incometrack.services import profiles
+
+    profile = profiles.find(db.session, profile_name)
+    if profile is None:
+        known = ", ".join(p.name for p in profiles.profiles(db.session)) or "none yet"
+        raise click.ClickException(f"No import profile is called {profile_name} (saved profiles: {known})")
+    _run_import("ledger", file, dry_run, sheet, profile=profile)
+
+
+@click.group("import-profile")
+def import_profile_group() -> None:
+    """Saved import profiles: how each ledger's extract is read."""
+
+
+@import_profile_group.command("save")
+@click.argument("name")
+@click.option("--date", "date_column", required=True, help="The column holding each line's date.")
+@click.option("--amount", "amount_column", required=True, help="The column holding each line's amount.")
+@click.option(
+    "--code", "code_columns", required=True, multiple=True,
+    help="The column holding the ledger code; give it again for each further column (joined with -).",
+)  # fmt: skip
+@click.option("--reference", "reference_column", default="", help="The column holding the reference.")
+@click.option("--description", "description_column", default="", help="The column holding a description.")
+@click.option("--site", "site_column", default="", help="The column naming the site.")
+@click.option("--income-negative", is_flag=True, help="This ledger prints income as negative (a credit).")
+@click.option(
+    "--unmapped", type=click.Choice(["skip", "refuse"]), default="skip", show_default=True,
+    help="Lines whose code maps to no stream: leave them out and report them, or refuse the file.",
+)  # fmt: skip
+@with_appcontext
+def import_profile_save(name: str, **columns) -> None:
+    """Save (or replace) the import profile NAME."""
+    from incometrack.models import UnmappedLines
+    from incometrack.services import ValidationErrors, profiles
+
+    columns["unmapped"] = UnmappedLines(columns["unmapped"])
+    columns["code_columns"] = tuple(columns["code_columns"])
+    try:
+        profile = profiles.save_profile(db.session, profiles.ProfileInput(name=name, **columns), actor=None)
+    except ValidationErrors as error:
+        db.session.rollback()
+        raise click.ClickException("; ".join(error.errors.values())) from None
+    db.session.commit()
+    click.echo(f"saved {profiles.describe(profile)}")
+
+
+@import_profile_group.command("list")
+@with_appcontext
+def import_profile_list() -> None:
+    """List the saved import profiles, one a line."""
+    from incometrack.services import profiles
+
+    for profile in profiles.profiles(db.session):
+        click.echo(profiles.describe(profile))
+
+
 import_bids_command = _import_command(
     "bids",
     "title,funder,service,lead_email,amount_requested,created_on and optionally programme,outcomes,"
@@ -306,6 +376,9 @@ def init_app(app: Flask) -> None:
         import_streams_command,
         import_budgets_command,
         import_bids_command,
+        import_milestones_command,
+        import_ledger_command,
+        import_profile_group,
         export_return_command,
         export_monitoring_command,
         submit_return_command,

@@ -39,8 +39,12 @@ from incometrack.models import (
     IncomeEntry,
     IncomeStream,
     LedgerCode,
+    Milestone,
+    MilestoneStatus,
+    MilestoneUpdate,
     Outcome,
     Programme,
+    Project,
     Service,
     Site,
     StreamStatus,
@@ -51,6 +55,7 @@ from incometrack.models import (
 from incometrack.models.base import utcnow
 from incometrack.services import NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
+from incometrack.services import milestones as milestone_service
 from incometrack.services.reading import ImportRefused, Table, checksum, read_table
 from incometrack.text import clean_text
 
@@ -59,7 +64,10 @@ __all__ = ["COLUMNS", "ImportRefused", "ImportResult", "RowError", "run_import"]
 #: Column sets, as documented in the README. Required columns first; the rest are optional.
 COLUMNS = {
     "income": (("date", "stream_code", "amount", "reference"), ("site", "description")),
-    "streams": (("code", "name", "service", "category"), ("site", "owner_email", "status", "description")),
+    "streams": (
+        ("code", "name", "service", "category"),
+        ("site", "owner_email", "status", "description", "ledger_codes"),
+    ),
     "budgets": (
         ("year", "stream_code", "annual_budget"),
         ("q1", "q2", "q3", "q4", *(f"p{n}" for n in range(1, 13))),
@@ -69,6 +77,10 @@ COLUMNS = {
         ("programme", "outcomes", "probability", "match_cash", "match_in_kind", "drafting_on", "submitted_on",
          "decision", "decided_on", "awarded_resource", "awarded_capital", "delivery_on", "closed_on",
          "start_on", "end_on", "reason"),
+    ),
+    "milestones": (
+        ("project", "milestone", "owner_email", "baseline_due", "forecast_due"),
+        ("completed_on", "status"),
     ),
 }  # fmt: skip
 #: A row where every one of its kind's key columns is empty is a totals or notes row: skipped and
@@ -365,6 +377,17 @@ def import_ledger(
     if missing := _missing(table, columns.required):
         result.add_errors(missing)
         return result
+    # Problems name the columns as the file writes them.
+    named = {c: table.name_of(c) if c else "" for c in (*columns.codes, columns.date, columns.amount,
+             columns.reference, columns.description, columns.site)}  # fmt: skip
+    columns = LineColumns(
+        named[columns.date],
+        named[columns.amount],
+        tuple(named[c] for c in columns.codes),
+        named[columns.reference],
+        named[columns.description],
+        named[columns.site],
+    )
     mapped = {
         code: (stream_id, f"{stream_code} {name}")
         for code, stream_id, stream_code, name in session.execute(
@@ -692,6 +715,7 @@ def import_streams(
     owners = dict(session.execute(select(User.email, User.id)).all())
     existing = {code.lower() for code in session.scalars(select(IncomeStream.code))}
     seen: set[str] = set()
+    codes_seen: set[str] = set()
     accepted: list[income_service.StreamInput] = []
     for number, cells in _data_rows(table, result, KEY_COLUMNS["streams"], "a code or a name"):
         errors: list[RowError] = []
@@ -725,6 +749,16 @@ def import_streams(
             errors.append(RowError(number, "owner_email", f"No user has the email {owner}"))
         if status_text not in {s.value for s in StreamStatus}:
             errors.append(RowError(number, "status", "Status must be planned, active or ceased"))
+        ledger_codes = income_service.parse_ledger_codes(_text(table.cell(cells, "ledger_codes")))
+        for ledger_code in ledger_codes:
+            key = ledger_code_key(ledger_code)
+            if key in codes_seen:
+                errors.append(
+                    RowError(number, "ledger_codes", f"Ledger code {key} is given twice", ledger_code)
+                )
+            codes_seen.add(key)
+        if ledger_codes and (problem := income_service.ledger_code_problem(session, ledger_codes, None)):
+            errors.append(RowError(number, "ledger_codes", problem))
         if errors:
             result.add_errors(errors)
             continue
@@ -739,6 +773,7 @@ def import_streams(
                 owner_id=owners.get(owner) if owner else None,
                 status=StreamStatus(status_text),
                 description=_text(table.cell(cells, "description")),
+                ledger_codes=ledger_codes,
             )
         )
     result.imported = len(accepted)
@@ -1108,11 +1143,120 @@ def import_bids(
     return result
 
 
+# Milestones ----------------------------------------------------------------------------------
+
+
+def import_milestones(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    today: date | None = None,
+) -> ImportResult:
+    """Add milestones to projects from ``project,milestone,owner_email,baseline_due,forecast_due``
+    and optionally ``completed_on,status`` (default: complete where a completion date is given,
+    otherwise not started). Projects are named as they are recorded; a milestone a project already
+    has (by its title) is a duplicate. Each starts its history with the imported figures."""
+    result, table = _open("milestones", data, filename, sheet, dry_run)
+    if table is None:
+        return result
+    today = today or date.today()
+    projects = {
+        name.lower(): (project_id, name)
+        for project_id, name in session.execute(select(Project.id, Project.name))
+    }
+    users = dict(session.execute(select(func.lower(User.email), User.id)).all())
+    recorded = {
+        (project_id, title.lower())
+        for project_id, title in session.execute(select(Milestone.project_id, Milestone.title))
+    }
+    statuses = {status.value: status for status in MilestoneStatus}
+    accepted: list[dict[str, object]] = []
+    for number, cells in _data_rows(table, result, KEY_COLUMNS["milestones"], "a project or a milestone"):
+        errors: list[RowError] = []
+        project_name = _text(table.cell(cells, "project"))
+        title = _text(table.cell(cells, "milestone"))
+        owner = _text(table.cell(cells, "owner_email")).lower()
+        project = projects.get(project_name.lower())
+        if project is None:
+            nearest = difflib.get_close_matches(project_name, [name for _, name in projects.values()], n=3)
+            hint = f"; the nearest: {', '.join(nearest)}" if nearest else ""
+            errors.append(RowError(number, "project", f"No project is called this{hint}", project_name))
+        if not title:
+            errors.append(RowError(number, "milestone", "Enter the milestone"))
+        elif len(title) > 255:
+            errors.append(RowError(number, "milestone", "Milestone must be 255 characters or fewer"))
+        if owner and owner not in users:
+            errors.append(RowError(number, "owner_email", "No user has this email", owner))
+        baseline = _required_date(table, cells, "baseline_due", number, errors)
+        forecast = _required_date(table, cells, "forecast_due", number, errors)
+        completed = _optional_date(table, cells, "completed_on", number, errors)
+        status_text = _text(table.cell(cells, "status")).lower().replace("_", " ")
+        status = statuses.get(status_text) if status_text else (
+            MilestoneStatus.COMPLETE if completed else MilestoneStatus.NOT_STARTED
+        )  # fmt: skip
+        if status is None:
+            errors.append(
+                RowError(number, "status", f"Status must be one of: {', '.join(statuses)}", status_text)
+            )
+        else:
+            problems = milestone_service.completion_problems(status, completed, today)
+            errors.extend(RowError(number, "completed_on", message) for message in problems.values())
+        if errors:
+            result.add_errors(errors)
+            continue
+        key = (project[0], title.lower())
+        if key in recorded:
+            result.duplicates += 1
+            continue
+        recorded.add(key)
+        accepted.append(
+            {"project_id": project[0], "title": title, "owner_id": users.get(owner) if owner else None,
+             "baseline_due": baseline, "forecast_due": forecast, "completed_on": completed, "status": status}
+        )  # fmt: skip
+    result.imported = len(accepted)
+    names = {project_id: name for project_id, name in projects.values()}
+    result.sample = [{"project": names[m["project_id"]], "milestone": m["title"]} for m in accepted[:10]]
+    if not result.ok or dry_run:
+        return result
+    batch = _start_batch(session, result, actor)
+    for values in accepted:
+        milestone = Milestone(**values)
+        milestone.updates.append(
+            MilestoneUpdate(
+                kind="created", update_on=today, note=f"Imported from {filename}"[:255],
+                status=milestone.status, forecast_due=milestone.forecast_due,
+                completed_on=milestone.completed_on, baseline_due=milestone.baseline_due,
+                made_by_id=actor.id if actor else None,
+            )
+        )  # fmt: skip
+        session.add(milestone)
+        audit.record_create(
+            session, actor, milestone, summary=f"{names[milestone.project_id]}: {milestone.title}"
+        )
+    _finish_batch(session, batch, result, actor)
+    return result
+
+
+def _required_date(table: Table, cells: list[object], column: str, number: int, errors: list[RowError]):
+    raw = table.cell(cells, column)
+    try:
+        return _date(raw, column)
+    except periods.PeriodError as error:
+        errors.append(RowError(number, column, str(error), _text(raw)))
+        return None
+
+
 IMPORTERS = {
     "income": import_income,
+    "ledger": import_ledger,
     "streams": import_streams,
     "budgets": import_budgets,
     "bids": import_bids,
+    "milestones": import_milestones,
 }
 
 

@@ -20,11 +20,13 @@ from incometrack.models import (
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    LedgerCode,
     ReturnSnapshot,
     Service,
     Site,
     StreamStatus,
     User,
+    ledger_code_key,
 )
 from incometrack.periods import Quarter, month_for
 from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview, stream_positions
@@ -57,6 +59,56 @@ class StreamInput:
     owner_id: int | None = None
     status: StreamStatus = StreamStatus.ACTIVE
     description: str = ""
+    #: the codes the ledger prints for this stream's income; None leaves them as they are
+    ledger_codes: tuple[str, ...] | None = None
+
+
+#: A ledger code: what the ledger prints, cost centre and account joined with ``-``.
+LEDGER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,119}$")
+
+
+def parse_ledger_codes(text: str) -> tuple[str, ...]:
+    """Codes typed or imported as one text, separated by ``;``, commas or new lines."""
+    return tuple(part for part in re.split(r"[;,\n]", text or "") if part.strip())
+
+
+def ledger_code_problem(session: Session, codes: tuple[str, ...], existing_id: int | None) -> str | None:
+    """The problem with a stream's ledger codes, or None: each a code, none another stream's."""
+    keys = [ledger_code_key(code) for code in codes]
+    for code, key in zip(codes, keys, strict=True):
+        if not LEDGER_CODE_PATTERN.match(key):
+            return f"Ledger code {code.strip()} must be letters and digits, with - . / or spaces inside"
+    taken = session.execute(
+        select(LedgerCode.code, IncomeStream.code)
+        .join(LedgerCode.stream)
+        .where(LedgerCode.code.in_(keys), LedgerCode.stream_id != (existing_id or 0))
+    ).first()
+    if taken:
+        return f"Ledger code {taken[0]} already belongs to stream {taken[1]}"
+    return None
+
+
+def _set_ledger_codes(
+    session: Session, stream: IncomeStream, codes: tuple[str, ...], actor: User | None
+) -> None:
+    """Give a stream exactly these ledger codes, auditing the change on the stream."""
+    wanted = list(dict.fromkeys(ledger_code_key(code) for code in codes))
+    before = [code.code for code in stream.ledger_codes]
+    if sorted(wanted) == sorted(before):
+        return
+    stream.ledger_codes = [code for code in stream.ledger_codes if code.code in wanted]
+    session.flush()  # a code moved between the stream's own rows is deleted before it is added
+    stream.ledger_codes.extend(LedgerCode(code=code) for code in wanted if code not in before)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "income_streams",
+        stream.id,
+        changes={"ledger_codes": ["; ".join(sorted(before)) or None, "; ".join(sorted(wanted)) or None]},
+        summary=f"{stream.code} ledger codes",
+    )
 
 
 def _validate_stream(
@@ -90,6 +142,8 @@ def _validate_stream(
             errors["site_id"] = f"{site.name} belongs to another service"
     if data.owner_id is not None and session.get(User, data.owner_id) is None:
         errors["owner_id"] = "Select an owner from the list"
+    if data.ledger_codes and (problem := ledger_code_problem(session, data.ledger_codes, existing_id)):
+        errors["ledger_codes"] = problem
     return errors
 
 
@@ -100,6 +154,8 @@ def create_stream(session: Session, data: StreamInput, *, actor: User | None) ->
     stream = IncomeStream(**_stream_values(data))
     session.add(stream)
     audit.record_create(session, actor, stream, summary=f"{stream.code} {stream.name}")
+    if data.ledger_codes:
+        _set_ledger_codes(session, stream, data.ledger_codes, actor)
     return stream
 
 
@@ -117,6 +173,8 @@ def update_stream(
     if errors := _validate_stream(session, data, existing_id=stream.id):
         raise ValidationErrors(errors)
     audit.update(session, actor, stream, _stream_values(data), summary=str)
+    if data.ledger_codes is not None:
+        _set_ledger_codes(session, stream, data.ledger_codes, actor)
     return stream
 
 
@@ -130,6 +188,7 @@ def cease_stream(
 
 def _stream_values(data: StreamInput) -> dict[str, object]:
     values = asdict(data)
+    del values["ledger_codes"]
     values["code"] = data.code.strip()
     values["name"] = data.name.strip()
     values["description"] = data.description.strip()

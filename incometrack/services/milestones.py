@@ -155,6 +155,21 @@ def add_milestone(
     return milestone
 
 
+def completion_problems(status: MilestoneStatus, completed_on: date | None, today: date) -> dict[str, str]:
+    """A milestone's status and completion date agree, and it was not completed in the future:
+    the rule for an update on screen and a milestone imported alike (keyed ``completed_on``)."""
+    errors: dict[str, str] = {}
+    if status is MilestoneStatus.COMPLETE and completed_on is None:
+        errors["completed_on"] = "Enter the date it was completed"
+    if completed_on is not None and status is not MilestoneStatus.COMPLETE:
+        errors["completed_on"] = (
+            "Only a complete milestone has a completion date: leave it empty or mark it complete"
+        )
+    if completed_on is not None and completed_on > today:
+        errors["completed_on"] = "Completion date must be today or in the past"
+    return errors
+
+
 def update_milestone(
     session: Session,
     milestone: Milestone,
@@ -183,15 +198,7 @@ def update_milestone(
     )
     today = today or date.today()
     update_on = update_on or today
-    errors: dict[str, str] = {}
-    if status is MilestoneStatus.COMPLETE and completed_on is None:
-        errors["completed_on"] = "Enter the date it was completed"
-    if completed_on is not None and status is not MilestoneStatus.COMPLETE:
-        errors["completed_on"] = (
-            "Only a complete milestone has a completion date: leave it empty or mark it complete"
-        )
-    if completed_on is not None and completed_on > today:
-        errors["completed_on"] = "Completion date must be today or in the past"
+    errors = completion_problems(status, completed_on, today)
     if update_on > today:
         errors["update_on"] = "Date of the update must be today or in the past"
     if not (note or "").strip():

@@ -58,6 +58,7 @@ class Table:
         self.header_row = header_row
         #: the header's names as the file writes them, in order (blank ones left out)
         self.names = [str(h).strip() for h in header if column_key(h)]
+        self.names_by_index = {i: " ".join(str(h).split()) for i, h in enumerate(header) if column_key(h)}
         #: compared name -> column index (the first column of a name counts)
         self.headers: dict[str, int] = {}
         for index, name in enumerate(header):
@@ -76,6 +77,11 @@ class Table:
         except KeyError:
             found = self._indexes[column] = self.headers.get(column_key(column))
             return found
+
+    def name_of(self, column: str) -> str:
+        """``column`` as the file's header writes it (or as given, where the file lacks it)."""
+        index = self.index(column)
+        return column if index is None else self.names_by_index[index]
 
     def has(self, column: str) -> bool:
         return self.index(column) is not None
@@ -134,12 +140,17 @@ def _with_header(rows: Iterator[Row], expected: list[str]) -> Table:
             break
     if not top:
         raise ImportRefused("The file is empty")
+    best, best_count = 0, 0
     for position, (number, cells) in enumerate(top):
         names = {column_key(cell) for cell in cells}
-        if expected and all(name in names for name in expected):
+        count = sum(name in names for name in expected)
+        if expected and count == len(expected):
             return Table(number, cells, chain(top[position + 1 :], rows), found=True)
-    number, cells = top[0]
-    return Table(number, cells, chain(top[1:], rows), found=not expected)
+        if count > best_count:
+            best, best_count = position, count
+    # No row holds them all: the one holding most is the header, and the import says what it lacks.
+    number, cells = top[best]
+    return Table(number, cells, chain(top[best + 1 :], rows), found=not expected)
 
 
 def _filled(cells: Iterable[object]) -> bool:

@@ -1,0 +1,390 @@
+"""Ledger extracts as the ledger writes them, through saved import profiles (issue 17).
+
+The files are written here with each quirk of real published extracts: title rows above the header,
+a leading empty column, header names with trailing spaces, bracketed, trailing-minus and CR/DR
+amounts, three date forms in one column, a totals row with only an amount, comma-only rows after
+the data, Windows-1252, UTF-16 and a doubled byte-order mark, and in XLSX Excel's own dates and a
+formula's binary noise.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from incometrack.models import AuditEvent, ImportProfile, IncomeEntry, LedgerCode, Role, UnmappedLines
+from incometrack.services import ValidationErrors, imports, profiles
+from incometrack.services import income as income_service
+from tests.factories import make_site, make_stream
+
+TODAY = date(2026, 11, 30)
+TITLE = [
+    "Kent County Council",
+    "Income transactions report: Libraries, Registration and Archives",
+    "Period: November 2026",
+    "",
+    "Printed 30/11/2026 09:14",
+]
+HEADER = ["", "Trans Date ", "Cost Centre", "Account ", "Amount", "Our Ref", "Narrative"]
+LINES = [
+    ["", "03/11/2026", "LIB01", "9100", "(1,234.50)", "INV-1", "Hall hire: Friends of the library"],
+    ["", "04-Nov-2026", "lib01", "9100", "468.60-", "INV-2", "Room hire"],
+    ["", "05 Nov  2026", "LIB01", "9200", "1,000.00 CR", "INV-3", "Printing \u00a3 takings"],
+    ["", "03-NOV-2026", "ARC07", "9100", "12.00 CR", "ARC-1", "Copying"],
+    ["", "06/11/2026", "LIB01", "9100", " 5.00- ", "TILL", "Tea"],
+    ["", "06/11/2026", "LIB01", "9100", " 5.00- ", "TILL", "Tea"],
+    ["", "07/11/2026", "LIB01", "9200", "20.00 DR", "REF-1", "Refund of a printing overcharge"],
+    ["", "", "", "", "(2,705.10)", "", ""],
+]
+
+
+def extract(lines=LINES, *, encoding="utf-8", prefix=b"", ghosts=2000) -> bytes:
+    rows = [[*([""] * 1), title] for title in TITLE] + [HEADER, *lines]
+    text = "\r\n".join(",".join(f'"{c}"' if "," in c else c for c in row) for row in rows)
+    text += "\r\n" + ",,,,,,\r\n" * ghosts
+    return prefix + text.encode(encoding)
+
+
+@pytest.fixture
+def ledger(session):
+    room = make_stream(session, "LIB-ROOM", name="Room hire")
+    printing = make_stream(session, "LIB-PRINT", name="Printing")
+    income_service.update_stream(
+        session, room, _input(room, ("LIB01-9100",)), actor=None, expected_version=room.version
+    )
+    income_service.update_stream(
+        session, printing, _input(printing, ("lib01 - 9200",)), actor=None, expected_version=printing.version
+    )
+    profile = profiles.save_profile(
+        session,
+        profiles.ProfileInput(
+            name="Oracle monthly",
+            date_column="trans date",
+            amount_column="AMOUNT",
+            code_columns=("Cost Centre", "Account"),
+            reference_column="Our Ref",
+            description_column="Narrative",
+            income_negative=True,
+        ),
+        actor=None,
+    )
+    session.commit()
+    return profile
+
+
+def _input(stream, codes):
+    return income_service.StreamInput(
+        code=stream.code,
+        name=stream.name,
+        service_id=stream.service_id,
+        category_id=stream.category_id,
+        ledger_codes=codes,
+    )
+
+
+def run(session, data, profile, name="extract.csv", **options):
+    result = imports.import_ledger(session, data, name, actor=None, profile=profile, today=TODAY, **options)
+    if result.ok and not result.dry_run:
+        session.commit()
+    else:
+        session.rollback()
+    return result
+
+
+def entries(session):
+    session.reread()
+    return sorted(
+        session.execute(
+            select(IncomeEntry.date_received, IncomeEntry.amount, IncomeEntry.reference).order_by(
+                IncomeEntry.id
+            )
+        ).all()
+    )
+
+
+EXPECTED = sorted(
+    [
+        (date(2026, 11, 3), 1234_50, "INV-1"),
+        (date(2026, 11, 4), 468_60, "INV-2"),
+        (date(2026, 11, 5), 1000_00, "INV-3"),
+        (date(2026, 11, 6), 5_00, "TILL"),
+        (date(2026, 11, 6), 5_00, "TILL"),
+        (date(2026, 11, 7), -20_00, "REF-1"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-8", b"\xef\xbb\xbf\xef\xbb\xbf"),  # a doubled byte-order mark
+        ("cp1252", b""),  # £ as 0xA3, non-breaking spaces as 0xA0
+        ("utf-16", b""),  # with its byte-order mark
+    ],
+)
+def test_an_extract_as_the_ledger_writes_it(session, ledger, encoding, prefix):
+    result = run(session, extract(encoding=encoding, prefix=prefix), ledger)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.summary() == "imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)"
+    assert entries(session) == EXPECTED
+    printing = session.scalar(select(IncomeEntry.description).where(IncomeEntry.reference == "INV-3"))
+    assert printing == "Printing £ takings"
+    # The preview reconciles: per stream, unmapped, and the totals row the ledger printed.
+    assert {k: (t.count, t.total) for k, t in result.by_stream.items()} == {
+        "LIB-ROOM Room hire": (4, 1713_10),
+        "LIB-PRINT Printing": (2, 980_00),
+    }
+    assert {k: (t.count, t.total) for k, t in result.unmapped.items()} == {"ARC07-9100": (1, 12_00)}
+    assert (result.skipped.count, result.skipped.total) == (1, 2705_10)
+    assert result.lines_total == result.skipped.total
+    assert result.notes[0] == "unmapped ARC07-9100: 1 line (£12.00)"
+
+
+def test_the_extract_from_an_xlsx_with_excel_dates_and_formula_noise(session, ledger):
+    workbook = Workbook()
+    sheet = workbook.active
+    for title in TITLE:
+        sheet.append([None, title])
+    sheet.append(HEADER)
+    sheet.append([None, datetime(2026, 11, 3)  # noqa: DTZ001 - a spreadsheet date has no zone, "LIB01", 9100, -3.3000000000000003, "X-1", "Formula"])
+    sheet.append([None, "20 Nov  2026", "LIB01", 9200.0, "(1,545.22)", "X-2", None])
+    sheet.append([None, None, None, None, -1548.52])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run(session, buffer.getvalue(), ledger, name="extract.xlsx")
+    assert result.ok, [str(e) for e in result.errors]
+    assert entries(session) == [(date(2026, 11, 3), 3_30, "X-1"), (date(2026, 11, 20), 1545_22, "X-2")]
+    assert result.skipped.total == result.lines_total == 1548_52
+
+
+def test_a_reimport_adds_nothing_and_a_longer_extract_only_its_new_lines(session, ledger):
+    assert run(session, extract(), ledger).imported == 6
+    again = run(session, extract(), ledger)
+    assert again.summary() == "imported 0, skipped 6 duplicates, skipped 1 unmapped lines (£12.00)"
+    assert again.duplicate_total == 2693_10 - 0
+    longer = [*LINES[:-1], ["", "06/11/2026", "LIB01", "9100", " 5.00- ", "TILL", "Tea"], LINES[-1]]
+    later = run(session, extract(longer), ledger)
+    assert (later.imported, later.duplicates) == (1, 6)
+    assert len(entries(session)) == 7
+
+
+def test_unmapped_lines_refuse_the_file_when_the_profile_says_so(session, ledger):
+    ledger.unmapped = UnmappedLines.REFUSE
+    session.commit()
+    result = run(session, extract(), ledger)
+    assert [str(e) for e in result.errors] == [
+        "row 10: Cost Centre + Account: No stream has this ledger code; the nearest known: LIB01-9100"
+        ' (the file has "ARC07-9100")'
+    ]
+    assert entries(session) == []
+
+
+def test_row_errors_name_the_files_own_columns_and_values(session, ledger):
+    bad = [
+        ["", "31/02/2026", "LIB01", "9100", "12.345", "A", ""],
+        ["", "12/01/2027", "LIB01", "9100", "1", "B", ""],
+    ]
+    result = run(session, extract(bad), ledger)
+    assert [str(e) for e in result.errors] == [
+        'row 7: Trans Date: Date must be a real date, day then month (like 31/03/2027) (the file has "31/02/2026")',
+        'row 7: Amount: Amount must not have more than 2 decimal places (the file has "12.345")',
+        "row 8: Trans Date: Date received must be today or in the past",
+    ]
+
+
+def test_a_profile_naming_columns_the_file_lacks(session, ledger):
+    ledger.reference_column = "Invoice No"
+    session.commit()
+    result = run(session, extract(), ledger)
+    assert [str(e) for e in result.errors] == [
+        "row 6: Invoice No: this required column is missing from the header (looked for in the first 30 rows)"
+    ]
+
+
+def test_a_site_column_names_sites(session, ledger):
+    make_site(session, "Maidstone Library")
+    ledger.site_column = "Site"
+    session.commit()
+    header = "Trans Date,Cost Centre,Account,Amount,Our Ref,Site\n"
+    data = (
+        header + "03/11/2026,LIB01,9100,-5.00,S-1,maidstone library\n03/11/2026,LIB01,9100,-5,S-2,Atlantis\n"
+    )
+    result = run(session, data.encode(), ledger)
+    assert [str(e) for e in result.errors] == [
+        'row 3: Site: No site is called this (the file has "Atlantis")'
+    ]
+
+
+class TestLedgerCodes:
+    def test_codes_are_unique_across_streams(self, session, ledger):
+        other = make_stream(session, "REG-CERT")
+        with pytest.raises(ValidationErrors) as error:
+            income_service.update_stream(
+                session, other, _input(other, ("LIB01 -9100",)), actor=None, expected_version=other.version
+            )
+        assert error.value.errors == {
+            "ledger_codes": "Ledger code LIB01-9100 already belongs to stream LIB-ROOM"
+        }
+
+    def test_changes_are_audited_on_the_stream(self, session, ledger):
+        session.reread()
+        summaries = session.scalars(
+            select(AuditEvent.changes).where(AuditEvent.summary == "LIB-ROOM ledger codes")
+        ).all()
+        assert summaries == [{"ledger_codes": [None, "LIB01-9100"]}]
+
+    def test_import_streams_takes_ledger_codes(self, runner, session, tmp_path):
+        path = tmp_path / "streams.csv"
+        path.write_text(
+            "Code,Name,Service,Category,Ledger codes\n"
+            "LIB-CAFE,Cafe,Libraries,Retail and cafe,LIB02-9100; lib02-9101\n"
+            "LIB-SHOP,Shop,Libraries,Retail and cafe,LIB02-9100\n"
+        )
+        refused = runner.invoke(args=["import-streams", str(path)])
+        assert refused.exit_code == 1
+        assert (
+            'row 3: ledger_codes: Ledger code LIB02-9100 is given twice (the file has "LIB02-9100")'
+            in refused.stderr
+        )
+        path.write_text(
+            "Code,Name,Service,Category,Ledger codes\nLIB-CAFE,Cafe,Libraries,Retail and cafe,LIB02-9100; lib02-9101\n"
+        )
+        assert runner.invoke(args=["import-streams", str(path)]).exit_code == 0
+        session.reread()
+        assert sorted(session.scalars(select(LedgerCode.code))) == ["LIB02-9100", "LIB02-9101"]
+
+
+class TestCommandLine:
+    def test_save_and_list_profiles(self, runner, session):
+        saved = runner.invoke(
+            args=["import-profile", "save", "SAP extract", "--date", "Posting Date", "--amount", "Amount in LC",
+                  "--code", "Cost Center", "--code", "G/L Account", "--reference", "Document Number",
+                  "--income-negative", "--unmapped", "refuse"]
+        )  # fmt: skip
+        assert saved.exit_code == 0, saved.output
+        assert saved.output == (
+            "saved SAP extract: date=Posting Date, amount=Amount in LC, code=Cost Center-G/L Account,"
+            " reference=Document Number, income printed negative, unmapped lines: refuse\n"
+        )
+        runner.invoke(
+            args=["import-profile", "save", "Civica", "--date", "Date", "--amount", "Value", "--code", "Fund"]
+        )
+        listed = runner.invoke(args=["import-profile", "list"])
+        assert listed.output.splitlines() == [
+            "Civica: date=Date, amount=Value, code=Fund, income printed positive, unmapped lines: skip",
+            saved.output.removeprefix("saved ").strip(),
+        ]
+        # Saving a name again replaces the profile, audited both times.
+        runner.invoke(
+            args=["import-profile", "save", "civica", "--date", "Date", "--amount", "Net", "--code", "Fund"]
+        )
+        session.reread()
+        assert session.scalar(select(func.count()).select_from(ImportProfile)) == 2
+        assert (
+            session.scalar(select(ImportProfile.amount_column).where(ImportProfile.name == "Civica")) == "Net"
+        )
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "import_profiles")
+            )
+            == 3
+        )
+
+    def test_a_profile_must_name_different_columns(self, runner):
+        result = runner.invoke(
+            args=["import-profile", "save", "Bad", "--date", "Date", "--amount", "date", "--code", "Code"]
+        )
+        assert result.exit_code == 1
+        assert "The column date is already chosen for another field" in result.stderr
+
+    def test_import_ledger_prints_what_it_did_and_the_unmapped_codes(self, runner, session, ledger, tmp_path):
+        path = tmp_path / "november.csv"
+        path.write_bytes(extract(encoding="cp1252"))
+        dry = runner.invoke(args=["import-ledger", str(path), "--profile", "oracle monthly", "--dry-run"])
+        assert dry.exit_code == 0, dry.output + dry.stderr
+        assert dry.output.splitlines()[:2] == [
+            "would import 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)",
+            "unmapped ARC07-9100: 1 line (£12.00)",
+        ]
+        assert entries(session) == []
+        done = runner.invoke(args=["import-ledger", str(path), "--profile", "Oracle monthly"])
+        assert (
+            done.output.splitlines()[0]
+            == "imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)"
+        )
+        assert entries(session) == EXPECTED
+
+    def test_import_ledger_refuses_an_unknown_profile(self, runner, ledger, tmp_path):
+        path = tmp_path / "x.csv"
+        path.write_bytes(extract())
+        result = runner.invoke(args=["import-ledger", str(path), "--profile", "SAP"])
+        assert result.exit_code == 1
+        assert "No import profile is called SAP (saved profiles: Oracle monthly)" in result.stderr
+
+    def test_import_ledger_row_errors_exit_1(self, runner, session, ledger, tmp_path):
+        path = tmp_path / "x.csv"
+        path.write_bytes(extract([["", "03/11/2026", "LIB01", "9100", "ten", "A", ""]]))
+        result = runner.invoke(args=["import-ledger", str(path), "--profile", "Oracle monthly"])
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [
+            'row 7: Amount: Amount must be in pounds and pence, like 1,234.50 (the file has "ten")',
+            "1 problem found; nothing was imported.",
+        ]
+
+
+class TestMilestones:
+    HEADER = "Project,Milestone,Owner email,Baseline due,Forecast due,Completed on,Status\n"
+
+    def test_import_milestones(self, runner, session, make_user, tmp_path):
+        from tests.factories import make_project
+
+        lead = make_user(Role.LEAD, email="lead@example.gov.uk")
+        make_project(session, lead, name="Makerspaces")
+        path = tmp_path / "milestones.csv"
+        path.write_text(
+            "Milestone plan,,,,,,\n" + self.HEADER
+            + "Makerspaces,Kit bought,lead@example.gov.uk,01/12/2026,15/12/2026,,\n"
+            + "Makerspaces,Launch,,2027-02-01,2027-03-01,,in progress\n"
+            + "Makerspaces,Room ready,,01/10/2026,01/10/2026,02/10/2026,\n"
+            + ",,,,,,\n"
+        )  # fmt: skip
+        result = runner.invoke(args=["import-milestones", str(path)])
+        assert result.exit_code == 0, result.output + result.stderr
+        assert result.output.splitlines() == ["imported 3, skipped 0 duplicates"]
+        assert runner.invoke(args=["import-milestones", str(path)]).output.splitlines() == [
+            "imported 0, skipped 3 duplicates"
+        ]
+        from incometrack.models import Milestone, MilestoneStatus
+
+        session.reread()
+        rows = session.execute(select(Milestone.title, Milestone.status, Milestone.completed_on)).all()
+        assert sorted(rows) == [
+            ("Kit bought", MilestoneStatus.NOT_STARTED, None),
+            ("Launch", MilestoneStatus.IN_PROGRESS, None),
+            ("Room ready", MilestoneStatus.COMPLETE, date(2026, 10, 2)),
+        ]
+
+    def test_milestone_rows_are_checked_by_the_services_rules(self, runner, session, make_user, tmp_path):
+        from tests.factories import make_project
+
+        lead = make_user(Role.LEAD, email="lead@example.gov.uk")
+        make_project(session, lead, name="Makerspaces")
+        path = tmp_path / "milestones.csv"
+        path.write_text(
+            self.HEADER
+            + "Makerspace,Kit,nobody@example.gov.uk,01/12/2026,15/12/2026,,\n"
+            + "Makerspaces,Launch,,2027-02-01,2027-03-01,,complete\n"
+        )  # fmt: skip
+        result = runner.invoke(args=["import-milestones", str(path)])
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[:3] == [
+            'row 2: project: No project is called this; the nearest: Makerspaces (the file has "Makerspace")',
+            'row 2: owner_email: No user has this email (the file has "nobody@example.gov.uk")',
+            "row 3: completed_on: Enter the date it was completed",
+        ]
