@@ -152,7 +152,8 @@ def test_the_extract_from_an_xlsx_with_excel_dates_and_formula_noise(session, le
     for title in TITLE:
         sheet.append([None, title])
     sheet.append(HEADER)
-    sheet.append([None, datetime(2026, 11, 3)  # noqa: DTZ001 - a spreadsheet date has no zone, "LIB01", 9100, -3.3000000000000003, "X-1", "Formula"])
+    excel_date = datetime(2026, 11, 3)  # noqa: DTZ001 - a spreadsheet's date has no zone
+    sheet.append([None, excel_date, "LIB01", 9100, -3.3000000000000003, "X-1", "Formula"])
     sheet.append([None, "20 Nov  2026", "LIB01", 9200.0, "(1,545.22)", "X-2", None])
     sheet.append([None, None, None, None, -1548.52])
     buffer = io.BytesIO()
