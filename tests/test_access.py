@@ -68,6 +68,12 @@ POLICY = {
     ("income.import_upload", "GET"): WRITERS,
     ("income.import_upload", "POST"): WRITERS,
     ("income.import_confirm", "POST"): WRITERS,
+    ("income.import_template", "GET"): WRITERS,
+    ("income.import_profiles", "GET"): WRITERS,
+    ("income.import_profile_new", "GET"): WRITERS,
+    ("income.import_profile_new", "POST"): WRITERS,
+    ("income.import_profile_edit", "GET"): WRITERS,
+    ("income.import_profile_edit", "POST"): WRITERS,
     ("income.import_batches", "GET"): READERS,
     ("income.import_batch", "GET"): READERS,
     ("income.import_undo", "POST"): WRITERS,
@@ -172,8 +178,15 @@ def world(session, make_user):
         "",
         actor=finance,
     )
+    from incometrack.services import profiles
+
+    profile = profiles.save_profile(
+        session, profiles.ProfileInput("Ledger", "Date", "Amount", ("Code",)), actor=finance
+    )
     session.commit()
     return {
+        "profile_id": profile.id,
+        "kind": "income",
         "stream_id": stream.id,
         "entry_id": entry.id,
         "batch_id": batch.batch_id,

@@ -203,7 +203,7 @@ def test_the_upload_screen_previews_and_imports_bids(session, login_as, arts_cou
     )
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html
-    assert "Digital Playground" in html and "It would create funders: Heritage Film Trust" in html
+    assert "Digital Playground" in html and "Would create funders: Heritage Film Trust" in html
     token = html.split('name="token" value="')[1].split('"')[0]
     done = finance.client.post("/income/import/confirm", data={"token": token})
     assert done.status_code == 302

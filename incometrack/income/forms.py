@@ -23,7 +23,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from incometrack.fields import MoneyField, UKDateField
 from incometrack.forms import (
@@ -71,6 +71,13 @@ class StreamForm(AppForm):
     owner_id = _select("Owner (optional)")
     status = EnumSelectField("Status", StreamStatus, default=StreamStatus.ACTIVE)
     description = TextAreaField("Description (optional)", widget=GovTextArea(), validators=[Optional()])
+    ledger_codes = TextAreaField(
+        "Ledger codes (optional)",
+        widget=GovTextArea(),
+        description="The codes the ledger prints for this stream's income, as a ledger import profile joins"
+        " them (cost centre and account with a -, like LIB01-9100). One a line, or separated by ;",
+        validators=[Optional(), Length(max=2000, message="Ledger codes must be 2,000 characters or fewer")],
+    )
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save stream", widget=GovSubmitInput())
 
@@ -265,30 +272,47 @@ class StreamFilterForm(QueryForm):
         )
 
 
+#: What each import kind's radio says; the columns come from the import service's declaration.
+IMPORT_KINDS = {
+    "income": "Income entries",
+    "ledger": "A ledger extract, as the ledger wrote it, read through a saved import profile",
+    "streams": "Income streams",
+    "budgets": "Budgets",
+    "bids": "Grant bids",
+    "milestones": "Project milestones",
+}
+
+
+def _kind_choices() -> list[SelectChoice]:
+    from incometrack.services.imports import COLUMNS
+
+    options = []
+    for kind, label in IMPORT_KINDS.items():
+        if kind in COLUMNS:
+            required, optional = COLUMNS[kind]
+            columns = ", ".join(required) + (f" (optional: {', '.join(optional)})" if optional else "")
+            label = f"{label}: {columns}"
+        options.append(SelectChoice(kind, label))
+    return options
+
+
 class ImportForm(AppForm):
     kind = RadioField(
-        "What the file holds",
-        choices=[
-            SelectChoice("income", "Income entries: date, stream_code, amount, reference, site, description"),
-            SelectChoice(
-                "streams",
-                "Income streams: code, name, service, category, site, owner_email, status, description",
-            ),
-            SelectChoice("budgets", "Budgets: year, stream_code, annual_budget, q1, q2, q3, q4"),
-            SelectChoice(
-                "bids",
-                "Grant bids: title, funder, service, lead_email, amount_requested, created_on "
-                "(and the optional columns the README lists)",
-            ),
-        ],
+        "What does the file hold?",
+        choices=_kind_choices(),
         default="income",
         widget=GovRadioInput(),
         validators=[InputRequired("Select what the file holds")],
     )
+    profile_id = _select(
+        "Import profile (for a ledger extract)",
+        description="Which saved profile says how this ledger's extract is read",
+    )
     file = FileField(
         "File",
         widget=GovFileInput(),
-        description="CSV (UTF-8 or Excel's Windows encoding) or XLSX",
+        description="CSV (UTF-8, UTF-16 or Excel's Windows encoding) or XLSX, as it comes: title rows above"
+        " the header and totals rows below it are fine",
         validators=[FileRequired("Select a CSV or XLSX file")],
     )
     sheet = StringField(
@@ -298,6 +322,105 @@ class ImportForm(AppForm):
         validators=[Length(max=100)],
     )
     submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+    def fill_choices(self, session: Session) -> None:
+        from incometrack.services import profiles
+
+        self.profile_id.choices = choices(profiles.profiles(session), "Choose a profile")
+
+    def validate_profile_id(self, field) -> None:
+        if self.kind.data == "ledger" and field.data is None:
+            raise ValidationError("Choose the import profile for this ledger extract")
+
+
+class ProfileSampleForm(AppForm):
+    file = FileField(
+        "An extract from the ledger",
+        widget=GovFileInput(),
+        description="CSV or XLSX as the ledger writes it: its header row is found and its columns offered",
+        validators=[FileRequired("Select an extract from the ledger")],
+    )
+    sheet = StringField(
+        "Sheet name (optional)",
+        widget=GovTextInput(),
+        description="For a workbook, the sheet to read. Leave empty for the first sheet.",
+        validators=[Length(max=100)],
+    )
+    submit = SubmitField("Read its columns", widget=GovSubmitInput())
+
+
+def _column(label: str, description: str | None = None, required: str | None = None) -> SelectField:
+    validators = [InputRequired(required)] if required else []
+    return SelectField(
+        label, widget=GovSelect(), description=description, validate_choice=False, validators=validators
+    )
+
+
+class ProfileForm(AppForm):
+    name = StringField(
+        "Profile name",
+        widget=GovTextInput(),
+        description="For example, Oracle monthly income",
+        validators=[
+            InputRequired("Enter a name for the profile"),
+            Length(max=120, message="Name must be 120 characters or fewer"),
+        ],
+    )
+    #: the columns offered, as the sample file's header wrote them, one a line
+    columns = HiddenField()
+    # The messages are the import profile service's own, so each rule reads the same everywhere.
+    date_column = _column("Date column", required="Choose the date column")
+    amount_column = _column("Amount column", required="Choose the amount column")
+    code_1 = _column(
+        "Ledger code column", "Usually the cost centre", required="Choose the ledger code column"
+    )
+    code_2 = _column(
+        "Second ledger code column (optional)", "Usually the account; joined to the first with -"
+    )
+    code_3 = _column("Third ledger code column (optional)")
+    reference_column = _column("Reference column (optional)")
+    description_column = _column("Description column (optional)")
+    site_column = _column("Site column (optional)", "A column naming the site, as sites are named here")
+    income_negative = RadioField(
+        "How does this ledger print income?",
+        choices=[
+            SelectChoice("yes", "As negative figures (a credit): turn them positive"),
+            SelectChoice("no", "As positive figures"),
+        ],
+        default="yes",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select how this ledger prints income")],
+    )
+    unmapped = RadioField(
+        "What should happen to lines whose code belongs to no stream?",
+        choices=[
+            SelectChoice("skip", "Leave them out and report their count and total"),
+            SelectChoice("refuse", "Refuse the whole file"),
+        ],
+        default="skip",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select what happens to lines with an unknown code")],
+    )
+    version = HiddenField(filters=[optional_version])
+    submit = SubmitField("Save profile", widget=GovSubmitInput())
+
+    def offer(self, names: list[str]) -> None:
+        """Offer ``names`` (the sample's header) in every column list."""
+        self.columns.data = "\n".join(names)
+        options = [SelectChoice(name, name) for name in names]
+        for field_ in (self.date_column, self.amount_column, self.code_1):
+            field_.choices = [SelectChoice("", "Choose a column"), *options]
+        for field_ in (
+            self.code_2,
+            self.code_3,
+            self.reference_column,
+            self.description_column,
+            self.site_column,
+        ):
+            field_.choices = [SelectChoice("", "None"), *options]
+
+    def offered(self) -> list[str]:
+        return [line for line in (self.columns.data or "").split("\n") if line.strip()]
 
 
 class ConfirmImportForm(AppForm):

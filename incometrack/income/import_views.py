@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -10,12 +10,29 @@ from incometrack import policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
-from incometrack.forms import act_and_redirect, apply_service_error
-from incometrack.income.forms import ConfirmForm, ConfirmImportForm, ImportForm
+from incometrack.forms import act_and_redirect, apply_service_error, commit_or_show, form_status
+from incometrack.income.forms import (
+    ConfirmForm,
+    ConfirmImportForm,
+    ImportForm,
+    ProfileForm,
+    ProfileSampleForm,
+)
 from incometrack.income.views import bp
-from incometrack.models import ImportBatch, IncomeEntry
+from incometrack.models import ImportBatch, ImportProfile, IncomeEntry, UnmappedLines
 from incometrack.reports.pagination import paginate
-from incometrack.services import imports, staging
+from incometrack.services import StaleEdit, imports, profiles, reading, staging
+
+
+def _options(kind: str, profile_id: int | None, sheet: str | None) -> dict[str, object]:
+    """What an import runs with besides its file: the sheet, and for a ledger extract its profile."""
+    options: dict[str, object] = {"sheet": sheet}
+    if kind == "ledger":
+        profile = db.session.get(ImportProfile, profile_id) if profile_id else None
+        if profile is None:
+            abort(409, "The import profile was deleted. Upload the file again with another profile.")
+        options["profile"] = profile
+    return options
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -23,15 +40,25 @@ from incometrack.services import imports, staging
 @reads_first
 def import_upload():
     """Upload a file and preview what it would import, with every problem listed."""
-    form = ImportForm()
+    form = ImportForm(
+        kind=request.args.get("kind", "income"), profile_id=request.args.get("profile", type=int)
+    )
+    form.fill_choices(db.session)
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
         filename = (upload.filename or "upload").rsplit("/", 1)[-1]
         sheet = (form.sheet.data or "").strip() or None
+        profile_id = form.profile_id.data if form.kind.data == "ledger" else None
         try:
             result = imports.run_import(
-                form.kind.data, db.session, data, filename, actor=current_user, dry_run=True, sheet=sheet
+                form.kind.data,
+                db.session,
+                data,
+                filename,
+                actor=current_user,
+                dry_run=True,
+                **_options(form.kind.data, profile_id, sheet),
             )
         except imports.ImportRefused as error:
             apply_service_error(form, error, default_field="file")
@@ -46,6 +73,7 @@ def import_upload():
                     sheet=sheet,
                     user_id=current_user.id,
                     data=data,
+                    profile_id=profile_id,
                 )
                 db.session.commit()
                 stop_writing()
@@ -71,7 +99,12 @@ def import_confirm():
         flash("That upload has expired or was already imported. Upload the file again.", "error")
         return redirect(url_for("income.import_upload")), 303
     result = imports.run_import(
-        staged.kind, db.session, staged.data, staged.filename, actor=current_user, sheet=staged.sheet
+        staged.kind,
+        db.session,
+        staged.data,
+        staged.filename,
+        actor=current_user,
+        **_options(staged.kind, staged.profile_id, staged.sheet),
     )
     if not result.ok:
         # Something changed since the preview (a quarter was locked, a stream renamed): nothing is
@@ -126,3 +159,115 @@ def import_undo(batch_id: int):
         done=lambda removed: f"Import undone: {removed} entries removed.",
         back=here,
     )
+
+
+@bp.route("/import/templates/<kind>.csv")
+@roles_required(policy.MANAGERS)
+def import_template(kind: str):
+    """A CSV of a kind's columns and an example line, to fill in and upload."""
+    if kind not in imports.TEMPLATES:
+        abort(404)
+    return Response(
+        imports.template_csv(kind),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="incometrack-{kind}-template.csv"'},
+    )
+
+
+@bp.route("/import/profiles")
+@roles_required(policy.MANAGERS)
+def import_profiles():
+    """The saved import profiles: how each ledger's extract is read."""
+    return render_template("income/import_profiles.html", profiles=profiles.profiles(db.session))
+
+
+@bp.route("/import/profiles/new", methods=["GET", "POST"])
+@roles_required(policy.MANAGERS)
+def import_profile_new():
+    """Read a sample extract's header, then choose which of its columns holds what."""
+    sample = ProfileSampleForm()
+    if sample.validate_on_submit():
+        upload = sample.file.data
+        try:
+            names = reading.header_names(
+                upload.read(), upload.filename or "sample", sheet=(sample.sheet.data or "").strip() or None
+            )
+        except reading.ImportRefused as error:
+            apply_service_error(sample, error, default_field="file")
+        else:
+            form = ProfileForm(formdata=None)
+            form.offer(names)
+            _guess(form, names)
+            return render_template("income/import_profile_form.html", form=form, profile=None)
+    return render_template("income/import_profile_sample.html", form=sample), form_status(sample)
+
+
+@bp.route("/import/profiles/save", methods=["POST"])
+@bp.route("/import/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
+@roles_required(policy.MANAGERS)
+def import_profile_edit(profile_id: int | None = None):
+    """Save a profile from the columns offered (a new one, or a change to a saved one)."""
+    profile = db.get_or_404(ImportProfile, profile_id) if profile_id else None
+    if request.method == "GET":
+        form = ProfileForm(formdata=None, obj=profile)
+        codes = profile.codes
+        form.offer(list(dict.fromkeys(filter(None, [profile.date_column, profile.amount_column, *codes,
+                   profile.reference_column, profile.description_column, profile.site_column]))))  # fmt: skip
+        form.code_1.data, form.code_2.data, form.code_3.data = [*codes, "", ""][:3]
+        form.income_negative.data = "yes" if profile.income_negative else "no"
+        form.unmapped.data = profile.unmapped.value
+        return render_template("income/import_profile_form.html", form=form, profile=profile)
+    form = ProfileForm()
+    form.offer(form.offered())
+    if form.validate_on_submit():
+        data = profiles.ProfileInput(
+            name=profile.name if profile else form.name.data or "",
+            date_column=form.date_column.data or "",
+            amount_column=form.amount_column.data or "",
+            code_columns=tuple(c for c in (form.code_1.data, form.code_2.data, form.code_3.data) if c),
+            reference_column=form.reference_column.data or "",
+            description_column=form.description_column.data or "",
+            site_column=form.site_column.data or "",
+            income_negative=form.income_negative.data == "yes",
+            unmapped=UnmappedLines(form.unmapped.data),
+        )
+        if profile is None and profiles.find(db.session, data.name):
+            form.name.errors = [
+                f"A profile called {data.name} exists: choose another name, or change that one"
+            ]
+        else:
+            try:
+                saved = commit_or_show(
+                    form,
+                    lambda: profiles.save_profile(
+                        db.session, data, actor=current_user, expected_version=form.version.data
+                    ),
+                )
+            except StaleEdit:
+                db.session.rollback()
+                form.form_errors.append(
+                    "Someone else changed this profile after you opened it: open it again"
+                )
+                saved = None
+            if saved is not None:
+                flash(f"Import profile {saved.name} saved.")
+                return redirect(url_for("income.import_profiles"))
+    return render_template("income/import_profile_form.html", form=form, profile=profile), 400
+
+
+def _guess(form: ProfileForm, names: list[str]) -> None:
+    """Pre-select the columns whose names say what they hold; the person checks and changes them."""
+    keys = {reading.column_key(name): name for name in names}
+
+    def first(*words: str) -> str:
+        for key, name in keys.items():
+            if any(word in key for word in words):
+                return name
+        return ""
+
+    form.date_column.data = first("date")
+    form.amount_column.data = first("amount", "value", "net")
+    form.code_1.data = first("cost centre", "cost center", "cost code", "code")
+    form.code_2.data = first("account", "subjective", "g/l")
+    form.reference_column.data = first("ref", "document", "invoice", "transaction")
+    form.description_column.data = first("description", "narrative", "details", "text")

@@ -104,6 +104,7 @@ def _stream_input(form: StreamForm) -> income_service.StreamInput:
         owner_id=form.owner_id.data,
         status=StreamStatus(form.status.data or StreamStatus.ACTIVE.value),
         description=form.description.data or "",
+        ledger_codes=income_service.parse_ledger_codes(form.ledger_codes.data or ""),
     )
 
 
@@ -177,6 +178,7 @@ def stream_edit(stream_id: int):
     form = StreamForm(obj=stream) if request.method == "GET" else StreamForm()
     if request.method == "GET":
         form.status.data = stream.status.value
+        form.ledger_codes.data = "\n".join(code.code for code in stream.ledger_codes)
     form.fill_choices(db.session)
     if form.validate_on_submit():
         try:
@@ -202,6 +204,7 @@ def _stream_conflict(form: StreamForm, stream: IncomeStream):
     stream = db.session.get(IncomeStream, stream.id)
     saved = StreamForm(obj=stream, formdata=None)
     saved.status.data = stream.status.value
+    saved.ledger_codes.data = "\n".join(code.code for code in stream.ledger_codes)
     saved.fill_choices(db.session)
     return conflict_response(
         form, saved, url_for("income.stream_edit", stream_id=stream.id), f"stream {stream.code}"

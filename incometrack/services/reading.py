@@ -115,21 +115,52 @@ def read_table(
 
     :raises ImportRefused: when the file is empty, not what its name says, or unsafe to unpack.
     """
-    if not data:
-        raise ImportRefused("The file is empty")
-    is_zip = data[:4] == b"PK\x03\x04"
-    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
-        if not is_zip:
-            raise ImportRefused("The file is named .xlsx but is not an Excel workbook")
-        rows, close = _xlsx_rows(data, sheet)
-    else:
-        rows, close = _csv_rows(data), None
+    rows, close = _source(data, filename, sheet)
     try:
         return _with_header(rows, [column_key(name) for name in expected])
     except BaseException:
         if close:
             close()
         raise
+
+
+def header_names(data: bytes, filename: str, *, sheet: str | None = None) -> list[str]:
+    """The column names of a file whose columns are not known yet (a sample extract for a new
+    import profile): the first row, among the top :data:`HEADER_SEARCH_ROWS`, that fills the most
+    cells (title rows fill one; the header fills every column before data rows leave some empty).
+
+    :raises ImportRefused: as :func:`read_table`.
+    """
+    rows, close = _source(data, filename, sheet)
+    best: list[object] = []
+    try:
+        for count, (_number, cells) in enumerate(rows):
+            if count == HEADER_SEARCH_ROWS:
+                break
+            if _count(cells) > _count(best):
+                best = cells
+    finally:
+        if close:
+            close()
+    if not best:
+        raise ImportRefused("The file is empty")
+    return list(dict.fromkeys(" ".join(str(c).split()) for c in best if column_key(c)))
+
+
+def _count(cells: Iterable[object]) -> int:
+    return sum(1 for c in cells if column_key(c))
+
+
+def _source(data: bytes, filename: str, sheet: str | None):
+    """The file's rows that hold anything, and how to close the workbook behind them (or None)."""
+    if not data:
+        raise ImportRefused("The file is empty")
+    is_zip = data[:4] == b"PK\x03\x04"
+    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
+        if not is_zip:
+            raise ImportRefused("The file is named .xlsx but is not an Excel workbook")
+        return _xlsx_rows(data, sheet)
+    return _csv_rows(data), None
 
 
 def _with_header(rows: Iterator[Row], expected: list[str]) -> Table:

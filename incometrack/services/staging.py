@@ -33,6 +33,7 @@ class Staged:
     sheet: str | None
     user_id: int
     data: bytes
+    profile_id: int | None = None
 
 
 def stage(
@@ -43,6 +44,7 @@ def stage(
     sheet: str | None,
     user_id: int,
     data: bytes,
+    profile_id: int | None = None,
     now: datetime | None = None,
 ) -> str:
     """Keep ``data`` for confirmation and return its token; drop expired previews and the
@@ -64,6 +66,7 @@ def stage(
             kind=kind,
             filename=filename[:255],
             sheet=sheet,
+            profile_id=profile_id,
             size=len(data),
             data=data,
             created_at=now,
@@ -91,8 +94,14 @@ def claim(session: Session, token: str, user_id: int, *, now: datetime | None = 
             StagedUpload.user_id == user_id,
             StagedUpload.created_at >= now - MAX_AGE,
         )
-        .returning(StagedUpload.kind, StagedUpload.filename, StagedUpload.sheet, StagedUpload.data)
+        .returning(
+            StagedUpload.kind,
+            StagedUpload.filename,
+            StagedUpload.sheet,
+            StagedUpload.data,
+            StagedUpload.profile_id,
+        )
     ).first()
     if row is None:
         return None
-    return Staged(token, row.kind, row.filename, row.sheet, user_id, bytes(row.data))
+    return Staged(token, row.kind, row.filename, row.sheet, user_id, bytes(row.data), row.profile_id)

@@ -1,0 +1,124 @@
+"""Import profiles made on screen from an extract's own header, a ledger extract previewed so it
+reconciles with the ledger, and the templates of each import kind (issue 17)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from incometrack.models import ImportProfile, IncomeEntry, Role, UnmappedLines
+from incometrack.services.imports import COLUMNS, TEMPLATES
+from tests.factories import make_stream
+from tests.test_ledger_import import extract, ledger  # noqa: F401 - the fixture
+from tests.web.test_import_pages import token_of, upload
+
+
+def test_a_profile_is_made_from_the_columns_of_an_uploaded_extract(login_as, session):
+    client = login_as(Role.FINANCE).client
+    read = client.post(
+        "/income/import/profiles/new",
+        data={"file": (io.BytesIO(extract(encoding="cp1252")), "november.csv")},
+        content_type="multipart/form-data",
+    )
+    html = read.get_data(as_text=True)
+    assert read.status_code == 200
+    # The header found below the title rows, its columns offered and the likely ones chosen.
+    assert '<option value="Trans Date" selected>Trans Date</option>' in html
+    assert '<option value="Cost Centre" selected>Cost Centre</option>' in html
+    assert '<option value="Narrative" selected>Narrative</option>' in html
+    columns = "\n".join(["Trans Date", "Cost Centre", "Account", "Amount", "Our Ref", "Narrative"])
+    saved = client.post(
+        "/income/import/profiles/save",
+        data={"name": "Oracle monthly", "columns": columns, "date_column": "Trans Date", "amount_column": "Amount",
+              "code_1": "Cost Centre", "code_2": "Account", "reference_column": "Our Ref",
+              "description_column": "Narrative", "income_negative": "yes", "unmapped": "refuse"},
+    )  # fmt: skip
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    session.reread()
+    profile = session.scalar(select(ImportProfile))
+    assert (profile.name, profile.codes, profile.income_negative, profile.unmapped) == (
+        "Oracle monthly", ["Cost Centre", "Account"], True, UnmappedLines.REFUSE,
+    )  # fmt: skip
+    listed = client.get("/income/import/profiles").get_data(as_text=True)
+    assert "Oracle monthly" in listed and "Cost Centre - Account" in listed
+
+
+def test_every_missing_choice_is_shown_at_once(login_as):
+    client = login_as(Role.FINANCE).client
+    response = client.post(
+        "/income/import/profiles/save",
+        data={"name": "", "columns": "Date\nAmount", "income_negative": "no", "unmapped": "skip"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for message in ("Enter a name for the profile", "Choose the date column", "Choose the amount column",
+                    "Choose the ledger code column"):  # fmt: skip
+        assert message in html
+
+
+def test_a_ledger_extract_previews_reconciled_then_imports(login_as, session, ledger):  # noqa: F811
+    client = login_as(Role.FINANCE).client
+    refused = upload(client, extract(), kind="ledger")
+    assert refused.status_code == 400
+    assert "Choose the import profile for this ledger extract" in refused.get_data(as_text=True)
+    preview = upload(client, extract(encoding="utf-16"), kind="ledger", profile_id=str(ledger.id))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    assert "LIB-ROOM Room hire" in html and "£1,713.10" in html and "£980.00" in html
+    assert "ARC07-9100" in html and "£12.00" in html
+    assert "All income lines in the file" in html and "£2,705.10" in html
+    assert "(they agree with the lines)" in html
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0
+    confirmed = client.post("/income/import/confirm", data={"token": token_of(html)})
+    assert confirmed.status_code == 302
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 6
+
+
+@pytest.mark.parametrize("kind", sorted(TEMPLATES))
+def test_each_kind_has_a_template_of_its_columns(login_as, kind):
+    client = login_as(Role.FINANCE).client
+    response = client.get(f"/income/import/templates/{kind}.csv")
+    assert response.status_code == 200
+    assert (
+        response.headers["Content-Disposition"] == f'attachment; filename="incometrack-{kind}-template.csv"'
+    )
+    header, example = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    required, optional = COLUMNS[kind]
+    assert header[: len(required)] == list(required)
+    assert set(header) <= set(required) | set(optional)
+    assert example == [TEMPLATES[kind][column] for column in header]
+
+
+def test_the_income_template_imports_as_it_is(login_as, session):
+    make_stream(session, "LIB-ROOM")
+    client = login_as(Role.FINANCE).client
+    template = client.get("/income/import/templates/income.csv").get_data()
+    preview = upload(client, template)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert "<strong>1</strong> rows will be imported" in preview.get_data(as_text=True)
+
+
+def test_an_unknown_template_is_404(login_as):
+    assert login_as(Role.FINANCE).client.get("/income/import/templates/ledger.csv").status_code == 404
+
+
+def test_ledger_codes_are_kept_on_the_stream_form(login_as, session):
+    stream = make_stream(session, "LIB-ROOM")
+    client = login_as(Role.FINANCE).client
+    form = client.get(f"/income/streams/{stream.id}/edit").get_data(as_text=True)
+    assert 'name="ledger_codes"' in form
+    data = {"code": "LIB-ROOM", "name": "Room hire", "service_id": stream.service_id,
+            "category_id": stream.category_id, "status": "active", "version": stream.version,
+            "ledger_codes": "lib01-9100\nLIB01-9101"}  # fmt: skip
+    assert client.post(f"/income/streams/{stream.id}/edit", data=data).status_code == 302
+    page = client.get(f"/income/streams/{stream.id}").get_data(as_text=True)
+    assert "LIB01-9100; LIB01-9101" in page
+    other = make_stream(session, "LIB-PRINT")
+    data.update(code="LIB-PRINT", version=other.version, ledger_codes="LIB01-9101")
+    clash = client.post(f"/income/streams/{other.id}/edit", data=data)
+    assert clash.status_code == 400
+    assert "Ledger code LIB01-9101 already belongs to stream LIB-ROOM" in clash.get_data(as_text=True)
