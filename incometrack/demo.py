@@ -324,11 +324,17 @@ def _sites(session: Session, services: dict[str, Service], admin: User) -> dict[
     return sites
 
 
+def ledger_code(index: int, service: str) -> str:
+    """The demo ledger's code for the stream at ``index``: its cost centre (the service's three
+    letters and a number) and the income account 9100, as an Oracle extract prints them."""
+    return f"{service[:3].upper()}{100 + index}-9100"
+
+
 def _streams(session, services, sites, people) -> list[tuple[IncomeStream, int, str]]:
     categories = {c.name: c for c in session.scalars(select(IncomeCategory))}
     owner = people["finance@demo.example"]
     result = []
-    for code, name, service, category, site, annual, season in STREAMS:
+    for index, (code, name, service, category, site, annual, season) in enumerate(STREAMS):
         data = income.StreamInput(
             code=code,
             name=name,
@@ -338,6 +344,7 @@ def _streams(session, services, sites, people) -> list[tuple[IncomeStream, int, 
             owner_id=owner.id,
             status=StreamStatus.ACTIVE,
             description=f"{name} ({service.lower()}).",
+            ledger_codes=(ledger_code(index, service),),
         )
         result.append((income.create_stream(session, data, actor=owner), annual * 100, season))
     session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -389,3 +390,43 @@ class TestMilestones:
             'row 2: owner_email: No user has this email (the file has "nobody@example.gov.uk")',
             "row 3: completed_on: Enter the date it was completed",
         ]
+
+
+def test_the_readme_profile_example_end_to_end(runner, session):
+    """README, "Ledger extracts and import profiles": the commands and what they print."""
+    assert runner.invoke(args=["load-demo", "--today", "2026-12-06"]).exit_code == 0
+    saved = runner.invoke(
+        args=["import-profile", "save", "Oracle monthly", "--date", "Trans Date", "--amount", "Amount",
+              "--code", "Cost Centre", "--code", "Account", "--reference", "Our Ref", "--description", "Narrative",
+              "--income-negative"]
+    )  # fmt: skip
+    assert saved.output.splitlines() == [
+        "saved Oracle monthly: date=Trans Date, amount=Amount, code=Cost Centre-Account, reference=Our Ref,"
+        " description=Narrative, income printed negative, unmapped lines: skip"
+    ]
+    args = ["import-ledger", "examples/ledger-november-2026.csv", "--profile", "Oracle monthly"]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.output.splitlines() == [
+        "would import 6, skipped 0 duplicates, skipped 1 unmapped lines (£35.00)",
+        "unmapped CORP900-9100: 1 line (£35.00)",
+        "skipped 1 row without a date or a code (totals or notes): row 13, holding £2,666.05",
+        "1 line repeats another line of this file exactly; each is income in its own right and is imported"
+        " (only lines already recorded are duplicates)",
+    ]
+    assert runner.invoke(args=args).output.splitlines()[0] == (
+        "imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£35.00)"
+    )
+    assert runner.invoke(args=args).output.splitlines()[0] == (
+        "imported 0, skipped 6 duplicates, skipped 1 unmapped lines (£35.00)"
+    )
+    strict = runner.invoke(
+        args=["import-profile", "save", "Oracle strict", "--date", "Trans Date", "--amount", "Amount",
+              "--code", "Cost Centre", "--code", "Account", "--reference", "Our Ref", "--unmapped", "refuse"]
+    )  # fmt: skip
+    assert strict.exit_code == 0
+    refused = runner.invoke(args=["import-ledger", args[1], "--profile", "Oracle strict"])
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("row 12: Cost Centre + Account: No stream has this ledger code")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for line in (*saved.output.splitlines(), *dry.output.splitlines()):
+        assert f"# {line}" in readme, line

@@ -252,7 +252,9 @@ def test_an_imported_date_outside_the_range_is_a_row_problem(session, make_user)
     make_stream(session, "LIB-A")
     data = b"date,stream_code,amount,reference\n01/01/1989,LIB-A,5.00,R1\n"
     result = imports.import_income(session, data, "x.csv", actor=make_user(Role.FINANCE))
-    assert [str(e) for e in result.errors] == ["row 2: date: Date must be between 1 Apr 1990 and 31 Mar 2100"]
+    assert [str(e) for e in result.errors] == [
+        'row 2: date: Date must be between 1 Apr 1990 and 31 Mar 2100 (the file has "01/01/1989")'
+    ]
 
 
 # Item 12: money text of any length ------------------------------------------------------------
