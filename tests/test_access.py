@@ -69,6 +69,8 @@ POLICY = {
     ("income.import_upload", "POST"): WRITERS,
     ("income.import_confirm", "POST"): WRITERS,
     ("income.import_template", "GET"): WRITERS,
+    ("income.entries_batch", "GET"): WRITERS,
+    ("income.entries_batch", "POST"): WRITERS,
     ("income.import_profiles", "GET"): WRITERS,
     ("income.import_profile_new", "GET"): WRITERS,
     ("income.import_profile_new", "POST"): WRITERS,

@@ -184,6 +184,45 @@ class EntryForm(AppForm):
         )
 
 
+#: The batch grid's columns: (field, heading), in the order rows pasted from a spreadsheet fill them.
+BATCH_COLUMNS = (
+    ("date", "Date received"),
+    ("stream", "Stream code"),
+    ("amount", "Amount"),
+    ("reference", "Reference"),
+    ("site", "Site"),
+    ("description", "Description"),
+)
+BATCH_ROWS = 10
+MAX_BATCH_ROWS = 500
+
+
+class BatchRowForm(Form):
+    date = StringField("Date received", validators=[Length(max=40)])
+    stream = StringField("Stream code", validators=[Length(max=40)])
+    amount = StringField("Amount", validators=[Length(max=40)])
+    reference = StringField("Reference", validators=[Length(max=120)])
+    site = StringField("Site", validators=[Length(max=120)])
+    description = StringField("Description", validators=[Length(max=500)])
+
+    def filled(self) -> bool:
+        return any((self[name].data or "").strip() for name, _ in BATCH_COLUMNS)
+
+
+class BatchEntryForm(AppForm):
+    """Many lines at once: checked all or nothing, as an import is."""
+
+    # No min_entries: WTForms would fill the missing ones from the posted rows again; the view pads
+    # the grid with empty rows for display instead (:meth:`pad`).
+    rows = FieldList(FormField(BatchRowForm), max_entries=MAX_BATCH_ROWS)
+    submit = SubmitField("Record these lines", widget=GovSubmitInput())
+
+    def pad(self, rows: int = BATCH_ROWS) -> None:
+        """Empty rows after those filled, up to ``rows`` in all (and at most :data:`MAX_BATCH_ROWS`)."""
+        while len(self.rows) < min(rows, MAX_BATCH_ROWS):
+            self.rows.append_entry()
+
+
 class ConfirmForm(AppForm):
     version = HiddenField(filters=[optional_version])
 

@@ -6,12 +6,15 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from incometrack import policy
+from incometrack import money, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
 from incometrack.forms import act_and_redirect, apply_service_error, commit_or_show, form_status
 from incometrack.income.forms import (
+    BATCH_COLUMNS,
+    BATCH_ROWS,
+    BatchEntryForm,
     ConfirmForm,
     ConfirmImportForm,
     ImportForm,
@@ -271,3 +274,44 @@ def _guess(form: ProfileForm, names: list[str]) -> None:
     form.code_2.data = first("account", "subjective", "g/l")
     form.reference_column.data = first("ref", "document", "invoice", "transaction")
     form.description_column.data = first("description", "narrative", "details", "text")
+
+
+@bp.route("/entries/batch", methods=["GET", "POST"])
+@roles_required(policy.MANAGERS)
+def entries_batch():
+    """Record many lines at once, typed or pasted from a spreadsheet: all or nothing, as an import."""
+    form = BatchEntryForm()
+    if request.method == "POST" and request.form.get("add"):
+        # "Add 10 more rows" without JavaScript: the rows typed so far back, with more empty ones.
+        form.pad(len(form.rows) + BATCH_ROWS)
+        return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS)
+    if form.validate_on_submit():
+        lines = [
+            (number, [(row[name].data or "").strip() for name, _ in BATCH_COLUMNS])
+            for number, row in enumerate(form.rows, start=1)
+            if row.form.filled()
+        ]
+        if not lines:
+            form.form_errors.append("Enter at least one line")
+        else:
+            result = imports.record_lines(db.session, lines, actor=current_user)
+            if result.ok:
+                db.session.commit()
+                total = money.format_gbp(result.imported_total)
+                flash(
+                    f"{result.imported} lines recorded ({total}); {result.duplicates} already recorded,"
+                    " skipped."
+                )
+                return redirect(url_for("income.import_batch", batch_id=result.batch_id)), 303
+            db.session.rollback()
+            fields = {"date": "date", "stream_code": "stream", "amount": "amount", "reference": "reference",
+                      "site": "site", "description": "description"}  # fmt: skip
+            for error in result.errors:
+                row = form.rows[error.row - 1]
+                target = row[fields.get(error.column, "date")]
+                target.errors = [*target.errors, error.message]
+            form.pad()
+            return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS), 400
+    status = 400 if form.errors or form.form_errors else 200
+    form.pad()
+    return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS), status

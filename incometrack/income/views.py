@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -7,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import charts, periods, policy
+from incometrack import charts, money, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
@@ -444,25 +445,47 @@ def _entry_input(form: EntryForm) -> income_service.EntryInput:
     )
 
 
+#: The most entries "Save and record another" lists as this batch.
+BATCH_SHOWN = 100
+
+
 @bp.route("/entries/new", methods=["GET", "POST"])
 @roles_required(policy.MANAGERS)
 def entry_new():
-    """Record income received (a negative amount is a refund or correction)."""
+    """Record income received (a negative amount is a refund or correction). "Save and record
+    another" keeps the date, stream and site, and lists what this batch has recorded so far."""
     form = EntryForm()
     form.fill_choices(db.session)
-    if request.method == "GET" and request.args.get("stream"):
-        form.stream_id.data = optional_int(request.args["stream"])
+    recorded = [n for n in map(optional_int, request.args.get("recorded", "").split(",")) if n][-BATCH_SHOWN:]
+    if request.method == "GET":
+        form.stream_id.data = optional_int(request.args.get("stream"))
+        form.site_id.data = optional_int(request.args.get("site"))
+        if day := request.args.get("date"):
+            with suppress(periods.PeriodError):
+                form.date_received.data = periods.parse_date(day)
     if form.validate_on_submit():
         entry = commit_or_show(
             form, lambda: income_service.create_entry(db.session, _entry_input(form), actor=current_user)
         )
         if entry is not None:
             kind = "Refund or correction" if entry.is_refund else "Entry"
-            flash(f"{kind} saved.")
+            flash(f"{kind} of {money.format_gbp(entry.amount)} saved.")
             if request.form.get("another"):
-                return redirect(url_for("income.entry_new", stream=entry.stream_id))
-            return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
-    return render_template("income/entry_form.html", form=form, entry=None), form_status(form)
+                return redirect(
+                    url_for(
+                        "income.entry_new",
+                        stream=entry.stream_id,
+                        date=entry.date_received.isoformat(),
+                        site=entry.site_id or None,
+                        recorded=",".join(map(str, [*recorded, entry.id][-BATCH_SHOWN:])),
+                    )
+                )
+            year = periods.fy_for(entry.date_received).label
+            return redirect(url_for("income.entries", year=year, stream=entry.stream_id))
+    batch = entry_reports.entries_by_ids(db.session, recorded, entered_by=current_user.id)
+    return render_template(
+        "income/entry_form.html", form=form, entry=None, batch=batch, recorded=",".join(map(str, recorded))
+    ), form_status(form)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])

@@ -111,3 +111,31 @@ def list_entries(
         total_amount=int(total),
         sort=sort,
     )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Entries recorded one after another ("Save and record another"), with their count and total."""
+
+    entries: list[IncomeEntry]
+    total: int
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+
+def entries_by_ids(session: Session, ids: list[int], *, entered_by: int) -> Batch:
+    """The entries of ``ids`` that ``entered_by`` recorded (never anyone else's), oldest first."""
+    if not ids:
+        return Batch([], 0)
+    rows = list(
+        session.scalars(
+            select(IncomeEntry)
+            .join(IncomeEntry.stream)
+            .options(contains_eager(IncomeEntry.stream))
+            .where(IncomeEntry.id.in_(ids), IncomeEntry.entered_by_id == entered_by)
+            .order_by(IncomeEntry.id)
+        )
+    )
+    return Batch(rows, sum(entry.amount for entry in rows))

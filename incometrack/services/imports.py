@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -327,6 +327,14 @@ def import_income(
     result, table = _open("income", data, filename, sheet, dry_run)
     if table is None:
         return result
+    _import_lines(
+        session, result, table, _stream_codes(session), actor=actor, today=today, columns=INCOME_COLUMNS
+    )
+    return result
+
+
+def _stream_codes(session: Session):
+    """How an income file's ``stream_code`` names a stream: its code, in any case."""
     streams = {
         code.upper(): (stream_id, f"{code} {name}")
         for code, name, stream_id in session.execute(
@@ -342,7 +350,26 @@ def import_income(
             return RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", value)
         return found
 
-    _import_lines(session, result, table, INCOME_COLUMNS, stream_for, actor=actor, today=today)
+    return stream_for
+
+
+def record_lines(
+    session: Session,
+    lines: Iterable[tuple[int, Sequence[str]]],
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    today: date | None = None,
+) -> ImportResult:
+    """Record lines typed or pasted into the batch grid, numbered as the grid numbers them, each
+    ``(date, stream code, amount, reference, site, description)``: checked and written exactly as
+    an income file's lines are (all or nothing, one batch that can be undone)."""
+    result = ImportResult("income", "batch entry", "", dry_run=dry_run)
+    header = ["date", "stream_code", "amount", "reference", "site", "description"]
+    table = Table(0, header, ((number, list(cells)) for number, cells in lines), found=True)
+    _import_lines(
+        session, result, table, _stream_codes(session), actor=actor, today=today, columns=INCOME_COLUMNS
+    )
     return result
 
 
@@ -411,7 +438,14 @@ def import_ledger(
         return key  # unmapped: left out
 
     _import_lines(
-        session, result, table, columns, stream_for, actor=actor, today=today, negate=profile.income_negative
+        session,
+        result,
+        table,
+        stream_for,
+        actor=actor,
+        today=today,
+        columns=columns,
+        negate=profile.income_negative,
     )
     if result.unmapped:
         result.notes[:0] = [
@@ -425,9 +459,9 @@ def _import_lines(
     session: Session,
     result: ImportResult,
     table: Table,
-    columns: LineColumns,
     stream_for: Callable[[str, int, str], tuple[int, str] | RowError | str],
     *,
+    columns: LineColumns,
     actor: User | None,
     today: date | None,
     negate: bool = False,

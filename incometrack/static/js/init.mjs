@@ -1,4 +1,6 @@
 // Loaded as a module from 'self' so the Content-Security-Policy needs no inline script.
 import { initAll } from "../build/govuk-frontend.min.js";
+import { initPasteGrids } from "./paste-grid.mjs";
 
 initAll();
+initPasteGrids();
