@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from incometrack import policy
+from incometrack import downloads, policy
 from incometrack.admin.forms import (
     AuditFilterForm,
     CategoryForm,
@@ -19,6 +19,7 @@ from incometrack.extensions import db
 from incometrack.forms import choices, commit_or_show, form_status, optional_int
 from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
+from incometrack.reports import listings
 from incometrack.services import ServiceError, users
 from incometrack.services import reference as reference_service
 
@@ -150,6 +151,8 @@ def audit():
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
     )
+    if (fmt := downloads.wanted()) and not form.errors:
+        return downloads.send(listings.audit(db.session, filters, described=downloads.described(form)), fmt)
     page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
     query = {k: v for k, v in request.args.items() if k in form and v}
     return render_template("admin/audit.html", page=page, form=form, query=query), 400 if form.errors else 200

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from incometrack import periods, policy
+from incometrack import downloads, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
@@ -42,6 +42,7 @@ from incometrack.models import (
     Programme,
 )
 from incometrack.reports import grants as grant_reports
+from incometrack.reports import listings
 from incometrack.services import StaleEdit
 from incometrack.services import grants as grant_service
 
@@ -83,6 +84,8 @@ def bids():
     form = BidFilterForm(MultiDict(request.args))
     form.fill_choices(db.session, year_choices(current))
     filters = _filters(form)
+    if (fmt := downloads.wanted()) and not form.errors:
+        return downloads.send(listings.bids(db.session, filters, described=downloads.described(form)), fmt)
     figures_year = filters.decision_year or current
     return render_template(
         "grants/bids.html",
@@ -448,6 +451,8 @@ def _bid_form_page(bid: GrantBid, title: str, form, endpoint: str):
 @roles_required(policy.EVERYONE)
 def funders():
     """List funders with their programmes."""
+    if fmt := downloads.wanted():
+        return downloads.send(listings.funders(db.session), fmt)
     rows = db.session.scalars(
         select(Funder).options(selectinload(Funder.programmes)).order_by(Funder.name)
     ).all()

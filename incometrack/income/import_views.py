@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from incometrack import money, policy
+from incometrack import downloads, money, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
@@ -23,6 +23,7 @@ from incometrack.income.forms import (
 )
 from incometrack.income.views import bp
 from incometrack.models import ImportBatch, ImportProfile, IncomeEntry, UnmappedLines
+from incometrack.reports import listings
 from incometrack.reports.pagination import paginate
 from incometrack.services import StaleEdit, imports, profiles, reading, staging
 
@@ -128,6 +129,8 @@ def import_confirm():
 @roles_required(policy.FINANCE_READERS)
 def import_batches():
     """List the imports: who brought which file in, when, and what it added."""
+    if fmt := downloads.wanted():
+        return downloads.send(listings.import_batches(db.session), fmt)
     total = db.session.scalar(select(func.count(ImportBatch.id)))
     page = paginate(
         db.session,

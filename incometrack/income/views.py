@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import charts, money, periods, policy
+from incometrack import charts, downloads, money, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import (
@@ -37,6 +37,7 @@ from incometrack.income.forms import (
 from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, StreamStatus
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
+from incometrack.reports import listings
 from incometrack.reports.pagination import page_size
 from incometrack.reports.returns import income_summary
 from incometrack.services import StaleEdit, ValidationErrors
@@ -85,6 +86,10 @@ def streams():
         text=filters.text.data or "",
     )
     as_at = income_reports.live_as_at(date.today())
+    if fmt := downloads.wanted():
+        return downloads.send(
+            listings.streams(db.session, rows, as_at, described=downloads.described(filters)), fmt
+        )
     return render_template(
         "income/streams.html",
         streams=rows,
@@ -290,6 +295,8 @@ def budget_grid(year_label: str):
     year = _year_or_404(year_label)
     #: "month": the grid of P1-P12 (seasonal streams); otherwise annual budgets and quarters
     by_month_grid = (request.values.get("by") or "") == "month"
+    if request.method == "GET" and (fmt := downloads.wanted()):
+        return downloads.send(listings.budgets(db.session, year), fmt)
     streams = db.session.scalars(select(IncomeStream).order_by(IncomeStream.code)).all()
     budgets = {b.stream_id: b for b in db.session.scalars(select(Budget).where(Budget.year == year.start))}
     if request.method == "POST":
@@ -419,6 +426,10 @@ def entries():
         criteria = entry_reports.EntryFilters(year=-1)  # show nothing until the filter is put right
     else:
         criteria = _entry_filters(filters)
+    if (fmt := downloads.wanted()) and not filters.errors:
+        sort = request.args.get("sort", entry_reports.DEFAULT_SORT)
+        listing = listings.entries(db.session, criteria, sort=sort, described=downloads.described(filters))
+        return downloads.send(listing, fmt)
     listing = entry_reports.list_entries(
         db.session,
         criteria,

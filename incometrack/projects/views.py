@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from incometrack import charts, policy
+from incometrack import charts, downloads, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import commit_or_show, conflict_response, form_status
@@ -21,6 +21,7 @@ from incometrack.projects.forms import (
     RebaselineForm,
 )
 from incometrack.rag import Rag
+from incometrack.reports import listings
 from incometrack.reports import milestones as milestone_reports
 from incometrack.services import StaleEdit
 from incometrack.services import milestones as milestone_service
@@ -48,6 +49,8 @@ def index():
         rag=rag,
     )
     rows = milestone_reports.project_rows(db.session, date.today(), filters)
+    if (fmt := downloads.wanted()) and not form.errors:
+        return downloads.send(listings.projects(rows, described=downloads.described(form)), fmt)
     return render_template("projects/index.html", rows=rows, form=form), form_status(form)
 
 
@@ -345,6 +348,11 @@ def my_milestones():
     rows = milestone_reports.milestone_rows(
         db.session, today, milestone_reports.MilestoneFilters(involving_user_id=current_user.id)
     )
+    if fmt := downloads.wanted():
+        described = f"Owned by {current_user.name} or on projects they lead"
+        return downloads.send(
+            listings.milestones(rows, title="My milestones", stem="my-milestones", described=described), fmt
+        )
     return render_template(
         "projects/milestones.html",
         groups=milestone_reports.group_by_urgency(rows, today),
@@ -364,6 +372,12 @@ def all_milestones():
         db.session, today, milestone_reports.MilestoneFilters(service_id=service_id)
     )
     services = db.session.scalars(select(Service).order_by(Service.name)).all()
+    if fmt := downloads.wanted():
+        chosen = next((s.name for s in services if s.id == service_id), "every service")
+        listing = listings.milestones(
+            rows, title="All milestones", stem="milestones", described=f"Service: {chosen}"
+        )
+        return downloads.send(listing, fmt)
     return render_template(
         "projects/milestones.html",
         groups=milestone_reports.group_by_urgency(rows, today),

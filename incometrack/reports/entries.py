@@ -78,6 +78,33 @@ def _filtered(statement: Select, filters: EntryFilters) -> Select:
     return statement.where(*conditions)
 
 
+def _order(sort: str):
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    column = SORTS[key]
+    return sort, column.desc() if sort.startswith("-") else column.asc()
+
+
+def filtered_rows(filters: EntryFilters, *, sort: str = DEFAULT_SORT) -> Select:
+    """Every filtered entry as a row of plain values, in the list's order, for a download: date,
+    stream code and name, service, site, reference, description, amount, import batch, entered by."""
+    from incometrack.models import Service, User
+
+    _, order = _order(sort)
+    statement = (
+        select(IncomeEntry.date_received, IncomeStream.code, IncomeStream.name, Service.name, Site.name,
+               IncomeEntry.reference, IncomeEntry.description, IncomeEntry.amount, IncomeEntry.batch_id,
+               User.name)
+        .select_from(IncomeEntry)
+        .join(IncomeEntry.stream)
+        .join(IncomeStream.service)
+        .outerjoin(IncomeEntry.site)
+        .outerjoin(User, User.id == IncomeEntry.entered_by_id)
+    )  # fmt: skip
+    return _filtered(statement, filters).order_by(order, IncomeEntry.id.desc())
+
+
 def list_entries(
     session: Session, filters: EntryFilters, *, sort: str = DEFAULT_SORT, page: int = 1, per_page: int = 50
 ) -> EntryListing:
@@ -91,11 +118,7 @@ def list_entries(
             filters,
         )
     ).one()
-    key = sort.lstrip("-")
-    if key not in SORTS:
-        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
-    column = SORTS[key]
-    order = column.desc() if sort.startswith("-") else column.asc()
+    sort, order = _order(sort)
     statement = (
         _filtered(base, filters)
         .join(IncomeStream.service)
