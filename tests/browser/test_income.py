@@ -37,7 +37,7 @@ def test_record_an_entry_and_find_it_in_the_filtered_list(
     page.get_by_label("Amount").fill("£1,234.50")
     page.get_by_label("Reference").fill("INV-2044")
     page.get_by_role("button", name="Save entry").click()
-    expect(page.get_by_text("Entry saved.")).to_be_visible()
+    expect(page.get_by_text("Entry of £1,234.50 saved.")).to_be_visible()
 
     page.get_by_label("Stream", exact=True).select_option(label="LIB-PRINT Printing and photocopying")
     page.get_by_role("button", name="Apply filters").click()
