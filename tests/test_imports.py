@@ -382,3 +382,13 @@ def test_the_readme_example_files_import_into_the_demo(runner, session):
         result = runner.invoke(args=[f"import-{kind}", f"examples/{kind}.csv"])
         assert result.exit_code == 0, result.output + result.stderr
         assert result.output.startswith("imported ")
+
+
+def test_stream_rows_are_checked_by_the_stream_forms_own_rules(session):
+    data = b"code,name,service,category\n=CMD,Room hire,Libraries,Room and venue hire\nLIB-X,,Libraries,Room and venue hire\n"
+    result = imports.import_streams(session, data, "streams.csv", actor=None)
+    assert [str(e) for e in result.errors] == [
+        "row 2: code: Stream code must be up to 40 letters, digits, hyphens, dots, slashes or underscores"
+        ' (the file has "=CMD")',
+        "row 3: name: Enter the stream name",
+    ]

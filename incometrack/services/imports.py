@@ -763,12 +763,8 @@ def import_streams(
         site = _text(table.cell(cells, "site"))
         owner = _text(table.cell(cells, "owner_email")).lower()
         status_text = _text(table.cell(cells, "status")).lower() or StreamStatus.ACTIVE.value
-        if not income_service.CODE_PATTERN.match(code):
-            errors.append(RowError(number, "code", "Enter a code of letters, digits, - _ . or / (up to 40)"))
-        if not name:
-            errors.append(RowError(number, "name", "Enter the stream name"))
-        elif len(name) > 120:
-            errors.append(RowError(number, "name", "Name must be 120 characters or fewer"))
+        for column, message in income_service.stream_field_problems(code, name).items():
+            errors.append(RowError(number, column, message, code if column == "code" else ""))
         if service.lower() not in services:
             errors.append(RowError(number, "service", f"No service is called {service or '(blank)'}"))
         if category.lower() not in categories:

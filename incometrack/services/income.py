@@ -111,25 +111,32 @@ def _set_ledger_codes(
     )
 
 
-def _validate_stream(
-    session: Session, data: StreamInput, *, existing_id: int | None = None
-) -> dict[str, str]:
+def stream_field_problems(code: str, name: str) -> dict[str, str]:
+    """The rules a stream's code and name keep, from a form or an imported row alike."""
     errors: dict[str, str] = {}
-    code = data.code.strip()
+    code = code.strip()
     if not code:
         errors["code"] = "Enter the stream code"
     elif not CODE_PATTERN.match(code):
         errors["code"] = "Stream code must be up to 40 letters, digits, hyphens, dots, slashes or underscores"
-    else:
+    if not name.strip():
+        errors["name"] = "Enter the stream name"
+    elif len(name.strip()) > 120:
+        errors["name"] = "Stream name must be 120 characters or fewer"
+    return errors
+
+
+def _validate_stream(
+    session: Session, data: StreamInput, *, existing_id: int | None = None
+) -> dict[str, str]:
+    errors = stream_field_problems(data.code, data.name)
+    code = data.code.strip()
+    if "code" not in errors:
         clash = select(IncomeStream.id).where(func.lower(IncomeStream.code) == code.lower())
         if existing_id is not None:
             clash = clash.where(IncomeStream.id != existing_id)
         if session.scalar(clash) is not None:
             errors["code"] = f"Stream code {code} is already used by another stream"
-    if not data.name.strip():
-        errors["name"] = "Enter the stream name"
-    elif len(data.name.strip()) > 120:
-        errors["name"] = "Stream name must be 120 characters or fewer"
     if session.get(Service, data.service_id) is None:
         errors["service_id"] = "Select a service"
     if session.get(IncomeCategory, data.category_id) is None:

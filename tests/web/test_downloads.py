@@ -135,3 +135,11 @@ def test_an_unknown_format_is_404_and_the_page_links_its_downloads(login_as, dat
     assert client.get("/income/entries?format=pdf").status_code == 404
     page = client.get("/income/entries?year=2026-27&stream=2&page=2").get_data(as_text=True)
     assert 'href="/income/entries?year=2026-27&amp;stream=2&amp;format=csv"' in page
+
+
+def test_my_milestones_download(login_as, session, data):
+    lead = login_as(Role.LEAD, name="Lee Lead")
+    project = make_project(session, lead.user, name="Reading trails")
+    make_milestone(session, project, lead.user, title="Trail printed", owner=lead.user)
+    rows = read_csv(lead.client.get("/projects/milestones/mine?format=csv"))
+    assert [r[:2] for r in rows[1:]] == [["Reading trails", "Trail printed"]]  # theirs, not Makerspaces
