@@ -68,6 +68,13 @@ def _columns(*spec: tuple[str, Kind] | str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def _streamed(session: Session, statement) -> Iterator[tuple]:
+    """The statement's rows in chunks, executed only when first read: a server-side cursor lives
+    in its transaction, so the query must start where the rows are consumed, not before."""
+    for row in session.execute(statement.execution_options(yield_per=CHUNK)):
+        yield tuple(row)
+
+
 def _enum(value: object) -> object:
     return value.value if isinstance(value, enum.Enum) else value
 
@@ -212,7 +219,7 @@ def import_batches(session: Session) -> Listing:
             ("Undone at (UTC)", Kind.DATE),
             "Undone by",
         ),
-        (tuple(row) for row in session.execute(statement.execution_options(yield_per=CHUNK))),
+        _streamed(session, statement),
     )
 
 

@@ -143,3 +143,15 @@ def test_my_milestones_download(login_as, session, data):
     make_milestone(session, project, lead.user, title="Trail printed", owner=lead.user)
     rows = read_csv(lead.client.get("/projects/milestones/mine?format=csv"))
     assert [r[:2] for r in rows[1:]] == [["Reading trails", "Trail printed"]]  # theirs, not Makerspaces
+
+
+def test_a_long_list_streams_in_chunks(login_as, session, data):
+    """More rows than a CSV chunk and a database fetch: the server-side cursor (PostgreSQL) lives
+    as long as the response is streamed."""
+    lines = "".join(f"07/05/2026,LIB-PRINT,1.00,BULK-{n}\n" for n in range(4500))
+    imports.import_income(session, ("date,stream_code,amount,reference\n" + lines).encode(), "bulk.csv",
+                          actor=None, today=date(2026, 11, 30))  # fmt: skip
+    session.commit()
+    rows = read_csv(login_as(Role.VIEWER).client.get("/income/entries?year=2026-27&format=csv"))
+    assert len(rows) == 1 + 4500 + 3  # the header, the bulk lines and the three before
+    assert sum(1 for r in rows if r[5].startswith("BULK-")) == 4500
