@@ -105,3 +105,15 @@ def test_my_milestones_groups_overdue_first(login_as, session):
         < html.index("Due in the next 30 days (1)")
         < html.index("Soon one")
     )
+
+
+def test_the_grant_that_funds_a_project_is_a_working_link(login_as, session):
+    """Issue 18: the link was escaped after being joined to text, and showed as markup."""
+    from tests.factories import make_bid
+
+    finance = login_as(Role.FINANCE)
+    bid = make_bid(session, finance.user, title="Digital <Playground>")
+    project = make_project(session, finance.user, bid_id=bid.id)
+    html = finance.client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f'<a class="govuk-link" href="/grants/bids/{bid.id}">Digital &lt;Playground&gt;</a>' in html
+    assert "&lt;a class" not in html
