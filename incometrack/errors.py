@@ -37,7 +37,9 @@ def _render(status: int, message: str | None = None):
 def handle_http(error: HTTPException):
     if error.code is None:
         return error
-    return _render(error.code)
+    # abort(403, "why") gives its reason; werkzeug's own description is generic and not shown.
+    reason = error.description if error.description != type(error).description else None
+    return _render(error.code, reason)
 
 
 def handle_csrf(error: CSRFError):

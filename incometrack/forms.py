@@ -79,9 +79,9 @@ def commit_or_show(form: FlaskForm, action):
     """
     try:
         result = action()
-    except NotAllowed:
+    except NotAllowed as refusal:
         db.session.rollback()
-        abort(403)
+        abort(403, refusal.message)
     except StaleEdit:
         db.session.rollback()
         raise
@@ -105,9 +105,9 @@ def act_and_redirect(action, *, then: str, done, back: str, stale: str | None = 
 
     try:
         result = action()
-    except NotAllowed:
+    except NotAllowed as refusal:
         db.session.rollback()
-        abort(403)
+        abort(403, refusal.message)
     except ServiceError as error:
         db.session.rollback()
         message = stale if stale and isinstance(error, StaleEdit) else error.message

@@ -65,3 +65,12 @@ TEMPLATE_PREDICATES = {
     "can_read_finance": can_read_finance,
     "can_act_for_lead": can_act_for_lead,
 }
+
+
+def role_refusal(role: Role, allowed: frozenset[Role]) -> str:
+    """Why a page is refused to a role, in words: who it is for, and who the person is."""
+    from incometrack.models import ROLE_LABELS
+
+    ordered = [ROLE_LABELS[r].split(" (")[0].lower() + "s" for r in Role if r in allowed]
+    who = ordered[0] if len(ordered) == 1 else ", ".join(ordered[:-1]) + " and " + ordered[-1]
+    return f"This page is for {who}. You are signed in as a {ROLE_LABELS[role].split(' (')[0].lower()}."

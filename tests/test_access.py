@@ -58,6 +58,7 @@ POLICY = {
     ("income.entry_new", "POST"): WRITERS,
     ("income.entry_edit", "GET"): WRITERS,
     ("income.entry_edit", "POST"): WRITERS,
+    ("income.entry_delete", "GET"): WRITERS,
     ("income.entry_delete", "POST"): WRITERS,
     ("income.forecast_edit", "GET"): WRITERS,
     ("income.forecast_edit", "POST"): WRITERS,

@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from incometrack import policy
 from incometrack.extensions import db, login_manager
 from incometrack.models import Role, User
 from incometrack.models.base import utcnow
@@ -29,7 +30,7 @@ def roles_required(allowed: frozenset[Role]) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
             if current_user.role not in allowed:
-                abort(403)
+                abort(403, policy.role_refusal(current_user.role, allowed))
             return view(*args, **kwargs)
 
         wrapper.allowed_roles = allowed  # read by the navigation and the access tests

@@ -211,7 +211,7 @@ def bid_edit(bid_id: int):
     """Change a bid's details."""
     bid = _bid_or_404(bid_id)
     if not grant_service.can_edit_bid(current_user, bid):
-        abort(403)
+        abort(403, grant_service.why_not_bid(bid))
     form = BidForm(obj=bid) if request.method == "GET" else BidForm()
     if request.method == "GET":
         form.outcome_ids.data = [o.id for o in bid.outcomes]
@@ -246,7 +246,7 @@ def bid_move(bid_id: int, to: str):
     except ValueError:
         abort(404)
     if not grant_service.can_edit_bid(current_user, bid):
-        abort(403)
+        abort(403, grant_service.why_not_bid(bid))
     form = MoveForm()
     if request.method == "GET":
         form.on.data = date.today()
@@ -359,7 +359,7 @@ def spend_add(bid_id: int):
     """Record spend against the award."""
     bid = _bid_or_404(bid_id)
     if not grant_service.can_edit_bid(current_user, bid):
-        abort(403)
+        abort(403, grant_service.why_not_bid(bid))
     form = SpendForm()
     if form.validate_on_submit():
         done = commit_or_show(
@@ -385,7 +385,7 @@ def report_add(bid_id: int):
     """Add a report the funder requires."""
     bid = _bid_or_404(bid_id)
     if not grant_service.can_edit_bid(current_user, bid):
-        abort(403)
+        abort(403, grant_service.why_not_bid(bid))
     form = ReportForm()
     if form.validate_on_submit():
         done = commit_or_show(
@@ -406,7 +406,7 @@ def report_submitted(report_id: int):
     """Record the date a funder report went in."""
     report = db.get_or_404(FunderReport, report_id)
     if not grant_service.can_edit_bid(current_user, report.bid):
-        abort(403)
+        abort(403, grant_service.why_not_bid(report.bid))
     form = ReportSubmittedForm()
     if request.method == "GET":
         form.submitted_on.data = date.today()

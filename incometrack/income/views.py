@@ -301,7 +301,7 @@ def budget_grid(year_label: str):
     budgets = {b.stream_id: b for b in db.session.scalars(select(Budget).where(Budget.year == year.start))}
     if request.method == "POST":
         if not policy.can_manage(current_user):
-            abort(403)
+            abort(403, "Only finance officers and administrators change this.")
         form = BudgetGridForm()
     else:
         form = BudgetGridForm(
@@ -504,9 +504,14 @@ def entry_new():
 def entry_edit(entry_id: int):
     """Change an entry in an open quarter."""
     entry = db.get_or_404(IncomeEntry, entry_id)
+    back = _back_to_entries(entry)
+    if lock_service.is_locked(db.session, periods.quarter_for(entry.date_received)):
+        # Nothing to change: shown as it is, with the way to correct it.
+        status = 409 if request.method == "POST" else 200
+        return render_template("income/entry_locked.html", entry=entry, back=back), status
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
     form.fill_choices(db.session)
-    locked = lock_service.is_locked(db.session, periods.quarter_for(entry.date_received))
+    locked = False
     if form.validate_on_submit():
         try:
             done = commit_or_show(
@@ -527,22 +532,40 @@ def entry_edit(entry_id: int):
             )
         if done is not None:
             flash("Entry saved.")
-            return redirect(url_for("income.entries", year=periods.fy_for(entry.date_received).label))
+            return redirect(back)
     status = form_status(form)
     return render_template(
         "income/entry_form.html",
         form=form,
         entry=entry,
         locked=locked,
+        back=back,
         delete_form=ConfirmForm(version=entry.version),
     ), status
 
 
-@bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
+def _back_to_entries(entry: IncomeEntry) -> str:
+    """Where an entry's page returns to: the list as it was filtered (``?back=``, only ever a path
+    of the entry list), else that year's entries."""
+    back = request.args.get("back", "")
+    if back.startswith("/income/entries") and "//" not in back and "\\" not in back:
+        return back
+    return url_for("income.entries", year=periods.fy_for(entry.date_received).label)
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["GET", "POST"])
 @roles_required(policy.MANAGERS)
 def entry_delete(entry_id: int):
-    """Delete an entry from an open quarter."""
+    """Ask, then delete an entry from an open quarter."""
     entry = db.get_or_404(IncomeEntry, entry_id)
+    back = _back_to_entries(entry)
+    if request.method == "GET":
+        return render_template(
+            "income/entry_delete.html",
+            entry=entry,
+            back=back,
+            form=VersionedActionForm(version=entry.version),
+        )
     form = VersionedActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -550,9 +573,9 @@ def entry_delete(entry_id: int):
         lambda: income_service.delete_entry(
             db.session, entry, actor=current_user, expected_version=form.version.data
         ),
-        then=url_for("income.entries", year=periods.fy_for(entry.date_received).label),
+        then=back,
         done="Entry deleted.",
-        back=url_for("income.entry_edit", entry_id=entry_id),
+        back=url_for("income.entry_edit", entry_id=entry_id, back=back),
         stale="The entry changed after you opened it, so it was not deleted. Check it and try again.",
     )
 
@@ -640,17 +663,31 @@ def locks():
         form.quarter.data = str(periods.quarter_for(date.today()).previous().number)
     if request.method == "POST":
         if not policy.can_manage(current_user):
-            abort(403)
+            abort(403, "Only finance officers and administrators change this.")
         if form.validate_on_submit():
             try:
                 quarter = periods.Quarter.parse(form.year.data, form.quarter.data)
             except periods.PeriodError as error:
                 form.year.errors = [str(error)]
             else:
-                lock_service.lock(db.session, quarter, actor=current_user)
-                db.session.commit()
-                flash(f"{quarter.label} is locked: entries dated in it cannot be added, changed or deleted.")
-                return redirect(url_for("income.locks"))
+                if refusal := lock_service.lock_refusal(quarter, date.today()):
+                    form.quarter.errors = [refusal]
+                elif not request.form.get("confirmed"):
+                    # Locking cannot be undone by finance: say what it will do and ask first.
+                    return render_template(
+                        "income/lock_confirm.html",
+                        form=form,
+                        quarter=quarter,
+                        locking=lock_service.quarters_to_lock(db.session, quarter),
+                    )
+                else:
+                    locked = commit_or_show(
+                        form, lambda: lock_service.lock_through(db.session, quarter, actor=current_user)
+                    )
+                    if locked is not None:
+                        names = " and ".join(q.label for q in locked) or f"{quarter.label} (already)"
+                        flash(f"Locked {names}: entries dated in them cannot be added, changed or deleted.")
+                        return redirect(url_for("income.locks"))
     rows = db.session.scalars(
         select(PeriodLock).order_by(PeriodLock.year.desc(), PeriodLock.quarter.desc())
     ).all()

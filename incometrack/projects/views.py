@@ -126,7 +126,7 @@ def project_edit(project_id: int):
     """Change a project's details."""
     project = db.get_or_404(Project, project_id)
     if not milestone_service.can_edit_project(current_user, project):
-        abort(403)
+        abort(403, milestone_service.why_not_project(project))
     form = ProjectForm(obj=project) if request.method == "GET" else ProjectForm()
     if request.method == "GET":
         form.outcome_ids.data = [o.id for o in project.outcomes]
@@ -163,7 +163,7 @@ def milestone_add(project_id: int):
     """Add a milestone with its baseline date."""
     project = db.get_or_404(Project, project_id)
     if not milestone_service.can_edit_project(current_user, project):
-        abort(403)
+        abort(403, milestone_service.why_not_project(project))
     form = _milestone_form()
     if form.validate_on_submit():
         done = commit_or_show(
@@ -217,7 +217,7 @@ def milestone_update(milestone_id: int):
     """Update a milestone's forecast, status and completion with a dated note."""
     milestone = _milestone_or_404(milestone_id)
     if not milestone_service.can_update_milestone(current_user, milestone):
-        abort(403)
+        abort(403, milestone_service.why_not_milestone(milestone))
     form = MilestoneUpdateForm()
     if request.method == "GET":
         form.update_on.data = date.today()
@@ -305,7 +305,7 @@ def milestone_edit(milestone_id: int):
     """Rename a milestone or change its owner."""
     milestone = _milestone_or_404(milestone_id)
     if not milestone_service.can_edit_project(current_user, milestone.project):
-        abort(403)
+        abort(403, milestone_service.why_not_project(milestone.project))
     form = MilestoneDetailsForm(obj=milestone) if request.method == "GET" else MilestoneDetailsForm()
     form.fill_choices(db.session)
     if form.validate_on_submit():

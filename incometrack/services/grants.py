@@ -39,6 +39,12 @@ def can_edit_bid(user: User, bid: GrantBid) -> bool:
     return policy.can_act_for_lead(user, bid.lead_id)
 
 
+def why_not_bid(bid: GrantBid) -> str:
+    """Why someone who may not change ``bid`` is refused: whose bid it is."""
+    lead = bid.lead.name if bid.lead else "no one"
+    return f"This bid is led by {lead}. Only its lead, finance officers and administrators can change it."
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotAllowed(message)

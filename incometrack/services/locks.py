@@ -117,6 +117,46 @@ def lock(session: Session, quarter: Quarter, *, actor: User) -> PeriodLock:
     return existing
 
 
+def quarters_to_lock(session: Session, quarter: Quarter) -> list[Quarter]:
+    """The quarters locking ``quarter`` locks (and submitting its return): it and any earlier open
+    quarter of its year, so quarters are never locked out of order."""
+    locked = locked_quarters(session)
+    return [
+        q
+        for q in (quarter.year.quarter(n) for n in range(1, quarter.number + 1))
+        if (q.year.start, q.number) not in locked
+    ]
+
+
+def lock_refusal(quarter: Quarter, today: date) -> str | None:
+    """Why ``quarter`` cannot be locked today (it has not ended), or None."""
+    if quarter.last_day >= today:
+        from incometrack.periods import format_date
+
+        opens = format_date(quarter.next().first_day)
+        return f"{quarter.label} has not ended yet: it can be locked from {opens}"
+    return None
+
+
+def lock_through(
+    session: Session, quarter: Quarter, *, actor: User, today: date | None = None
+) -> list[Quarter]:
+    """Lock ``quarter`` and every earlier open quarter of its year; return those it locked.
+
+    :raises NotAllowed: for roles other than finance and admin.
+    :raises ServiceError: (field ``quarter``) for a quarter that has not ended.
+    """
+    if not policy.can_manage(actor):
+        raise NotAllowed("Only finance officers and administrators can lock a quarter")
+    if refusal := lock_refusal(quarter, today or date.today()):
+        raise ServiceError(refusal, field="quarter")
+    serialise_locking(session)
+    locking = quarters_to_lock(session, quarter)
+    for each in locking:
+        lock(session, each, actor=actor)
+    return locking
+
+
 def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> PeriodLock:
     """Reopen a locked quarter (admin only), keeping the reason.
 

@@ -34,6 +34,23 @@ def can_update_milestone(user: User, milestone: Milestone) -> bool:
     return policy.can_update_milestone(user, milestone.project.lead_id, milestone.owner_id)
 
 
+def why_not_project(project: Project) -> str:
+    """Why someone who may not change ``project`` is refused: whose project it is."""
+    return (
+        f"{project.name} is led by {project.lead.name}. Only its lead, finance officers and administrators"
+        " can change it or add milestones."
+    )
+
+
+def why_not_milestone(milestone: Milestone) -> str:
+    """Why someone who may not update ``milestone`` is refused: whose milestone it is."""
+    owner = f" and owned by {milestone.owner.name}" if milestone.owner else ""
+    return (
+        f"This milestone is on {milestone.project.name}, led by {milestone.project.lead.name}{owner}. Only"
+        " they, finance officers and administrators can update it."
+    )
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise NotAllowed(message)

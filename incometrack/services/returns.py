@@ -45,14 +45,8 @@ def snapshot_for(session: Session, quarter: Quarter) -> ReturnSnapshot | None:
 
 
 def quarters_to_lock(session: Session, quarter: Quarter) -> list[Quarter]:
-    """The quarters submitting ``quarter``'s return will lock: it and any earlier open quarter of
-    its year."""
-    locked = locks.locked_quarters(session)
-    return [
-        q
-        for q in (quarter.year.quarter(n) for n in range(1, quarter.number + 1))
-        if (q.year.start, q.number) not in locked
-    ]
+    """The quarters submitting ``quarter``'s return will lock (the same as locking it)."""
+    return locks.quarters_to_lock(session, quarter)
 
 
 def submission_refusal(session: Session, quarter: Quarter, today: date) -> str | None:

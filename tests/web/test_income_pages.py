@@ -1,6 +1,7 @@
 """The income screens through the test client: roles, messages beside fields, status codes."""
 
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event, func, select
@@ -121,7 +122,7 @@ def test_a_locked_entry_cannot_be_changed_or_deleted_through_the_pages(login_as,
             "version": entry.version,
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # the locked entry is shown read-only
     response = client.post(f"/income/entries/{entry.id}/delete", data={"version": entry.version})
     assert response.status_code == 303
     session.reread()
@@ -317,7 +318,13 @@ def test_forecast_form_shows_the_rating_and_needs_commentary_for_amber(login_as,
 
 def test_locks_page_finance_locks_and_only_admin_reopens(login_as, session):
     finance, admin = login_as(Role.FINANCE).client, login_as(Role.ADMIN).client
-    assert finance.post("/income/locks", data={"year": "2026-27", "quarter": "1"}).status_code == 302
+    asked = finance.post("/income/locks", data={"year": "2026-27", "quarter": "1"})
+    assert asked.status_code == 200 and "Lock 2026-27 Q1?" in asked.get_data(as_text=True)
+    assert (
+        session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "lock")) == 0
+    )
+    confirmed = finance.post("/income/locks", data={"year": "2026-27", "quarter": "1", "confirmed": "1"})
+    assert confirmed.status_code == 302
     page = finance.get("/income/locks").get_data(as_text=True)
     assert "2026-27 Q1" in page and "Locked" in page and "/reopen" not in page
     lock_id = session.scalar(select(func.max(AuditEvent.entity_id)).where(AuditEvent.action == "lock"))
@@ -370,3 +377,62 @@ def test_the_budget_grid_profiles_by_month(login_as, session):
     # The quarterly grid marks it and, left unchanged, keeps its months.
     quarterly = client.get("/income/budgets/2026-27").get_data(as_text=True)
     assert "Profiled by month" in quarterly
+
+
+def test_locking_asks_first_locks_earlier_quarters_too_and_refuses_the_future(login_as, session):
+    """Issue 18: one click locked any quarter, out of order or not yet ended."""
+    from incometrack import periods
+    from incometrack.models import PeriodLock
+
+    finance = login_as(Role.FINANCE).client
+    current = periods.quarter_for(date.today())
+    future = finance.post("/income/locks", data={"year": current.year.label, "quarter": str(current.number)})
+    assert future.status_code == 400
+    assert f"{current.label} has not ended yet: it can be locked from" in future.get_data(as_text=True)
+    asked = finance.post("/income/locks", data={"year": "2025-26", "quarter": "3"}).get_data(as_text=True)
+    assert "this will also lock the earlier quarters of 2025-26" in asked
+    assert "Lock 2025-26 Q1 and 2025-26 Q2 and 2025-26 Q3" in asked
+    done = finance.post("/income/locks", data={"year": "2025-26", "quarter": "3", "confirmed": "1"})
+    assert done.status_code == 302
+    session.reread()
+    assert sorted(session.execute(select(PeriodLock.year, PeriodLock.quarter)).all()) == [
+        (2025, 1),
+        (2025, 2),
+        (2025, 3),
+    ]
+
+
+def test_deleting_asks_first_and_the_list_keeps_its_filters(login_as, session):
+    """Issue 18: deleting had no confirmation, and a correction lost the list's filters."""
+    stream = make_stream(session, "LIB-PRINT")
+    entry = make_entry(session, stream, date(2026, 5, 4), 10_00, reference="R1")
+    finance = login_as(Role.FINANCE).client
+    listing = "/income/entries?year=2026-27&stream=" + str(stream.id) + "&sort=amount"
+    page = finance.get(listing).get_data(as_text=True)
+    edit = f"/income/entries/{entry.id}/edit?back=" + quote(listing, safe="/?")
+    assert f'href="{edit}"' in page
+    data = {"date_received": "04/05/2026", "stream_id": stream.id, "amount": "12.00", "reference": "R1",
+            "version": entry.version}  # fmt: skip
+    saved = finance.post(edit, data=data)
+    assert saved.headers["Location"] == listing
+    asked = finance.get(f"/income/entries/{entry.id}/delete")
+    assert asked.status_code == 200 and "Delete this income entry?" in asked.get_data(as_text=True)
+    session.reread()
+    assert session.get(IncomeEntry, entry.id) is not None
+    outside = finance.post(
+        f"/income/entries/{entry.id}/edit?back=//evil.example/", data={**data, "version": 2}
+    )
+    assert outside.headers["Location"] == "/income/entries?year=2026-27"
+
+
+def test_a_locked_entry_is_shown_read_only_with_the_way_to_correct_it(login_as, session):
+    stream = make_stream(session, "LIB-PRINT")
+    entry = make_entry(session, stream, date(2026, 5, 4), 10_00, reference="R1")
+    finance = login_as(Role.FINANCE)
+    locks.lock(session, FinancialYear(2026).quarter(1), actor=finance.user)
+    session.commit()
+    page = finance.client.get(f"/income/entries/{entry.id}/edit").get_data(as_text=True)
+    assert "cannot be changed or deleted" in page and "Record a correcting entry" in page
+    assert "Save entry" not in page and 'name="amount"' not in page
+    refused = finance.client.post(f"/income/entries/{entry.id}/edit", data={"amount": "1.00"})
+    assert refused.status_code == 409

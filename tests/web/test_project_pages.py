@@ -117,3 +117,17 @@ def test_the_grant_that_funds_a_project_is_a_working_link(login_as, session):
     html = finance.client.get(f"/projects/{project.id}").get_data(as_text=True)
     assert f'<a class="govuk-link" href="/grants/bids/{bid.id}">Digital &lt;Playground&gt;</a>' in html
     assert "&lt;a class" not in html
+
+
+def test_the_403_page_says_why(login_as, session, make_user):
+    """Issue 18: the reason is whose the record is, not only the role."""
+    other = make_user(Role.LEAD, name="Olu Other")
+    project = make_project(session, other, name="Reading trails")
+    milestone = make_milestone(session, project, other, owner=other)
+    lead = login_as(Role.LEAD)
+    refused = lead.client.get(f"/projects/milestones/{milestone.id}/update")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "This milestone is on Reading trails, led by Olu Other and owned by Olu Other." in html
+    by_role = login_as(Role.VIEWER).client.get("/income/entries/new").get_data(as_text=True)
+    assert "This page is for administrators and finance officers. You are signed in as a viewer." in by_role
