@@ -445,3 +445,57 @@ def test_a_snapshot_of_the_first_format_still_opens_with_its_figures():
     assert report.submission_note is None and report.outcome_totals.grants_awarded == 0
     for fmt in ("xlsx", "pdf"):
         return_service.write_file(report, fmt, io.BytesIO())
+
+
+def test_the_workbook_is_set_up_for_printing(session, known, tmp_path):
+    """Issue 18: A4 landscape, one page wide, header rows repeated, page numbers; the Summary on one
+    page with its title block and chart; commentary rows tall enough for their text."""
+    income.save_forecast(session, session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-A")),
+                         Q2, 90_000_00, "Room bookings fell over the summer. " * 12, actor=known)  # fmt: skip
+    session.commit()
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("xlsx",), tmp_path, actor=known)
+    book = load_workbook(file.path)
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, int(setup.paperSize), setup.fitToWidth) == ("landscape", 9, 1), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows and sheet.oddFooter.right.text == "Page &P of &N"
+    summary = book["Summary"]
+    assert summary.page_setup.fitToHeight == 1
+    assert [summary.cell(row, 1).value for row in range(1, 5)] == [
+        "Financial resilience return 2026-27 Q2 DRAFT",
+        "Libraries, Registration and Archives, Kent County Council",
+        "Figures as at 30 Sep 2026. Amounts in pounds, net of VAT.",
+        "DRAFT: not submitted; the figures may still change.",
+    ]
+    chart_row = summary._charts[0].anchor._from.row + 1
+    last_printed = int(summary.print_area[0].split(":")[1].lstrip("ABCDEFGH").replace("$", "")) if isinstance(
+        summary.print_area, list) else int(str(summary.print_area).split("$")[-1])  # fmt: skip
+    assert chart_row + 18 <= last_printed
+    streams = book["Income by stream"]
+    row = next(r for r in streams.iter_rows(min_row=2) if r[0].value == "LIB-A")[0].row
+    assert streams.row_dimensions[row].height >= 15 * 6
+
+
+def test_a_success_rate_without_decisions_says_so(session, make_user, tmp_path):
+    finance = make_user(Role.FINANCE)
+    make_bid(session, finance, title="Pending")
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("xlsx",), tmp_path, actor=finance)
+    values = [row[1] for row in load_workbook(file.path)["Summary"].iter_rows(values_only=True)
+              if row[0] in ("Success rate by count", "Success rate by value")]  # fmt: skip
+    assert values == ["No decisions yet", "No decisions yet"]
+
+
+@needs("soffice")
+def test_libreoffice_prints_the_summary_on_one_page(workbook, tmp_path):
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(workbook)],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    pdf = tmp_path / workbook.with_suffix(".pdf").name
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")  # fmt: skip
+    first = pages[0]
+    assert "Financial resilience return 2026-27 Q2 DRAFT" in first and "Milestones by RAG" in first
+    assert "Page 1 of" in first
+    assert len([p for p in pages if p.strip()]) == 7  # a page a sheet for this small return (was 18)

@@ -19,6 +19,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.money import to_pounds
@@ -79,17 +80,38 @@ class SheetWriter:
         self._fillers: list[Callable[[object], object]] | None = None
         for index, column in enumerate(columns, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
+        #: the header row's number; data rows follow it
+        self.header_row = len(preamble) + 1 + (1 if preamble else 0)
+        # Before the first row: a write-only sheet writes its properties (fit to page) with it.
+        self._print_setup()
         for text, font in preamble:
             cell = WriteOnlyCell(self.sheet, value=spreadsheet_text(text))
             cell.data_type, cell.font = "s", font
             self.sheet.append([cell])
         if preamble:
             self.sheet.append([])
-        #: the header row's number; data rows follow it
-        self.header_row = len(preamble) + 1 + (1 if preamble else 0)
         self.rows = self.header_row
         self.sheet.freeze_panes = f"A{self.header_row + 1}"
         self.sheet.append([self._cell(c.title, Kind.HEADER) for c in columns])
+        #: the columns of wrapped text a person wrote, and the characters a line of each holds
+        self._wrapped = [
+            (i, max(1, int(c.width * 1.1))) for i, c in enumerate(columns) if c.kind == Kind.USER
+        ]
+
+    def _print_setup(self, *, pages_tall: int = 0) -> None:
+        """For the committee's printer: A4 landscape, one page wide (``pages_tall`` high, 0 for as
+        many as it takes), the header row on every page, and "Page n of m" at the foot."""
+        ws = self.sheet
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = pages_tall
+        ws.print_title_rows = f"{self.header_row}:{self.header_row}"
+        ws.print_options.gridLines = False
+        ws.oddFooter.left.text = "&A"
+        ws.oddFooter.right.text = "Page &P of &N"
+        ws.page_margins.left = ws.page_margins.right = 0.5
 
     def letter(self, title: str) -> str:
         return get_column_letter([c.title for c in self.columns].index(title) + 1)
@@ -142,8 +164,19 @@ class SheetWriter:
             if self._fillers is None:
                 self._fillers = [self._filler(i, c.kind) for i, c in enumerate(self.columns)]
             cells = [fill(v) for fill, v in zip(self._fillers, values, strict=True)]
+        self._fit_height(values)  # before the row is written: a write-only sheet streams it out
         self.sheet.append(cells)
         self.rows += 1
+
+    def _fit_height(self, values: Sequence[object]) -> None:
+        """Make a row of wrapped text tall enough for its lines, so that printed or on screen it
+        never runs under the next row (Excel does not size rows of a written file itself)."""
+        lines = 1
+        for index, per_line in self._wrapped:
+            text = str(values[index] or "")
+            lines = max(lines, sum(1 + len(part) // per_line for part in text.split("\n")))
+        if lines > 1:
+            self.sheet.row_dimensions[self.rows + 1].height = min(409, 15 * lines)
 
     def _filler(self, index: int, kind: Kind) -> Callable[[object], object]:
         """What turns a value of the column into what is appended, chosen once a column."""
@@ -228,6 +261,10 @@ def _pct_formula(numerator: str, denominator: str) -> str:
 
 TITLE_FONT = Font(bold=True, size=16)
 DRAFT_FONT = Font(bold=True, size=12, color="D4351C")
+#: What a success rate reads before any bid has been decided (never a blank or 0%).
+NO_DECISIONS = "No decisions yet"
+#: Rows of the default height the Summary's chart (9 cm tall) covers.
+CHART_ROWS = 19
 
 
 def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
@@ -323,7 +360,9 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         ("Success rate by count", g.success_rate_count),
         ("Success rate by value", g.success_rate_value),
     ):
-        append([sheet._cell(label, Kind.TEXT), sheet._cell(rate, Kind.PERCENT)])
+        # A rate of no decisions is not 0%: say so rather than leave it blank.
+        shown = sheet._cell(rate, Kind.PERCENT) if rate is not None else sheet._cell(NO_DECISIONS, Kind.TEXT)
+        append([sheet._cell(label, Kind.TEXT), shown])
     block(
         "Milestones by RAG at the quarter end",
         [(c.rag, c.count) for c in report.milestone_counts],
@@ -346,7 +385,11 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=first + 3), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=first + 3))
-    ws.add_chart(chart, "J2")
+    # Below the tables, inside the printed area: the Summary prints on one page with its chart.
+    anchor = sheet.rows + 2
+    ws.add_chart(chart, f"A{anchor}")
+    ws.print_area = f"A1:{get_column_letter(len(columns))}{anchor + CHART_ROWS}"
+    sheet._print_setup(pages_tall=1)
 
 
 def _streams(workbook: Workbook, report: FinancialReturn) -> None:
