@@ -21,9 +21,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
-    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -36,7 +36,7 @@ from incometrack.exports.safe_text import pdf_text
 from incometrack.money import format_gbp
 from incometrack.periods import format_date
 from incometrack.rag import Rag
-from incometrack.reports.returns import FinancialReturn
+from incometrack.reports.returns import NO_DECISIONS, FinancialReturn
 
 RAG_COLOURS = {rag.value: colors.HexColor(rag.tint) for rag in Rag}
 RAG_KEY = (
@@ -53,8 +53,14 @@ RAG_KEY = (
     (Rag.COMPLETE, "milestone complete"),
 )
 HEADER_BACKGROUND = colors.HexColor("#e8e8e8")
-CELL_SIZE, CELL_LEADING, CELL_PADDING = 7, 8.5, 3  # points
+CELL_SIZE, CELL_LEADING, CELL_PADDING = 8, 9.5, 3  # points: no text in the committee's PDF below 8pt
 MARGIN_MM = 15
+#: The narrowest a column of words is made to fit a wide table on the page.
+MIN_TEXT_MM = 16
+#: Room a heading needs below it (itself and a few rows of its table) to stay on a page.
+HEADING_ROOM = 35 * mm
+#: Room a section needs left on a page to start there rather than on the next.
+SECTION_ROOM = 70 * mm
 FRAME_WIDTH_MM = 297 - 2 * MARGIN_MM  #: A4 landscape between the side margins
 MAX_CELL_LINES = 40  #: about 340 points: a cell never outgrows a page
 FONT_CANDIDATES = (
@@ -127,7 +133,7 @@ class QuarterBars(Flowable):
 
         c.setFont(self.bold, 9)
         c.drawString(left, 58 * mm, self.TITLE)
-        c.setFont(self.font, 7)
+        c.setFont(self.font, 8)
         c.setLineWidth(0.25)
         c.setStrokeColor(colors.HexColor("#b1b4b6"))
         for value in gridlines:
@@ -211,7 +217,11 @@ class _Builder:
             "title", parent=base["Title"], fontName=self.bold, fontSize=20, alignment=0
         )
         self.h2 = ParagraphStyle(
-            "h2", parent=base["Heading2"], fontName=self.bold, fontSize=13, spaceBefore=10
+            "h2",
+            parent=base["Heading2"],
+            fontName=self.bold,
+            fontSize=13,
+            spaceBefore=10,
         )
         self.body = ParagraphStyle(
             "body", parent=base["BodyText"], fontName=self.font, fontSize=9, leading=11
@@ -229,6 +239,15 @@ class _Builder:
 
     def pct(self, value) -> Figure:
         return Figure("" if value is None else f"{value}%")
+
+    def heading(self, text: str) -> list:
+        """A section heading, moved to the next page where too little of this one is left for it
+        and the first rows of its table (the table itself may then run on over pages)."""
+        return [CondPageBreak(HEADING_ROOM), Paragraph(pdf_text(text), self.h2)]
+
+    def rate(self, value) -> Figure | Text:
+        """A success rate; before any decision, "No decisions yet" (never blank or 0%)."""
+        return self.pct(value) if value is not None else self.text(NO_DECISIONS)
 
     def rag(self, word: str) -> RagText:
         return RagText(word)
@@ -278,7 +297,17 @@ class _Builder:
         excess = sum(widths) - FRAME_WIDTH_MM
         if excess > 0:
             flex = widths.index(max(widths)) if flex is None else flex
-            widths[flex] -= excess
+            taken = min(excess, widths[flex] - MIN_TEXT_MM)
+            widths[flex] -= taken
+            excess -= taken
+        if excess > 0:
+            # Still too wide: every text column gives up its share of what it has beyond the least
+            # a column of words needs.
+            text = [i for i in range(len(widths)) if not any(isinstance(row[i], Figure) for row in rows)]
+            spare = sum(widths[i] - MIN_TEXT_MM for i in text if widths[i] > MIN_TEXT_MM)
+            for i in text:
+                if widths[i] > MIN_TEXT_MM:
+                    widths[i] -= excess * (widths[i] - MIN_TEXT_MM) / spare
         assert min(widths) > 8 and sum(widths) <= FRAME_WIDTH_MM + 0.01, "the table would run off the page"
         inner = [w * mm - 2 * CELL_PADDING for w in widths]
         data = [
@@ -394,8 +423,8 @@ class _Builder:
                 self.money(g.pending_requested),
             ],
             [self.text("Weighted value of pending bids"), self.money(g.weighted_pipeline)],
-            [self.text("Success rate by count"), self.pct(g.success_rate_count)],
-            [self.text("Success rate by value"), self.pct(g.success_rate_value)],
+            [self.text("Success rate by count"), self.rate(g.success_rate_count)],
+            [self.text("Success rate by value"), self.rate(g.success_rate_value)],
         ]
         milestones = [[self.rag(c.rag), Figure(str(c.count))] for c in r.milestone_counts]
         side = Table(
@@ -408,7 +437,7 @@ class _Builder:
             colWidths=[105 * mm, 60 * mm],
         )
         story += [
-            Paragraph("Grants and milestones", self.h2),
+            *self.heading("Grants and milestones"),
             side,
             Spacer(1, 4 * mm),
         ]
@@ -436,7 +465,9 @@ class _Builder:
                 self.p(f"Streams rated Amber or Red without commentary this quarter: {names}.", self.body)
             )
 
-        story += [PageBreak(), Paragraph("Income by stream: position to date", self.h2)]
+        # A section starts a new page only where little of this one is left, so no page is left
+        # nearly empty (a forced break after a section that just spilled over left one line).
+        story += [CondPageBreak(SECTION_ROOM), *self.heading("Income by stream: position to date")]
         quarter_titles = [f"Q{q + 1} actual" for q in range(4)]
         header = [
             "Code",
@@ -466,7 +497,7 @@ class _Builder:
         widths = [18, 60, 20, 20, 20, 20, 20, 20, 20, 20, 15]
         story.append(self.table(header, rows, widths, total=True, flex=1))
 
-        story.append(Paragraph("Income by stream: forecast outturn", self.h2))
+        story += self.heading("Income by stream: forecast outturn")
         header = [
             "Code",
             "Stream",
@@ -508,7 +539,7 @@ class _Builder:
         # cell could hold on one page.
         commented = [s for s in r.streams if s.commentary or s.commentary_missing]
         if commented:
-            story.append(Paragraph("Commentary", self.h2))
+            story += self.heading("Commentary")
         for s in commented:
             story.append(
                 Paragraph(
@@ -518,7 +549,7 @@ class _Builder:
                 )
             )
 
-        story += [PageBreak(), Paragraph("Grants", self.h2)]
+        story += [CondPageBreak(SECTION_ROOM), *self.heading("Grants")]
         rows = [
             [
                 self.text(f"{g.funder}" + (f": {g.programme}" if g.programme else "")),
@@ -543,7 +574,6 @@ class _Builder:
                 self.money(g.spent),
                 self.money(g.remaining),
                 self.text(f"{g.next_report} {format_date(g.next_report_due)}".strip()),
-                self.text(g.outcomes),
             ]
             for g in r.grants
         ]
@@ -561,15 +591,15 @@ class _Builder:
                     "Spent to date",
                     "Remaining",
                     "Next report due",
-                    "Outcomes",
                 ],
                 rows,
-                [28, 30, 20, 30, 17, 17, 17, 17, 17, 17, 22, 35],
-                flex=11,
+                # Outcomes are the "Libraries Deliver outcomes" table's (and the workbook's column).
+                [34, 40, 23, 36, 17, 17, 17, 17, 17, 17, 30],
+                flex=1,
             )
         )
 
-        story.append(Paragraph("Milestones by RAG at the quarter end", self.h2))
+        story += self.heading("Milestones by RAG at the quarter end")
         rows = [
             [
                 self.rag(m.rag),
@@ -638,7 +668,7 @@ class _Builder:
             )
         )
 
-        story.append(Paragraph("CIPFA income lines, year to date", self.h2))
+        story += self.heading("CIPFA income lines, year to date")
         rows = [[self.text(c.line), self.money(c.actual_to_date)] for c in r.cipfa]
         rows.append([self.text("Total", bold=True), self.money(sum(c.actual_to_date for c in r.cipfa))])
         story.append(self.table(["CIPFA income line", "Actual to date"], rows, [110, 30], total=True))
@@ -650,7 +680,26 @@ class _Builder:
                 self.body,
             )
         )
-        return story
+        return _keep_headings_with_their_start(story)
+
+
+def _keep_headings_with_their_start(story: list) -> list:
+    """Make each heading's room (the :class:`CondPageBreak` before it) what it needs: itself, and
+    the header and first row of the table after it (or the paragraph after it), so that no heading
+    is left at the foot of a page while its table may still run on over pages."""
+    width = FRAME_WIDTH_MM * mm
+    for index, room in enumerate(story[:-2]):
+        heading, following = story[index + 1], story[index + 2]
+        if not (isinstance(room, CondPageBreak) and isinstance(heading, Paragraph)):
+            continue
+        _, heading_height = heading.wrap(width, 10**6)
+        if isinstance(following, Table):
+            following.wrap(width, 10**6)
+            start = sum(following._rowHeights[:2])
+        else:
+            start = following.wrap(width, 10**6)[1]
+        room.height = max(room.height, heading_height + heading.style.spaceBefore + start + 6)
+    return story
 
 
 def write_pdf(report: FinancialReturn, stream: BinaryIO) -> None:

@@ -25,7 +25,7 @@ from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.money import to_pounds
 from incometrack.periods import format_date
 from incometrack.rag import Rag, rag_named
-from incometrack.reports.returns import STREAM_COLUMNS, FinancialReturn, IncomeFigures
+from incometrack.reports.returns import NO_DECISIONS, STREAM_COLUMNS, FinancialReturn, IncomeFigures
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 PERCENT_FORMAT = "0.0%"
@@ -261,8 +261,6 @@ def _pct_formula(numerator: str, denominator: str) -> str:
 
 TITLE_FONT = Font(bold=True, size=16)
 DRAFT_FONT = Font(bold=True, size=12, color="D4351C")
-#: What a success rate reads before any bid has been decided (never a blank or 0%).
-NO_DECISIONS = "No decisions yet"
 #: Rows of the default height the Summary's chart (9 cm tall) covers.
 CHART_ROWS = 19
 

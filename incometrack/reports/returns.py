@@ -96,6 +96,10 @@ STREAM_COLUMNS = (
     "Commentary",
 )
 
+#: What a success rate reads before any bid has been decided (never a blank or 0%), in every
+#: rendering of the return.
+NO_DECISIONS = "No decisions yet"
+
 
 @dataclass(frozen=True)
 class ReturnMeta:
