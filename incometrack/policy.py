@@ -64,6 +64,7 @@ TEMPLATE_PREDICATES = {
     "can_administer": can_administer,
     "can_read_finance": can_read_finance,
     "can_act_for_lead": can_act_for_lead,
+    "can_update_milestone": can_update_milestone,
 }
 
 

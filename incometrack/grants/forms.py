@@ -119,7 +119,7 @@ MOVE_LABELS = {
     BidStatus.UNSUCCESSFUL: "Record as unsuccessful",
     BidStatus.WITHDRAWN: "Withdraw",
     BidStatus.IN_DELIVERY: "Start delivery",
-    BidStatus.CLOSED: "Close",
+    BidStatus.CLOSED: "Mark the grant closed",
 }
 
 

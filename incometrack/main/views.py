@@ -1,11 +1,12 @@
 from datetime import date
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 from sqlalchemy import text
 
 from incometrack import charts
 from incometrack.extensions import db
-from incometrack.reports.dashboard import build_dashboard
+from incometrack.reports.dashboard import build_dashboard, my_work
 
 bp = Blueprint("main", __name__)
 
@@ -49,6 +50,7 @@ def home():
         services_chart=services_chart,
         quarters_chart=quarters_chart,
         months_chart=months_chart,
+        mine=my_work(db.session, date.today(), current_user.id),
     )
 
 

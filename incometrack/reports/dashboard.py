@@ -135,3 +135,36 @@ def build_dashboard(session: Session, today: date) -> Dashboard:
             if row.position.commentary_missing
         ),
     )
+
+
+#: How far ahead "your work" on the home page looks.
+MY_WORK_DAYS = 14
+
+
+@dataclass(frozen=True)
+class MyWork:
+    """What is someone's own to do: reports and payments of the bids they lead, and the milestones
+    they own or whose project they lead, overdue or due within :data:`MY_WORK_DAYS`."""
+
+    due: list  #: grants.DueItem, overdue and late first
+    overdue_milestones: list  #: milestones.MilestoneRow
+    due_milestones: list
+
+    @property
+    def empty(self) -> bool:
+        return not (self.due or self.overdue_milestones or self.due_milestones)
+
+
+def my_work(session: Session, today: date, user_id: int) -> MyWork:
+    from incometrack.reports import grants as grant_reports
+    from incometrack.reports import milestones as milestone_reports
+
+    rows = milestone_reports.milestone_rows(
+        session, today, milestone_reports.MilestoneFilters(involving_user_id=user_id)
+    )
+    groups = milestone_reports.group_by_urgency(rows, today, days=MY_WORK_DAYS)
+    return MyWork(
+        grant_reports.due_soon(session, today, days=MY_WORK_DAYS, lead_id=user_id),
+        groups.overdue,
+        groups.due_soon,
+    )

@@ -131,3 +131,30 @@ def test_the_403_page_says_why(login_as, session, make_user):
     assert "This milestone is on Reading trails, led by Olu Other and owned by Olu Other." in html
     by_role = login_as(Role.VIEWER).client.get("/income/entries/new").get_data(as_text=True)
     assert "This page is for administrators and finance officers. You are signed in as a viewer." in by_role
+
+
+def test_a_leads_home_page_starts_with_their_own_overdue_work(login_as, session, make_user):
+    """Issue 18: a lead saw the service's pipeline and others' milestones but not their own."""
+    from incometrack.services import grants
+    from tests.factories import make_bid, move
+
+    lead = login_as(Role.LEAD, name="Lee Lead")
+    other = make_user(Role.LEAD, name="Olu Other")
+    finance = make_user(Role.FINANCE)
+    bid = move(session, make_bid(session, finance, lead=lead.user, title="Makerspaces grant"), finance,
+               "drafting", "submitted", "awarded", on=date(2026, 6, 1), awarded_resource=30_000_00)  # fmt: skip
+    grants.add_report(session, bid, title="Interim report", due_on=TODAY - timedelta(days=5), actor=finance)
+    grants.add_payment(
+        session, bid, expected_on=TODAY - timedelta(days=3), amount_expected=30_000_00, actor=finance
+    )
+    mine = make_project(session, lead.user, name="Reading trails")
+    make_milestone(session, mine, lead.user, title="Trail printed", baseline=TODAY - timedelta(days=2))
+    theirs = make_project(session, other, name="Other project")
+    make_milestone(session, theirs, other, title="Not mine", baseline=TODAY - timedelta(days=2))
+    session.commit()
+    html = lead.client.get("/").get_data(as_text=True)
+    work = html.split("Your work: overdue and due in the next 14 days", 1)[1].split("</section>", 1)[0]
+    assert "Interim report" in work and "Payment expected" in work and "£30,000.00" in work
+    assert "Trail printed" in work and "Not mine" not in work
+    assert html.index("Your work") < html.index("Grant pipeline") if "Grant pipeline" in html else True
+    assert 'href="/projects/milestones/' in work and ">Update<" in work
