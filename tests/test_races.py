@@ -155,7 +155,7 @@ def test_creating_the_same_unique_thing_at_once_is_never_a_server_error(gunicorn
         extra = {"name": "Same Trust", "type": "trust/foundation"}
     elif what == "lock":
         url = f"{base}/income/locks"
-        extra = {"year": "2025-26", "quarter": "1"}
+        extra = {"year": "2025-26", "quarter": "1", "confirmed": "1"}
     else:
         url = f"{base}/returns/2025-26/1/submit"
         extra = {"confirm": "y", "reason": "Two officers submitting at once"}

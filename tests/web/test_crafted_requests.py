@@ -90,4 +90,4 @@ def test_the_entry_list_never_serves_more_than_its_largest_page(session, login_a
     session.commit()
     response = finance.client.get(f"/income/entries?year=2026-27&per_page={per_page}")
     assert response.status_code == 200
-    assert response.get_data(as_text=True).count('/edit"') == shown
+    assert response.get_data(as_text=True).count("/edit?back=") == shown
