@@ -51,7 +51,10 @@ def _sqlite(engine: Engine, target: Path) -> str:
     source = sqlite3.connect(source_path, timeout=30)
     copy = sqlite3.connect(target)
     try:
-        source.backup(copy, pages=256)  # small steps let writers carry on between them
+        # In one step: a backup copied in small steps starts again whenever another connection
+        # writes, so under a steady stream of commits it never finished (CI caught one running for
+        # ten minutes). One step reads a single snapshot; in WAL mode writers carry on meanwhile.
+        source.backup(copy)
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
         tables = copy.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     except sqlite3.Error as error:
