@@ -54,11 +54,7 @@ def described(form) -> str:
         if value in (None, "", [], ()):
             continue
         if choices := getattr(field, "choices", None):
-            labels = {
-                str(getattr(c, "value", None) if hasattr(c, "value") else c[0]): getattr(c, "label", None)
-                if hasattr(c, "label") else c[1]
-                for c in choices
-            }  # fmt: skip
+            labels = {str(choice.value): choice.label for choice in choices}
             value = labels.get(str(value), value)
         elif isinstance(value, date):
             value = f"{value:%d/%m/%Y}"

@@ -511,7 +511,6 @@ def entry_edit(entry_id: int):
         return render_template("income/entry_locked.html", entry=entry, back=back), status
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
     form.fill_choices(db.session)
-    locked = False
     if form.validate_on_submit():
         try:
             done = commit_or_show(
@@ -538,7 +537,6 @@ def entry_edit(entry_id: int):
         "income/entry_form.html",
         form=form,
         entry=entry,
-        locked=locked,
         back=back,
         delete_form=ConfirmForm(version=entry.version),
     ), status

@@ -22,7 +22,8 @@ class AuditFilters:
     date_to: date | None = None
 
 
-def _conditions(filters: AuditFilters) -> list:
+def conditions(filters: AuditFilters) -> list:
+    """The WHERE conditions of the filters: the page and its download share them."""
     conditions = []
     if filters.entity:
         conditions.append(AuditEvent.entity == filters.entity)
@@ -44,13 +45,10 @@ def _conditions(filters: AuditFilters) -> list:
 def list_events(
     session: Session, filters: AuditFilters, *, page: int = 1, per_page: int = 50
 ) -> Page[AuditEvent]:
-    conditions = _conditions(filters)
-    total = session.scalar(select(func.count(AuditEvent.id)).where(*conditions))
+    where = conditions(filters)
+    total = session.scalar(select(func.count(AuditEvent.id)).where(*where))
     statement = (
-        select(AuditEvent)
-        .options(joinedload(AuditEvent.user))
-        .where(*conditions)
-        .order_by(AuditEvent.id.desc())
+        select(AuditEvent).options(joinedload(AuditEvent.user)).where(*where).order_by(AuditEvent.id.desc())
     )
     return paginate(session, statement, page=page, per_page=per_page, total=total)
 

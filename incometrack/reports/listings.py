@@ -22,6 +22,7 @@ from incometrack.models import (
     Funder,
     ImportBatch,
     IncomeStream,
+    LedgerCode,
     Service,
     User,
 )
@@ -29,7 +30,7 @@ from incometrack.reports import entries as entry_reports
 from incometrack.reports import grants as grant_reports
 from incometrack.reports import income as income_reports
 from incometrack.reports import milestones as milestone_reports
-from incometrack.reports.audit import AuditFilters, _conditions
+from incometrack.reports.audit import AuditFilters, conditions
 
 #: Rows fetched from the database at a time for the long lists.
 CHUNK = 2000
@@ -110,9 +111,14 @@ def entries(session: Session, filters: entry_reports.EntryFilters, *, sort: str,
 
 def streams(session: Session, rows: list[IncomeStream], as_at, *, described: str) -> Listing:
     positions = income_reports.stream_positions(session, as_at, [s.id for s in rows])
+    # One query for every stream's ledger codes, not one a stream.
     codes: dict[int, list[str]] = {}
-    for stream in rows:
-        codes[stream.id] = [code.code for code in stream.ledger_codes]
+    for stream_id, code in session.execute(
+        select(LedgerCode.stream_id, LedgerCode.code)
+        .where(LedgerCode.stream_id.in_([s.id for s in rows]))
+        .order_by(LedgerCode.code)
+    ):
+        codes.setdefault(stream_id, []).append(code)
 
     def lines() -> Iterator[tuple]:
         for stream in rows:
@@ -124,7 +130,7 @@ def streams(session: Session, rows: list[IncomeStream], as_at, *, described: str
                 stream.category.name,
                 stream.site.name if stream.site else "",
                 stream.status.value,
-                "; ".join(codes[stream.id]),
+                "; ".join(codes.get(stream.id, [])),
                 p.annual_budget,
                 p.profiled_to_date,
                 p.actual_to_date,
@@ -357,7 +363,7 @@ def audit(session: Session, filters: AuditFilters, *, described: str) -> Listing
             AuditEvent.changes,
         )
         .outerjoin(User, User.id == AuditEvent.user_id)
-        .where(*_conditions(filters))
+        .where(*conditions(filters))
         .order_by(AuditEvent.id.desc())
     )
 

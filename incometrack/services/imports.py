@@ -190,6 +190,10 @@ class ImportResult:
         return sum(tally.total for tally in self.by_stream.values())
 
     @property
+    def unmapped_count(self) -> int:
+        return sum(tally.count for tally in self.unmapped.values())
+
+    @property
     def unmapped_total(self) -> int:
         return sum(tally.total for tally in self.unmapped.values())
 
@@ -342,12 +346,12 @@ def _stream_codes(session: Session):
         )
     }
 
-    def stream_for(code: str, number: int, value: str) -> tuple[int, str] | RowError:
+    def stream_for(code: str, number: int) -> tuple[int, str] | RowError:
         if not code:
             return RowError(number, "stream_code", "Enter the stream code")
         found = streams.get(code.upper())
         if found is None:
-            return RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", value)
+            return RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", code)
         return found
 
     return stream_for
@@ -425,7 +429,7 @@ def import_ledger(
     }
     refuse = profile.unmapped is UnmappedLines.REFUSE
 
-    def stream_for(code: str, number: int, value: str) -> tuple[int, str] | RowError | str:
+    def stream_for(code: str, number: int) -> tuple[int, str] | RowError | str:
         if not code:
             return RowError(number, columns.code_column, "Enter the ledger code")
         key = ledger_code_key(code)
@@ -434,7 +438,7 @@ def import_ledger(
             return found
         if refuse:
             message = f"No stream has this ledger code{_nearest(key, mapped)}"
-            return RowError(number, columns.code_column, message, value)
+            return RowError(number, columns.code_column, message, code)
         return key  # unmapped: left out
 
     _import_lines(
@@ -459,7 +463,7 @@ def _import_lines(
     session: Session,
     result: ImportResult,
     table: Table,
-    stream_for: Callable[[str, int, str], tuple[int, str] | RowError | str],
+    stream_for: Callable[[str, int], tuple[int, str] | RowError | str],
     *,
     columns: LineColumns,
     actor: User | None,
@@ -467,7 +471,7 @@ def _import_lines(
     negate: bool = False,
 ) -> None:
     """Check every line of an income file, then (when all are good and this is no dry run)
-    insert those not already recorded, as one batch. ``stream_for(code, row, raw)`` gives a line's
+    insert those not already recorded, as one batch. ``stream_for(code, row)`` gives a line's
     stream (id and label), a problem, or the code itself for a line to leave out unmapped."""
     today = today or date.today()
     sites = dict(session.execute(select(func.lower(Site.name), Site.id)).all())
@@ -542,7 +546,7 @@ def _import_lines(
         }
         for key, message in income_service.entry_problems(day, amount, reference, today).items():
             row_errors.append(RowError(number, field_columns[key] or key, message))
-        stream = stream_for(code, number, code)
+        stream = stream_for(code, number)
         if isinstance(stream, RowError):
             row_errors.append(stream)
         site_name = _text(table.cell(cells, columns.site)) if columns.site else ""

@@ -57,7 +57,6 @@ class Table:
         #: the header's row number in the file (1 unless title rows sit above it)
         self.header_row = header_row
         #: the header's names as the file writes them, in order (blank ones left out)
-        self.names = [str(h).strip() for h in header if column_key(h)]
         self.names_by_index = {i: " ".join(str(h).split()) for i, h in enumerate(header) if column_key(h)}
         #: compared name -> column index (the first column of a name counts)
         self.headers: dict[str, int] = {}
