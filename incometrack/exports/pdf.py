@@ -23,7 +23,6 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
-    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -36,7 +35,24 @@ from incometrack.exports.safe_text import pdf_text
 from incometrack.money import format_gbp
 from incometrack.periods import format_date
 from incometrack.rag import Rag
-from incometrack.reports.returns import NO_DECISIONS, FinancialReturn
+from incometrack.reports.return_layout import (
+    CIPFA,
+    ENTRIES,
+    GRANT_FIGURES_CAPTION,
+    GRANTS,
+    MILESTONE_COUNTS,
+    MILESTONES,
+    OUTCOMES,
+    QUARTERS,
+    STREAMS,
+    SUMMARY,
+    Column,
+    Kind,
+    Section,
+    display,
+    grant_figures,
+)
+from incometrack.reports.returns import FinancialReturn
 
 RAG_COLOURS = {rag.value: colors.HexColor(rag.tint) for rag in Rag}
 RAG_KEY = (
@@ -62,7 +78,12 @@ HEADING_ROOM = 35 * mm
 #: Room a section needs left on a page to start there rather than on the next.
 SECTION_ROOM = 70 * mm
 FRAME_WIDTH_MM = 297 - 2 * MARGIN_MM  #: A4 landscape between the side margins
-MAX_CELL_LINES = 40  #: about 340 points: a cell never outgrows a page
+#: A workbook column's width in characters as millimetres of 8pt text: where a PDF table starts
+#: before it is fitted to the page.
+MM_PER_CHARACTER = 1.5
+MAX_CELL_LINES = 40
+#: ``flex`` of a table whose text columns all give up width in proportion, none first
+SHARED = -1  #: about 340 points: a cell never outgrows a page
 FONT_CANDIDATES = (
     (
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -88,7 +109,15 @@ def fonts() -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
-class Figure(str):
+class Unbroken(str):
+    """A cell never wrapped: its column is made at least as wide as its widest such cell."""
+
+
+class Day(Unbroken):
+    """A date, left-aligned like text but never broken over two lines."""
+
+
+class Figure(Unbroken):
     """A number already formatted (money, a percentage, a count): drawn as a plain right-aligned
     string, which costs far less than a Paragraph and carries no markup to escape."""
 
@@ -234,20 +263,10 @@ class _Builder:
         text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
         return (BoldText if bold else Text)(text)
 
-    def money(self, pence: int | None) -> Figure:
-        return Figure(format_gbp(pence))
-
-    def pct(self, value) -> Figure:
-        return Figure("" if value is None else f"{value}%")
-
     def heading(self, text: str) -> list:
         """A section heading, moved to the next page where too little of this one is left for it
         and the first rows of its table (the table itself may then run on over pages)."""
         return [CondPageBreak(HEADING_ROOM), Paragraph(pdf_text(text), self.h2)]
-
-    def rate(self, value) -> Figure | Text:
-        """A success rate; before any decision, "No decisions yet" (never blank or 0%)."""
-        return self.pct(value) if value is not None else self.text(NO_DECISIONS)
 
     def rag(self, word: str) -> RagText:
         return RagText(word)
@@ -273,7 +292,8 @@ class _Builder:
                 used += character_width
             lines.append(line[start:])
         if len(lines) > MAX_CELL_LINES:
-            lines = [*lines[: MAX_CELL_LINES - 1], "... (the full text is in the workbook)"]
+            tail = simpleSplit("... (the full text is in the workbook)", font, CELL_SIZE, width)
+            lines = [*lines[: MAX_CELL_LINES - len(tail)], *tail]
         return "\n".join(lines)
 
     def table(
@@ -285,29 +305,31 @@ class _Builder:
         total: bool = False,
         flex: int | None = None,
     ) -> Table:
-        """A table whose figure columns are at least as wide as their widest figure (in bold, as
+        """A table whose figure and date columns are at least as wide as their widest cell (in bold, as
         a total is), up to £999,999,999.99; column ``flex`` (by default the widest given) gives up
-        what they take beyond ``widths``, so that the table stays on the page."""
+        what they take beyond ``widths`` (``SHARED``: every text column gives its share), so that
+        the table stays on the page."""
         widths = list(widths)
+        least = []  #: the narrowest each column may be made
         for i in range(len(widths)):
-            figures = [row[i] for row in rows if isinstance(row[i], Figure)]
-            if figures:
-                need = max(stringWidth(f, self.bold, CELL_SIZE) for f in figures) + 2 * CELL_PADDING + 1
-                widths[i] = max(widths[i], need / mm)
+            # Wide enough for its widest figure or date, and for the longest word of its header.
+            unbroken = [row[i] for row in rows if isinstance(row[i], Unbroken)]
+            need = max(stringWidth(f, self.bold, CELL_SIZE) for f in [*unbroken, *header[i].split()])
+            need = (need + 2 * CELL_PADDING + 1) / mm
+            widths[i] = max(widths[i], need)
+            least.append(widths[i] if unbroken else max(need, MIN_TEXT_MM))
         excess = sum(widths) - FRAME_WIDTH_MM
-        if excess > 0:
+        if excess > 0 and flex != SHARED:
             flex = widths.index(max(widths)) if flex is None else flex
-            taken = min(excess, widths[flex] - MIN_TEXT_MM)
+            taken = max(0, min(excess, widths[flex] - least[flex]))
             widths[flex] -= taken
             excess -= taken
         if excess > 0:
             # Still too wide: every text column gives up its share of what it has beyond the least
-            # a column of words needs.
-            text = [i for i in range(len(widths)) if not any(isinstance(row[i], Figure) for row in rows)]
-            spare = sum(widths[i] - MIN_TEXT_MM for i in text if widths[i] > MIN_TEXT_MM)
-            for i in text:
-                if widths[i] > MIN_TEXT_MM:
-                    widths[i] -= excess * (widths[i] - MIN_TEXT_MM) / spare
+            # it needs (its header's longest word, and room for a few words).
+            spare = sum(widths[i] - least[i] for i in range(len(widths)))
+            for i in range(len(widths)):
+                widths[i] -= min(excess, spare) * (widths[i] - least[i]) / spare if spare else 0
         assert min(widths) > 8 and sum(widths) <= FRAME_WIDTH_MM + 0.01, "the table would run off the page"
         inner = [w * mm - 2 * CELL_PADDING for w in widths]
         data = [
@@ -352,6 +374,51 @@ class _Builder:
     def chart(self) -> QuarterBars:
         return QuarterBars(self.report.quarters, self.font, self.bold)
 
+    def cell(self, column: Column, value: object, *, flagged: bool = False, bold: bool = False):
+        """A value of ``column`` as a table cell of its kind (figures right-aligned, RAG coloured)."""
+        if column.kind == Kind.RAG:
+            return self.rag(str(value)) if value else self.text("")
+        if column.numeric and value is not None and not isinstance(value, str):
+            return Figure(display(value, column.kind) + ("*" if flagged else ""))
+        if column.kind == Kind.DATE and value is not None:
+            return Day(display(value, column.kind))
+        return self.text(display(value, column.kind), bold=bold)
+
+    def section_tables(self, section: Section, *, headings: bool = True) -> list:
+        """A section of the return as the tables of its parts, each under its heading: the columns,
+        kinds and widths as :mod:`~incometrack.reports.return_layout` declares them."""
+        lines = list(section.lines(self.report))
+        total = section.total_values(self.report)
+        flowables: list = []
+        for part in section.paper_parts():
+            if headings:
+                flowables += self.heading(part.heading)
+            if not lines:
+                flowables.append(self.p(section.empty))
+                continue
+            indexes = [next(i for i, c in enumerate(section.columns) if c.title == t) for t in part.titles]
+            columns = [section.columns[i] for i in indexes]
+            rows = [
+                [self.cell(c, c.value(line), flagged=bool(c.flag and c.flag(line))) for c in columns]
+                for line in lines
+            ]
+            # A part shows the total line only where it holds more than its label.
+            totalled = total is not None and any(total[i] not in (None, "") for i in indexes[1:])
+            if totalled:
+                rows.append([self.cell(section.columns[i], total[i], bold=True) for i in indexes])
+            flowables.append(
+                self.table(
+                    [c.title for c in columns],
+                    rows,
+                    [c.width * MM_PER_CHARACTER for c in columns],
+                    total=totalled,
+                    flex=part.titles.index(part.flex) if part.flex else SHARED,
+                )
+            )
+            notes = {c.flag_note for c in columns if c.flag and any(c.flag(line) for line in lines)}
+            flowables += [self.p(f"* {note}") for note in sorted(notes)]
+        return flowables
+
     def story(self) -> list:
         r, meta = self.report, self.report.meta
         status = (
@@ -370,37 +437,9 @@ class _Builder:
                 f"{status} Amounts in pounds, net of VAT.",
                 self.body,
             ),
-            Paragraph("Summary by service", self.h2),
+            Paragraph(pdf_text(SUMMARY.heading), self.h2),
+            *self.section_tables(SUMMARY, headings=False),
         ]
-        figure_header = [
-            "Service",
-            "Annual budget",
-            "Profiled budget to date",
-            "Actual to date",
-            "Variance",
-            "Variance %",
-            "Forecast outturn",
-            "Forecast variance",
-            "Forecast variance %",
-            "RAG",
-        ]
-
-        def figure_row(label, f, bold=False):
-            return [
-                self.text(label, bold=bold),
-                self.money(f.annual_budget),
-                self.money(f.profiled_to_date),
-                self.money(f.actual_to_date),
-                self.money(f.variance_to_date),
-                self.pct(f.variance_to_date_pct),
-                self.money(f.forecast_outturn),
-                self.money(f.forecast_variance),
-                self.pct(f.forecast_variance_pct),
-                self.rag(f.rag),
-            ]
-
-        rows = [figure_row(s.service, s.figures) for s in r.services] + [figure_row("Total", r.overall, True)]
-        story.append(self.table(figure_header, rows, [50, 26, 26, 26, 24, 17, 26, 26, 17, 18], total=True))
         if r.submission_note:
             note = r.submission_note
             streams = ", ".join(note.streams)
@@ -414,24 +453,14 @@ class _Builder:
                 [18, 150],
             )
         )
-        g = r.grants_headline
         grants = [
-            [self.text("Awarded in the year to date"), self.money(g.awarded_in_year)],
-            [self.text("Grant payments received in the year to date"), self.money(g.received_in_year)],
-            [
-                self.text(f"Pending bids ({g.pending_count}): amount requested"),
-                self.money(g.pending_requested),
-            ],
-            [self.text("Weighted value of pending bids"), self.money(g.weighted_pipeline)],
-            [self.text("Success rate by count"), self.rate(g.success_rate_count)],
-            [self.text("Success rate by value"), self.rate(g.success_rate_value)],
+            [self.text(f.label), self.cell(Column(f.label, str, f.kind), f.value)] for f in grant_figures(r)
         ]
-        milestones = [[self.rag(c.rag), Figure(str(c.count))] for c in r.milestone_counts]
         side = Table(
             [
                 [
-                    self.table(["Grants", "Value"], grants, [70, 28]),
-                    self.table(["Milestones (RAG)", "Number"], milestones, [30, 20]),
+                    self.table([GRANT_FIGURES_CAPTION, "Value"], grants, [70, 28]),
+                    self.section_tables(MILESTONE_COUNTS, headings=False)[0],
                 ]
             ],
             colWidths=[105 * mm, 60 * mm],
@@ -441,20 +470,10 @@ class _Builder:
             side,
             Spacer(1, 4 * mm),
         ]
-        quarter_rows = [
-            [self.text(b.label), self.money(b.actual), self.money(b.profiled)] for b in r.quarters
-        ]
         # The chart and the table of its numbers side by side.
         story.append(
             Table(
-                [
-                    [
-                        self.chart(),
-                        self.table(
-                            ["Quarter", "Actual income", "Profiled budget"], quarter_rows, [20, 30, 30]
-                        ),
-                    ]
-                ],
+                [[self.chart(), self.section_tables(QUARTERS, headings=False)[0]]],
                 colWidths=[175 * mm, 90 * mm],
                 style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
             )
@@ -467,74 +486,7 @@ class _Builder:
 
         # A section starts a new page only where little of this one is left, so no page is left
         # nearly empty (a forced break after a section that just spilled over left one line).
-        story += [CondPageBreak(SECTION_ROOM), *self.heading("Income by stream: position to date")]
-        quarter_titles = [f"Q{q + 1} actual" for q in range(4)]
-        header = [
-            "Code",
-            "Stream",
-            "Annual budget",
-            *quarter_titles,
-            "Profiled budget to date",
-            "Actual to date",
-            "Variance to date",
-            "Variance to date %",
-        ]
-
-        def position_row(code, name, f, bold=False):
-            return [
-                self.text(code, bold=bold),
-                self.text(name, bold=bold),
-                self.money(f.annual_budget),
-                *(self.money(a) for a in f.actuals),
-                self.money(f.profiled_to_date),
-                self.money(f.actual_to_date),
-                self.money(f.variance_to_date),
-                self.pct(f.variance_to_date_pct),
-            ]
-
-        rows = [position_row(s.code, s.name, s.figures) for s in r.streams]
-        rows.append(position_row("Total", "", r.overall, True))
-        widths = [18, 60, 20, 20, 20, 20, 20, 20, 20, 20, 15]
-        story.append(self.table(header, rows, widths, total=True, flex=1))
-
-        story += self.heading("Income by stream: forecast outturn")
-        header = [
-            "Code",
-            "Stream",
-            "Service",
-            "Category",
-            "Previous forecast",
-            "Forecast outturn",
-            "Movement",
-            "Forecast variance",
-            "Forecast variance %",
-            "RAG",
-        ]
-
-        def forecast_row(code, name, service, category, f, default=False, bold=False):
-            return [
-                self.text(code, bold=bold),
-                self.text(name, bold=bold),
-                self.text(service),
-                self.text(category),
-                self.money(f.previous_forecast),
-                Figure(format_gbp(f.forecast_outturn) + ("*" if default else "")),
-                self.money(f.movement),
-                self.money(f.forecast_variance),
-                self.pct(f.forecast_variance_pct),
-                self.rag(f.rag),
-            ]
-
-        rows = [
-            forecast_row(s.code, s.name, s.service, s.category, s.figures, s.forecast_is_default)
-            for s in r.streams
-        ]
-        rows.append(forecast_row("Total", "", "", "", r.overall, bold=True))
-        widths = [18, 50, 24, 36, 24, 24, 24, 24, 15, 17]
-        story.append(self.table(header, rows, widths, total=True, flex=1))
-        story.append(
-            self.p("* Default forecast: actual to date plus the profiled budget still to come.", self.body)
-        )
+        story += [CondPageBreak(SECTION_ROOM), *self.section_tables(STREAMS)]
         # Commentary as paragraphs below the table: it can run to 4,000 characters, which no table
         # cell could hold on one page.
         commented = [s for s in r.streams if s.commentary or s.commentary_missing]
@@ -548,135 +500,15 @@ class _Builder:
                     self.body,
                 )
             )
-
-        story += [CondPageBreak(SECTION_ROOM), *self.heading("Grants")]
-        rows = [
-            [
-                self.text(f"{g.funder}" + (f": {g.programme}" if g.programme else "")),
-                self.text(g.bid),
-                self.text(g.status.value.capitalize()),
-                self.text(
-                    "\n".join(
-                        f"{label} {format_date(day)}"
-                        for label, day in (
-                            ("Submitted", g.submitted_on),
-                            ("Decision", g.decision_on),
-                            ("Start", g.start_on),
-                            ("End", g.end_on),
-                        )
-                        if day
-                    )
-                ),
-                self.money(g.requested),
-                self.money(g.awarded),
-                self.money(g.match_funding),
-                self.money(g.received),
-                self.money(g.spent),
-                self.money(g.remaining),
-                self.text(f"{g.next_report} {format_date(g.next_report_due)}".strip()),
-            ]
-            for g in r.grants
-        ]
-        story.append(
-            self.table(
-                [
-                    "Funder and programme",
-                    "Bid",
-                    "Status",
-                    "Dates",
-                    "Requested",
-                    "Awarded",
-                    "Match funding",
-                    "Received to date",
-                    "Spent to date",
-                    "Remaining",
-                    "Next report due",
-                ],
-                rows,
-                # Outcomes are the "Libraries Deliver outcomes" table's (and the workbook's column).
-                [34, 40, 23, 36, 17, 17, 17, 17, 17, 17, 30],
-                flex=1,
-            )
-        )
-
-        story += self.heading("Milestones by RAG at the quarter end")
-        rows = [
-            [
-                self.rag(m.rag),
-                self.text(m.project),
-                self.text(m.milestone),
-                self.text(m.owner),
-                self.text(format_date(m.baseline)),
-                self.text(format_date(m.forecast)),
-                self.text(format_date(m.completed)),
-                self.text(m.status.value.capitalize()),
-                self.text(f"{m.slippage_days} days" if m.slipped else ""),
-                self.text(m.latest_update),
-            ]
-            for m in r.milestones
-        ]
-        story.append(
-            self.table(
-                [
-                    "RAG",
-                    "Project",
-                    "Milestone",
-                    "Owner",
-                    "Baseline",
-                    "Forecast",
-                    "Completed",
-                    "Status",
-                    "Slippage",
-                    "Latest update",
-                ],
-                rows,
-                [16, 36, 40, 22, 17, 17, 18, 18, 15, 68],
-            )
-        )
-
-        rows = [
-            [
-                self.text(o.outcome),
-                Figure(str(o.grants_awarded)),
-                self.money(o.grants_value),
-                Figure(str(o.projects)),
-                self.text(o.project_names),
-            ]
-            for o in r.outcomes
-        ]
-        t = r.outcome_totals
-        rows.append(
-            [
-                self.text(t.outcome, bold=True),
-                Figure(str(t.grants_awarded)),
-                self.money(t.grants_value),
-                Figure(str(t.projects)),
-                self.text(""),
-            ]
-        )
-        story.append(
-            KeepTogether(
-                [
-                    Paragraph("Libraries Deliver outcomes", self.h2),
-                    self.table(
-                        ["Outcome", "Grants awarded", "Value awarded", "Projects", "Project names"],
-                        rows,
-                        [60, 20, 28, 16, 143],
-                        total=True,
-                    ),
-                ]
-            )
-        )
-
-        story += self.heading("CIPFA income lines, year to date")
-        rows = [[self.text(c.line), self.money(c.actual_to_date)] for c in r.cipfa]
-        rows.append([self.text("Total", bold=True), self.money(sum(c.actual_to_date for c in r.cipfa))])
-        story.append(self.table(["CIPFA income line", "Actual to date"], rows, [110, 30], total=True))
+        story += [CondPageBreak(SECTION_ROOM), *self.section_tables(GRANTS)]
+        story += self.section_tables(MILESTONES)
+        story += self.section_tables(OUTCOMES)
+        story += self.section_tables(CIPFA)
         e = r.entries_summary
         story.append(
             self.p(
                 f"Income entries of the year to date: {e.count:,}, totalling {format_gbp(e.total)} "
-                "(listed in the workbook's Income entries sheet).",
+                f"(listed in the workbook's {ENTRIES.sheet} sheet).",
                 self.body,
             )
         )

@@ -7,9 +7,7 @@ dates; totals are formulas; every text cell holding user data goes through
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -25,7 +23,18 @@ from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.money import to_pounds
 from incometrack.periods import format_date
 from incometrack.rag import Rag, rag_named
-from incometrack.reports.returns import NO_DECISIONS, STREAM_COLUMNS, FinancialReturn, IncomeFigures
+from incometrack.reports.return_layout import (
+    MILESTONE_COUNTS,
+    QUARTERS,
+    SECTIONS,
+    SUMMARY,
+    Column,
+    Kind,
+    Ratio,
+    Section,
+    grant_figures,
+)
+from incometrack.reports.returns import FinancialReturn
 
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 PERCENT_FORMAT = "0.0%"
@@ -36,30 +45,10 @@ RAG_FILLS = {rag: PatternFill("solid", fgColor=rag.tint.lstrip("#").upper()) for
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-class Kind(enum.StrEnum):
-    """What a column holds, which decides how its cells are written and styled."""
-
-    TEXT = "text"  #: one line of text
-    USER = "user"  #: text a person wrote, wrapped
-    MONEY = "money"  #: pence, written as pounds with a £ format
-    PERCENT = "percent"  #: a Decimal percentage, written as a fraction with a % format
-    DATE = "date"
-    INT = "int"
-    RAG = "rag"  #: a rating, coloured
-    HEADER = "header"
-    FORMULA = "formula"
-
-
 #: cell kinds whose style is the same on every row
 REUSABLE = frozenset({Kind.MONEY, Kind.PERCENT, Kind.DATE})
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    kind: Kind
-    width: int
-    total: str | None = None  #: "sum", or a formula template using {row} and column letters
+#: the cells of a header row and of a formula, beside the kinds of :class:`Kind`
+HEADER, FORMULA = "header", "formula"
 
 
 class SheetWriter:
@@ -92,7 +81,7 @@ class SheetWriter:
             self.sheet.append([])
         self.rows = self.header_row
         self.sheet.freeze_panes = f"A{self.header_row + 1}"
-        self.sheet.append([self._cell(c.title, Kind.HEADER) for c in columns])
+        self.sheet.append([self._cell(c.title, HEADER) for c in columns])
         #: the columns of wrapped text a person wrote, and the characters a line of each holds
         self._wrapped = [
             (i, max(1, int(c.width * 1.1))) for i, c in enumerate(columns) if c.kind == Kind.USER
@@ -122,7 +111,7 @@ class SheetWriter:
         if kind in (Kind.TEXT, Kind.INT) and not bold and not note:
             # Defused text never starts with "=", so openpyxl stores it as text, never a formula.
             return spreadsheet_text(value) if kind == Kind.TEXT else value
-        if kind == Kind.HEADER:
+        if kind == HEADER:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.data_type = "s"
             cell.font = HEADER_FONT
@@ -144,7 +133,7 @@ class SheetWriter:
         elif kind == Kind.DATE:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = DATE_FORMAT
-        elif kind == Kind.FORMULA:
+        elif kind == FORMULA:
             cell = WriteOnlyCell(self.sheet, value=value)
         else:
             cell = WriteOnlyCell(self.sheet, value=value)
@@ -203,60 +192,43 @@ class SheetWriter:
             cell.value = value
         return cell
 
-    def total_row(self, label: str = "Total", overrides: dict[str, object] | None = None) -> None:
-        """A Total row of formulas over the data rows (SUM, or the column's own formula)."""
-        overrides = overrides or {}
+    def total_row(self, values: Sequence[object]) -> None:
+        """The total line below the data rows: its label first; a SUM formula, or a ratio of two
+        columns' totals, where the column says so (blank where the total line has no value, as
+        for quarters still to come); elsewhere the total line's own value (a RAG, a count)."""
         first, last, here = self.header_row + 1, self.rows, self.rows + 1
         cells = []
-        for index, column in enumerate(self.columns, 1):
-            letter = get_column_letter(index)
-            if index == 1:
-                cells.append(self._cell(label, Kind.TEXT, bold=True))
-            elif column.title in overrides:
-                value = overrides[column.title]
-                cells.append(
-                    self._cell(value, column.kind if column.kind != Kind.USER else Kind.TEXT, bold=True)
-                )
-            elif column.total == "sum":
+        for index, (column, value) in enumerate(zip(self.columns, values, strict=True)):
+            letter = get_column_letter(index + 1)
+            if index == 0:
+                cells.append(self._cell(value, Kind.TEXT, bold=True))
+            elif column.total == "sum" and value is not None:
                 # An empty table totals a plain 0: there is nothing to sum.
                 formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
-                cell = self._cell(formula, Kind.FORMULA, bold=True)
+                cell = self._cell(formula, FORMULA, bold=True)
                 cell.number_format = MONEY_FORMAT if column.kind == Kind.MONEY else "0"
                 cells.append(cell)
-            elif column.total:
-                cell = self._cell("=" + column.total.format(row=here), Kind.FORMULA, bold=True)
-                cell.number_format = PERCENT_FORMAT if column.kind == Kind.PERCENT else MONEY_FORMAT
+            elif isinstance(column.total, Ratio):
+                numerator, denominator = (
+                    self.letter(column.total.numerator),
+                    self.letter(column.total.denominator),
+                )
+                formula = f'=IF({denominator}{here}=0,"",{numerator}{here}/{denominator}{here})'
+                cell = self._cell(formula, FORMULA, bold=True)
+                cell.number_format = PERCENT_FORMAT
                 cells.append(cell)
+            elif value is None or value == "":
+                cells.append(None)
             else:
-                cells.append(self._cell(None, Kind.INT))
+                cells.append(
+                    self._cell(value, Kind.TEXT if column.kind == Kind.USER else column.kind, bold=True)
+                )
         self.sheet.append(cells)
         self.rows += 1
 
     def filters(self, last_row: int | None = None) -> None:
         last = last_row or max(self.rows, self.header_row + 1)
         self.sheet.auto_filter.ref = f"A{self.header_row}:{get_column_letter(len(self.columns))}{last}"
-
-
-def figure_values(f: IncomeFigures) -> list[object]:
-    """A line's figures in the order of :data:`STREAM_COLUMNS` from "Annual budget" to "RAG"."""
-    return [
-        f.annual_budget,
-        *f.actuals,
-        f.profiled_to_date,
-        f.actual_to_date,
-        f.variance_to_date,
-        f.variance_to_date_pct,
-        f.previous_forecast,
-        f.forecast_outturn,
-        f.movement,
-        f.forecast_variance,
-        f.forecast_variance_pct,
-        f.rag,
-    ]
-
-
-def _pct_formula(numerator: str, denominator: str) -> str:
-    return f'IF({denominator}{{row}}=0,"",{numerator}{{row}}/{denominator}{{row}})'
 
 
 TITLE_FONT = Font(bold=True, size=16)
@@ -297,34 +269,27 @@ def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
     return lines
 
 
+def write_section(
+    workbook: Workbook, section: Section, report: FinancialReturn, preamble: Sequence[tuple[str, Font]] = ()
+) -> SheetWriter:
+    """A section of the return as a sheet: its columns as declared, a row a line (a comment on
+    a flagged value, such as a default forecast), filters, and its total line."""
+    sheet = SheetWriter(workbook, section.sheet, section.columns, preamble)
+    flagged = [(index, c) for index, c in enumerate(section.columns) if c.flag]
+    for line in section.lines(report):
+        notes = {index: c.flag_note for index, c in flagged if c.flag(line)}
+        sheet.row(section.values(line), notes=notes or None)
+    sheet.filters()
+    total = section.total_values(report)
+    if total is not None:
+        sheet.total_row(total)
+    return sheet
+
+
 def _summary(workbook: Workbook, report: FinancialReturn) -> None:
-    columns = [
-        Column("Service", Kind.TEXT, 26),
-        Column("Annual budget", Kind.MONEY, 16, "sum"),
-        Column("Profiled budget to date", Kind.MONEY, 16, "sum"),
-        Column("Actual to date", Kind.MONEY, 16, "sum"),
-        Column("Variance", Kind.MONEY, 16, "sum"),
-        Column("Forecast outturn", Kind.MONEY, 16, "sum"),
-        Column("Forecast variance", Kind.MONEY, 16, "sum"),
-        Column("RAG", Kind.RAG, 10),
-    ]
-    sheet = SheetWriter(workbook, "Summary", columns, preamble=summary_heading(report))
-    for line in report.services:
-        f = line.figures
-        sheet.row(
-            [
-                line.service,
-                f.annual_budget,
-                f.profiled_to_date,
-                f.actual_to_date,
-                f.variance_to_date,
-                f.forecast_outturn,
-                f.forecast_variance,
-                f.rag,
-            ]
-        )
-    sheet.total_row(overrides={"RAG": report.overall.rag})
-    sheet.filters(last_row=sheet.rows - 1)
+    """The Summary: title block, income by service, the grants headline, milestones by RAG and
+    the quarters with their chart, on one printed page."""
+    sheet = write_section(workbook, SUMMARY, report, preamble=summary_heading(report))
     ws = sheet.sheet
 
     def append(cells: list) -> int:
@@ -333,46 +298,24 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         sheet.rows += 1
         return sheet.rows
 
-    def block(
-        title: str, rows: Iterable[Sequence[object]], kinds: Sequence[str], header: Sequence[str]
-    ) -> int:
+    def block(header: Sequence[str], rows: Iterable[Sequence[tuple[object, str]]]) -> int:
+        """A small table of (value, kind) cells below the others; the row number of its first line."""
         append([])
-        first = append([sheet._cell(t, Kind.HEADER) for t in (title, *header)]) + 1
-        for values in rows:
-            append([sheet._cell(v, k) for v, k in zip(values, kinds, strict=True)])
+        first = append([sheet._cell(title, HEADER) for title in header]) + 1
+        for cells in rows:
+            append([sheet._cell(value, kind) for value, kind in cells])
         return first
 
-    g = report.grants_headline
-    block(
-        "Grants",
-        [
-            ("Awarded in the year to date", g.awarded_in_year),
-            ("Grant payments received in the year to date", g.received_in_year),
-            (f"Pending bids ({g.pending_count}): amount requested", g.pending_requested),
-            ("Weighted value of pending bids", g.weighted_pipeline),
-        ],
-        (Kind.TEXT, Kind.MONEY),
-        ("Value",),
-    )
-    for label, rate in (
-        ("Success rate by count", g.success_rate_count),
-        ("Success rate by value", g.success_rate_value),
-    ):
-        # A rate of no decisions is not 0%: say so rather than leave it blank.
-        shown = sheet._cell(rate, Kind.PERCENT) if rate is not None else sheet._cell(NO_DECISIONS, Kind.TEXT)
-        append([sheet._cell(label, Kind.TEXT), shown])
-    block(
-        "Milestones by RAG at the quarter end",
-        [(c.rag, c.count) for c in report.milestone_counts],
-        (Kind.RAG, Kind.INT),
-        ("Milestones",),
-    )
-    first = block(
-        "Quarter",
-        [(b.label, b.actual, b.profiled) for b in report.quarters],
-        (Kind.TEXT, Kind.MONEY, Kind.MONEY),
-        ("Actual income", "Profiled budget"),
-    )
+    def section_block(section: Section) -> int:
+        """A small section as a block headed by its name (a sheet has one table with filters)."""
+        return block(
+            [section.heading, *(c.title for c in section.columns[1:])],
+            ([(c.value(line), c.kind) for c in section.columns] for line in section.lines(report)),
+        )
+
+    block(("Grants", "Value"), ([(f.label, Kind.TEXT), (f.value, f.kind)] for f in grant_figures(report)))
+    section_block(MILESTONE_COUNTS)
+    first = section_block(QUARTERS)
     chart = BarChart()
     chart.type = "col"
     chart.title = f"Income by quarter against profiled budget, {report.meta.year_label}"
@@ -386,68 +329,8 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     # Below the tables, inside the printed area: the Summary prints on one page with its chart.
     anchor = sheet.rows + 2
     ws.add_chart(chart, f"A{anchor}")
-    ws.print_area = f"A1:{get_column_letter(len(columns))}{anchor + CHART_ROWS}"
+    ws.print_area = f"A1:{get_column_letter(len(SUMMARY.columns))}{anchor + CHART_ROWS}"
     sheet._print_setup(pages_tall=1)
-
-
-def _streams(workbook: Workbook, report: FinancialReturn) -> None:
-    kinds = {
-        "Stream code": (Kind.TEXT, 14),
-        "Stream": (Kind.TEXT, 32),
-        "Service": (Kind.TEXT, 14),
-        "Category": (Kind.TEXT, 24),
-        "Variance to date %": (Kind.PERCENT, 11),
-        "Forecast variance %": (Kind.PERCENT, 11),
-        "RAG": (Kind.RAG, 9),
-        "Commentary": (Kind.USER, 60),
-    }
-    columns = [
-        Column(title, *kinds.get(title, (Kind.MONEY, 15)), "sum" if title not in kinds else None)
-        for title in STREAM_COLUMNS
-    ]
-    sheet = SheetWriter(workbook, "Income by stream", columns)
-    letter = sheet.letter
-    pct = {
-        "Variance to date %": _pct_formula(letter("Variance to date"), letter("Profiled budget to date")),
-        "Forecast variance %": _pct_formula(letter("Forecast variance"), letter("Annual budget")),
-    }
-    sheet.columns = [Column(c.title, c.kind, c.width, pct.get(c.title, c.total)) for c in columns]
-    quarter = report.meta.quarter
-    for q in range(4):
-        if q >= quarter:
-            title = f"Q{q + 1} actual"
-            sheet.columns[STREAM_COLUMNS.index(title)] = Column(title, Kind.MONEY, 15, None)
-    for s in report.streams:
-        commentary = s.commentary or ("Commentary needed" if s.commentary_missing else "")
-        notes = {
-            STREAM_COLUMNS.index(
-                "Forecast outturn"
-            ): "Default: actual to date plus the profiled budget still to come"
-        }
-        sheet.row(
-            [s.code, s.name, s.service, s.category, *figure_values(s.figures), commentary],
-            notes=notes if s.forecast_is_default else None,
-        )
-    sheet.filters()
-    sheet.total_row(overrides={"RAG": report.overall.rag})
-
-
-def _simple(
-    workbook: Workbook,
-    title: str,
-    columns: list[Column],
-    rows: Iterable[Sequence[object]],
-    total: bool,
-    *,
-    total_label: str = "Total",
-    overrides: dict[str, object] | None = None,
-) -> None:
-    sheet = SheetWriter(workbook, title, columns)
-    for values in rows:
-        sheet.row(values)
-    sheet.filters()
-    if total:
-        sheet.total_row(total_label, overrides)
 
 
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
@@ -470,142 +353,6 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
     )
     workbook.properties.created = meta.produced_at.replace(tzinfo=None)
     _summary(workbook, report)
-    _streams(workbook, report)
-    _simple(
-        workbook,
-        "Grants",
-        [
-            Column("Funder", Kind.TEXT, 26),
-            Column("Programme", Kind.TEXT, 26),
-            Column("Bid", Kind.TEXT, 34),
-            Column("Status", Kind.TEXT, 12),
-            Column("Submitted", Kind.DATE, 12),
-            Column("Decision", Kind.DATE, 12),
-            Column("Start", Kind.DATE, 12),
-            Column("End", Kind.DATE, 12),
-            Column("Requested", Kind.MONEY, 15, "sum"),
-            Column("Awarded", Kind.MONEY, 15, "sum"),
-            Column("Match funding", Kind.MONEY, 15, "sum"),
-            Column("Received to date", Kind.MONEY, 15, "sum"),
-            Column("Spent to date", Kind.MONEY, 15, "sum"),
-            Column("Remaining", Kind.MONEY, 15, "sum"),
-            Column("Next report due", Kind.DATE, 14),
-            Column("Next report", Kind.TEXT, 26),
-            Column("Outcomes", Kind.TEXT, 40),
-        ],
-        (
-            [
-                g.funder,
-                g.programme,
-                g.bid,
-                g.status.value,
-                g.submitted_on,
-                g.decision_on,
-                g.start_on,
-                g.end_on,
-                g.requested,
-                g.awarded,
-                g.match_funding,
-                g.received,
-                g.spent,
-                g.remaining,
-                g.next_report_due,
-                g.next_report,
-                g.outcomes,
-            ]
-            for g in report.grants
-        ),
-        total=True,
-    )
-    _simple(
-        workbook,
-        "Milestones",
-        [
-            Column("Project", Kind.TEXT, 30),
-            Column("Milestone", Kind.TEXT, 34),
-            Column("Owner", Kind.TEXT, 18),
-            Column("Baseline", Kind.DATE, 12),
-            Column("Forecast", Kind.DATE, 12),
-            Column("Completed", Kind.DATE, 12),
-            Column("Status", Kind.TEXT, 12),
-            Column("RAG", Kind.RAG, 10),
-            Column("Slippage (days)", Kind.INT, 10),
-            Column("Latest update", Kind.USER, 50),
-        ],
-        (
-            [
-                m.project,
-                m.milestone,
-                m.owner,
-                m.baseline,
-                m.forecast,
-                m.completed,
-                m.status.value,
-                m.rag,
-                m.slippage_days,
-                m.latest_update,
-            ]
-            for m in report.milestones
-        ),
-        total=False,
-    )
-    _simple(
-        workbook,
-        "Outcomes",
-        [
-            Column("Outcome", Kind.TEXT, 44),
-            Column("Grants awarded", Kind.INT, 12),
-            Column("Value awarded", Kind.MONEY, 16),
-            Column("Projects", Kind.INT, 10),
-            Column("Project names", Kind.USER, 60),
-        ],
-        ([o.outcome, o.grants_awarded, o.grants_value, o.projects, o.project_names] for o in report.outcomes),
-        total=True,
-        # Not a sum: a grant or project serving several outcomes is counted once.
-        total_label=report.outcome_totals.outcome,
-        overrides={
-            "Grants awarded": report.outcome_totals.grants_awarded,
-            "Value awarded": report.outcome_totals.grants_value,
-            "Projects": report.outcome_totals.projects,
-        },
-    )
-    _simple(
-        workbook,
-        "CIPFA lines",
-        [Column("CIPFA income line", Kind.TEXT, 56), Column("Actual to date", Kind.MONEY, 16, "sum")],
-        ([c.line, c.actual_to_date] for c in report.cipfa),
-        total=True,
-    )
-    _simple(
-        workbook,
-        "Income entries",
-        [
-            Column("Date received", Kind.DATE, 13),
-            Column("Quarter", Kind.TEXT, 8),
-            Column("Stream code", Kind.TEXT, 14),
-            Column("Stream", Kind.TEXT, 30),
-            Column("Service", Kind.TEXT, 14),
-            Column("Category", Kind.TEXT, 24),
-            Column("Site", Kind.TEXT, 24),
-            Column("Reference", Kind.TEXT, 16),
-            Column("Description", Kind.TEXT, 36),
-            Column("Amount", Kind.MONEY, 14, "sum"),
-        ],
-        (
-            [
-                e.date_received,
-                f"Q{e.quarter}",
-                e.stream_code,
-                e.stream,
-                e.service,
-                e.category,
-                e.site,
-                e.reference,
-                e.description,
-                e.amount,
-            ]
-            for e in report.entries
-        ),
-        total=True,
-    )
+    for section in SECTIONS[1:]:
+        write_section(workbook, section, report)
     workbook.save(stream)
