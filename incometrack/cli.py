@@ -192,7 +192,7 @@ import_bids_command = _import_command(
 
 
 def _file_options(default_folder: str):
-    """``--format xlsx|pdf|all`` and ``--out DIR``, as the export commands take them."""
+    """``--format xlsx|pdf|html|all`` and ``--out DIR``, as the export commands take them."""
 
     def decorate(command):
         command = click.option(
@@ -203,7 +203,12 @@ def _file_options(default_folder: str):
             help=f"Folder to write to (default: {default_folder}).",
         )(command)
         return click.option(
-            "--format", "fmt", type=click.Choice(["xlsx", "pdf", "all"]), default="all", show_default=True
+            "--format",
+            "fmt",
+            type=click.Choice(["xlsx", "pdf", "html", "all"]),
+            default="all",
+            show_default=True,
+            help="The Excel workbook, the committee PDF, the accessible web page to publish, or all three.",
         )(command)
 
     return decorate

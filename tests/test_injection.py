@@ -111,3 +111,13 @@ def test_the_pdf_prints_the_markup_as_text(hostile, session, tmp_path):
     ).stdout
     assert len(images.strip().splitlines()) <= 2  # header lines only: no image was fetched or embedded
     _ = date
+
+
+def test_the_published_html_shows_the_markup_as_text(hostile, session, tmp_path):
+    report = build_return(session, Q2, council="C", service_name="S")
+    [file] = return_service.export(session, report, ("html",), tmp_path, actor=None)
+    html = file.path.read_text()
+    assert "<script" not in html.lower().replace("&lt;script", "")
+    assert 'onerror="window' not in html and "<iframe" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt; =1+1 stream" in html  # the stream's name
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # commentary, escaped once: shown as typed

@@ -127,6 +127,7 @@ def test_export_monitoring_writes_the_workbook_and_pdf(runner, session, printing
     assert [p.rsplit("/", 1)[1] for p in paths] == [
         "budget-monitoring-2026-27-P07.xlsx",
         "budget-monitoring-2026-27-P07.pdf",
+        "budget-monitoring-2026-27-P07.html",
     ]
     book = load_workbook(paths[0])
     assert tuple(book.sheetnames) == SHEET_NAMES

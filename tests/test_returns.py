@@ -4,6 +4,7 @@ import io
 import subprocess
 from datetime import date
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -324,21 +325,21 @@ def test_the_longest_texts_the_forms_allow_fit_the_pdf(session, known, tmp_path)
     assert "Completed" in text and "Slippage " in text  # headers break between words only
 
 
-def test_the_pdf_never_reads_the_entries(session, known):
-    """The PDF holds counts and totals only, so its cost is flat in the number of entries."""
+@pytest.mark.parametrize(("fmt", "start"), [("pdf", b"%PDF"), ("html", b"<!DOCTYPE html>")])
+def test_the_pdf_and_html_never_read_the_entries(session, known, fmt, start):
+    """The PDF and the HTML hold the entries' count and total only, so their cost is flat in the
+    number of entries (the workbook lists them)."""
     import dataclasses
     import io
 
-    from incometrack.exports.pdf import write_pdf
-
     class Untouchable:
         def __iter__(self):
-            raise AssertionError("the PDF read the entry lines")
+            raise AssertionError(f"the {fmt} read the entry lines")
 
     report = dataclasses.replace(build_return(session, Q2, **META), entries=Untouchable())
     out = io.BytesIO()
-    write_pdf(report, out)
-    assert out.getvalue().startswith(b"%PDF")
+    return_service.write_file(report, fmt, out)
+    assert out.getvalue().lstrip().startswith(start)
 
 
 @needs("pdftotext")
@@ -407,6 +408,7 @@ def test_export_return_command(runner, session, known, tmp_path):
     assert [p.rsplit("/", 1)[1] for p in paths] == [
         "financial-resilience-return-2026-27-Q2-DRAFT.xlsx",
         "financial-resilience-return-2026-27-Q2-DRAFT.pdf",
+        "financial-resilience-return-2026-27-Q2-DRAFT.html",
     ]
     only_pdf = runner.invoke(
         args=["export-return", "--year", "2026-27", "--quarter", "Q2", "--format", "pdf"]
@@ -499,3 +501,84 @@ def test_libreoffice_prints_the_summary_on_one_page(workbook, tmp_path):
     assert "Financial resilience return 2026-27 Q2 DRAFT" in first and "Milestones by RAG" in first
     assert "Page 1 of" in first
     assert len([p for p in pages if p.strip()]) == 7  # a page a sheet for this small return (was 18)
+
+
+class _Tables(HTMLParser):
+    """What an accessibility check reads of an HTML file: its language, scripts and links out,
+    and each table's caption, header scopes and rows of cell text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang, self.scripts, self.fetches, self.unscoped = None, 0, [], 0
+        self.tables: dict[str, list[list[str]]] = {}
+        self._caption: str | None = None
+        self._rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+        self._in_caption = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        elif tag == "script":
+            self.scripts += 1
+        elif tag in ("link", "img") or (tag != "a" and "src" in attrs):
+            self.fetches.append(tag)
+        elif tag == "table":
+            self._caption, self._rows = None, []
+        elif tag == "caption":
+            self._in_caption, self._caption = True, ""
+        elif tag == "tr":
+            self._rows.append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+            if tag == "th" and attrs.get("scope") not in ("col", "row"):
+                self.unscoped += 1
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self._in_caption = False
+        elif tag in ("th", "td") and self._cell is not None:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self.tables[self._caption] = self._rows
+
+    def handle_data(self, data):
+        if self._in_caption:
+            self._caption += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_html_return_is_one_accessible_file_with_the_same_figures(session, known, tmp_path):
+    report = build_return(session, Q2, **META)
+    [file] = return_service.export(session, report, ("html",), tmp_path, actor=known)
+    assert file.path.name == "financial-resilience-return-2026-27-Q2-DRAFT.html"
+    parsed = _Tables()
+    parsed.feed(file.path.read_text(encoding="utf-8"))
+    assert parsed.lang == "en-GB" and parsed.scripts == 0 and parsed.fetches == []
+    assert parsed.unscoped == 0 and None not in parsed.tables  # every table captioned, every header scoped
+
+    services = parsed.tables["Income by service, year to date"]
+    assert services[0][:4] == ["Service", "Annual budget", "Profiled budget to date", "Actual to date"]
+    assert services[-1] == ["Total", "£300,000.00", "£150,000.00", "£149,500.00", "-£500.00", "-0.3%",
+                            "£296,500.00", "-£3,500.00", "-1.2%", "Green"]  # fmt: skip
+    streams = {row[0]: row for row in parsed.tables["Income by stream, year to date and forecast outturn"]}
+    header = streams["Stream code"]
+    a = dict(zip(header, streams["LIB-A"], strict=True))
+    assert (a["Actual to date"], a["Forecast outturn"], a["RAG"]) == ("£50,000.00", "£97,000.00", "Amber")
+    assert a["Commentary"] == "Commentary needed"
+    assert streams["REG-B"][header.index("Forecast outturn")] == "£199,000.00default forecast"  # marked
+    assert streams["Total"][header.index("Actual to date")] == "£149,500.00"
+    grants = parsed.tables["Grants, year to date"]
+    assert ["Success rate by count", "50.0%"] in grants and ["Success rate by value", "66.7%"] in grants
+    milestones = parsed.tables["Milestones at the quarter end, with their RAG and latest update"]
+    assert milestones[1][milestones[0].index("Latest update")] == "Supplier late"
+    assert parsed.tables["Income by quarter against profiled budget (the chart's figures)"][2] == [
+        "Q2",
+        "£84,500.00",
+        "£85,000.00",
+    ]
+    html = file.path.read_text()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and "DRAFT" in html

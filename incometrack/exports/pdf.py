@@ -44,6 +44,7 @@ from incometrack.reports.return_layout import (
     MILESTONES,
     OUTCOMES,
     QUARTERS,
+    RAG_KEY,
     STREAMS,
     SUMMARY,
     Column,
@@ -55,19 +56,6 @@ from incometrack.reports.return_layout import (
 from incometrack.reports.returns import FinancialReturn
 
 RAG_COLOURS = {rag.value: colors.HexColor(rag.tint) for rag in Rag}
-RAG_KEY = (
-    (
-        Rag.RED,
-        "forecast shortfall of at least the lower of 5% of the annual budget and £100,000; "
-        "milestone past its forecast date",
-    ),
-    (
-        Rag.AMBER,
-        "forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline",
-    ),
-    (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
-    (Rag.COMPLETE, "milestone complete"),
-)
 HEADER_BACKGROUND = colors.HexColor("#e8e8e8")
 CELL_SIZE, CELL_LEADING, CELL_PADDING = 8, 9.5, 3  # points: no text in the committee's PDF below 8pt
 MARGIN_MM = 15

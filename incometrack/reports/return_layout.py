@@ -24,6 +24,7 @@ from typing import Any
 
 from incometrack.money import format_gbp
 from incometrack.periods import format_date
+from incometrack.rag import Rag
 from incometrack.reports.returns import (
     NO_DECISIONS,
     FinancialReturn,
@@ -473,3 +474,18 @@ def grant_figures(report: FinancialReturn) -> list[Figure]:
 
 
 GRANT_FIGURES_CAPTION = "Grants, year to date"
+
+#: What each rating means, printed as the key beside the figures in every rendering.
+RAG_KEY = (
+    (
+        Rag.RED,
+        "forecast shortfall of at least the lower of 5% of the annual budget and £100,000; "
+        "milestone past its forecast date",
+    ),
+    (
+        Rag.AMBER,
+        "forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline",
+    ),
+    (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
+    (Rag.COMPLETE, "milestone complete"),
+)

@@ -6,13 +6,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from incometrack import charts, periods, policy
+from incometrack import periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing
+from incometrack.exports import html as html_return
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
 from incometrack.forms import AppForm, commit_or_show, form_status, year_choices
 from incometrack.models import ExportRecord, ReturnSnapshot
+from incometrack.reports import return_layout
 from incometrack.reports.income import forecast_versions
 from incometrack.reports.returns import first_entries, income_summary, return_for
 from incometrack.returns.forms import CommentaryForm, SubmitReturnForm
@@ -71,17 +73,13 @@ def preview(year_label: str, quarter: str):
 def render_preview(report, period: periods.Quarter, history, *, can_submit: bool, **extra):
     """The preview page of a return or a monitoring pack: every section, the chart beside its
     table, the downloads and the files produced (``history``, a SELECT of export records)."""
-    chart = charts.bar_chart_svg(
-        [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
-        ("Actual income", "Profiled budget"),
-        chart_id="quarters",
-        title=f"Income by quarter against profiled budget, {report.meta.year_label}",
-    )
     return render_template(
         "returns/preview.html",
         report=report,
         period=period,
-        chart=chart,
+        chart=html_return.quarters_chart(report),
+        tables=html_return,
+        layout=return_layout,
         history=db.session.scalars(history.order_by(ExportRecord.id.desc())).all(),
         form=AppForm(),
         can_submit=can_submit,
@@ -93,6 +91,7 @@ def render_preview(report, period: periods.Quarter, history, *, can_submit: bool
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
+    "html": "text/html",  # Flask adds "; charset=utf-8"
 }
 
 

@@ -20,7 +20,7 @@ from incometrack.periods import MonthPeriod, Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, SubmissionNote, build_return, dump_return
 from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, locks, within
 
-FORMATS = ("xlsx", "pdf")
+FORMATS = ("xlsx", "pdf", "html")
 
 
 def write_file(report: FinancialReturn, fmt: str, stream: BinaryIO) -> None:
@@ -30,10 +30,14 @@ def write_file(report: FinancialReturn, fmt: str, stream: BinaryIO) -> None:
         from incometrack.exports.xlsx import write_workbook
 
         write_workbook(report, stream)
-    else:
+    elif fmt == "pdf":
         from incometrack.exports.pdf import write_pdf
 
         write_pdf(report, stream)
+    else:
+        from incometrack.exports.html import write_html
+
+        write_html(report, stream)
 
 
 def snapshot_for(session: Session, quarter: Quarter) -> ReturnSnapshot | None:

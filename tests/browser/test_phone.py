@@ -76,7 +76,10 @@ def test_the_return_keeps_its_first_column_in_view_and_prints_without_the_screen
     page.goto("/returns/2026-27/2")
     first = page.locator("table.app-sticky-first tbody th, table.app-sticky-first tbody td").first
     assert first.evaluate("cell => getComputedStyle(cell).position") == "sticky"
-    region = page.get_by_role("region", name="Income by stream (scrolls sideways on narrow screens)")
+    region = page.get_by_role(
+        "region",
+        name="Income by stream, year to date and forecast outturn (scrolls sideways on narrow screens)",
+    )
     region.evaluate("region => region.scrollLeft = 400")
     assert first.bounding_box()["x"] < 30  # still at the left edge after scrolling sideways
     page.screenshot(path="docs/screenshots/phone-return.png")  # README: the return on a phone

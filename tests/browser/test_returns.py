@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_dashboard_then_both_downloads(page, session, sign_in, assert_accessible, tmp_path):
+def test_dashboard_then_every_download(page, session, sign_in, assert_accessible, tmp_path):
     demo.load(session, today=date.today())
     session.commit()
     finance = session.scalar(demo.select(demo.User).where(demo.User.email == "finance@demo.example"))
@@ -73,6 +73,25 @@ def test_dashboard_then_both_downloads(page, session, sign_in, assert_accessible
         )
     page.reload()
     assert f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}-DRAFT.pdf" in page.content()
+
+    # The accessible web page to publish: one file that opens on its own, with no script.
+    with page.expect_download() as html_download:
+        page.get_by_role("button", name="Download accessible web page (HTML)").click()
+    published = tmp_path / html_download.value.suggested_filename
+    html_download.value.save_as(published)
+    assert published.name.endswith("-DRAFT.html")
+    page.context.set_offline(True)  # nothing it shows may come from anywhere else
+    page.goto(published.as_uri())
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Financial resilience return {quarter.year.label} Q{quarter.number} DRAFT"
+    )
+    assert page.locator("script").count() == 0
+    assert page.locator("table").count() == page.locator("table > caption").count() >= 9
+    assert_accessible(page)
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page)
+    page.context.set_offline(False)
 
 
 def test_commentary_then_check_and_submit(page, session, assert_accessible):

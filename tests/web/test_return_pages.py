@@ -64,10 +64,17 @@ def test_downloads_are_posts_that_record_the_export(login_as, data, session):
     assert response.headers["Cache-Control"] == "no-store"
     pdf = finance.client.post("/returns/2026-27/2/export/pdf")
     assert pdf.data[:5] == b"%PDF-"
+    html = finance.client.post("/returns/2026-27/2/export/html")
+    assert html.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert html.headers["Content-Disposition"].endswith(
+        "filename=financial-resilience-return-2026-27-Q2-DRAFT.html"
+    )
+    assert b'<html lang="en-GB">' in html.data
     records = session.scalars(select(ExportRecord).order_by(ExportRecord.id)).all()
     assert [(r.format, r.produced_by_id, r.from_snapshot) for r in records] == [
         ("xlsx", finance.user.id, False),
         ("pdf", finance.user.id, False),
+        ("html", finance.user.id, False),
     ]
     assert "financial-resilience-return-2026-27-Q2-DRAFT.pdf" in finance.client.get(
         "/returns/2026-27/2"

@@ -1,0 +1,221 @@
+"""The return as HTML: its tables for the preview page, and the accessible file to publish.
+
+Councils publish committee papers on their website, and a public body's documents must meet WCAG
+2.2 AA (the Public Sector Bodies Accessibility Regulations 2018); reportlab cannot tag a PDF, so
+the published version is :func:`write_html`'s: one self-contained file (its CSS inline, no
+script, no request to anywhere) with captioned tables, scoped headers, RAG in words and the chart
+as SVG beside its table.
+
+:func:`section_table` draws a section of :mod:`~incometrack.reports.return_layout` as a table;
+the preview page calls the same function (a template global), so the page and the file cannot
+differ. It builds markup in Python, escaping every value: a return's page holds about a thousand
+cells, and a macro call costs several times a function call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from incometrack import charts, filters
+from incometrack.money import format_gbp
+from incometrack.rag import rag_named
+from incometrack.reports.return_layout import (
+    CIPFA,
+    GRANT_FIGURES_CAPTION,
+    GRANTS,
+    MILESTONE_COUNTS,
+    MILESTONES,
+    OUTCOMES,
+    QUARTERS,
+    RAG_KEY,
+    STREAMS,
+    SUMMARY,
+    Column,
+    Kind,
+    Section,
+    display,
+    grant_figures,
+)
+from incometrack.reports.returns import FinancialReturn
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+#: The sections the HTML shows as tables after the Summary, in the workbook's order.
+BODY_SECTIONS = (STREAMS, GRANTS, MILESTONES, OUTCOMES, CIPFA)
+#: A text column at least this wide (in characters) holds names: it keeps a few words a line.
+WIDE_TEXT = 24
+#: Beside a figure its column flags as an estimate (the default forecast), explained below the table.
+DEFAULT_MARK = (
+    '<br><span class="govuk-body-s">default<span class="govuk-visually-hidden"> forecast</span></span>'
+)
+
+
+def _cell(column: Column, value: object, line: Any, *, header: bool) -> str:
+    tag = "th" if header else "td"
+    kind = "header" if header else "cell"
+    scope = ' scope="row"' if header else ""
+    classes = f"govuk-table__{kind}"
+    if column.numeric and not isinstance(value, str):
+        classes += f" govuk-table__{kind}--numeric app-figure"
+        if isinstance(value, int) and value < 0:
+            classes += " app-figure--negative"
+    elif column.kind == Kind.DATE or (column.kind == Kind.TEXT and column.width < WIDE_TEXT):
+        classes += " app-nowrap"
+    if column.kind == Kind.RAG:
+        text = str(filters.rag_tag(value)) if value else ""
+    else:
+        text = str(escape(display(value, column.kind)))
+    if line is not None and column.flag is not None and column.flag(line):
+        text += DEFAULT_MARK
+    return f'<{tag}{scope} class="{classes}">{text}</{tag}>'
+
+
+def _header_classes(column: Column) -> str:
+    """A column header's classes, which also set how narrow its column may become: prose keeps a
+    readable measure, names a few words a line, and short codes and statuses stay on one line."""
+    if column.numeric:
+        return "govuk-table__header govuk-table__header--numeric"
+    if column.kind == Kind.USER:
+        return "govuk-table__header app-column-prose"
+    if column.kind == Kind.TEXT and column.width >= WIDE_TEXT:
+        return "govuk-table__header app-column-name"
+    if column.kind == Kind.TEXT:
+        return "govuk-table__header app-nowrap"
+    return "govuk-table__header"
+
+
+def _row(cells: Iterable[str], *, total: bool = False) -> str:
+    extra = " app-total-row" if total else ""
+    return f'<tr class="govuk-table__row{extra}">{"".join(cells)}</tr>'
+
+
+def table(
+    caption: str,
+    columns: tuple[Column, ...],
+    lines: Iterable[Any],
+    *,
+    total: list[object] | None = None,
+    row_header: bool = True,
+    empty: str = "None.",
+    sticky: bool = False,
+    caption_hidden: bool = False,
+) -> Markup:
+    """A captioned table of ``columns`` over ``lines``, in a labelled container that scrolls sideways
+    on a narrow screen (its first column kept in view where ``sticky``), with an optional total row."""
+    lines = list(lines)
+    head = "".join(f'<th scope="col" class="{_header_classes(c)}">{escape(c.title)}</th>' for c in columns)
+    rows = [
+        _row(_cell(c, c.value(line), line, header=row_header and i == 0) for i, c in enumerate(columns))
+        for line in lines
+    ]
+    if not rows:
+        rows = [_row([f'<td class="govuk-table__cell" colspan="{len(columns)}">{escape(empty)}</td>'])]
+    foot = ""
+    if total is not None:
+        pairs = enumerate(zip(columns, total, strict=True))
+        cells = (_cell(c, value, None, header=i == 0) for i, (c, value) in pairs)
+        foot = f"<tfoot>{_row(cells, total=True)}</tfoot>"
+    notes = {c.flag_note for c in columns if c.flag is not None and any(c.flag(line) for line in lines)}
+    caption_classes = "govuk-table__caption govuk-table__caption--s"
+    if caption_hidden:
+        caption_classes += " govuk-visually-hidden"
+    table_classes = "govuk-table app-table--compact" + (" app-sticky-first" if sticky else "")
+    markup = (
+        f'<div class="app-table-wrapper" tabindex="0" role="region" '
+        f'aria-label="{escape(caption)} (scrolls sideways on narrow screens)">'
+        f'<table class="{table_classes}"><caption class="{caption_classes}">{escape(caption)}</caption>'
+        f'<thead class="govuk-table__head"><tr class="govuk-table__row">{head}</tr></thead>'
+        f'<tbody class="govuk-table__body">{"".join(rows)}</tbody>{foot}</table></div>'
+    )
+    markup += "".join(f'<p class="govuk-body-s">{escape(note)}</p>' for note in sorted(notes))
+    return Markup(markup)  # noqa: S704 - every value above is escaped
+
+
+def section_table(section: Section, report: FinancialReturn, *, caption_hidden: bool = False) -> Markup:
+    """One section of the return as a table: every column, the total row, notes on estimates."""
+    return table(
+        section.caption,
+        section.columns,
+        section.lines(report),
+        total=section.total_values(report),
+        row_header=section.row_header,
+        empty=section.empty,
+        sticky=len(section.columns) > 10,
+        caption_hidden=caption_hidden,
+    )
+
+
+def figures_table(report: FinancialReturn) -> Markup:
+    """The grants headline: a label and its figure a row ("No decisions yet" before any decision)."""
+    rows = []
+    for figure in grant_figures(report):
+        numeric = figure.kind.numeric
+        classes = "govuk-table__cell" + (" govuk-table__cell--numeric app-figure" if numeric else "")
+        rows.append(
+            _row(
+                [
+                    f'<th scope="row" class="govuk-table__header">{escape(figure.label)}</th>',
+                    f'<td class="{classes}">{escape(display(figure.value, figure.kind))}</td>',
+                ]
+            )
+        )
+    return Markup(  # noqa: S704 - escaped above
+        f'<div class="app-table-wrapper" tabindex="0" role="region" '
+        f'aria-label="{GRANT_FIGURES_CAPTION} (scrolls sideways on narrow screens)">'
+        f'<table class="govuk-table app-table--compact"><caption class="govuk-table__caption '
+        f'govuk-table__caption--s">{GRANT_FIGURES_CAPTION}</caption>'
+        f'<tbody class="govuk-table__body">{"".join(rows)}</tbody></table></div>'
+    )
+
+
+def quarters_chart(report: FinancialReturn) -> Markup:
+    """The bar chart of income by quarter against profiled budget (its figures are :data:`QUARTERS`)."""
+    return charts.bar_chart_svg(
+        [charts.BarGroup(bar.label, (bar.actual or 0, bar.profiled)) for bar in report.quarters],
+        ("Actual income", "Profiled budget"),
+        chart_id="quarters",
+        title=f"Income by quarter against profiled budget, {report.meta.year_label}",
+    )
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(
+        gbp=format_gbp, uk_date=filters.uk_date, uk_datetime=filters.uk_datetime, count_of=filters.count_of
+    )
+    environment.globals.update(
+        section_table=section_table,
+        figures_table=figures_table,
+        rag_tag=filters.rag_tag,
+        rag_named=rag_named,
+    )
+    return environment
+
+
+_ENVIRONMENT: Environment | None = None
+
+
+def write_html(report: FinancialReturn, stream: BinaryIO) -> None:
+    """Write the return as one self-contained, accessible HTML file."""
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        _ENVIRONMENT = _environment()
+    page = _ENVIRONMENT.get_template("returns/published.html").render(
+        report=report,
+        summary=SUMMARY,
+        counts=MILESTONE_COUNTS,
+        quarters=QUARTERS,
+        sections=BODY_SECTIONS,
+        rag_key=RAG_KEY,
+        chart=quarters_chart(report),
+    )
+    stream.write(page.encode("utf-8"))
