@@ -77,6 +77,7 @@ class AuditFilterForm(QueryForm):
     entity_id = StringField("Record number", widget=GovTextInput(), validators=[Length(max=12)])
     date_from = UKDateField("From date", optional=True)
     date_to = UKDateField("To date", optional=True)
+    sign_ins = BooleanField("Include sign-ins and sign-outs", widget=GovCheckboxInput())
 
 
 class ServiceForm(AppForm):

@@ -134,7 +134,7 @@ def audit():
     form = AuditFilterForm(request.args)
     entities, actions = audit_reports.distinct_values(db.session)
     form.entity.choices = [SelectChoice("", "Any record type")] + [
-        SelectChoice(e, e.replace("_", " ")) for e in entities
+        SelectChoice(e, audit_reports.NOUNS.get(e, e.replace("_", " "))) for e in entities
     ]
     form.action.choices = [SelectChoice("", "Any action")] + [SelectChoice(a, a) for a in actions]
     people = db.session.scalars(select(User).order_by(User.name)).all()
@@ -150,12 +150,15 @@ def audit():
         entity_id=entity_id,
         date_from=None if form.date_from.errors else form.date_from.data,
         date_to=None if form.date_to.errors else form.date_to.data,
+        sign_ins=bool(form.sign_ins.data),
     )
     if (fmt := downloads.wanted()) and not form.errors:
         return downloads.send(listings.audit(db.session, filters, described=downloads.described(form)), fmt)
     page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
+    events = audit_reports.describe(db.session, page.items)
     query = {k: v for k, v in request.args.items() if k in form and v}
-    return render_template("admin/audit.html", page=page, form=form, query=query), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("admin/audit.html", page=page, events=events, form=form, query=query), status
 
 
 # Reference data ------------------------------------------------------------------------------

@@ -436,3 +436,71 @@ def test_a_locked_entry_is_shown_read_only_with_the_way_to_correct_it(login_as, 
     assert "Save entry" not in page and 'name="amount"' not in page
     refused = finance.client.post(f"/income/entries/{entry.id}/edit", data={"amount": "1.00"})
     assert refused.status_code == 409
+
+
+def test_the_audit_log_speaks_in_business_terms(login_as, session, app):
+    """Money in pounds, references by name and linked, fields as the forms name them; sign-ins
+    hidden unless asked for; each record's history one link away, from the log and its own page."""
+    from incometrack.services import income
+
+    finance = login_as(Role.FINANCE, name="Farah Finance")
+    printing = make_stream(session, "LIB-PRINT", name="Printing and photocopying", actor=finance.user)
+    other = make_stream(session, "LIB-SHOP", name="Library shop", actor=finance.user)
+    entry = make_entry(session, printing, date(2026, 5, 1), 1_520_00, reference="INV-1", actor=finance.user)
+    income.update_entry(
+        session,
+        entry,
+        income.EntryInput(date(2026, 5, 2), other.id, 152_00, "INV-1"),
+        actor=finance.user,
+        expected_version=entry.version,
+    )
+    session.commit()
+    client = finance.client
+
+    html = client.get(f"/admin/audit?entity=income_entries&entity_id={entry.id}").get_data(as_text=True)
+    assert "Amount:</dt>" in html and "£1,520.00 → £152.00" in html
+    assert "1 May 2026 → 2 May 2026" in html
+    assert (
+        f'<a class="govuk-link" href="/income/streams/{printing.id}">LIB-PRINT Printing and photocopying</a> → '
+        f'<a class="govuk-link" href="/income/streams/{other.id}">LIB-SHOP Library shop</a>'
+    ) in html
+    assert "stream_id" not in html and "152000" not in html
+    assert f'Income entry <a class="govuk-link" href="/income/entries/{entry.id}/edit">INV-1</a>' in html
+
+    everything = client.get("/admin/audit").get_data(as_text=True)
+    assert ">Login<" not in everything  # the sign-in of login_as is not a change
+    assert ">Login<" in client.get("/admin/audit?sign_ins=y").get_data(as_text=True)
+    assert ">Login<" in client.get("/admin/audit?action=login").get_data(as_text=True)
+
+    # One query per kind of record named, however many events the page holds.
+    for n in range(20):
+        make_entry(
+            session, printing, date(2026, 6, 1 + n), 100 + n, reference=f"MORE-{n}", actor=finance.user
+        )
+    session.commit()
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    from incometrack.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    one_entry = f"/admin/audit?entity=income_entries&entity_id={entry.id}"
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        few = len(statements)
+        client.get(f"/admin/audit?entity=income_entries&entity_id={entry.id}")
+        few = len(statements) - few
+        many = len(statements)
+        client.get("/admin/audit?entity=income_entries")
+        many = len(statements) - many
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert many == few
+
+    stream_page = client.get(f"/income/streams/{printing.id}").get_data(as_text=True)
+    assert f'href="/admin/audit?entity=income_streams&amp;entity_id={printing.id}"' in stream_page
+    viewer_page = login_as(Role.VIEWER).client.get(f"/income/streams/{printing.id}").get_data(as_text=True)
+    assert "/admin/audit" not in viewer_page  # only those who may read the log see the link
