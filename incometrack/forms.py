@@ -56,6 +56,21 @@ class AppForm(FlaskForm):
             return super().wrap_formdata(form, formdata)
 
 
+def validate_with(form: FlaskForm, problems) -> bool:
+    """``form.validate_on_submit()``, and where the form fails, the service's own rules too, over
+    what did parse (``problems()`` returns them by field): every field's error is shown at once,
+    rather than the form's first and the service's on the next try. A field keeps the form's
+    error where it has one (an empty date is "Enter…", not also "…in the past")."""
+    if form.validate_on_submit():
+        return True
+    if request.method in SUBMIT_METHODS and "csrf_token" not in form.errors:
+        for name, message in problems().items():
+            field = getattr(form, name, None)
+            if field is not None and not field.errors:
+                field.errors = [*field.errors, message]
+    return False
+
+
 def apply_service_error(form: FlaskForm, error: ServiceError, default_field: str | None = None) -> None:
     """Show a service's refusal beside the field(s) it names (or ``default_field``), or at the top."""
     if isinstance(error, ValidationErrors):
@@ -190,6 +205,7 @@ class EnumSelectField(SelectField):
 
     def __init__(self, label, enum_class, *, blank: str | None = None, **kwargs):
         self.enum_class = enum_class
+        self.required = blank is None  #: without a blank choice, one of the members must come
         options = [SelectChoice("", blank)] if blank is not None else []
         options += [SelectChoice(member.value, member.value.capitalize()) for member in enum_class]
         kwargs.setdefault("widget", GovSelect())
@@ -204,7 +220,7 @@ class EnumSelectField(SelectField):
             return _Invalid(value)
 
     def pre_validate(self, form) -> None:
-        if isinstance(self.data, _Invalid):
+        if isinstance(self.data, _Invalid) or (self.data is None and self.required):
             self.data = None
             raise ValidationError(f"Choose {self.label.text.lower()} from the list")
 

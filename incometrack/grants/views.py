@@ -15,6 +15,7 @@ from incometrack.forms import (
     commit_or_show,
     conflict_response,
     form_status,
+    validate_with,
     year_choices,
 )
 from incometrack.grants.forms import (
@@ -151,7 +152,7 @@ def bid_new():
         form.probability.data = 50
         if not policy.can_manage(current_user):  # a lead adds bids they lead
             form.lead_id.data = current_user.id
-    if form.validate_on_submit():
+    if validate_with(form, lambda: grant_service.bid_problems(db.session, _bid_input(form))):
         bid = commit_or_show(
             form, lambda: grant_service.create_bid(db.session, _bid_input(form), actor=current_user)
         )
@@ -216,7 +217,7 @@ def bid_edit(bid_id: int):
     if request.method == "GET":
         form.outcome_ids.data = [o.id for o in bid.outcomes]
     form.fill_choices(db.session)
-    if form.validate_on_submit():
+    if validate_with(form, lambda: grant_service.bid_problems(db.session, _bid_input(form))):
         try:
             done = commit_or_show(
                 form,

@@ -18,6 +18,7 @@ from incometrack.forms import (
     conflict_response,
     form_status,
     optional_int,
+    validate_with,
     version_of,
     year_choices,
 )
@@ -120,7 +121,7 @@ def stream_new():
     """Create an income stream."""
     form = StreamForm()
     form.fill_choices(db.session)
-    if form.validate_on_submit():
+    if validate_with(form, lambda: income_service.stream_problems(db.session, _stream_input(form))):
         stream = commit_or_show(
             form, lambda: income_service.create_stream(db.session, _stream_input(form), actor=current_user)
         )
@@ -186,7 +187,9 @@ def stream_edit(stream_id: int):
         form.status.data = stream.status.value
         form.ledger_codes.data = "\n".join(code.code for code in stream.ledger_codes)
     form.fill_choices(db.session)
-    if form.validate_on_submit():
+    if validate_with(
+        form, lambda: income_service.stream_problems(db.session, _stream_input(form), existing_id=stream.id)
+    ):
         try:
             done = commit_or_show(
                 form,
@@ -456,6 +459,10 @@ def _entry_input(form: EntryForm) -> income_service.EntryInput:
     )
 
 
+def _entry_problems(form: EntryForm) -> dict[str, str]:
+    return income_service.entry_input_problems(db.session, _entry_input(form), date.today())
+
+
 #: The most entries "Save and record another" lists as this batch.
 BATCH_SHOWN = 100
 
@@ -474,7 +481,7 @@ def entry_new():
         if day := request.args.get("date"):
             with suppress(periods.PeriodError):
                 form.date_received.data = periods.parse_date(day)
-    if form.validate_on_submit():
+    if validate_with(form, lambda: _entry_problems(form)):
         entry = commit_or_show(
             form, lambda: income_service.create_entry(db.session, _entry_input(form), actor=current_user)
         )
@@ -511,7 +518,7 @@ def entry_edit(entry_id: int):
         return render_template("income/entry_locked.html", entry=entry, back=back), status
     form = EntryForm(obj=entry) if request.method == "GET" else EntryForm()
     form.fill_choices(db.session)
-    if form.validate_on_submit():
+    if validate_with(form, lambda: _entry_problems(form)):
         try:
             done = commit_or_show(
                 form,

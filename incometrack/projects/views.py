@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import charts, downloads, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import commit_or_show, conflict_response, form_status
+from incometrack.forms import commit_or_show, conflict_response, form_status, validate_with
 from incometrack.models import Milestone, MilestoneStatus, Project, Service
 from incometrack.projects.forms import (
     MilestoneDetailsForm,
@@ -73,7 +73,7 @@ def project_new():
     form.fill_choices(db.session)
     if request.method == "GET" and not policy.can_manage(current_user):  # a lead adds their own
         form.lead_id.data = current_user.id
-    if form.validate_on_submit():
+    if validate_with(form, lambda: milestone_service.project_problems(db.session, _project_input(form))):
         project = commit_or_show(
             form,
             lambda: milestone_service.create_project(db.session, _project_input(form), actor=current_user),
@@ -131,7 +131,7 @@ def project_edit(project_id: int):
     if request.method == "GET":
         form.outcome_ids.data = [o.id for o in project.outcomes]
     form.fill_choices(db.session)
-    if form.validate_on_submit():
+    if validate_with(form, lambda: milestone_service.project_problems(db.session, _project_input(form))):
         try:
             done = commit_or_show(
                 form,

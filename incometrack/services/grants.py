@@ -174,7 +174,7 @@ class BidInput:
     # unsuccessful, and an edit of the bid's details must not touch it.
 
 
-def _validate_bid(session: Session, data: BidInput) -> dict[str, str]:
+def bid_problems(session: Session, data: BidInput) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not data.title.strip():
         errors["title"] = "Enter the bid's title"
@@ -224,7 +224,7 @@ def create_bid(
         policy.can_act_for_lead(actor, data.lead_id),
         "You can only add bids that you lead",
     )
-    if errors := _validate_bid(session, data):
+    if errors := bid_problems(session, data):
         raise ValidationErrors(errors)
     values = _bid_values(data)
     bid = GrantBid(status=BidStatus.IDEA, **values)
@@ -253,7 +253,7 @@ def update_bid(
     """
     _require(can_edit_bid(actor, bid), "You can only change bids that you lead")
     check_version(bid, expected_version, _bid_values(data))
-    if errors := _validate_bid(session, data):
+    if errors := bid_problems(session, data):
         raise ValidationErrors(errors)
     if not policy.can_act_for_lead(actor, data.lead_id):
         raise ValidationErrors({"lead_id": "Only finance can hand a bid to another lead"})

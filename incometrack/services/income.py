@@ -126,9 +126,7 @@ def stream_field_problems(code: str, name: str) -> dict[str, str]:
     return errors
 
 
-def _validate_stream(
-    session: Session, data: StreamInput, *, existing_id: int | None = None
-) -> dict[str, str]:
+def stream_problems(session: Session, data: StreamInput, *, existing_id: int | None = None) -> dict[str, str]:
     errors = stream_field_problems(data.code, data.name)
     code = data.code.strip()
     if "code" not in errors:
@@ -156,7 +154,7 @@ def _validate_stream(
 
 def create_stream(session: Session, data: StreamInput, *, actor: User | None) -> IncomeStream:
     """:raises ValidationErrors: naming each field that is wrong."""
-    if errors := _validate_stream(session, data):
+    if errors := stream_problems(session, data):
         raise ValidationErrors(errors)
     stream = IncomeStream(**_stream_values(data))
     session.add(stream)
@@ -177,7 +175,7 @@ def update_stream(
     """:raises StaleEdit: when the stream changed since the form was drawn.
     :raises ValidationErrors: naming each field that is wrong."""
     check_version(stream, expected_version, _stream_values(data))
-    if errors := _validate_stream(session, data, existing_id=stream.id):
+    if errors := stream_problems(session, data, existing_id=stream.id):
         raise ValidationErrors(errors)
     audit.update(session, actor, stream, _stream_values(data), summary=str)
     if data.ledger_codes is not None:
@@ -411,7 +409,7 @@ def entry_problems(
     return errors
 
 
-def _validate_entry(session: Session, data: EntryInput, today: date) -> dict[str, str]:
+def entry_input_problems(session: Session, data: EntryInput, today: date) -> dict[str, str]:
     errors = entry_problems(data.date_received, data.amount, data.reference, today)
     if session.get(IncomeStream, data.stream_id) is None:
         errors["stream_id"] = "Select an income stream"
@@ -443,7 +441,7 @@ def create_entry(
     :raises ValidationErrors: naming each field that is wrong.
     :raises PeriodLocked: when the date falls in a locked quarter.
     """
-    if errors := _validate_entry(session, data, today or date.today()):
+    if errors := entry_input_problems(session, data, today or date.today()):
         raise ValidationErrors(errors)
     locks.ensure_open(session, data.date_received)
     entry = IncomeEntry(**_entry_values(data), entered_by_id=actor.id if actor else None)
@@ -465,7 +463,7 @@ def update_entry(
     :raises StaleEdit: when the entry changed since the form was drawn."""
     locks.ensure_open(session, entry.date_received)
     check_version(entry, expected_version, _entry_values(data))
-    if errors := _validate_entry(session, data, today or date.today()):
+    if errors := entry_input_problems(session, data, today or date.today()):
         raise ValidationErrors(errors)
     locks.ensure_open(session, data.date_received)
     audit.update(session, actor, entry, _entry_values(data), summary=_entry_summary)

@@ -66,7 +66,7 @@ class ProjectInput:
     description: str = ""
 
 
-def _validate_project(session: Session, data: ProjectInput) -> dict[str, str]:
+def project_problems(session: Session, data: ProjectInput) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not data.name.strip():
         errors["name"] = "Enter the project's name"
@@ -100,7 +100,7 @@ def create_project(session: Session, data: ProjectInput, *, actor: User) -> Proj
         policy.can_act_for_lead(actor, data.lead_id),
         "You can only add projects that you lead",
     )
-    if errors := _validate_project(session, data):
+    if errors := project_problems(session, data):
         raise ValidationErrors(errors)
     project = Project()
     _apply(session, project, data)
@@ -116,7 +116,7 @@ def update_project(
     :raises StaleEdit: when the project changed since the form was drawn."""
     _require(can_edit_project(actor, project), "You can only change projects that you lead")
     check_version(project, expected_version, {"name": data.name})
-    if errors := _validate_project(session, data):
+    if errors := project_problems(session, data):
         raise ValidationErrors(errors)
     if not policy.can_act_for_lead(actor, data.lead_id):
         raise ValidationErrors(
