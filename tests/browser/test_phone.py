@@ -4,11 +4,14 @@ their own labelled region, and the charts' words stay readable (issue 18)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from incometrack import demo
 from tests.browser.test_crawl import sign_in_as
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +85,7 @@ def test_the_return_keeps_its_first_column_in_view_and_prints_without_the_screen
     )
     region.evaluate("region => region.scrollLeft = 400")
     assert first.bounding_box()["x"] < 30  # still at the left edge after scrolling sideways
-    page.screenshot(path="docs/screenshots/phone-return.png")  # README: the return on a phone
+    page.screenshot(path=str(SCREENSHOTS / "phone-return.png"))  # README: the return on a phone
     page.emulate_media(media="print")
     for hidden in ("navigation >> nth=0", "button >> nth=0", ".app-downloads"):
         assert not page.locator(hidden).first.is_visible(), hidden

@@ -40,7 +40,13 @@ def test_a_changed_record_emptied_names_every_field_at_once(login_as, session):
     client = admin.client
     cases = {
         f"/income/streams/{stream.id}/edit": ["code", "name", "service_id", "category_id"],
-        f"/grants/bids/{bid.id}/edit": ["title", "funder_id", "service_id", "amount_requested", "probability"],
+        f"/grants/bids/{bid.id}/edit": [
+            "title",
+            "funder_id",
+            "service_id",
+            "amount_requested",
+            "probability",
+        ],
         f"/projects/{project.id}/edit": ["name", "lead_id", "service_id"],
     }
     for path, expected in cases.items():
