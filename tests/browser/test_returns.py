@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_dashboard_then_every_download(page, session, sign_in, assert_accessible, tmp_path):
+def test_dashboard_then_every_download(page, session, sign_in, assert_accessible, axe, tmp_path):
     demo.load(session, today=date.today())
     session.commit()
     finance = session.scalar(demo.select(demo.User).where(demo.User.email == "finance@demo.example"))
@@ -87,10 +87,11 @@ def test_dashboard_then_every_download(page, session, sign_in, assert_accessible
     )
     assert page.locator("script").count() == 0
     assert page.locator("table").count() == page.locator("table > caption").count() >= 9
-    assert_accessible(page)
-    page.set_viewport_size({"width": 375, "height": 800})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    assert_accessible(page)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        violations = axe.run(page).response["violations"]  # every rule: WCAG 2.2 AA and best practice
+        assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
     page.context.set_offline(False)
 
 
