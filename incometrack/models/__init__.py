@@ -34,7 +34,7 @@ from incometrack.models.income import (
 from incometrack.models.projects import Milestone, MilestoneStatus, MilestoneUpdate, Project, project_outcomes
 from incometrack.models.reference import CipfaLine, IncomeCategory, Outcome, Service, Setting, Site, SiteKind
 from incometrack.models.returns import ExportRecord, ReturnSnapshot
-from incometrack.models.users import ROLE_LABELS, LoginAttempt, Role, User
+from incometrack.models.users import ROLE_LABELS, LoginAttempt, ReminderFrequency, ReminderSent, Role, User
 
 __all__ = [
     "BID_TRANSITIONS",
@@ -70,6 +70,8 @@ __all__ = [
     "Programme",
     "Project",
     "ReturnSnapshot",
+    "ReminderFrequency",
+    "ReminderSent",
     "Role",
     "Service",
     "Setting",

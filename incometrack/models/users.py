@@ -6,7 +6,9 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from datetime import date
+
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incometrack.models.base import Base, intpk, str120, str255, timestamp
@@ -35,6 +37,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class ReminderFrequency(enum.Enum):
+    """How often a person is emailed what is due: daily, on Mondays (the default), or never."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NONE = "none"
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -50,6 +60,10 @@ class User(Base):
     created_at: Mapped[timestamp]
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[timestamp]
+    reminder_frequency: Mapped[ReminderFrequency] = mapped_column(default=ReminderFrequency.WEEKLY)
+    reminders_last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The secret in the address of the person's calendar feed; replacing it revokes the old one.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Flask-Login protocol, kept here rather than through UserMixin so get_id is the token.
     @property
@@ -85,3 +99,17 @@ class LoginAttempt(Base):
     email: Mapped[str255] = mapped_column(index=True)  #: as typed, lower-cased
     address: Mapped[str] = mapped_column(String(64), index=True)  #: the client's IP address
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class ReminderSent(Base):
+    """An item emailed to a person on a day: a second run that day sends it again to nobody (the
+    unique key holds between concurrent runs too)."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("user_id", "item", "sent_on"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item: Mapped[str120]  #: what was due, e.g. "report:12" or "milestone:5"
+    sent_on: Mapped[date]
+    sent_at: Mapped[timestamp]
