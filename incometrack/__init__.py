@@ -111,6 +111,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from incometrack.account.views import bp as account_bp
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
     from incometrack.grants.views import bp as grants_bp
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         projects_bp,
         returns_bp,
         monitoring_bp,
+        account_bp,
     ):
         app.register_blueprint(blueprint)
 

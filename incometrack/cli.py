@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from incometrack import demo, periods
 from incometrack.extensions import db
+from incometrack.filters import count_of
 from incometrack.models import Role
 from incometrack.services import ServiceError, imports, users
 
@@ -372,6 +373,75 @@ def db_command(directory: str | None, x_arg: tuple[str, ...]) -> None:
     g.x_arg = x_arg
 
 
+@click.command("send-reminders")
+@click.option("--today", default=None, help="Send as if today were this date (dd/mm/yyyy or ISO).")
+@click.option("--dry-run", is_flag=True, help="Print who would get what; send and record nothing.")
+@with_appcontext
+def send_reminders_command(today: str | None, dry_run: bool) -> None:
+    """Email each person a digest of what is theirs and overdue or due in the next 14 days (for
+    cron or a systemd timer). An item goes to a person at most once a day; a message the server
+    does not accept is logged and tried again on the next run."""
+    from sqlalchemy.exc import IntegrityError
+
+    from incometrack import mail
+    from incometrack.account.messages import compose
+    from incometrack.services import reminders
+
+    try:
+        day = periods.parse_date(today, field="--today") if today else date.today()
+    except periods.PeriodError as error:
+        raise click.BadParameter(str(error)) from None
+    config = current_app.config
+    digests = reminders.digests(
+        db.session, day, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
+    )
+    sent = failed = 0
+    for digest in digests:
+        message = compose(digest)
+        if dry_run:
+            click.echo(f"To {digest.person.name} <{digest.person.email}>: {message['Subject']}")
+            for item in digest.items:
+                when = f" ({periods.format_date(item.due_on)})" if item.due_on else ""
+                click.echo(f"  - {item.kind}: {item.title}{when}")
+            continue
+        try:
+            mail.send(message)
+        except mail.MailError as error:
+            failed += 1
+            current_app.logger.error("Reminder to %s not sent: %s", digest.person.email, error)
+            continue
+        try:
+            reminders.record_sent(db.session, digest, day)
+            db.session.commit()
+        except IntegrityError:  # another run recorded it first
+            db.session.rollback()
+        sent += 1
+    db.session.rollback()
+    emails = count_of(len(digests) if dry_run else sent, "email")
+    people = count_of(len(digests) if dry_run else sent, "person", "people")
+    click.echo(f"{'would send' if dry_run else 'sent'} {emails} to {people}")
+    if failed:
+        raise click.ClickException(
+            f"{count_of(failed, 'email')} could not be sent (see the log); the next run tries again."
+        )
+
+
+@click.command("calendar-link")
+@click.argument("email")
+@with_appcontext
+def calendar_link_command(email: str) -> None:
+    """Print the path of EMAIL's private calendar feed (made on first use)."""
+    from incometrack.services import reminders
+
+    try:
+        person = reminders.person_by_email(db.session, email)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    token = reminders.calendar_token(db.session, person)
+    db.session.commit()
+    click.echo(f"/calendar/{token}.ics")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_command)
     for command in (
@@ -388,5 +458,7 @@ def init_app(app: Flask) -> None:
         export_monitoring_command,
         submit_return_command,
         backup_command,
+        send_reminders_command,
+        calendar_link_command,
     ):
         app.cli.add_command(command)

@@ -54,6 +54,15 @@ DEFAULTS: dict[str, object] = {
     #: How many reverse proxies in front of the app append to X-Forwarded-For. 0 trusts none: the
     #: client address is the connection's. 1: the last hop the proxy added is the client.
     "TRUSTED_PROXY_COUNT": 0,
+    #: The address people open the app at: links in reminder emails and calendar events start here.
+    "APP_URL": "http://127.0.0.1:5000",
+    #: Outgoing mail. Without MAIL_SERVER, reminder emails are written to the log instead.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  #: STARTTLS after connecting
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "incometrack@localhost",
 }
 
 
@@ -72,6 +81,13 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["EXPORTS_DIR"] = exports
     if environ.get("MAX_UPLOAD_MB"):
         settings["MAX_CONTENT_LENGTH"] = _whole_number(environ, "MAX_UPLOAD_MB", 1, 100) * 1024 * 1024
+    for name in ("APP_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
+        if value := environ.get(name):
+            settings[name] = value.rstrip("/") if name == "APP_URL" else value
+    if environ.get("MAIL_PORT"):
+        settings["MAIL_PORT"] = _whole_number(environ, "MAIL_PORT", 1, 65535)
+    if value := environ.get("MAIL_USE_TLS"):
+        settings["MAIL_USE_TLS"] = value.strip().lower() in ("1", "true", "yes", "on")
     if environ.get("TRUSTED_PROXY_COUNT"):
         settings["TRUSTED_PROXY_COUNT"] = _whole_number(environ, "TRUSTED_PROXY_COUNT", 0, 5)
     return settings

@@ -27,6 +27,7 @@ from incometrack.models import (
     MilestoneStatus,
     Outcome,
     Programme,
+    ReminderFrequency,
     Role,
     Service,
     Site,
@@ -34,7 +35,7 @@ from incometrack.models import (
     StreamStatus,
     User,
 )
-from incometrack.services import grants, imports, income, reference, users
+from incometrack.services import grants, imports, income, reference, reminders, users
 from incometrack.services import milestones as projects
 
 SEED = 20161
@@ -307,10 +308,16 @@ def load(session: Session, *, today: date) -> DemoSummary:
 
 
 def _users(session: Session) -> dict[str, User]:
-    return {
+    people = {
         email: users.create_user(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
         for email, name, role in DEMO_USERS
     }
+    # Daily reminders for the people with work due, so `flask send-reminders` shows every kind on
+    # any day of the week (weekly, the default, sends on Mondays only).
+    for person in people.values():
+        if person.role in (Role.FINANCE, Role.LEAD):
+            reminders.set_frequency(session, person, ReminderFrequency.DAILY)
+    return people
 
 
 def _sites(session: Session, services: dict[str, Service], admin: User) -> dict[str, Site]:
@@ -719,7 +726,9 @@ def _grants(session, services, people, today) -> list[GrantBid]:
                 steps=steps,
                 reason="Highly competitive round; strong bid but not prioritised for funding.",
                 probability=chance,
-                submission_deadline=today + timedelta(days=30 + 10 * n),
+                # the bid being drafted is due in ten days, so its lead is reminded (issue 19)
+                submission_deadline=today
+                + timedelta(days=10 if status is BidStatus.DRAFTING else 30 + 10 * n),
             )
         )
     session.flush()

@@ -19,7 +19,9 @@ from incometrack.extensions import db, login_manager
 from incometrack.models import Role, User
 from incometrack.models.base import utcnow
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.healthz"})
+#: The calendar feed is read by Outlook and Google, which cannot sign in: the secret token in its
+#: address is its key.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.healthz", "account.calendar"})
 
 
 def roles_required(allowed: frozenset[Role]) -> Callable:

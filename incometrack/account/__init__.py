@@ -1,0 +1,1 @@
+"""A person's own account: reminder emails, the calendar feed, and how both are built."""

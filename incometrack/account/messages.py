@@ -1,0 +1,56 @@
+"""A reminder digest as an email: plain text and HTML, each item linked to its page at APP_URL."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from flask import current_app, url_for
+
+from incometrack import mail
+from incometrack.filters import count_of
+from incometrack.models import ReminderFrequency
+from incometrack.services.reminders import Digest
+
+FREQUENCY_WORDS = {
+    ReminderFrequency.DAILY: "every day there is something due",
+    ReminderFrequency.WEEKLY: "on Mondays",
+    ReminderFrequency.NONE: "never",
+}
+
+
+def external_url(endpoint: str, **args) -> str:
+    """An absolute link to a page, at the address people open the app at (APP_URL)."""
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+        return url_for(endpoint, _external=True, **args)
+
+
+def subject(digest: Digest) -> str:
+    overdue = sum(1 for item in digest.items if item.overdue)
+    count = count_of(len(digest.items), "thing")
+    late = f", {overdue} overdue" if overdue else ""
+    return f"{current_app.config['SERVICE_NAME']}: {count} due{late} (IncomeTrack)"
+
+
+def _render(name: str, context: dict) -> str:
+    """A template without the page's context processors (no request, no one signed in); the
+    HTML part is autoescaped, the plain-text part is not (it is no markup)."""
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
+def compose(digest: Digest) -> EmailMessage:
+    links = [external_url(item.endpoint, **item.url_args) for item in digest.items]
+    context = {
+        "person": digest.person,
+        "items": digest.items,
+        "links": links,
+        "subject": subject(digest),
+        "intro": "These are yours, overdue or due in the next 14 days:",
+        "frequency": FREQUENCY_WORDS[digest.person.reminder_frequency],
+        "account_url": external_url("account.index"),
+    }
+    return mail.message(
+        to=digest.person.email,
+        subject=context["subject"],
+        text=_render("email/reminders.txt", context),
+        html=_render("email/reminders.html", context),
+    )
