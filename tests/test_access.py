@@ -129,8 +129,12 @@ POLICY = {
     ("returns.submit", "POST"): WRITERS,
     ("returns.commentary", "GET"): WRITERS,
     ("returns.commentary", "POST"): WRITERS,
+    ("account.index", "GET"): EVERYONE,
+    ("account.index", "POST"): EVERYONE,
+    ("account.new_calendar_link", "POST"): EVERYONE,
 }
-PUBLIC = {"static", "auth.login", "main.healthz"}
+#: the calendar feed is opened by Outlook and Google with the secret in its address
+PUBLIC = {"static", "auth.login", "main.healthz", "account.calendar"}
 #: run last: these end the session or change what later requests may do
 LAST = [("returns.submit", "POST"), ("admin.user_active", "POST"), ("auth.logout", "POST")]
 
