@@ -82,6 +82,11 @@ def finance_ids(session: Session) -> list[int]:
     return list(session.scalars(select(User.id).where(User.role == Role.FINANCE, User.active.is_(True))))
 
 
+def _between(column, since: date | None, until: date) -> list:
+    """Due by ``until`` and, where ``since`` is given, not before it."""
+    return [column <= until] if since is None else [column >= since, column <= until]
+
+
 def due_items(session: Session, today: date, *, since: date | None = None, until: date | None = None) -> Due:
     """Every open item due by ``until`` (default: :data:`DAYS_AHEAD` from today) and, where
     ``since`` is given, not before it, by person."""
@@ -99,10 +104,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
             GrantBid.lead_id,
         )
         .join(GrantBid, GrantBid.id == FunderReport.bid_id)
-        .where(FunderReport.submitted_on.is_(None), FunderReport.due_on <= until)
+        .where(FunderReport.submitted_on.is_(None), *_between(FunderReport.due_on, since, until))
     )
-    if since is not None:
-        reports = reports.where(FunderReport.due_on >= since)
     for report_id, title, due_on, bid_id, bid_title, lead_id in session.execute(reports):
         due.add(
             [lead_id],
@@ -126,10 +129,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
             GrantBid.title,
         )
         .join(GrantBid, GrantBid.id == GrantPayment.bid_id)
-        .where(GrantPayment.received_on.is_(None), GrantPayment.expected_on <= until)
+        .where(GrantPayment.received_on.is_(None), *_between(GrantPayment.expected_on, since, until))
     )
-    if since is not None:
-        payments = payments.where(GrantPayment.expected_on >= since)
     for payment_id, expected_on, amount, bid_id, bid_title in session.execute(payments):
         late = expected_on < today
         label = "Late payment" if late else "Payment expected"
@@ -159,11 +160,9 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
         .join(Project, Project.id == Milestone.project_id)
         .where(
             Milestone.status.not_in((MilestoneStatus.COMPLETE, MilestoneStatus.CANCELLED)),
-            Milestone.forecast_due <= until,
+            *_between(Milestone.forecast_due, since, until),
         )
     )
-    if since is not None:
-        milestones = milestones.where(Milestone.forecast_due >= since)
     for milestone_id, title, due_on, owner_id, project, lead_id in session.execute(milestones):
         due.add(
             [owner_id, lead_id],
@@ -180,8 +179,7 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
 
     deadlines = select(GrantBid.id, GrantBid.title, GrantBid.submission_deadline, GrantBid.lead_id).where(
         GrantBid.status.in_((BidStatus.IDEA, BidStatus.DRAFTING)),
-        GrantBid.submission_deadline <= until,
-        GrantBid.submission_deadline >= (since if since is not None else today),
+        *_between(GrantBid.submission_deadline, since or today, until),  # a passed deadline is gone
     )
     for bid_id, title, deadline, lead_id in session.execute(deadlines):
         due.add(
