@@ -433,10 +433,9 @@ def calendar_link_command(email: str) -> None:
     """Print the path of EMAIL's private calendar feed (made on first use)."""
     from incometrack.services import reminders
 
-    try:
-        person = reminders.person_by_email(db.session, email)
-    except ServiceError as error:
-        raise click.ClickException(error.message) from None
+    person = users.find_by_email(db.session, email)
+    if person is None:
+        raise click.ClickException(f"No account has the email address {email}")
     token = reminders.calendar_token(db.session, person)
     db.session.commit()
     click.echo(f"/calendar/{token}.ics")

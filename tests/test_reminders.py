@@ -236,6 +236,12 @@ def test_the_calendar_feed_lists_each_persons_due_dates(app, runner, people, ses
     assert str(event["url"]).startswith("http://127.0.0.1:5000/")
     finance_path = runner.invoke(args=["calendar-link", "farah@council.example"]).output.strip()
     assert _events(_feed(client, finance_path)) == {"Payment: Late payment: Makerspaces": date(2026, 11, 30)}
+    owner_path = runner.invoke(args=["calendar-link", "olu@council.example"]).output.strip()
+    assert _events(_feed(client, owner_path)) == {
+        "Milestone: Trail maps printed: Reading trails": date(2026, 12, 10)
+    }
+    viewer_path = runner.invoke(args=["calendar-link", "val@council.example"]).output.strip()
+    assert _events(_feed(client, viewer_path)) == {}  # nothing is a viewer's
     assert client.get("/calendar/not-a-real-token-at-all-xxxxxxxx.ics").status_code == 404
     assert runner.invoke(args=["calendar-link", "nobody@council.example"]).exit_code == 1
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from incometrack.account.messages import external_url
+from incometrack.account.messages import external_urls
 from incometrack.reports.reminders import Item
 
 
@@ -18,10 +18,9 @@ def calendar(name: str, items: list[Item], *, now: datetime) -> bytes:
     feed.add("calscale", "GREGORIAN")
     feed.add("x-wr-calname", f"IncomeTrack: {name}")
     feed.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
-    for item in items:
-        if item.due_on is None:
-            continue
-        link = external_url(item.endpoint, **item.url_args)
+    dated = [item for item in items if item.due_on is not None]
+    links = external_urls(*((item.endpoint, item.url_args) for item in dated))
+    for item, link in zip(dated, links, strict=True):
         event = Event()
         event.add("uid", f"{item.key}@incometrack")
         event.add("dtstamp", now)

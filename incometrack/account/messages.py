@@ -18,10 +18,15 @@ FREQUENCY_WORDS = {
 }
 
 
-def external_url(endpoint: str, **args) -> str:
-    """An absolute link to a page, at the address people open the app at (APP_URL)."""
+def external_urls(*targets: tuple[str, dict]) -> list[str]:
+    """Absolute links to pages (``(endpoint, arguments)`` each), at the address people open the app
+    at (APP_URL), built in one request context however many there are."""
     with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
-        return url_for(endpoint, _external=True, **args)
+        return [url_for(endpoint, _external=True, **args) for endpoint, args in targets]
+
+
+def external_url(endpoint: str, **args) -> str:
+    return external_urls((endpoint, args))[0]
 
 
 def subject(digest: Digest) -> str:
@@ -38,7 +43,8 @@ def _render(name: str, context: dict) -> str:
 
 
 def compose(digest: Digest) -> EmailMessage:
-    links = [external_url(item.endpoint, **item.url_args) for item in digest.items]
+    targets = [(item.endpoint, item.url_args) for item in digest.items]
+    *links, account_url = external_urls(*targets, ("account.index", {}))
     context = {
         "person": digest.person,
         "items": digest.items,
@@ -46,7 +52,7 @@ def compose(digest: Digest) -> EmailMessage:
         "subject": subject(digest),
         "intro": "These are yours, overdue or due in the next 14 days:",
         "frequency": FREQUENCY_WORDS[digest.person.reminder_frequency],
-        "account_url": external_url("account.index"),
+        "account_url": account_url,
     }
     return mail.message(
         to=digest.person.email,

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from incometrack.models import (
@@ -78,7 +78,10 @@ class Due:
         }
 
 
-def finance_ids(session: Session) -> list[int]:
+def finance_ids(session: Session, person: User | None = None) -> list[int]:
+    """The active finance officers (payments and commentary are theirs), or just ``person`` if one."""
+    if person is not None:
+        return [person.id] if person.role is Role.FINANCE and person.active else []
     return list(session.scalars(select(User.id).where(User.role == Role.FINANCE, User.active.is_(True))))
 
 
@@ -87,12 +90,20 @@ def _between(column, since: date | None, until: date) -> list:
     return [column <= until] if since is None else [column >= since, column <= until]
 
 
-def due_items(session: Session, today: date, *, since: date | None = None, until: date | None = None) -> Due:
+def due_items(
+    session: Session,
+    today: date,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    person: User | None = None,
+) -> Due:
     """Every open item due by ``until`` (default: :data:`DAYS_AHEAD` from today) and, where
-    ``since`` is given, not before it, by person."""
+    ``since`` is given, not before it, by person; only ``person``'s where one is given (their
+    calendar feed), each query then narrowed to them in SQL."""
     until = until or today + timedelta(days=DAYS_AHEAD)
     due = Due()
-    finance = finance_ids(session)
+    finance = finance_ids(session, person)
 
     reports = (
         select(
@@ -106,6 +117,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
         .join(GrantBid, GrantBid.id == FunderReport.bid_id)
         .where(FunderReport.submitted_on.is_(None), *_between(FunderReport.due_on, since, until))
     )
+    if person is not None:
+        reports = reports.where(GrantBid.lead_id == person.id)
     for report_id, title, due_on, bid_id, bid_title, lead_id in session.execute(reports):
         due.add(
             [lead_id],
@@ -131,6 +144,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
         .join(GrantBid, GrantBid.id == GrantPayment.bid_id)
         .where(GrantPayment.received_on.is_(None), *_between(GrantPayment.expected_on, since, until))
     )
+    if not finance:
+        payments = payments.where(false())
     for payment_id, expected_on, amount, bid_id, bid_title in session.execute(payments):
         late = expected_on < today
         label = "Late payment" if late else "Payment expected"
@@ -163,6 +178,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
             *_between(Milestone.forecast_due, since, until),
         )
     )
+    if person is not None:
+        milestones = milestones.where(or_(Milestone.owner_id == person.id, Project.lead_id == person.id))
     for milestone_id, title, due_on, owner_id, project, lead_id in session.execute(milestones):
         due.add(
             [owner_id, lead_id],
@@ -181,6 +198,8 @@ def due_items(session: Session, today: date, *, since: date | None = None, until
         GrantBid.status.in_((BidStatus.IDEA, BidStatus.DRAFTING)),
         *_between(GrantBid.submission_deadline, since or today, until),  # a passed deadline is gone
     )
+    if person is not None:
+        deadlines = deadlines.where(GrantBid.lead_id == person.id)
     for bid_id, title, deadline, lead_id in session.execute(deadlines):
         due.add(
             [lead_id],

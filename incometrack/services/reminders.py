@@ -18,7 +18,6 @@ from incometrack.models import ReminderFrequency, ReminderSent, User
 from incometrack.models.base import utcnow
 from incometrack.reports import reminders as due
 from incometrack.reports.returns import build_return
-from incometrack.services import ServiceError
 
 
 @dataclass(frozen=True)
@@ -90,10 +89,3 @@ def new_calendar_token(session: Session, person: User) -> str:
 def calendar_token(session: Session, person: User) -> str:
     """The person's calendar token, made on first use."""
     return person.calendar_token or new_calendar_token(session, person)
-
-
-def person_by_email(session: Session, email: str) -> User:
-    person = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if person is None:
-        raise ServiceError(f"No account has the email address {email}")
-    return person
