@@ -63,11 +63,10 @@ def validate_with(form: FlaskForm, problems) -> bool:
     error where it has one (an empty date is "Enter…", not also "…in the past")."""
     if form.validate_on_submit():
         return True
-    if request.method in SUBMIT_METHODS and "csrf_token" not in form.errors:
-        for name, message in problems().items():
-            field = getattr(form, name, None)
-            if field is not None and not field.errors:
-                field.errors = [*field.errors, message]
+    if request.method not in SUBMIT_METHODS or "csrf_token" in form.errors:
+        return False
+    if fresh := {name: message for name, message in problems().items() if name not in form.errors}:
+        apply_service_error(form, ValidationErrors(fresh))
     return False
 
 

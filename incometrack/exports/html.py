@@ -15,6 +15,7 @@ cells, and a macro call costs several times a function call.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,7 +24,6 @@ from markupsafe import Markup, escape
 
 from incometrack import charts, filters
 from incometrack.money import format_gbp
-from incometrack.rag import rag_named
 from incometrack.reports.return_layout import (
     CIPFA,
     GRANT_FIGURES_CAPTION,
@@ -102,7 +102,6 @@ def table(
     row_header: bool = True,
     empty: str = "None.",
     sticky: bool = False,
-    caption_hidden: bool = False,
 ) -> Markup:
     """A captioned table of ``columns`` over ``lines``, in a labelled container that scrolls sideways
     on a narrow screen (its first column kept in view where ``sticky``), with an optional total row."""
@@ -121,8 +120,6 @@ def table(
         foot = f"<tfoot>{_row(cells, total=True)}</tfoot>"
     notes = {c.flag_note for c in columns if c.flag is not None and any(c.flag(line) for line in lines)}
     caption_classes = "govuk-table__caption govuk-table__caption--s"
-    if caption_hidden:
-        caption_classes += " govuk-visually-hidden"
     table_classes = "govuk-table app-table--compact" + (" app-sticky-first" if sticky else "")
     markup = (
         f'<div class="app-table-wrapper" tabindex="0" role="region" '
@@ -135,7 +132,7 @@ def table(
     return Markup(markup)  # noqa: S704 - every value above is escaped
 
 
-def section_table(section: Section, report: FinancialReturn, *, caption_hidden: bool = False) -> Markup:
+def section_table(section: Section, report: FinancialReturn) -> Markup:
     """One section of the return as a table: every column, the total row, notes on estimates."""
     return table(
         section.caption,
@@ -145,7 +142,6 @@ def section_table(section: Section, report: FinancialReturn, *, caption_hidden: 
         row_header=section.row_header,
         empty=section.empty,
         sticky=len(section.columns) > 10,
-        caption_hidden=caption_hidden,
     )
 
 
@@ -182,7 +178,10 @@ def quarters_chart(report: FinancialReturn) -> Markup:
     )
 
 
+@cache
 def _environment() -> Environment:
+    """Templates read from the project's folder without the app's context processors (nothing
+    here is a request's), built once."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True),
@@ -196,26 +195,23 @@ def _environment() -> Environment:
         section_table=section_table,
         figures_table=figures_table,
         rag_tag=filters.rag_tag,
-        rag_named=rag_named,
     )
     return environment
 
 
-_ENVIRONMENT: Environment | None = None
-
-
 def write_html(report: FinancialReturn, stream: BinaryIO) -> None:
     """Write the return as one self-contained, accessible HTML file."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        _ENVIRONMENT = _environment()
-    page = _ENVIRONMENT.get_template("returns/published.html").render(
-        report=report,
-        summary=SUMMARY,
-        counts=MILESTONE_COUNTS,
-        quarters=QUARTERS,
-        sections=BODY_SECTIONS,
-        rag_key=RAG_KEY,
-        chart=quarters_chart(report),
+    page = (
+        _environment()
+        .get_template("returns/published.html")
+        .render(
+            report=report,
+            summary=SUMMARY,
+            counts=MILESTONE_COUNTS,
+            quarters=QUARTERS,
+            sections=BODY_SECTIONS,
+            rag_key=RAG_KEY,
+            chart=quarters_chart(report),
+        )
     )
     stream.write(page.encode("utf-8"))
