@@ -21,7 +21,7 @@ def uk_date(day) -> str:
 
 
 def uk_datetime(moment) -> str:
-    return "" if moment is None else f"{moment.day} {moment:%b %Y %H:%M}"
+    return periods.format_datetime(moment)
 
 
 def fy_label(start_year: int | None) -> str:

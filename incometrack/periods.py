@@ -350,3 +350,8 @@ def coerce_date(value: date | datetime | str, *, field: str = "Date") -> date:
 def format_date(day: date | None) -> str:
     """UK display form ``31 Mar 2027``; empty for no date."""
     return "" if day is None else f"{day.day} {day:%b %Y}"
+
+
+def format_datetime(moment: datetime | None) -> str:
+    """UK display form ``31 Mar 2027 14:05``; empty for none."""
+    return "" if moment is None else f"{moment.day} {moment:%b %Y %H:%M}"

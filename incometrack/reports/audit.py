@@ -35,7 +35,7 @@ from incometrack.models import (
     User,
 )
 from incometrack.money import format_gbp
-from incometrack.periods import format_date
+from incometrack.periods import format_date, format_datetime
 from incometrack.reports.pagination import Page, paginate
 
 #: Actions that record a person coming and going rather than a change: hidden unless asked for.
@@ -233,8 +233,7 @@ def _value(entity: str, name: str, value: object, names: dict[tuple[str, int], s
     if isinstance(kind, Boolean):
         return "Yes" if value else "No"
     if isinstance(kind, DateTime) and isinstance(value, str):
-        moment = datetime.fromisoformat(value)
-        return f"{moment.day} {moment:%b %Y %H:%M}"
+        return format_datetime(datetime.fromisoformat(value))
     if isinstance(kind, Date) and isinstance(value, str):
         return format_date(date.fromisoformat(value))
     if isinstance(kind, Enum):

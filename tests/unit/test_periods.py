@@ -190,6 +190,11 @@ def test_format_date_is_uk():
     assert format_date(None) == ""
 
 
+def test_format_datetime_is_uk():
+    assert periods.format_datetime(datetime(2027, 3, 1, 9, 5)) == "1 Mar 2027 09:05"
+    assert periods.format_datetime(None) == ""
+
+
 @pytest.mark.parametrize(
     ("today", "label", "code"),
     [
