@@ -1,6 +1,6 @@
 """The UK financial year as DOMAIN.md states it: 1 April to 31 March, Q1 Apr-Jun ... Q4 Jan-Mar."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -191,7 +191,7 @@ def test_format_date_is_uk():
 
 
 def test_format_datetime_is_uk():
-    assert periods.format_datetime(datetime(2027, 3, 1, 9, 5)) == "1 Mar 2027 09:05"
+    assert periods.format_datetime(datetime(2027, 3, 1, 9, 5, tzinfo=UTC)) == "1 Mar 2027 09:05"
     assert periods.format_datetime(None) == ""
 
 

@@ -504,3 +504,27 @@ def test_the_audit_log_speaks_in_business_terms(login_as, session, app):
     assert f'href="/admin/audit?entity=income_streams&amp;entity_id={printing.id}"' in stream_page
     viewer_page = login_as(Role.VIEWER).client.get(f"/income/streams/{printing.id}").get_data(as_text=True)
     assert "/admin/audit" not in viewer_page  # only those who may read the log see the link
+
+
+def test_each_records_page_links_to_its_history(login_as, session):
+    from tests.factories import make_bid, make_milestone, make_project
+
+    admin = login_as(Role.ADMIN)
+    stream = make_stream(session, "LIB-H")
+    entry = make_entry(session, stream, date(2026, 5, 1), 1_00, reference="H-1")
+    bid = make_bid(session, admin.user, title="History bid")
+    project = make_project(session, admin.user, name="History project")
+    milestone = make_milestone(session, project, admin.user, title="History milestone")
+    session.commit()
+    pages = {
+        f"/income/streams/{stream.id}": ("income_streams", stream.id),
+        f"/income/entries/{entry.id}/edit": ("income_entries", entry.id),
+        f"/grants/bids/{bid.id}": ("grant_bids", bid.id),
+        f"/grants/funders/{bid.funder_id}": ("funders", bid.funder_id),
+        f"/projects/{project.id}": ("projects", project.id),
+        f"/projects/milestones/{milestone.id}": ("milestones", milestone.id),
+        f"/admin/users/{admin.user.id}": ("users", admin.user.id),
+    }
+    for path, (entity, record_id) in pages.items():
+        html = admin.client.get(path).get_data(as_text=True)
+        assert f'href="/admin/audit?entity={entity}&amp;entity_id={record_id}"' in html, path
