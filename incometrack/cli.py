@@ -6,7 +6,7 @@ import sys
 from datetime import date
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 
 from incometrack import demo, periods
@@ -367,8 +367,6 @@ class LazyMigrateGroup(click.Group):
 @with_appcontext
 def db_command(directory: str | None, x_arg: tuple[str, ...]) -> None:
     """Database migrations (Flask-Migrate): upgrade, downgrade, current, history ..."""
-    from flask import g
-
     g.directory = directory  # as Flask-Migrate's own group does: its commands read these
     g.x_arg = x_arg
 
@@ -385,6 +383,7 @@ def send_reminders_command(today: str | None, dry_run: bool) -> None:
 
     from incometrack import mail
     from incometrack.account.messages import compose
+    from incometrack.database import start_writing, stop_writing
     from incometrack.services import reminders
 
     try:
@@ -392,6 +391,9 @@ def send_reminders_command(today: str | None, dry_run: bool) -> None:
     except periods.PeriodError as error:
         raise click.BadParameter(str(error)) from None
     config = current_app.config
+    # Reading and talking to the mail server hold no write lock (SQLite has one for the whole
+    # database, and a slow server would stall every save); each person's record takes it briefly.
+    g.sqlite_begin = "DEFERRED"
     digests = reminders.digests(
         db.session, day, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
     )
@@ -410,11 +412,13 @@ def send_reminders_command(today: str | None, dry_run: bool) -> None:
             failed += 1
             current_app.logger.error("Reminder to %s not sent: %s", digest.person.email, error)
             continue
+        start_writing(db.session)
         try:
             reminders.record_sent(db.session, digest, day)
             db.session.commit()
         except IntegrityError:  # another run recorded it first
             db.session.rollback()
+        stop_writing()
         sent += 1
     db.session.rollback()
     emails = count_of(len(digests) if dry_run else sent, "email")

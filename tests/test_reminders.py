@@ -35,6 +35,8 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[email.message.Message] = []
         self.refuse: set[str] = set()
+        #: called with each recipient while the message is being handed over
+        self.during_delivery = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -43,6 +45,9 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.during_delivery is not None:
+            for address in envelope.rcpt_tos:
+                self.during_delivery(address)
         for _ in envelope.rcpt_tos:
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted"
@@ -271,3 +276,43 @@ def test_the_demo_reminds_of_every_kind_today(runner, session):
         assert f"  - {kind}" in result.output, kind
     calendar = runner.invoke(args=["calendar-link", "lead2@demo.example"])
     assert calendar.exit_code == 0 and calendar.output.startswith("/calendar/")
+
+
+def test_sending_holds_no_write_lock_and_a_rival_run_recording_first_is_no_error(
+    app, runner, smtp, people, session
+):
+    """While the mail server takes a message, others can save (SQLite's one write lock is not
+    held); a run that finds the item already recorded by a rival run carries on."""
+    import time
+
+    from incometrack.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    waits = []
+
+    def rival(address: str) -> None:
+        started = time.monotonic()
+        with engine.begin() as connection:  # another process saving while the email is handed over
+            if address == "lee@council.example":
+                connection.execute(
+                    ReminderSent.__table__.insert().values(
+                        user_id=ids["lead"], item=ids["report"], sent_on=date(2026, 12, 7)
+                    )
+                )
+        waits.append(time.monotonic() - started)
+
+    smtp.during_delivery = rival
+    from incometrack.models import FunderReport
+
+    report = session.scalar(select(FunderReport.id).where(FunderReport.title == "Interim report"))
+    ids = {"lead": people["lead"].id, "report": f"report:{report}"}
+    result = _run(runner, "--today", MONDAY)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("sent 3 emails to 3 people")
+    assert len(waits) == 3 and max(waits) < 1  # nobody waited for the reminder run's lock
+    session.reread()
+    recorded = session.scalar(
+        select(func.count()).select_from(ReminderSent).where(ReminderSent.user_id == ids["lead"])
+    )
+    assert recorded == 1  # the rival recorded Lee's report first: this run's record gave way
