@@ -199,14 +199,21 @@ def optional_int(value) -> int | None:
 
 
 class EnumSelectField(SelectField):
-    """A select of an enum's members (``data`` is the member, or None for the blank choice);
-    anything else submitted is refused beside the field, never looked up."""
+    """A select (or, with ``widget=GovRadioInput()``, radios) of an enum's members: ``data`` is
+    the member, or None for the blank choice. The stored member is the option marked selected
+    whether the form was drawn from a record (``obj=``) or given ``data=`` at construction; anything
+    else submitted is refused beside the field, never looked up. ``labels`` words a member's option
+    where its capitalised value would not read well."""
 
-    def __init__(self, label, enum_class, *, blank: str | None = None, **kwargs):
+    def __init__(self, label, enum_class, *, blank: str | None = None, labels=None, **kwargs):
         self.enum_class = enum_class
         self.required = blank is None  #: without a blank choice, one of the members must come
+        labels = labels or {}
         options = [SelectChoice("", blank)] if blank is not None else []
-        options += [SelectChoice(member.value, member.value.capitalize()) for member in enum_class]
+        options += [
+            SelectChoice(member.value, labels.get(member, member.value[:1].upper() + member.value[1:]))
+            for member in enum_class
+        ]
         kwargs.setdefault("widget", GovSelect())
         super().__init__(label, choices=options, coerce=self._member, **kwargs)
 
@@ -217,6 +224,16 @@ class EnumSelectField(SelectField):
             return self.enum_class(value)
         except ValueError:
             return _Invalid(value)
+
+    def process_data(self, value) -> None:
+        self.data = self._member(value)
+
+    def iter_choices(self):
+        # Compare members with members, so that the saved value is the one the browser sends back.
+        saved = self._member(self.data)
+        return [
+            choice._replace(selected=self._member(choice.value) == saved) for choice in super().iter_choices()
+        ]
 
     def pre_validate(self, form) -> None:
         if isinstance(self.data, _Invalid) or (self.data is None and self.required):

@@ -1,23 +1,20 @@
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
-from wtforms import RadioField, SelectChoice, SubmitField
-from wtforms.validators import InputRequired
+from wtforms import SubmitField
 
-from incometrack.forms import AppForm
+from incometrack.forms import AppForm, EnumSelectField
 from incometrack.models import ReminderFrequency
-
-FREQUENCY_CHOICES = [
-    SelectChoice(ReminderFrequency.DAILY.value, "Daily: each morning there is something due"),
-    SelectChoice(ReminderFrequency.WEEKLY.value, "Weekly: on Mondays"),
-    SelectChoice(ReminderFrequency.NONE.value, "No reminder emails"),
-]
 
 
 class RemindersForm(AppForm):
-    frequency = RadioField(
+    frequency = EnumSelectField(
         "How often should IncomeTrack email you what is due?",
+        ReminderFrequency,
         widget=GovRadioInput(),
-        choices=FREQUENCY_CHOICES,
-        validators=[InputRequired("Select how often to email you")],
+        labels={
+            ReminderFrequency.DAILY: "Daily: each morning there is something due",
+            ReminderFrequency.WEEKLY: "Weekly: on Mondays",
+            ReminderFrequency.NONE: "No reminder emails",
+        },
     )
     submit = SubmitField("Save reminder choice", widget=GovSubmitInput())
 

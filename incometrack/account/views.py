@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from incometrack.account.messages import external_url
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import commit_or_show, form_status
-from incometrack.models import ReminderFrequency, User
+from incometrack.models import User
 from incometrack.models.base import utcnow
 from incometrack.reports import reminders as due
 from incometrack.services import reminders as reminder_service
@@ -27,11 +27,13 @@ bp = Blueprint("account", __name__)
 @roles_required(policy.EVERYONE)
 def index():
     """Choose daily, weekly or no reminder emails; see when the last was sent; the calendar link."""
-    form = RemindersForm()
-    if not form.is_submitted():
-        form.frequency.data = current_user.reminder_frequency.value
+    form = (
+        RemindersForm(frequency=current_user.reminder_frequency)
+        if request.method == "GET"
+        else RemindersForm()
+    )
     if form.validate_on_submit():
-        frequency = ReminderFrequency(form.frequency.data)
+        frequency = form.frequency.data
         done = commit_or_show(
             form, lambda: reminder_service.set_frequency(db.session, current_user, frequency)
         )

@@ -218,8 +218,6 @@ def site_form(record_id: int | None = None):
     """Add or change a site."""
     site = db.get_or_404(Site, record_id) if record_id else None
     form = SiteForm(obj=site)
-    if request.method == "GET" and site:
-        form.kind.data = site.kind.value
     form.service_id.choices = choices(
         db.session.scalars(select(Service).order_by(Service.name)), "Choose a service"
     )

@@ -481,8 +481,6 @@ def funder_form(funder_id: int | None = None):
     """Add or change a funder."""
     funder = db.get_or_404(Funder, funder_id) if funder_id else None
     form = FunderForm(obj=funder) if request.method == "GET" and funder else FunderForm()
-    if request.method == "GET" and funder:
-        form.type.data = funder.type.value
     if form.validate_on_submit():
         data = grant_service.FunderInput(
             form.name.data or "", FunderType(form.type.data), form.notes.data or ""

@@ -36,7 +36,7 @@ from incometrack.forms import (
     optional_version,
     year_choices,
 )
-from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, User
+from incometrack.models import IncomeCategory, IncomeStream, Service, Site, StreamStatus, UnmappedLines, User
 from incometrack.periods import FinancialYear
 
 
@@ -430,15 +430,15 @@ class ProfileForm(AppForm):
         widget=GovRadioInput(),
         validators=[InputRequired("Select how this ledger prints income")],
     )
-    unmapped = RadioField(
+    unmapped = EnumSelectField(
         "What should happen to lines whose code belongs to no stream?",
-        choices=[
-            SelectChoice("skip", "Leave them out and report their count and total"),
-            SelectChoice("refuse", "Refuse the whole file"),
-        ],
-        default="skip",
+        UnmappedLines,
+        default=UnmappedLines.SKIP,
         widget=GovRadioInput(),
-        validators=[InputRequired("Select what happens to lines with an unknown code")],
+        labels={
+            UnmappedLines.SKIP: "Leave them out and report their count and total",
+            UnmappedLines.REFUSE: "Refuse the whole file",
+        },
     )
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save profile", widget=GovSubmitInput())

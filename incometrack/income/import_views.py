@@ -22,7 +22,7 @@ from incometrack.income.forms import (
     ProfileSampleForm,
 )
 from incometrack.income.views import bp
-from incometrack.models import ImportBatch, ImportProfile, IncomeEntry, UnmappedLines
+from incometrack.models import ImportBatch, ImportProfile, IncomeEntry
 from incometrack.reports import listings
 from incometrack.reports.pagination import paginate
 from incometrack.services import StaleEdit, imports, profiles, reading, staging
@@ -221,7 +221,6 @@ def import_profile_edit(profile_id: int | None = None):
                    profile.reference_column, profile.description_column, profile.site_column]))))  # fmt: skip
         form.code_1.data, form.code_2.data, form.code_3.data = [*codes, "", ""][:3]
         form.income_negative.data = "yes" if profile.income_negative else "no"
-        form.unmapped.data = profile.unmapped.value
         return render_template("income/import_profile_form.html", form=form, profile=profile)
     form = ProfileForm()
     form.offer(form.offered())
@@ -235,7 +234,7 @@ def import_profile_edit(profile_id: int | None = None):
             description_column=form.description_column.data or "",
             site_column=form.site_column.data or "",
             income_negative=form.income_negative.data == "yes",
-            unmapped=UnmappedLines(form.unmapped.data),
+            unmapped=form.unmapped.data,
         )
         if profile is None and profiles.find(db.session, data.name):
             form.name.errors = [

@@ -184,7 +184,6 @@ def stream_edit(stream_id: int):
     stream = db.get_or_404(IncomeStream, stream_id)
     form = StreamForm(obj=stream) if request.method == "GET" else StreamForm()
     if request.method == "GET":
-        form.status.data = stream.status.value
         form.ledger_codes.data = "\n".join(code.code for code in stream.ledger_codes)
     form.fill_choices(db.session)
     if validate_with(

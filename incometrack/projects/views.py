@@ -218,13 +218,11 @@ def milestone_update(milestone_id: int):
     milestone = _milestone_or_404(milestone_id)
     if not milestone_service.can_update_milestone(current_user, milestone):
         abort(403, milestone_service.why_not_milestone(milestone))
-    form = MilestoneUpdateForm()
-    if request.method == "GET":
-        form.update_on.data = date.today()
-        form.status.data = milestone.status.value
-        form.forecast_due.data = milestone.forecast_due
-        form.completed_on.data = milestone.completed_on
-        form.version.data = milestone.version
+    form = (
+        MilestoneUpdateForm(obj=milestone, update_on=date.today())
+        if request.method == "GET"
+        else MilestoneUpdateForm()
+    )
     if form.validate_on_submit():
         try:
             done = commit_or_show(
@@ -266,10 +264,7 @@ def milestone_update(milestone_id: int):
 def milestone_rebaseline(milestone_id: int):
     """Move a milestone's baseline, with the reason kept (administrators only)."""
     milestone = _milestone_or_404(milestone_id)
-    form = RebaselineForm()
-    if request.method == "GET":
-        form.baseline_due.data = milestone.baseline_due
-        form.version.data = milestone.version
+    form = RebaselineForm(obj=milestone) if request.method == "GET" else RebaselineForm()
     if form.validate_on_submit():
         try:
             done = commit_or_show(

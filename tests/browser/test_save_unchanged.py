@@ -1,0 +1,146 @@
+"""Saving an edit page without touching a field changes no record (issue 26).
+
+Each demo role opens every edit page it reaches in Chromium and presses the page's save button as
+it stands: the browser sends what the page shows, selected options and checked boxes included. The
+rows of every table are compared before and after. A page that first asks for a note (a milestone
+update, a rebaseline) gets one and nothing else; that note is the only row it may add.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+
+from incometrack import demo, periods
+from incometrack.models import (
+    Base,
+    Budget,
+    Forecast,
+    Funder,
+    GrantBid,
+    ImportProfile,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Milestone,
+    Programme,
+    Project,
+    Service,
+    Site,
+    User,
+)
+from tests.browser.test_crawl import sign_in_as
+
+pytestmark = pytest.mark.browser
+
+ROLES = ["admin@demo.example", "finance@demo.example", "lead@demo.example", "viewer@demo.example"]
+#: Rows written by signing in and by reading pages, not by saving a form.
+NOT_RECORDS = {"login_attempts", "staged_uploads"}
+#: Pages that ask for a note before saving: the label of the note and the table its note goes to.
+NOTE_PAGES = {"/update": ("Note", "milestone_updates"), "/rebaseline": ("Reason", "milestone_updates")}
+
+
+def _rows(session) -> dict[str, list[tuple]]:
+    session.reread()
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in NOT_RECORDS:
+            continue
+        order = [column for column in table.primary_key.columns]
+        found[table.name] = [tuple(row) for row in session.execute(select(table).order_by(*order))]
+    return found
+
+
+def _first(session, model, *where):
+    return session.scalars(select(model).where(*where).order_by(model.id).limit(1)).first()
+
+
+def _edit_pages(session) -> list[str]:
+    demo_year = session.execute(text("SELECT MIN(year) FROM budgets")).scalar()
+    stream = _first(session, IncomeStream)
+    entry = session.scalars(
+        select(IncomeEntry).order_by(IncomeEntry.date_received.desc(), IncomeEntry.id).limit(1)
+    ).first()
+    budget = _first(session, Budget)
+    forecast = _first(session, Forecast)
+    milestone = _first(session, Milestone, Milestone.completed_on.is_(None))
+    profile = _first(session, ImportProfile)
+    quarter = periods.quarter_for(date.today()).previous()
+    pages = [
+        "/account",
+        f"/income/streams/{stream.id}/edit",
+        f"/income/entries/{entry.id}/edit",
+        f"/income/streams/{budget.stream_id}/budget/{budget.year}",
+        f"/income/budgets/{demo_year}",
+        f"/income/streams/{forecast.stream_id}/forecast/{forecast.year}/{forecast.quarter}",
+        f"/grants/bids/{_first(session, GrantBid).id}/edit",
+        f"/grants/funders/{_first(session, Funder).id}/edit",
+        f"/grants/programmes/{_first(session, Programme).id}/edit",
+        f"/projects/{_first(session, Project).id}/edit",
+        f"/projects/milestones/{milestone.id}/edit",
+        f"/projects/milestones/{milestone.id}/update",
+        f"/projects/milestones/{milestone.id}/rebaseline",
+        f"/returns/{quarter.year.label}/{quarter.number}/commentary",
+        f"/admin/services/{_first(session, Service).id}/edit",
+        f"/admin/categories/{_first(session, IncomeCategory).id}/edit",
+        f"/admin/users/{_first(session, User, User.email == 'lead@demo.example').id}",
+    ]
+    pages += [f"/admin/sites/{site.id}/edit" for site in session.scalars(select(Site).order_by(Site.id))]
+    pages += [
+        f"/grants/funders/{funder.id}/edit" for funder in session.scalars(select(Funder).order_by(Funder.id))
+    ]
+    if profile is not None:
+        pages.append(f"/income/import/profiles/{profile.id}/edit")
+    return pages
+
+
+@pytest.fixture
+def demo_data(session):
+    demo.load(session, today=date.today())
+    session.commit()
+
+
+@pytest.mark.parametrize("email", ROLES, ids=lambda e: e.split("@")[0])
+def test_saving_every_edit_page_unchanged_changes_no_record(page, session, demo_data, email):
+    sign_in_as(page, email)
+    pages = _edit_pages(session)
+    changed, saved = [], []
+    for url in pages:
+        response = page.goto(url)
+        if response.status in (403, 404):
+            continue
+        assert response.status == 200, f"{url}: HTTP {response.status}"
+        form = page.locator("main form:has(input[name=version])").first
+        if not form.count():
+            form = page.locator("main form[method=post]").first
+        for legend in form.locator("fieldset").evaluate_all(
+            "sets => sets.map(s => (s.querySelector('legend') || {}).textContent || '')"
+        ):
+            if not legend.strip():
+                changed.append(f"{url}: a group of radios or checkboxes has no question in its legend")
+        before = _rows(session)
+        note_table = None
+        for ending, (label, table) in NOTE_PAGES.items():
+            if url.endswith(ending):
+                form.get_by_label(label, exact=True).fill("Checked, nothing changed")
+                note_table = table
+        form.locator(":is(button, input)[type=submit]").first.click()
+        page.wait_for_load_state()
+        after = _rows(session)
+        saved.append(url)
+        for table, rows in after.items():
+            if table == note_table:
+                added = [row for row in rows if row not in before[table]]
+                if len(rows) != len(before[table]) + 1 or len(added) != 1:
+                    changed.append(f"{url}: {table} gained {added}")
+                continue
+            if table == "audit_events" and note_table:
+                rows = [row for row in rows if row in before[table] or note_table not in row]
+            if rows != before[table]:
+                gone = [row for row in before[table] if row not in rows]
+                came = [row for row in rows if row not in before[table]]
+                changed.append(f"{url}: {table} {gone} -> {came}")
+    assert saved, "the role reached no edit page"
+    assert changed == [], "\n".join(changed)
