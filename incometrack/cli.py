@@ -13,7 +13,7 @@ from incometrack import demo, periods
 from incometrack.extensions import db
 from incometrack.filters import count_of
 from incometrack.models import Role
-from incometrack.services import ServiceError, imports, users
+from incometrack.services import AS_READ, ServiceError, imports, users
 
 
 def _read_password() -> str:
@@ -166,7 +166,9 @@ def import_profile_save(name: str, **columns) -> None:
     columns["unmapped"] = UnmappedLines(columns["unmapped"])
     columns["code_columns"] = tuple(columns["code_columns"])
     try:
-        profile = profiles.save_profile(db.session, profiles.ProfileInput(name=name, **columns), actor=None)
+        profile = profiles.save_profile(
+            db.session, profiles.ProfileInput(name=name, **columns), actor=None, expected_version=AS_READ
+        )
     except ValidationErrors as error:
         db.session.rollback()
         raise click.ClickException("; ".join(error.errors.values())) from None
@@ -248,6 +250,8 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
         period = periods.Quarter.parse(year_label, quarter)
     except periods.PeriodError as error:
         raise click.BadParameter(str(error)) from None
+    if refusal := returns.production_refusal(period, date.today()):
+        raise click.ClickException(refusal)
     config = current_app.config
     report = return_for(
         db.session, period, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]
@@ -317,8 +321,8 @@ def export_monitoring_command(year_label: str, period: str, fmt: str, out_dir: s
         month = periods.MonthPeriod.parse(year_label, period)
     except periods.PeriodError as error:
         raise click.BadParameter(str(error)) from None
-    if month.last_day >= date.today():
-        raise click.ClickException(f"{month.label} has not ended yet: its figures would be incomplete.")
+    if refusal := returns.monitoring_refusal(month, date.today()):
+        raise click.ClickException(refusal)
     config = current_app.config
     report = build_monitoring(
         db.session, month, council=config["COUNCIL_NAME"], service_name=config["SERVICE_NAME"]

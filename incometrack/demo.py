@@ -35,7 +35,7 @@ from incometrack.models import (
     StreamStatus,
     User,
 )
-from incometrack.services import grants, imports, income, reference, reminders, users
+from incometrack.services import AS_READ, grants, imports, income, reference, reminders, users
 from incometrack.services import milestones as projects
 
 SEED = 20161
@@ -372,7 +372,9 @@ def _budgets(session, streams, years, finance: User) -> int:
                 total = sum(quarter_weights)
                 first = [target * w // total for w in quarter_weights[:3]]
                 profile = (*first, target - sum(first))
-            income.set_budget(session, stream, year.start, target, tuple(profile), actor=finance)
+            income.set_budget(
+                session, stream, year.start, target, tuple(profile), actor=finance, expected_version=AS_READ
+            )
             count += 1
     session.flush()
     return count
@@ -451,7 +453,9 @@ def _forecasts(session, rng, streams, current, today, finance) -> int:
             commentary = ""
             if needs_words:
                 commentary = "Bookings below profile; marketing push and revised opening hours planned."
-            income.save_forecast(session, stream, quarter, outturn, commentary, actor=finance)
+            income.save_forecast(
+                session, stream, quarter, outturn, commentary, actor=finance, expected_version=AS_READ
+            )
             count += 1
     session.flush()
     return count
@@ -497,7 +501,16 @@ class _Grants:
                 extra = {"awarded_resource": award[0], "awarded_capital": award[1]}
             if status is BidStatus.UNSUCCESSFUL:
                 extra = {"reason": reason}
-            grants.move_bid(self.session, item, status, on=day, actor=self.finance, today=self.today, **extra)
+            grants.move_bid(
+                self.session,
+                item,
+                status,
+                on=day,
+                actor=self.finance,
+                today=self.today,
+                expected_version=AS_READ,
+                **extra,
+            )
         self.session.flush()
         return item
 
@@ -522,8 +535,14 @@ class _Grants:
         report = grants.add_report(self.session, bid, title=title, due_on=due_on, actor=self.finance)
         self.session.flush()
         if submitted_on:
-            grants.mark_report_submitted(self.session, report, submitted_on=min(submitted_on, self.today),
-                                         actor=self.finance, today=self.today)  # fmt: skip
+            grants.mark_report_submitted(
+                self.session,
+                report,
+                submitted_on=min(submitted_on, self.today),
+                actor=self.finance,
+                today=self.today,
+                expected_version=AS_READ,
+            )
 
 
 def _grants(session, services, people, today) -> list[GrantBid]:
@@ -590,7 +609,15 @@ def _grants(session, services, people, today) -> list[GrantBid]:
     g.spend(playground, date(2017, 7, 1), 62_500_00, "Equipment and kits", lead)
     g.spend(playground, date(2018, 2, 1), 37_500_00, "Sessions and staff", lead)
     g.report(playground, "Final activity report", date(2018, 6, 30), date(2018, 6, 28))
-    grants.move_bid(session, playground, BidStatus.CLOSED, on=date(2018, 6, 29), actor=finance, today=today)
+    grants.move_bid(
+        session,
+        playground,
+        BidStatus.CLOSED,
+        on=date(2018, 6, 29),
+        actor=finance,
+        today=today,
+        expected_version=AS_READ,
+    )
 
     makers = g.bid(
         "Makerspaces in six libraries",
@@ -962,6 +989,7 @@ def _projects(session, services, people, bids, today) -> int:
                 actor=plan.lead,
                 update_on=completed or max(set_on, min(d - timedelta(days=3), forecast)),
                 today=today,
+                expected_version=AS_READ,
             )
     session.flush()
     return len(plans)

@@ -11,7 +11,14 @@ from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, Valid
 
 from incometrack.extensions import db
 from incometrack.periods import FinancialYear
-from incometrack.services import NO_RECORD, NotAllowed, ServiceError, StaleEdit, ValidationErrors
+from incometrack.services import (
+    NO_RECORD,
+    MissingVersion,
+    NotAllowed,
+    ServiceError,
+    StaleEdit,
+    ValidationErrors,
+)
 from incometrack.text import clean_text
 
 #: The largest id a database integer column holds; larger numbers name no record.
@@ -96,6 +103,9 @@ def commit_or_show(form: FlaskForm, action):
     except NotAllowed as refusal:
         db.session.rollback()
         abort(403, refusal.message)
+    except MissingVersion as refusal:
+        db.session.rollback()
+        abort(400, refusal.message)
     except StaleEdit:
         db.session.rollback()
         raise
@@ -122,6 +132,9 @@ def act_and_redirect(action, *, then: str, done, back: str, stale: str | None = 
     except NotAllowed as refusal:
         db.session.rollback()
         abort(403, refusal.message)
+    except MissingVersion as refusal:
+        db.session.rollback()
+        abort(400, refusal.message)
     except ServiceError as error:
         db.session.rollback()
         message = stale if stale and isinstance(error, StaleEdit) else error.message

@@ -82,9 +82,11 @@ class IncomeThresholds:
 
 def income_rag(annual_budget: int, forecast_outturn: int, thresholds: IncomeThresholds) -> Rag:
     """Rate a forecast against the annual budget; comparisons are exact integer arithmetic
-    (shortfall x 10,000 against budget x basis points) so no rounding decides a boundary."""
+    (shortfall x 10,000 against budget x basis points) so no rounding decides a boundary.
+    Without a budget (none, or £0) there is nothing to fall short of: Green, whatever a refund
+    does to the forecast."""
     shortfall = annual_budget - forecast_outturn
-    if shortfall <= 0:
+    if annual_budget <= 0 or shortfall <= 0:
         return Rag.GREEN
     red_by_share = shortfall * 10_000 >= annual_budget * thresholds.red_basis_points
     red_by_amount = shortfall >= thresholds.red_pence

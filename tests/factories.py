@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from incometrack.models import IncomeCategory, IncomeEntry, IncomeStream, Service, Site, SiteKind
 from incometrack.periods import FinancialYear
-from incometrack.services import income
+from incometrack.services import AS_READ, income
 
 
 def service_id(session: Session, name: str = "Libraries") -> int:
@@ -53,7 +53,7 @@ def make_stream(
 def make_budget(
     session: Session, stream: IncomeStream, annual: int, profile=None, year: int = 2026, actor=None
 ):
-    budget = income.set_budget(session, stream, year, annual, profile, actor=actor)
+    budget = income.set_budget(session, stream, year, annual, profile, actor=actor, expected_version=AS_READ)
     session.commit()
     return budget
 
@@ -115,7 +115,7 @@ def move(session: Session, bid, actor, *path, on=date(2026, 6, 1), **award):
     for status in path:
         target = BidStatus(status)
         extra = award if target is BidStatus.AWARDED else {}
-        grants.move_bid(session, bid, target, on=on, actor=actor, **extra)
+        grants.move_bid(session, bid, target, on=on, actor=actor, expected_version=AS_READ, **extra)
     session.commit()
     return bid
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incometrack.models import Base, Role
-from incometrack.services import grants, imports, income, locks
+from incometrack.services import AS_READ, grants, imports, income, locks
 from tests.conftest import PASSWORD
 from tests.factories import make_bid, make_budget, make_entry, make_milestone, make_project, make_stream, move
 
@@ -184,11 +184,15 @@ def world(session, make_user):
         100_000_00,
         "",
         actor=finance,
+        expected_version=AS_READ,
     )
     from incometrack.services import profiles
 
     profile = profiles.save_profile(
-        session, profiles.ProfileInput("Ledger", "Date", "Amount", ("Code",)), actor=finance
+        session,
+        profiles.ProfileInput("Ledger", "Date", "Amount", ("Code",)),
+        actor=finance,
+        expected_version=AS_READ,
     )
     session.commit()
     return {

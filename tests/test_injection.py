@@ -50,7 +50,7 @@ def hostile(login_as, session):
     session.commit()
     forecast = client.post(
         f"/income/streams/{stream.id}/forecast/2026-27/2",
-        data={"outturn": "1", "commentary": " | ".join(PAYLOADS), "submit": "Save"},
+        data={"outturn": "1", "commentary": " | ".join(PAYLOADS), "version": "0", "submit": "Save"},
     )
     assert forecast.status_code == 302
     return finance

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from incometrack.models import AuditEvent, ImportProfile, IncomeEntry, LedgerCode, Role, UnmappedLines
-from incometrack.services import ValidationErrors, imports, profiles
+from incometrack.services import AS_READ, ValidationErrors, imports, profiles
 from incometrack.services import income as income_service
 from tests.factories import make_site, make_stream
 
@@ -72,6 +72,7 @@ def ledger(session):
             income_negative=True,
         ),
         actor=None,
+        expected_version=AS_READ,
     )
     session.commit()
     return profile

@@ -12,6 +12,7 @@ from incometrack.models import Role
 from incometrack.reports.dashboard import build_dashboard
 from incometrack.reports.income import forecast_as_at, live_as_at
 from incometrack.reports.returns import SHEET_NAMES, STREAM_COLUMNS
+from incometrack.services import AS_READ
 from tests.conftest import needs
 from tests.factories import make_budget, make_entry, make_stream
 
@@ -54,7 +55,15 @@ def test_a_seasonal_stream_is_not_red_before_its_season(session):
     stream = make_stream(session, "LIB-XMAS", name="Christmas events", category="Events and learning")
     from incometrack.services import income
 
-    income.set_budget(session, stream, 2026, None, months=(0,) * 8 + (6_000_00, 0, 0, 0), actor=None)
+    income.set_budget(
+        session,
+        stream,
+        2026,
+        None,
+        months=(0,) * 8 + (6_000_00, 0, 0, 0),
+        actor=None,
+        expected_version=AS_READ,
+    )
     session.commit()
     d = build_dashboard(session, date(2026, 11, 30))
     assert (d.overall.profiled_to_date, d.overall.variance_to_date, d.overall.forecast_outturn) == (

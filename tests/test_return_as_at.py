@@ -13,7 +13,7 @@ from sqlalchemy import select
 from incometrack.models import BidStatus, IncomeStream, Milestone, MilestoneStatus, Role, StreamStatus
 from incometrack.periods import FinancialYear
 from incometrack.reports.returns import build_return, return_for
-from incometrack.services import income, locks, milestones
+from incometrack.services import AS_READ, income, locks, milestones
 from incometrack.services import returns as return_service
 from tests.conftest import needs
 from tests.factories import make_bid, make_budget, make_entry, make_funder, make_stream, move, service_id
@@ -166,7 +166,7 @@ def submitted_q1(session, make_user):
     make_entry(session, stream, date(2025, 8, 1), 25_000_00, reference="Q2")
     return_service.submit(session, Y.quarter(1), actor=finance, reason="Test", today=LATER, **META)
     session.commit()
-    income.set_budget(session, stream, 2025, 140_000_00, actor=finance)
+    income.set_budget(session, stream, 2025, 140_000_00, actor=finance, expected_version=AS_READ)
     session.commit()
     return finance
 
@@ -199,7 +199,7 @@ def test_previous_forecast_is_computed_at_the_previous_quarter_end_without_a_sub
     make_budget(session, stream, 100_000_00, year=2025)
     make_entry(session, stream, date(2025, 5, 1), 20_000_00)
     assert previous_of(at(session, 2))[0] == 95_000_00
-    income.set_budget(session, stream, 2025, 140_000_00, actor=None)
+    income.set_budget(session, stream, 2025, 140_000_00, actor=None, expected_version=AS_READ)
     session.commit()
     assert previous_of(at(session, 2))[0] == 125_000_00
 
@@ -217,7 +217,7 @@ def test_a_ceased_stream_forecasts_only_what_it_has_earned(session):
 def test_milestones_are_as_they_stood(session, pipeline):
     milestone = session.scalar(select(Milestone))
     milestones.update_milestone(session, milestone, forecast_due=date(2026, 1, 15), status=MilestoneStatus.IN_PROGRESS,
-                                completed_on=None, note="Supplier late", actor=pipeline, update_on=date(2025, 11, 1))  # fmt: skip
+                                completed_on=None, note="Supplier late", actor=pipeline, update_on=date(2025, 11, 1), expected_version=AS_READ)  # fmt: skip
     session.commit()
     assert [m.milestone for m in at(session, 1).milestones] == []
     assert [(m.forecast, m.latest_update) for m in at(session, 2).milestones] == [

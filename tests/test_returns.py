@@ -29,7 +29,7 @@ from incometrack.reports.returns import (
     load_return,
     return_for,
 )
-from incometrack.services import ServiceError, grants, income, locks, milestones
+from incometrack.services import AS_READ, ServiceError, grants, income, locks, milestones
 from incometrack.services import returns as return_service
 from tests.conftest import needs
 from tests.factories import (
@@ -66,7 +66,15 @@ def known(session, make_user):
     make_entry(session, b, date(2026, 7, 1), 55_000_00, reference="B2")
     make_entry(session, b, date(2026, 9, 30), -1_000_00, reference="B-REFUND")
     make_entry(session, c, date(2026, 9, 1), 500_00, reference="C1")
-    income.save_forecast(session, a, FinancialYear(2026).quarter(1), 97_000_00, "Slow start", actor=finance)
+    income.save_forecast(
+        session,
+        a,
+        FinancialYear(2026).quarter(1),
+        97_000_00,
+        "Slow start",
+        actor=finance,
+        expected_version=AS_READ,
+    )
     funder = make_funder(session, "Arts Council England")
     won = move(session, make_bid(session, finance, funder=funder, title="Won", requested=12_000_00), finance,
                "drafting", "submitted", "awarded", on=date(2026, 6, 1), awarded_resource=8_000_00,
@@ -88,7 +96,7 @@ def known(session, make_user):
     from incometrack.models import MilestoneStatus
 
     milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 15), status=MilestoneStatus.IN_PROGRESS,
-                                completed_on=None, note="Supplier late", actor=finance, update_on=date(2026, 8, 20))  # fmt: skip
+                                completed_on=None, note="Supplier late", actor=finance, update_on=date(2026, 8, 20), expected_version=AS_READ)  # fmt: skip
     session.commit()
     return finance
 
@@ -310,11 +318,11 @@ def test_the_longest_texts_the_forms_allow_fit_the_pdf(session, known, tmp_path)
     neither break the layout (no cell may outgrow a page) nor vanish."""
     stream = session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-A"))
     commentary = ("The hall roof leak closed the main room for six weeks. " * 80)[:3990] + " END-OF-IT"
-    income.save_forecast(session, stream, Q2, 90_000_00, commentary, actor=known)
+    income.save_forecast(session, stream, Q2, 90_000_00, commentary, actor=known, expected_version=AS_READ)
     milestone = session.scalar(select(Milestone))
     note = "https://example.org/" + "x" * 300 + " " + ("Supplier late again. " * 190)[:3600]
     milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 20), status=MilestoneStatus.IN_PROGRESS,
-                                completed_on=None, note=note, actor=known, update_on=date(2026, 9, 1))  # fmt: skip
+                                completed_on=None, note=note, actor=known, update_on=date(2026, 9, 1), expected_version=AS_READ)  # fmt: skip
     session.flush()
     report = build_return(session, Q2, **META)
     [file] = return_service.export(session, report, ("pdf",), tmp_path, actor=known)
@@ -454,7 +462,7 @@ def test_the_workbook_is_set_up_for_printing(session, known, tmp_path):
     """Issue 18: A4 landscape, one page wide, header rows repeated, page numbers; the Summary on one
     page with its title block and chart; commentary rows tall enough for their text."""
     income.save_forecast(session, session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-A")),
-                         Q2, 90_000_00, "Room bookings fell over the summer. " * 12, actor=known)  # fmt: skip
+                         Q2, 90_000_00, "Room bookings fell over the summer. " * 12, actor=known, expected_version=AS_READ)  # fmt: skip
     session.commit()
     report = build_return(session, Q2, **META)
     [file] = return_service.export(session, report, ("xlsx",), tmp_path, actor=known)

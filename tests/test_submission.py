@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from incometrack.models import Forecast, PeriodLock, ReturnSnapshot, Role
 from incometrack.periods import FinancialYear
 from incometrack.reports.returns import build_return, return_for
-from incometrack.services import ServiceError, ValidationErrors, income, locks
+from incometrack.services import AS_READ, ServiceError, ValidationErrors, income, locks
 from incometrack.services import returns as return_service
 from tests.conftest import needs
 from tests.factories import make_budget, make_entry, make_stream
@@ -33,7 +33,7 @@ def short(session):
     make_budget(session, ok, 4_000_00, year=2025)
     make_entry(session, red, date(2025, 5, 1), 10_000_00)
     make_entry(session, ok, date(2025, 5, 1), 2_000_00)
-    income.save_forecast(session, red, Q1, 200_000_00, "Placeholder", actor=None)
+    income.save_forecast(session, red, Q1, 200_000_00, "Placeholder", actor=None, expected_version=AS_READ)
     session.commit()
     forecast = session.scalar(select(Forecast))
     forecast.commentary = ""  # as though entered before commentary was required
@@ -70,7 +70,7 @@ def test_the_reason_is_kept_with_the_snapshot(session, short, make_user):
 
 def test_with_commentary_no_reason_is_needed(session, short, make_user):
     finance = make_user(Role.FINANCE)
-    income.save_commentary(session, short, Q1, "Closure for repairs", actor=finance)
+    income.save_commentary(session, short, Q1, "Closure for repairs", actor=finance, expected_version=AS_READ)
     return_service.submit(session, Q1, actor=finance, today=LATER, **META)
     session.commit()
     assert return_for(session, Q1, **META).submission_note is None
@@ -93,7 +93,7 @@ def test_commentary_stays_open_in_a_locked_quarter_until_submission(session, sho
     finance = make_user(Role.FINANCE)
     locks.lock(session, Q1, actor=finance)
     session.commit()
-    income.save_commentary(session, short, Q1, "Closure for repairs", actor=finance)
+    income.save_commentary(session, short, Q1, "Closure for repairs", actor=finance, expected_version=AS_READ)
     session.commit()
     assert not build_return(session, Q1, **META).streams_needing_commentary
     assert return_service.quarters_to_lock(session, Q2) == [Q2]
@@ -106,7 +106,9 @@ def test_commentary_on_a_default_forecast_records_the_forecast_that_stands(sessi
     make_entry(session, stream, date(2025, 5, 1), 10_000_00)
     before = build_return(session, Q1, **META).streams[0]
     assert before.forecast_is_default and before.figures.forecast_outturn == 310_000_00
-    income.save_commentary(session, stream, Q1, "Branch closed for two months", actor=finance)
+    income.save_commentary(
+        session, stream, Q1, "Branch closed for two months", actor=finance, expected_version=AS_READ
+    )
     session.commit()
     after = build_return(session, Q1, **META).streams[0]
     assert (after.figures.forecast_outturn, after.commentary) == (310_000_00, "Branch closed for two months")

@@ -235,7 +235,11 @@ class VersionedActionForm(AppForm):
 
 
 class ForecastForm(AppForm):
-    outturn = MoneyField("Forecast outturn for the year")
+    outturn = MoneyField(
+        "Forecast outturn for the year",
+        optional=True,
+        description="Leave empty to keep the forecast standing now: commentary alone is not a forecast",
+    )
     commentary = TextAreaField(
         "Commentary",
         widget=GovTextArea(),

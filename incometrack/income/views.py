@@ -598,33 +598,19 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
     current = income_reports.stream_positions(db.session, as_at, [stream.id], forecast_quarter=period)[
         stream.id
     ]
-    if request.method == "GET":
-        form = (
-            ForecastForm(obj=existing)
-            if existing
-            else ForecastForm(outturn=current.forecast_outturn, version=NO_RECORD)
-        )
-    else:
-        form = ForecastForm()
+    form = (
+        ForecastForm(obj=existing, version=version_of(existing))
+        if request.method == "GET"
+        else ForecastForm()
+    )
     preview = None
     if form.validate_on_submit():
         preview = income_reports.forecast_preview(
-            db.session, stream.id, as_at, form.outturn.data, quarter=period
+            db.session, stream.id, as_at, _outturn_or_standing(form, current), quarter=period
         )
         if form.submit.data:
             try:
-                done = commit_or_show(
-                    form,
-                    lambda: income_service.save_forecast(
-                        db.session,
-                        stream,
-                        period,
-                        form.outturn.data,
-                        form.commentary.data or "",
-                        actor=current_user,
-                        expected_version=form.version.data,
-                    ),
-                )
+                done = commit_or_show(form, lambda: _save_forecast(form, stream, period))
             except StaleEdit:
                 saved = ForecastForm(
                     obj=income_reports.forecast_made_in(db.session, stream.id, period), formdata=None
@@ -638,7 +624,7 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
                 return redirect(url_for("income.stream_detail", stream_id=stream.id, year=period.year.label))
     elif request.method == "GET":
         preview = income_reports.forecast_preview(
-            db.session, stream.id, as_at, form.outturn.data, quarter=period
+            db.session, stream.id, as_at, _outturn_or_standing(form, current), quarter=period
         )
     return render_template(
         "income/forecast_form.html",
@@ -650,6 +636,31 @@ def forecast_edit(stream_id: int, year_label: str, quarter: int):
         preview=preview,
         submitted=income_service.return_submitted(db.session, period),
     ), form_status(form)
+
+
+def _save_forecast(form: ForecastForm, stream: IncomeStream, period: periods.Quarter) -> bool:
+    """The forecast typed with its commentary; with no figure typed, the commentary alone."""
+    commentary, version = form.commentary.data or "", form.version.data
+    if form.outturn.data is None:
+        income_service.save_commentary(
+            db.session, stream, period, commentary, actor=current_user, expected_version=version
+        )
+    else:
+        income_service.save_forecast(
+            db.session,
+            stream,
+            period,
+            form.outturn.data,
+            commentary,
+            actor=current_user,
+            expected_version=version,
+        )
+    return True
+
+
+def _outturn_or_standing(form: ForecastForm, current) -> int:
+    """The forecast the form would leave standing: the one typed, or the one standing now."""
+    return form.outturn.data if form.outturn.data is not None else current.forecast_outturn
 
 
 # Period locks -------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ def home():
         ],
         ("Actual income", "Profiled budget"),
         chart_id="quarters",
-        title="Income by quarter against profiled budget, last eight quarters",
+        title="Income by quarter against profiled budget, last eight quarters"
+        + ("" if dashboard.as_at.ends_quarter else f" (the latest {dashboard.as_at.to_label})"),
         height=300,
     )
     months_chart = charts.bar_chart_svg(

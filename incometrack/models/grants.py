@@ -133,6 +133,10 @@ class GrantBid(Versioned, Base):
     history: Mapped[list[BidStatusChange]] = relationship(
         back_populates="bid", order_by="BidStatusChange.id", cascade="all, delete-orphan"
     )
+    #: ``probability`` as it was judged over time; the latest dated is the one above
+    probabilities: Mapped[list[BidProbability]] = relationship(
+        order_by="BidProbability.id", cascade="all, delete-orphan"
+    )
 
     @property
     def amount_awarded(self) -> int:
@@ -155,6 +159,21 @@ class BidStatusChange(Base):
 
     bid: Mapped[GrantBid] = relationship(back_populates="history")
     changed_by: Mapped[User | None] = relationship()
+
+
+class BidProbability(Base):
+    """A bid's chance of success as it was judged on a date: the weighted pipeline as at a past
+    day uses the judgement that stood then, not today's (DOMAIN.md: everything about a pending bid
+    is dated)."""
+
+    __tablename__ = "bid_probabilities"
+    __table_args__ = (CheckConstraint("probability BETWEEN 0 AND 100", name="probability_percent"),)
+
+    id: Mapped[intpk]
+    bid_id: Mapped[int] = mapped_column(ForeignKey("grant_bids.id", ondelete="CASCADE"), index=True)
+    probability: Mapped[int]  #: percent
+    on: Mapped[date]  #: from this day on, until a later judgement
+    recorded_at: Mapped[timestamp]
 
 
 class GrantPayment(Versioned, Base):

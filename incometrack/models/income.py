@@ -235,7 +235,9 @@ class Forecast(Versioned, Base):
     stream_id: Mapped[int] = mapped_column(ForeignKey("income_streams.id"))
     year: Mapped[int]
     quarter: Mapped[int]
-    outturn: Mapped[Pence]
+    #: None where the quarter has commentary but no forecast was entered: the latest earlier
+    #: forecast, or the default, still stands (commentary is not a forecast)
+    outturn: Mapped[Pence | None]
     commentary: Mapped[text]
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[timestamp]

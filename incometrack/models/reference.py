@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incometrack.models.base import Base, intpk, str120, str255
@@ -21,10 +21,22 @@ class Service(Base):
     """Libraries, Registration or Archives (editable, seeded)."""
 
     __tablename__ = "services"
+    __table_args__ = (
+        Index(
+            "uq_services_library_statistics",
+            "library_statistics",
+            unique=True,
+            sqlite_where=text("library_statistics"),
+            postgresql_where=text("library_statistics"),
+        ),
+    )
 
     id: Mapped[intpk]
     name: Mapped[str120] = mapped_column(unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: the library service, whose income the CIPFA library statistics report: known by this mark,
+    #: kept through renames, never by its name (at most one service has it)
+    library_statistics: Mapped[bool] = mapped_column(default=False)
 
     sites: Mapped[list[Site]] = relationship(back_populates="service", order_by="Site.name")
 

@@ -48,8 +48,8 @@ def index():
 def pack(year_label: str, period: str):
     """Preview budget monitoring as at the end of a month period, with downloads."""
     month = _month_or_404(year_label, period)
-    if month.last_day >= date.today():
-        flash(f"{month.label} has not ended yet: its figures would be incomplete.", "error")
+    if refusal := return_service.monitoring_refusal(month, date.today()):
+        flash(refusal, "error")
         latest = periods.latest_ended_month(date.today())
         return redirect(url_for("monitoring.pack", year_label=latest.year.label, period=latest.number)), 303
     report = build_monitoring(db.session, month, **report_meta())
@@ -75,6 +75,8 @@ def download(year_label: str, period: str, fmt: str):
         abort(404)
     if not AppForm().validate_on_submit():
         abort(400)
+    if refusal := return_service.monitoring_refusal(month, date.today()):
+        abort(400, refusal)
     report = build_monitoring(db.session, month, **report_meta())
     return send_report(
         report, fmt, back=url_for("monitoring.pack", year_label=month.year.label, period=month.number)

@@ -52,9 +52,11 @@ class Dashboard:
     needing_commentary: tuple[CommentaryNeeded, ...]
 
 
-def recent_quarters(session: Session, last: Quarter, count: int = 8) -> tuple[QuarterBar, ...]:
-    """Actual income and profiled budget for ``count`` quarters ending with ``last``: two grouped queries."""
-    quarters = quarters_back(last, count)
+def recent_quarters(session: Session, as_at: MonthPeriod, count: int = 8) -> tuple[QuarterBar, ...]:
+    """Actual income and profiled budget for ``count`` quarters ending with ``as_at``'s: two grouped
+    queries. The quarter in progress is counted to the as-at month on both sides (the page says
+    so); nothing after it counts (DOMAIN.md)."""
+    quarters = quarters_back(as_at.quarter, count)
     years = sorted({q.year.start for q in quarters})
     # By month period, which the covering index (year, period, stream, amount) answers; quarters
     # are added up here.
@@ -64,27 +66,24 @@ def recent_quarters(session: Session, last: Quarter, count: int = 8) -> tuple[Qu
         .where(IncomeEntry.financial_year.in_(years))
         .group_by(IncomeEntry.financial_year, IncomeEntry.period)
     ):
-        key = (year, (period + 2) // 3)
-        actual[key] = actual.get(key, 0) + int(total)
-    profiled = {
-        year: tuple(int(v or 0) for v in values)
-        for year, *values in session.execute(
-            select(
-                Budget.year,
-                func.sum(Budget.q1),
-                func.sum(Budget.q2),
-                func.sum(Budget.q3),
-                func.sum(Budget.q4),
-            )
-            .where(Budget.year.in_(years))
-            .group_by(Budget.year)
-        )
-    }
+        if (year, period) <= (as_at.year.start, as_at.number):
+            key = (year, (period + 2) // 3)
+            actual[key] = actual.get(key, 0) + int(total)
+    profiled: dict[tuple[int, int], int] = {}
+    for year, *months in session.execute(
+        select(Budget.year, *(func.sum(getattr(Budget, f"p{n}")) for n in range(1, 13)))
+        .where(Budget.year.in_(years))
+        .group_by(Budget.year)
+    ):
+        for period, value in enumerate(months, start=1):
+            if (year, period) <= (as_at.year.start, as_at.number):
+                key = (year, (period + 2) // 3)
+                profiled[key] = profiled.get(key, 0) + int(value or 0)
     return tuple(
         QuarterBar(
             label=q.label,
             actual=actual.get((q.year.start, q.number), 0),
-            profiled=profiled.get(q.year.start, (0, 0, 0, 0))[q.number - 1],
+            profiled=profiled.get((q.year.start, q.number), 0),
         )
         for q in quarters
     )
@@ -125,7 +124,7 @@ def build_dashboard(session: Session, today: date) -> Dashboard:
         received_since=by_service,
         received_since_total=sum(since.values()),
         months=month_bars(rows),
-        recent_quarters=recent_quarters(session, as_at.quarter),
+        recent_quarters=recent_quarters(session, as_at),
         pipeline=tuple(pipeline(session)),
         milestone_counts=rag_counts(milestones),
         overdue=tuple(m for m in milestones if m.rag is Rag.RED),

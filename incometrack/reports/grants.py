@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from incometrack.models import (
     PENDING_STATUSES,
     WON_STATUSES,
+    BidProbability,
     BidStatus,
     BidStatusChange,
     FunderReport,
@@ -82,6 +83,20 @@ def bid_states(first, as_of):
     )
 
 
+def probability_on(day):
+    """A bid's probability as judged on ``day`` (a bind parameter): the latest dated on or before
+    it, ties to the later entered; a bid with none dated by then has its first."""
+    judged = select(BidProbability.probability).where(BidProbability.bid_id == GrantBid.id)
+    by_then = judged.where(BidProbability.on <= day).order_by(
+        BidProbability.on.desc(), BidProbability.id.desc()
+    )
+    first = judged.order_by(BidProbability.on, BidProbability.id)
+    return func.coalesce(
+        by_then.limit(1).correlate(GrantBid).scalar_subquery(),
+        first.limit(1).correlate(GrantBid).scalar_subquery(),
+    )
+
+
 def _figures_statements():
     """Decisions dated in the year up to the as-at day, the bids pending that day, and the
     payments received in the year up to it: one statement."""
@@ -90,7 +105,7 @@ def _figures_statements():
     won = state.c.awarded_on.between(first, until)
     lost = state.c.refused_on.between(first, until)
     pending = state.c.status.in_(PENDING_STATUSES)
-    weighted = GrantBid.amount_requested * GrantBid.probability
+    weighted = GrantBid.amount_requested * probability_on(until)
     bids = select(
         func.count(case((won, 1))),
         func.count(case((lost, 1))),

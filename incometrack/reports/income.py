@@ -83,6 +83,19 @@ class StreamPosition:
     def commentary_missing(self) -> bool:
         return self.rag.needs_commentary and not self.commentary.strip()
 
+    @property
+    def profile_to_date(self) -> tuple[int, int, int, int]:
+        """Each quarter's profiled budget to the as-at month, to set beside ``actuals``: a quarter
+        in progress is profiled to that month (DOMAIN.md), a quarter ended or not yet begun whole."""
+        if not self.months:
+            return self.profile
+        return tuple(
+            sum(self.months[k - 1] for k in range(3 * q - 2, 3 * q + 1) if k <= self.period)
+            if 3 * q - 2 <= self.period < 3 * q
+            else self.profile[q - 1]
+            for q in QUARTERS
+        )
+
 
 _SETTINGS = select(Setting.key, Setting.value)
 
@@ -141,7 +154,7 @@ def position(
     *,
     stream_id: int,
     budget: BudgetFigures | tuple[int, tuple[int, ...]] | None,
-    forecasts: dict[int, tuple[int, str]],
+    forecasts: dict[int, tuple[int | None, str]],
     thresholds: IncomeThresholds,
     as_at: AsAt | None = None,
     quarter: Quarter | None = None,
@@ -178,7 +191,7 @@ def position(
 
     def standing(at: int, period: int) -> tuple[int, bool, int | None]:
         """The forecast that stands in quarter ``at`` as at month ``period`` (0: before Q1)."""
-        entered = [q for q in forecasts if q <= at]
+        entered = [q for q, (outturn, _commentary) in forecasts.items() if q <= at and outturn is not None]
         if entered:
             latest = max(entered)
             return forecasts[latest][0], False, latest

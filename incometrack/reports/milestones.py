@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy import Date, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from incometrack.models import (
@@ -128,12 +128,32 @@ def milestone_rows(
 def _milestones_statement(filters: frozenset[str]):
     """The milestones query with the given filters, built once per set of filters (their values
     are bound parameters)."""
-    latest_id = (
-        select(MilestoneUpdate.milestone_id, func.max(MilestoneUpdate.id).label("update_id"))
-        .where(MilestoneUpdate.update_on <= bindparam("on", type_=Date))
+    on = bindparam("on", type_=Date)
+    # The state at ``on`` is the update dated latest on or before it (ties: the later entered),
+    # not the one entered last: a backdated note speaks for its own day only.
+    ranked = (
+        select(
+            MilestoneUpdate.milestone_id,
+            MilestoneUpdate.id.label("update_id"),
+            func.row_number()
+            .over(
+                partition_by=MilestoneUpdate.milestone_id,
+                order_by=(MilestoneUpdate.update_on.desc(), MilestoneUpdate.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(MilestoneUpdate.update_on <= on)
+        .subquery()
+    )
+    latest_id = select(ranked.c.milestone_id, ranked.c.update_id).where(ranked.c.rank == 1).subquery()
+    # A milestone exists from the day its first record (made when it was created) speaks for: an
+    # update backdated before that does not put it in an earlier quarter.
+    created = (
+        select(MilestoneUpdate.milestone_id, func.min(MilestoneUpdate.id).label("first_id"))
         .group_by(MilestoneUpdate.milestone_id)
         .subquery()
     )
+    first = aliased(MilestoneUpdate)
     latest = aliased(MilestoneUpdate)
     owner = aliased(User)
     query = (
@@ -158,6 +178,8 @@ def _milestones_statement(filters: frozenset[str]):
         .outerjoin(owner, Milestone.owner_id == owner.id)
         .join(latest_id, latest_id.c.milestone_id == Milestone.id)
         .join(latest, latest.id == latest_id.c.update_id)
+        .join(created, created.c.milestone_id == Milestone.id)
+        .join(first, and_(first.id == created.c.first_id, first.update_on <= on))
         .order_by(latest.forecast_due, Milestone.id)
     )
     if "owner_id" in filters:

@@ -321,8 +321,6 @@ class FinancialReturn:
 
 # Building ------------------------------------------------------------------------------------
 
-#: the service whose income the CIPFA library statistics cover (DOMAIN.md)
-LIBRARIES = "Libraries"
 LIBRARIES_OFF_LINE = "Libraries: not on a CIPFA line"
 
 
@@ -392,6 +390,8 @@ class StreamRef:
     code: str
     name: str
     cipfa_line_id: int | None
+    #: the stream belongs to the library service, whose income the CIPFA lines report
+    library_statistics: bool = False
 
 
 @dataclass(frozen=True)
@@ -414,6 +414,7 @@ _STREAM_REFS = (
         Service.name,
         IncomeCategory.name,
         IncomeCategory.cipfa_line_id,
+        Service.library_statistics,
         Budget.annual,
         Budget.q1,
         Budget.q2,
@@ -456,10 +457,10 @@ def income_summary(
     quarter = month.quarter
     thresholds = thresholds or load_thresholds(session)
     refs, budgets, ceased = [], {}, set()
-    for stream_id, code, name, status, service, category, cipfa_line_id, *figures in read(
+    for stream_id, code, name, status, service, category, cipfa_line_id, library, *figures in read(
         session, _STREAM_REFS, {"year": quarter.year.start}
     ):
-        refs.append((StreamRef(stream_id, code, name, cipfa_line_id), service, category))
+        refs.append((StreamRef(stream_id, code, name, cipfa_line_id, library), service, category))
         if figures[0] is not None:
             budgets[stream_id] = budget_figures(figures)
         if status is StreamStatus.CEASED:
@@ -505,7 +506,7 @@ def _quarter_bars(rows: list[IncomeRow], overall: IncomeFigures) -> tuple[Quarte
         QuarterBar(
             label=f"Q{q + 1}",
             actual=overall.actuals[q],
-            profiled=sum(row.position.profile[q] for row in rows),
+            profiled=sum(row.position.profile_to_date[q] for row in rows),
         )
         for q in range(4)
     )
@@ -637,16 +638,18 @@ def _grants(session: Session, quarter: AsAt) -> tuple[tuple[GrantLine, ...], _Aw
                 status=status,
                 submitted_on=submitted_on,
                 decision_on=decision_on,
-                start_on=start_on,
-                end_on=end_on,
+                # An award's dates and reports exist only once it is awarded: a bid still pending
+                # at the quarter end shows none of what its later award brought.
+                start_on=start_on if won else None,
+                end_on=end_on if won else None,
                 requested=requested,
                 awarded=awarded,
                 match_funding=int(match_funding),
                 received=int(got),
                 spent=int(used),
                 remaining=awarded - int(used) if won else None,
-                next_report=due_title or "",
-                next_report_due=due,
+                next_report=(due_title or "") if won else "",
+                next_report_due=due if won else None,
                 outcomes="; ".join(outcome_names.get(bid_id, [])),
             )
         )
@@ -703,14 +706,14 @@ def _outcomes(
 
 
 def _cipfa(session: Session, rows: list[IncomeRow]) -> tuple[CipfaTotal, ...]:
-    """Year-to-date income on each CIPFA line (DOMAIN.md): the Libraries service's by its
-    categories' lines, then its income on no line, then each other service whatever its
-    categories; together all the year's income to date."""
+    """Year-to-date income on each CIPFA line (DOMAIN.md): the library service's (known by its
+    mark, whatever it is called) by its categories' lines, then its income on no line, then each
+    other service whatever its categories; together all the year's income to date."""
     libraries: dict[int | None, int] = {}
     others: dict[str, int] = {}
     for row in rows:
         actual = row.figures.actual_to_date
-        if row.service == LIBRARIES:
+        if row.stream.library_statistics:
             line = row.stream.cipfa_line_id
             libraries[line] = libraries.get(line, 0) + actual
         else:

@@ -67,7 +67,13 @@ def preview(year_label: str, quarter: str):
     history = select(ExportRecord).where(
         ExportRecord.year == period.year.start, ExportRecord.quarter == period.number
     )
-    return render_preview(report, period, history, can_submit=policy.can_manage(current_user))
+    return render_preview(
+        report,
+        period,
+        history,
+        can_submit=policy.can_manage(current_user),
+        not_yet=return_service.production_refusal(period, date.today()),
+    )
 
 
 def render_preview(report, period: periods.Quarter, history, *, can_submit: bool, **extra):
@@ -109,6 +115,8 @@ def download(year_label: str, quarter: str, fmt: str):
         abort(404)
     if not AppForm().validate_on_submit():
         abort(400)
+    if refusal := return_service.production_refusal(period, date.today()):
+        abort(400, refusal)
     report = return_for(db.session, period, **report_meta())
     return send_report(
         report, fmt, back=url_for("returns.preview", year_label=period.year.label, quarter=period.number)

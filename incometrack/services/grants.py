@@ -16,6 +16,7 @@ from incometrack import money, policy
 from incometrack.models import (
     BID_TRANSITIONS,
     WON_STATUSES,
+    BidProbability,
     BidStatus,
     BidStatusChange,
     Funder,
@@ -229,24 +230,33 @@ def create_bid(
     values = _bid_values(data)
     bid = GrantBid(status=BidStatus.IDEA, **values)
     bid.outcomes = list(session.scalars(select(Outcome).where(Outcome.id.in_(data.outcome_ids))))
+    recorded_on = on or (today or date.today())
     bid.history.append(
         BidStatusChange(
             from_status=None,
             to_status=BidStatus.IDEA,
-            changed_on=on or (today or date.today()),
+            changed_on=recorded_on,
             changed_by_id=actor.id,
             note="Bid recorded",
         )
     )
+    bid.probabilities.append(BidProbability(probability=data.probability, on=recorded_on))
     session.add(bid)
     audit.record_create(session, actor, bid, summary=bid.title)
     return bid
 
 
 def update_bid(
-    session: Session, bid: GrantBid, data: BidInput, *, actor: User, expected_version: int | None
+    session: Session,
+    bid: GrantBid,
+    data: BidInput,
+    *,
+    actor: User,
+    expected_version: int | None,
+    today: date | None = None,
 ) -> GrantBid:
-    """Change a bid's details (not its status: that moves only through :func:`move_bid`).
+    """Change a bid's details (not its status: that moves only through :func:`move_bid`). A new
+    probability is dated ``today``, so the pipeline as at an earlier day keeps the one it had.
 
     :raises NotAllowed: unless the actor manages grants or leads this bid.
     :raises StaleEdit: when the bid changed since the form was drawn.
@@ -259,6 +269,8 @@ def update_bid(
         raise ValidationErrors({"lead_id": "Only finance can hand a bid to another lead"})
     before = audit.snapshot(bid)
     before_outcomes = sorted(o.id for o in bid.outcomes)
+    if data.probability != bid.probability:
+        bid.probabilities.append(BidProbability(probability=data.probability, on=today or date.today()))
     for key, value in _bid_values(data).items():
         setattr(bid, key, value)
     bid.outcomes = list(session.scalars(select(Outcome).where(Outcome.id.in_(data.outcome_ids))))
@@ -283,7 +295,7 @@ def move_bid(
     awarded_resource: int | None = None,
     awarded_capital: int | None = None,
     reason: str = "",
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: date | None = None,
 ) -> BidStatusChange:
     """Move a bid one step along the pipeline, dated and kept in its history.
@@ -404,7 +416,7 @@ def record_receipt(
     received_on: date | None,
     amount_received: int | None,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: date | None = None,
 ) -> GrantPayment:
     _require(policy.can_manage(actor), "Only finance officers and administrators record grant payments")
@@ -472,7 +484,7 @@ def mark_report_submitted(
     *,
     submitted_on: date,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: date | None = None,
 ) -> FunderReport:
     _require(can_edit_bid(actor, report.bid), "You can only update reports of bids that you lead")

@@ -53,7 +53,7 @@ from incometrack.models import (
     ledger_code_key,
 )
 from incometrack.models.base import utcnow
-from incometrack.services import NotAllowed, ServiceError, audit, locks
+from incometrack.services import AS_READ, NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
 from incometrack.services import milestones as milestone_service
 from incometrack.services.reading import ImportRefused, Table, checksum, read_table
@@ -902,7 +902,9 @@ def import_budgets(
         return result
     batch = _start_batch(session, result, actor)
     for stream, year, annual, profile, months in accepted:
-        income_service.set_budget(session, stream, year, annual, profile, months=months, actor=actor)
+        income_service.set_budget(
+            session, stream, year, annual, profile, months=months, actor=actor, expected_version=AS_READ
+        )
     _finish_batch(session, batch, result, actor)
     return result
 

@@ -31,6 +31,7 @@ from incometrack.models import (
 from incometrack.periods import Quarter, month_for
 from incometrack.reports.income import budget_for, forecast_made_in, forecast_preview, stream_positions
 from incometrack.services import (
+    AS_READ,
     NO_RECORD,
     NotAllowed,
     ServiceError,
@@ -280,7 +281,7 @@ def set_budget(
     *,
     months: tuple[int | None, ...] | None = None,
     actor: User | None,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> Budget:
     """Create or change a stream's budget for a year, by quarter or by month (see
     :func:`validate_budget`); with neither, the default split.
@@ -367,7 +368,17 @@ def save_budget_grid(session: Session, year: int, rows: list[BudgetRow], *, acto
     if errors:
         raise ValidationErrors(errors)
     for row, annual, quarters, months in checked:
-        set_budget(session, streams[row.stream_id], year, annual, quarters, months=months, actor=actor)
+        # each row's version was compared above
+        set_budget(
+            session,
+            streams[row.stream_id],
+            year,
+            annual,
+            quarters,
+            months=months,
+            actor=actor,
+            expected_version=AS_READ,
+        )
     return len(checked)
 
 
@@ -507,6 +518,27 @@ def return_submitted(session: Session, quarter: Quarter) -> bool:
     return session.execute(_SUBMITTED, params).first() is not None
 
 
+def _frozen_check(session: Session, quarter: Quarter) -> None:
+    if return_submitted(session, quarter):
+        raise ReturnSubmitted(
+            f"The {quarter.label} return has been submitted: its forecasts and commentary are frozen.",
+            field="outturn",
+        )
+
+
+def _commentary_needed(annual_budget: int, outturn: int, rag) -> ValidationErrors:
+    shortfall = annual_budget - outturn
+    return ValidationErrors(
+        {
+            "commentary": (
+                f"This forecast is {rag.value}: {money.format_gbp(shortfall)} short of the annual budget "
+                f"of {money.format_gbp(annual_budget)}. Explain the shortfall and what is being done "
+                "about it in the commentary."
+            )
+        }
+    )
+
+
 def save_forecast(
     session: Session,
     stream: IncomeStream,
@@ -515,7 +547,7 @@ def save_forecast(
     commentary: str,
     *,
     actor: User | None,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> Forecast:
     """Record the forecast outturn for a stream's year made in ``quarter``.
 
@@ -526,23 +558,26 @@ def save_forecast(
     :raises ReturnSubmitted: when the quarter's return has been submitted.
     :raises StaleEdit: when this quarter's forecast changed since the form was drawn.
     """
-    if return_submitted(session, quarter):
-        raise ReturnSubmitted(
-            f"The {quarter.label} return has been submitted: its forecasts and commentary are frozen.",
-            field="outturn",
-        )
+    _frozen_check(session, quarter)
     preview = forecast_preview(session, stream.id, quarter, outturn)
-    commentary = (commentary or "").strip()
+    commentary = within(commentary, 4000, field="commentary", label="Commentary")
     if preview.rag.needs_commentary and not commentary:
-        shortfall = preview.annual_budget - outturn
-        message = (
-            f"This forecast is {preview.rag.value}: {money.format_gbp(shortfall)} short of the annual budget "
-            f"of {money.format_gbp(preview.annual_budget)}. Explain the shortfall and what is being done "
-            "about it in the commentary."
-        )
-        raise ValidationErrors({"commentary": message})
+        raise _commentary_needed(preview.annual_budget, outturn, preview.rag)
+    return _write_forecast(
+        session, stream, quarter, {"outturn": outturn, "commentary": commentary}, actor, expected_version
+    )
+
+
+def _write_forecast(
+    session: Session,
+    stream: IncomeStream,
+    quarter: Quarter,
+    values: dict[str, object],
+    actor: User | None,
+    expected_version: int | None,
+) -> Forecast:
     forecast = forecast_made_in(session, stream.id, quarter)
-    values = {"outturn": outturn, "commentary": commentary}
+    check_version(forecast, expected_version, values)
     if forecast is None:
         forecast = Forecast(
             stream_id=stream.id,
@@ -554,7 +589,8 @@ def save_forecast(
         session.add(forecast)
         audit.record_create(session, actor, forecast, summary=f"{stream.code} forecast {quarter.label}")
         return forecast
-    check_version(forecast, expected_version, values)
+    if all(getattr(forecast, key) == value for key, value in values.items()):
+        return forecast  # saved unchanged: nothing to record, not even who entered it
     values |= {"entered_by_id": actor.id if actor else None}
     audit.update(session, actor, forecast, values, summary=f"{stream.code} forecast {quarter.label}")
     return forecast
@@ -567,25 +603,25 @@ def save_commentary(
     commentary: str,
     *,
     actor: User | None,
-    expected_version: int | None = None,
-) -> Forecast:
-    """Write the quarter's commentary on a stream, keeping the forecast that stands: the one made
-    this quarter, or else the latest earlier one or the default, which is then recorded as this
-    quarter's forecast (the commentary explains it).
+    expected_version: int | None,
+) -> Forecast | None:
+    """Write the quarter's commentary on a stream. Commentary is not a forecast (DOMAIN.md): the
+    forecast that stands (made this quarter, the latest earlier one, or the default) stays as it
+    is, a default stays a default. Nothing is written where there was no record and no commentary.
 
-    :raises ValidationErrors: when the forecast is Amber or Red and the commentary is empty.
+    :raises ValidationErrors: when the standing forecast is Amber or Red and the commentary is empty.
     :raises ReturnSubmitted: when the quarter's return has been submitted.
     :raises StaleEdit: when this quarter's forecast changed since the page was drawn.
     """
-    made = forecast_made_in(session, stream.id, quarter)
-    if made is not None:
-        outturn = made.outturn
-    else:
-        outturn = stream_positions(session, quarter, [stream.id])[stream.id].forecast_outturn
+    _frozen_check(session, quarter)
     commentary = within(commentary, 4000, field="commentary", label="Commentary")
-    return save_forecast(
-        session, stream, quarter, outturn, commentary, actor=actor, expected_version=expected_version
-    )
+    standing = stream_positions(session, quarter, [stream.id])[stream.id]
+    if standing.rag.needs_commentary and not commentary:
+        raise _commentary_needed(standing.annual_budget, standing.forecast_outturn, standing.rag)
+    if not commentary and forecast_made_in(session, stream.id, quarter) is None:
+        check_version(None, expected_version)
+        return None
+    return _write_forecast(session, stream, quarter, {"commentary": commentary}, actor, expected_version)
 
 
 @dataclass(frozen=True)

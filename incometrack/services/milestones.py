@@ -197,7 +197,7 @@ def update_milestone(
     note: str,
     actor: User,
     update_on: date | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: date | None = None,
 ) -> MilestoneUpdate:
     """A dated update: new forecast, status and completion, with a note kept in the history.
@@ -248,7 +248,7 @@ def rebaseline(
     baseline_due: date,
     reason: str,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
     today: date | None = None,
 ) -> MilestoneUpdate:
     """Move a milestone's baseline (administrators only), keeping the reason in its history.
@@ -285,7 +285,7 @@ def change_milestone_details(
     title: str,
     owner_id: int | None,
     actor: User,
-    expected_version: int | None = None,
+    expected_version: int | None,
 ) -> Milestone:
     """Rename a milestone or give it another owner (finance, admin or the project's lead)."""
     _require(

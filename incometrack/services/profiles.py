@@ -68,7 +68,7 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
 
 
 def save_profile(
-    session: Session, data: ProfileInput, *, actor: User | None, expected_version: int | None = None
+    session: Session, data: ProfileInput, *, actor: User | None, expected_version: int | None
 ) -> ImportProfile:
     """Create the profile, or replace the one of the same name.
 

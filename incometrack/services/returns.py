@@ -53,6 +53,26 @@ def quarters_to_lock(session: Session, quarter: Quarter) -> list[Quarter]:
     return locks.quarters_to_lock(session, quarter)
 
 
+def production_refusal(quarter: Quarter, today: date) -> str | None:
+    """Why ``quarter``'s return cannot be produced yet (its quarter has not ended), or None: a
+    return is only ever of a finished quarter (DOMAIN.md); the monitoring pack shows the months
+    of a quarter in progress."""
+    if today <= quarter.last_day:
+        opens = format_date(quarter.last_day + timedelta(days=1))
+        return (
+            f"The {quarter.label} return can be produced from {opens}, once the quarter has ended. "
+            "Until then, the budget monitoring pack shows each month that has ended."
+        )
+    return None
+
+
+def monitoring_refusal(month: MonthPeriod, today: date) -> str | None:
+    """Why the monitoring pack of ``month`` cannot be produced yet (the month has not ended), or None."""
+    if month.last_day >= today:
+        return f"{month.label} has not ended yet: its figures would be incomplete."
+    return None
+
+
 def submission_refusal(session: Session, quarter: Quarter, today: date) -> str | None:
     """Why ``quarter``'s return cannot be submitted now (too early, or submitted already), or None."""
     if today <= quarter.last_day:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from incometrack import money, periods
 from incometrack.models import IncomeCategory, Role, Service, Site, SiteKind
-from incometrack.services import grants, imports, income, milestones, users
+from incometrack.services import AS_READ, grants, imports, income, milestones, users
 
 SEED = 2016
 SEASON = (10, 10, 10, 9, 9, 10, 10, 10, 9, 10, 10, 11)  #: April to March
@@ -60,7 +60,15 @@ def generate(
     first = last_year.start - years + 1
     for year in range(first, last_year.start + 1):
         for n, stream in enumerate(streams):
-            income.set_budget(session, stream, year, (20_000 + 1_000 * n) * 100, None, actor=finance)
+            income.set_budget(
+                session,
+                stream,
+                year,
+                (20_000 + 1_000 * n) * 100,
+                None,
+                actor=finance,
+                expected_version=AS_READ,
+            )
     session.flush()
     weights = [w / sum(SEASON) for w in SEASON]
     for year in range(first, last_year.start + 1):
@@ -106,7 +114,14 @@ def generate(
             on=last_year.first_day,
         )
         if n % 3 == 0:
-            grants.move_bid(session, bid, grants.BidStatus.DRAFTING, on=last_year.first_day, actor=finance)
+            grants.move_bid(
+                session,
+                bid,
+                grants.BidStatus.DRAFTING,
+                on=last_year.first_day,
+                actor=finance,
+                expected_version=AS_READ,
+            )
         milestones.add_milestone(
             session,
             project,

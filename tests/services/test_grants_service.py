@@ -8,7 +8,7 @@ from sqlalchemy import select
 from incometrack.models import AuditEvent, BidStatus, Role
 from incometrack.periods import FinancialYear
 from incometrack.reports import grants as reports
-from incometrack.services import NotAllowed, ServiceError, StaleEdit, ValidationErrors, grants
+from incometrack.services import AS_READ, NotAllowed, ServiceError, StaleEdit, ValidationErrors, grants
 from tests.factories import make_bid, make_funder, move
 
 ALL_MOVES = [(a, b) for a in BidStatus for b in BidStatus if a is not b]
@@ -49,13 +49,17 @@ def test_every_move_is_allowed_only_along_the_pipeline(session, finance, start, 
     bid = move(session, make_bid(session, finance), finance, *PATH_TO[start], **AWARD)
     assert bid.status is start
     if (start.value, target.value) in ALLOWED:
-        grants.move_bid(session, bid, target, on=date(2026, 7, 1), actor=finance, **AWARD)
+        grants.move_bid(
+            session, bid, target, on=date(2026, 7, 1), actor=finance, expected_version=AS_READ, **AWARD
+        )
         session.commit()
         assert bid.status is target
         assert bid.history[-1].from_status is start and bid.history[-1].to_status is target
     else:
         with pytest.raises(ServiceError, match=f"cannot become {target.value}"):
-            grants.move_bid(session, bid, target, on=date(2026, 7, 1), actor=finance, **AWARD)
+            grants.move_bid(
+                session, bid, target, on=date(2026, 7, 1), actor=finance, expected_version=AS_READ, **AWARD
+            )
         session.rollback()
         assert bid.status is start
 
@@ -63,9 +67,17 @@ def test_every_move_is_allowed_only_along_the_pipeline(session, finance, start, 
 def test_history_keeps_every_dated_move_with_notes(session, finance):
     bid = make_bid(session, finance)
     grants.move_bid(
-        session, bid, BidStatus.DRAFTING, on=date(2026, 4, 10), actor=finance, note="Partners agreed"
+        session,
+        bid,
+        BidStatus.DRAFTING,
+        on=date(2026, 4, 10),
+        actor=finance,
+        note="Partners agreed",
+        expected_version=AS_READ,
     )
-    grants.move_bid(session, bid, BidStatus.SUBMITTED, on=date(2026, 5, 1), actor=finance)
+    grants.move_bid(
+        session, bid, BidStatus.SUBMITTED, on=date(2026, 5, 1), actor=finance, expected_version=AS_READ
+    )
     session.commit()
     assert [(c.to_status.value, c.changed_on, c.note) for c in bid.history] == [
         ("idea", date(2026, 4, 1), "Bid recorded"),
@@ -78,13 +90,27 @@ def test_history_keeps_every_dated_move_with_notes(session, finance):
 def test_awarding_requires_the_amount(session, finance):
     bid = move(session, make_bid(session, finance), finance, "drafting", "submitted")
     with pytest.raises(ValidationErrors, match="Enter the amount awarded"):
-        grants.move_bid(session, bid, BidStatus.AWARDED, on=date(2026, 7, 1), actor=finance)
+        grants.move_bid(
+            session, bid, BidStatus.AWARDED, on=date(2026, 7, 1), actor=finance, expected_version=AS_READ
+        )
     with pytest.raises(ValidationErrors, match="cannot be zero"):
         grants.move_bid(
-            session, bid, BidStatus.AWARDED, on=date(2026, 7, 1), actor=finance, awarded_resource=0
+            session,
+            bid,
+            BidStatus.AWARDED,
+            on=date(2026, 7, 1),
+            actor=finance,
+            awarded_resource=0,
+            expected_version=AS_READ,
         )
     grants.move_bid(
-        session, bid, BidStatus.AWARDED, on=date(2026, 7, 1), actor=finance, awarded_capital=5_000_00
+        session,
+        bid,
+        BidStatus.AWARDED,
+        on=date(2026, 7, 1),
+        actor=finance,
+        awarded_capital=5_000_00,
+        expected_version=AS_READ,
     )
     session.commit()
     # The probability keeps the estimate made while pending: a return as at a day before the
@@ -95,7 +121,7 @@ def test_awarding_requires_the_amount(session, finance):
 def test_unsuccessful_keeps_the_reason(session, finance):
     bid = move(session, make_bid(session, finance), finance, "drafting", "submitted")
     grants.move_bid(session, bid, BidStatus.UNSUCCESSFUL, on=date(2026, 7, 1), actor=finance,
-                    reason="Oversubscribed round")  # fmt: skip
+                    reason="Oversubscribed round", expected_version=AS_READ)  # fmt: skip
     session.commit()
     assert (bid.unsuccessful_reason, bid.decision_on, bid.probability) == (
         "Oversubscribed round",
@@ -107,9 +133,18 @@ def test_unsuccessful_keeps_the_reason(session, finance):
 def test_moves_cannot_go_back_in_time_or_into_the_future(session, finance):
     bid = make_bid(session, finance)
     with pytest.raises(ValidationErrors, match="on or after the last change"):
-        grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2026, 3, 1), actor=finance)
+        grants.move_bid(
+            session, bid, BidStatus.DRAFTING, on=date(2026, 3, 1), actor=finance, expected_version=AS_READ
+        )
     with pytest.raises(ValidationErrors, match="today or in the past"):
-        grants.move_bid(session, bid, BidStatus.DRAFTING, on=date.today() + timedelta(days=1), actor=finance)
+        grants.move_bid(
+            session,
+            bid,
+            BidStatus.DRAFTING,
+            on=date.today() + timedelta(days=1),
+            actor=finance,
+            expected_version=AS_READ,
+        )
 
 
 def test_stale_move_is_refused(session, finance):
@@ -127,9 +162,13 @@ class TestPermissions:
         lead, other = make_user(Role.LEAD), make_user(Role.LEAD)
         mine = make_bid(session, finance, lead=lead)
         theirs = make_bid(session, finance, lead=other, title="Other", funder=mine.funder)
-        grants.move_bid(session, mine, BidStatus.DRAFTING, on=date(2026, 5, 1), actor=lead)
+        grants.move_bid(
+            session, mine, BidStatus.DRAFTING, on=date(2026, 5, 1), actor=lead, expected_version=AS_READ
+        )
         with pytest.raises(NotAllowed):
-            grants.move_bid(session, theirs, BidStatus.DRAFTING, on=date(2026, 5, 1), actor=lead)
+            grants.move_bid(
+                session, theirs, BidStatus.DRAFTING, on=date(2026, 5, 1), actor=lead, expected_version=AS_READ
+            )
         data = grants.BidInput(
             title="Renamed", funder_id=theirs.funder_id, service_id=theirs.service_id, lead_id=lead.id
         )
@@ -147,7 +186,14 @@ class TestPermissions:
         viewer = make_user(Role.VIEWER)
         bid = move(session, make_bid(session, finance), finance, "drafting", "submitted", "awarded", **AWARD)
         with pytest.raises(NotAllowed):
-            grants.move_bid(session, bid, BidStatus.IN_DELIVERY, on=date(2026, 7, 1), actor=viewer)
+            grants.move_bid(
+                session,
+                bid,
+                BidStatus.IN_DELIVERY,
+                on=date(2026, 7, 1),
+                actor=viewer,
+                expected_version=AS_READ,
+            )
         with pytest.raises(NotAllowed):
             grants.add_spend(session, bid, spent_on=date(2026, 7, 1), amount=1, description="x", actor=viewer)
         with pytest.raises(NotAllowed):
@@ -172,7 +218,9 @@ class TestPermissions:
         report = grants.add_report(
             session, bid, title="Activity report", due_on=date(2027, 1, 31), actor=lead
         )
-        grants.mark_report_submitted(session, report, submitted_on=date(2026, 7, 2), actor=lead)
+        grants.mark_report_submitted(
+            session, report, submitted_on=date(2026, 7, 2), actor=lead, expected_version=AS_READ
+        )
         with pytest.raises(NotAllowed):
             grants.add_payment(session, bid, expected_on=date(2026, 8, 1), amount_expected=1_00, actor=lead)
 
@@ -190,7 +238,12 @@ def test_balances_and_audit(session, finance):
     )
     grants.add_payment(session, bid, expected_on=date(2026, 12, 1), amount_expected=4_000_00, actor=finance)
     grants.record_receipt(
-        session, payment, received_on=date(2026, 7, 3), amount_received=6_000_00, actor=finance
+        session,
+        payment,
+        received_on=date(2026, 7, 3),
+        amount_received=6_000_00,
+        actor=finance,
+        expected_version=AS_READ,
     )
     grants.add_spend(
         session, bid, spent_on=date(2026, 7, 10), amount=2_500_00, description="Kit", actor=finance
@@ -215,7 +268,12 @@ def test_receipt_needs_both_date_and_amount(session, finance):
     )
     with pytest.raises(ValidationErrors, match="both the date received and the amount"):
         grants.record_receipt(
-            session, payment, received_on=date(2026, 7, 3), amount_received=None, actor=finance
+            session,
+            payment,
+            received_on=date(2026, 7, 3),
+            amount_received=None,
+            actor=finance,
+            expected_version=AS_READ,
         )
 
 
@@ -290,11 +348,27 @@ def test_due_soon_lists_overdue_first(session, finance):
 def test_a_move_is_dated_today_or_earlier_by_the_given_today(session, finance, today, allowed):
     bid = make_bid(session, finance)
     if allowed:
-        grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2030, 1, 1), actor=finance, today=today)
+        grants.move_bid(
+            session,
+            bid,
+            BidStatus.DRAFTING,
+            on=date(2030, 1, 1),
+            actor=finance,
+            today=today,
+            expected_version=AS_READ,
+        )
         assert bid.status is BidStatus.DRAFTING
     else:
         with pytest.raises(ValidationErrors, match="today or in the past"):
-            grants.move_bid(session, bid, BidStatus.DRAFTING, on=date(2030, 1, 1), actor=finance, today=today)
+            grants.move_bid(
+                session,
+                bid,
+                BidStatus.DRAFTING,
+                on=date(2030, 1, 1),
+                actor=finance,
+                today=today,
+                expected_version=AS_READ,
+            )
 
 
 def test_a_report_title_too_long_for_its_column_is_refused_not_cut(session, finance):

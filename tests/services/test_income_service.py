@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from incometrack.models import AuditEvent, Budget, IncomeEntry, Role, StreamStatus
 from incometrack.periods import FinancialYear
-from incometrack.services import NotAllowed, ServiceError, StaleEdit, income, locks
+from incometrack.services import AS_READ, NotAllowed, ServiceError, StaleEdit, income, locks
 from incometrack.services.income import EntryInput, StreamInput, ValidationErrors
 from tests.factories import category_id, make_budget, make_entry, make_site, make_stream, service_id
 
@@ -94,19 +94,35 @@ class TestBudgets:
     def test_profile_must_sum_exactly(self, session):
         stream = make_stream(session)
         with pytest.raises(ValidationErrors) as caught:
-            income.set_budget(session, stream, 2026, 100_00, (25_00, 25_00, 25_00, 24_99), actor=None)
+            income.set_budget(
+                session,
+                stream,
+                2026,
+                100_00,
+                (25_00, 25_00, 25_00, 24_99),
+                actor=None,
+                expected_version=AS_READ,
+            )
         assert "£99.99, £0.01 short of the annual budget of £100.00" in caught.value.errors["q4"]
 
     def test_profile_is_all_or_nothing(self, session):
         with pytest.raises(ValidationErrors) as caught:
             income.set_budget(
-                session, make_stream(session), 2026, 100_00, (50_00, None, None, 50_00), actor=None
+                session,
+                make_stream(session),
+                2026,
+                100_00,
+                (50_00, None, None, 50_00),
+                actor=None,
+                expected_version=AS_READ,
             )
         assert set(caught.value.errors) == {"q2", "q3"}
 
     def test_negative_budget_is_refused(self, session):
         with pytest.raises(ValidationErrors, match="cannot be negative"):
-            income.set_budget(session, make_stream(session), 2026, -1, None, actor=None)
+            income.set_budget(
+                session, make_stream(session), 2026, -1, None, actor=None, expected_version=AS_READ
+            )
 
     def test_database_refuses_a_profile_that_does_not_sum(self, session):
         stream = make_stream(session)
@@ -127,7 +143,13 @@ class TestBudgets:
     def test_a_quarterly_budget_is_split_into_months_by_default(self, session):
         stream = make_stream(session)
         budget = income.set_budget(
-            session, stream, 2026, 1_000_00, (100_00, 200_00, 300_00, 400_00), actor=None
+            session,
+            stream,
+            2026,
+            1_000_00,
+            (100_00, 200_00, 300_00, 400_00),
+            actor=None,
+            expected_version=AS_READ,
         )
         assert budget.months == (33_33, 33_33, 33_34, 66_66, 66_66, 66_68, 100_00, 100_00, 100_00,
                                  133_33, 133_33, 133_34)  # fmt: skip
@@ -136,7 +158,9 @@ class TestBudgets:
     def test_a_seasonal_budget_by_month_derives_its_quarters_and_annual(self, session):
         stream = make_stream(session)
         months = (0, 0, 0, 500_00, 2_000_00, 500_00, 0, 0, 1_000_00, 0, 0, 0)  # summer reading, Christmas
-        budget = income.set_budget(session, stream, 2026, None, months=months, actor=None)
+        budget = income.set_budget(
+            session, stream, 2026, None, months=months, actor=None, expected_version=AS_READ
+        )
         assert (budget.annual, budget.profile, budget.months) == (
             4_000_00,
             (0, 3_000_00, 1_000_00, 0),
@@ -147,7 +171,9 @@ class TestBudgets:
     def test_the_grid_leaves_a_seasonal_profile_it_did_not_change(self, session):
         stream = make_stream(session)
         months = (0, 0, 0, 500_00, 2_000_00, 500_00, 0, 0, 1_000_00, 0, 0, 0)
-        budget = income.set_budget(session, stream, 2026, None, months=months, actor=None)
+        budget = income.set_budget(
+            session, stream, 2026, None, months=months, actor=None, expected_version=AS_READ
+        )
         session.commit()
         row = income.BudgetRow(stream.id, 4_000_00, budget.profile, budget.version)
         assert income.save_budget_grid(session, 2026, [row], actor=None) == 0
@@ -297,13 +323,21 @@ class TestForecasts:
         make_budget(session, stream, 100_000_00)
         quarter = FinancialYear(2026).quarter(2)
         with pytest.raises(ValidationErrors) as caught:
-            income.save_forecast(session, stream, quarter, 97_000_00, "  ", actor=None)
+            income.save_forecast(
+                session, stream, quarter, 97_000_00, "  ", actor=None, expected_version=AS_READ
+            )
         assert (
             "This forecast is Amber: £3,000.00 short of the annual budget of £100,000.00"
             in (caught.value.errors["commentary"])
         )
         forecast = income.save_forecast(
-            session, stream, quarter, 97_000_00, "Roof repairs closed the hall", actor=None
+            session,
+            stream,
+            quarter,
+            97_000_00,
+            "Roof repairs closed the hall",
+            actor=None,
+            expected_version=AS_READ,
         )
         session.commit()
         assert forecast.outturn == 97_000_00
@@ -312,7 +346,9 @@ class TestForecasts:
         stream = make_stream(session)
         make_budget(session, stream, 100_000_00)
         quarter = FinancialYear(2026).quarter(1)
-        first = income.save_forecast(session, stream, quarter, 100_000_00, "", actor=None)
+        first = income.save_forecast(
+            session, stream, quarter, 100_000_00, "", actor=None, expected_version=AS_READ
+        )
         session.commit()
         second = income.save_forecast(
             session, stream, quarter, 101_000_00, "", actor=None, expected_version=first.version
@@ -328,10 +364,12 @@ class TestForecasts:
         finance = make_user(Role.FINANCE)
         stream = make_stream(session)
         locks.lock(session, Q1, actor=finance)
-        income.save_forecast(session, stream, Q1, 5_00, "Late news", actor=finance)
+        income.save_forecast(session, stream, Q1, 5_00, "Late news", actor=finance, expected_version=AS_READ)
         returns.submit(session, Q1, actor=finance, council="", service_name="", reason="x",
                        today=date(2099, 1, 1))  # fmt: skip
         with pytest.raises(
             income.ReturnSubmitted, match="submitted: its forecasts and commentary are frozen"
         ):
-            income.save_forecast(session, stream, Q1, 6_00, "Later news", actor=None)
+            income.save_forecast(
+                session, stream, Q1, 6_00, "Later news", actor=None, expected_version=AS_READ
+            )

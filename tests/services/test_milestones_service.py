@@ -8,7 +8,7 @@ from sqlalchemy import select
 from incometrack.models import AuditEvent, MilestoneStatus, Role
 from incometrack.rag import Rag
 from incometrack.reports import milestones as reports
-from incometrack.services import NotAllowed, StaleEdit, ValidationErrors, milestones
+from incometrack.services import AS_READ, NotAllowed, StaleEdit, ValidationErrors, milestones
 from tests.factories import make_milestone, make_project
 
 TODAY = date.today()
@@ -60,7 +60,7 @@ def test_rag_boundaries_through_the_service(
     milestone = make_milestone(session, project, finance, baseline=TODAY + timedelta(days=forecast_offset))
     completed = TODAY + timedelta(days=completed_offset) if completed_offset is not None else None
     milestones.update_milestone(session, milestone, forecast_due=TODAY + timedelta(days=forecast_offset),
-                                status=status, completed_on=completed, note="Update", actor=finance)  # fmt: skip
+                                status=status, completed_on=completed, note="Update", actor=finance, expected_version=AS_READ)  # fmt: skip
     session.commit()
     assert rag_of(session, milestone)[0] is expected
 
@@ -69,9 +69,9 @@ def test_the_return_rates_milestones_as_they_stood_at_the_quarter_end(session, f
     project = make_project(session, finance)
     milestone = make_milestone(session, project, finance, baseline=date(2026, 9, 1), on=date(2026, 4, 1))
     milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 15), status=MilestoneStatus.IN_PROGRESS,
-                                completed_on=None, note="Slipped", actor=finance, update_on=date(2026, 8, 20))  # fmt: skip
+                                completed_on=None, note="Slipped", actor=finance, update_on=date(2026, 8, 20), expected_version=AS_READ)  # fmt: skip
     milestones.update_milestone(session, milestone, forecast_due=date(2026, 10, 15), status=MilestoneStatus.COMPLETE,
-                                completed_on=date(2026, 10, 14), note="Done", actor=finance, update_on=date(2026, 10, 14))  # fmt: skip
+                                completed_on=date(2026, 10, 14), note="Done", actor=finance, update_on=date(2026, 10, 14), expected_version=AS_READ)  # fmt: skip
     session.commit()
     assert rag_of(session, milestone, on=date(2026, 6, 30)) == (Rag.GREEN, 0)  # end of Q1: on baseline
     assert rag_of(session, milestone, on=date(2026, 9, 30)) == (Rag.AMBER, 44)  # end of Q2: slipped
@@ -91,25 +91,39 @@ def test_completion_rules(session, finance, status, completed, message):
     milestone = make_milestone(session, make_project(session, finance), finance)
     with pytest.raises(ValidationErrors, match=message):
         milestones.update_milestone(session, milestone, forecast_due=TODAY, status=status, completed_on=completed,
-                                    note="x", actor=finance)  # fmt: skip
+                                    note="x", actor=finance, expected_version=AS_READ)  # fmt: skip
 
 
 def test_an_update_needs_a_note(session, finance):
     milestone = make_milestone(session, make_project(session, finance), finance)
     with pytest.raises(ValidationErrors, match="Enter a note"):
         milestones.update_milestone(session, milestone, forecast_due=TODAY, status=MilestoneStatus.IN_PROGRESS,
-                                    completed_on=None, note=" ", actor=finance)  # fmt: skip
+                                    completed_on=None, note=" ", actor=finance, expected_version=AS_READ)  # fmt: skip
 
 
 def test_only_an_admin_rebaselines_and_the_reason_is_kept(session, finance, make_user):
     admin = make_user(Role.ADMIN)
     milestone = make_milestone(session, make_project(session, finance), finance, baseline=date(2026, 12, 1))
     with pytest.raises(NotAllowed):
-        milestones.rebaseline(session, milestone, baseline_due=date(2027, 1, 1), reason="x", actor=finance)
+        milestones.rebaseline(
+            session,
+            milestone,
+            baseline_due=date(2027, 1, 1),
+            reason="x",
+            actor=finance,
+            expected_version=AS_READ,
+        )
     with pytest.raises(ValidationErrors, match="reason"):
-        milestones.rebaseline(session, milestone, baseline_due=date(2027, 1, 1), reason="", actor=admin)
+        milestones.rebaseline(
+            session,
+            milestone,
+            baseline_due=date(2027, 1, 1),
+            reason="",
+            actor=admin,
+            expected_version=AS_READ,
+        )
     milestones.rebaseline(session, milestone, baseline_due=date(2027, 1, 1), reason="Scope agreed with funder",
-                          actor=admin)  # fmt: skip
+                          actor=admin, expected_version=AS_READ)  # fmt: skip
     session.commit()
     assert milestone.baseline_due == date(2027, 1, 1)
     newest = max(milestone.updates, key=lambda u: u.id)
@@ -155,10 +169,14 @@ class TestPermissionMatrix:
         milestone = setup[which]
         update = dict(forecast_due=TODAY, status=MilestoneStatus.IN_PROGRESS, completed_on=None, note="x")
         if allowed:
-            milestones.update_milestone(session, milestone, actor=setup[who], **update)
+            milestones.update_milestone(
+                session, milestone, actor=setup[who], expected_version=AS_READ, **update
+            )
         else:
             with pytest.raises(NotAllowed):
-                milestones.update_milestone(session, milestone, actor=setup[who], **update)
+                milestones.update_milestone(
+                    session, milestone, actor=setup[who], expected_version=AS_READ, **update
+                )
 
     def test_leads_add_milestones_only_to_projects_they_lead(self, session, setup):
         project = setup["owned"].project

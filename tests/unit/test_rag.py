@@ -24,7 +24,10 @@ DEFAULTS = IncomeThresholds()
         (3_000_000_00, 2_900_000_00, Rag.RED),  # shortfall exactly £100,000
         (3_000_000_00, 2_950_000_00, Rag.GREEN),  # £50,000 is 1.7%
         (0, 0, Rag.GREEN),
-        (0, -1, Rag.RED),  # a net refund against a zero budget is a real shortfall
+        # No budget (or £0): nothing to fall short of, so a refund leaves it Green (DOMAIN.md).
+        (0, -1, Rag.GREEN),
+        (0, -250_00, Rag.GREEN),
+        (1, 0, Rag.RED),  # a penny's budget and nothing received: 100% short
     ],
 )
 def test_income_rag_boundaries(budget, forecast, rag):

@@ -43,7 +43,10 @@ def test_move_a_bid_from_drafting_to_awarded_through_the_pages(login_as, session
         == 302
     )
     session.reread()
-    refused = client.post(f"/grants/bids/{bid.id}/status/awarded", data={"on": "01/07/2026"})
+    version = str(session.get(GrantBid, bid.id).version)
+    refused = client.post(
+        f"/grants/bids/{bid.id}/status/awarded", data={"on": "01/07/2026", "version": version}
+    )
     assert refused.status_code == 400 and "Enter the amount awarded" in refused.get_data(as_text=True)
     ok = client.post(
         f"/grants/bids/{bid.id}/status/awarded",
@@ -52,6 +55,7 @@ def test_move_a_bid_from_drafting_to_awarded_through_the_pages(login_as, session
             "awarded_resource": "8,000",
             "awarded_capital": "2,000.00",
             "note": "Letter received",
+            "version": version,
         },
     )
     assert ok.status_code == 302
@@ -66,7 +70,8 @@ def test_a_move_the_pipeline_forbids_is_refused(login_as, session):
     finance = login_as(Role.FINANCE)
     bid = make_bid(session, finance.user)
     response = finance.client.post(
-        f"/grants/bids/{bid.id}/status/awarded", data={"on": "01/07/2026", "awarded_resource": "1"}
+        f"/grants/bids/{bid.id}/status/awarded",
+        data={"on": "01/07/2026", "awarded_resource": "1", "version": str(bid.version)},
     )
     assert response.status_code == 303
     follow = finance.client.get(response.headers["Location"]).get_data(as_text=True)

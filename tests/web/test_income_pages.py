@@ -305,11 +305,14 @@ def test_forecast_form_shows_the_rating_and_needs_commentary_for_amber(login_as,
     html = " ".join(check.get_data(as_text=True).split())
     assert "A forecast of <strong>£97,000.00</strong> rates" in html and 'govuk-tag--orange">Amber<' in html
     assert session.scalar(select(func.count()).select_from(Forecast)) == 0
-    refused = client.post(url, data={"outturn": "97,000", "commentary": "", "submit": "Save forecast"})
+    refused = client.post(
+        url, data={"outturn": "97,000", "commentary": "", "version": "0", "submit": "Save forecast"}
+    )
     assert refused.status_code == 400
     assert "This forecast is Amber" in refused.get_data(as_text=True)
     saved = client.post(
-        url, data={"outturn": "97,000", "commentary": "Hall closed", "submit": "Save forecast"}
+        url,
+        data={"outturn": "97,000", "commentary": "Hall closed", "version": "0", "submit": "Save forecast"},
     )
     assert saved.status_code == 302
     session.reread()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from incometrack.models import Budget, Forecast, GrantBid, IncomeEntry, IncomeStream, Role, StagedUpload
 from incometrack.periods import FinancialYear
-from incometrack.services import ServiceError, income, staging
+from incometrack.services import AS_READ, ServiceError, income, staging
 from incometrack.services import returns as return_service
 from tests.factories import make_bid, make_budget, make_entry, make_milestone, make_project, make_stream, move
 
@@ -36,7 +36,9 @@ def test_a_budget_form_drawn_before_someone_created_the_budget_is_refused(financ
     url = f"/income/streams/{stream.id}/budget/2026-27"
     drawn = finance.client.get(url).get_data(as_text=True)
     assert 'name="version" value="0"' in drawn
-    income.set_budget(session, stream, 2026, 500_00, actor=finance.user)  # someone else, meanwhile
+    income.set_budget(
+        session, stream, 2026, 500_00, actor=finance.user, expected_version=AS_READ
+    )  # someone else, meanwhile
     session.commit()
     response = finance.client.post(url, data={"profile_by": "quarter", "annual": "900.00", "version": "0"})
     assert response.status_code == 409
@@ -49,7 +51,7 @@ def test_a_budget_grid_row_drawn_before_someone_created_the_budget_is_refused(fi
     session.commit()
     drawn = finance.client.get("/income/budgets/2026-27").get_data(as_text=True)
     assert 'name="rows-0-version" value="0"' in drawn
-    income.set_budget(session, stream, 2026, 500_00, actor=finance.user)
+    income.set_budget(session, stream, 2026, 500_00, actor=finance.user, expected_version=AS_READ)
     session.commit()
     response = finance.client.post(
         "/income/budgets/2026-27",
@@ -66,7 +68,15 @@ def test_a_first_forecast_drawn_before_someone_made_one_is_refused(finance, sess
     session.commit()
     url = f"/income/streams/{stream.id}/forecast/2026-27/2"
     assert 'name="version" value="0"' in finance.client.get(url).get_data(as_text=True)
-    income.save_forecast(session, stream, FinancialYear(2026).quarter(2), 1_000_00, "", actor=finance.user)
+    income.save_forecast(
+        session,
+        stream,
+        FinancialYear(2026).quarter(2),
+        1_000_00,
+        "",
+        actor=finance.user,
+        expected_version=AS_READ,
+    )
     session.commit()
     response = finance.client.post(
         url, data={"outturn": "1200.00", "commentary": "", "version": "0", "submit": "y"}
@@ -110,7 +120,7 @@ def test_editing_an_unsuccessful_bid_keeps_the_funders_reason(finance, session):
     from incometrack.services import grants
 
     grants.move_bid(session, bid, grants.BidStatus.UNSUCCESSFUL, actor=finance.user, on=date(2026, 7, 1),
-                    reason="Oversubscribed round")  # fmt: skip
+                    reason="Oversubscribed round", expected_version=AS_READ)  # fmt: skip
     session.commit()
     url = f"/grants/bids/{bid.id}/edit"
     assert finance.client.get(url).status_code == 200

@@ -67,11 +67,11 @@ def test_admin_rebaselines_through_the_page(login_as, session, make_user):
     milestone = make_milestone(session, make_project(session, finance), finance, baseline=date(2026, 12, 1))
     admin = login_as(Role.ADMIN).client
     url = f"/projects/milestones/{milestone.id}/rebaseline"
-    assert admin.post(url, data={"baseline_due": "01/02/2027", "reason": ""}).status_code == 400
     assert (
-        admin.post(url, data={"baseline_due": "01/02/2027", "reason": "New funder timetable"}).status_code
-        == 302
+        admin.post(url, data={"baseline_due": "01/02/2027", "reason": "", "version": "1"}).status_code == 400
     )
+    sent = {"baseline_due": "01/02/2027", "reason": "New funder timetable", "version": str(milestone.version)}
+    assert admin.post(url, data=sent).status_code == 302
     history = admin.get(f"/projects/milestones/{milestone.id}").get_data(as_text=True)
     assert "Re-baselined from 01/12/2026 to 01/02/2027: New funder timetable" in history
     assert session.get(Milestone, milestone.id).baseline_due == date(2027, 2, 1)
