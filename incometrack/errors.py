@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from incometrack.extensions import db
+from incometrack.services import StaleEdit
 
 log = logging.getLogger("incometrack")
 
@@ -47,6 +48,12 @@ def handle_csrf(error: CSRFError):
     return _render(
         400, "The form had expired or was not sent from this site. Go back, reload the page and try again."
     )
+
+
+def handle_stale_edit(error: StaleEdit):
+    """A stale edit that its view shows no side-by-side page for: the service's plain refusal."""
+    db.session.rollback()
+    return _render(409, error.message)
 
 
 def handle_stale(error: StaleDataError):
@@ -106,6 +113,7 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(StaleEdit, handle_stale_edit)
     app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(OperationalError, handle_operational)
     app.register_error_handler(HTTPException, handle_http)

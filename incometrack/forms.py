@@ -145,6 +145,25 @@ def act_and_redirect(action, *, then: str, done, back: str, stale: str | None = 
     return redirect(then)
 
 
+def confirm_page(
+    question: str, *, consequences: list[str], button: str, back: str, form: FlaskForm, rows=(), warning=True
+):
+    """The page that asks before something destructive (GOV.UK's pattern): what will happen, the
+    action, and a secondary Cancel back to ``back``. The form posts to the page's own address."""
+    from flask import render_template
+
+    return render_template(
+        "confirm.html",
+        question=question,
+        consequences=consequences,
+        button=button,
+        back=back,
+        form=form,
+        rows=list(rows),
+        warning=warning,
+    )
+
+
 def form_status(form: FlaskForm) -> int:
     """400 for a form shown again with errors, 200 otherwise."""
     return 400 if form.errors else 200

@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -18,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm, EnumSelectField, QueryForm, optional_int
+from incometrack.forms import AppForm, EnumSelectField, QueryForm, optional_int, optional_version
 from incometrack.models import ROLE_LABELS, Role, SiteKind
 
 ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
@@ -85,6 +86,7 @@ class ServiceForm(AppForm):
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
     )
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save service", widget=GovSubmitInput())
 
 
@@ -95,6 +97,7 @@ class SiteForm(AppForm):
     kind = EnumSelectField("Kind of site", SiteKind)
     service_id = SelectField("Service", coerce=optional_int, widget=GovSelect(), validate_choice=False)
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save site", widget=GovSubmitInput())
 
 
@@ -112,4 +115,5 @@ class CategoryForm(AppForm):
         validators=[Length(max=120)],
     )
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
+    version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save category", widget=GovSubmitInput())

@@ -16,7 +16,7 @@ from incometrack.admin.forms import (
 )
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import choices, commit_or_show, form_status, optional_int
+from incometrack.forms import choices, commit_or_show, confirm_page, form_status, optional_int, version_of
 from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.reports import listings
@@ -109,11 +109,30 @@ def user_password(user_id: int):
     return _detail_with_errors(user, password_form=form)
 
 
-@bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
+@bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["GET", "POST"])
 @roles_required(policy.ADMINS)
 def user_active(user_id: int, action: str):
-    """Disable (ending every session) or re-enable an account."""
+    """Ask, then disable (ending every session) or re-enable an account."""
     user = db.get_or_404(User, user_id)
+    if request.method == "GET":
+        disable = action == "disable"
+        return confirm_page(
+            f"{action.capitalize()} {user.name}?",
+            rows=[
+                {"key": {"text": "Email"}, "value": {"text": user.email}},
+                {"key": {"text": "Role"}, "value": {"text": user.role.value.capitalize()}},
+            ],
+            consequences=[
+                f"{user.name} is signed out at once and can no longer sign in. Their records and history"
+                " stay."
+                if disable
+                else f"{user.name} can sign in again with their password, in the role shown."
+            ],
+            button=f"{action.capitalize()} this user",
+            back=url_for("admin.user_detail", user_id=user.id),
+            form=ConfirmForm(),
+            warning=disable,
+        )
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _detail_with_errors(user)
@@ -194,14 +213,19 @@ def _reference_form(kind: str, record, form, save):
 def service_form(record_id: int | None = None):
     """Add or rename a service."""
     service = db.get_or_404(Service, record_id) if record_id else None
-    form = ServiceForm(obj=service)
+    form = ServiceForm(obj=service, version=version_of(service)) if request.method == "GET" else ServiceForm()
     return _reference_form(
         "service",
         service,
         form,
         lambda: (
             reference_service.update_service(
-                db.session, service, name=form.name.data, active=form.active.data, actor=current_user
+                db.session,
+                service,
+                name=form.name.data,
+                active=form.active.data,
+                actor=current_user,
+                expected_version=form.version.data,
             )
             if service is not None
             else reference_service.create_service(
@@ -217,7 +241,7 @@ def service_form(record_id: int | None = None):
 def site_form(record_id: int | None = None):
     """Add or change a site."""
     site = db.get_or_404(Site, record_id) if record_id else None
-    form = SiteForm(obj=site)
+    form = SiteForm(obj=site, version=version_of(site)) if request.method == "GET" else SiteForm()
     form.service_id.choices = choices(
         db.session.scalars(select(Service).order_by(Service.name)), "Choose a service"
     )
@@ -236,7 +260,7 @@ def site_form(record_id: int | None = None):
         site,
         form,
         lambda: (
-            reference_service.update_site(db.session, site, **values())
+            reference_service.update_site(db.session, site, **values(), expected_version=form.version.data)
             if site is not None
             else reference_service.create_site(db.session, **values())
         ),
@@ -249,7 +273,11 @@ def site_form(record_id: int | None = None):
 def category_form(record_id: int | None = None):
     """Add or change an income category and its CIPFA line."""
     category = db.get_or_404(IncomeCategory, record_id) if record_id else None
-    form = CategoryForm(obj=category)
+    form = (
+        CategoryForm(obj=category, version=version_of(category))
+        if request.method == "GET"
+        else CategoryForm()
+    )
     lines = db.session.scalars(select(CipfaLine).order_by(CipfaLine.position))
     form.cipfa_line_id.choices = choices(lines, "None (outside CIPFA library statistics)")
 
@@ -267,7 +295,9 @@ def category_form(record_id: int | None = None):
         category,
         form,
         lambda: (
-            reference_service.update_category(db.session, category, **values())
+            reference_service.update_category(
+                db.session, category, **values(), expected_version=form.version.data
+            )
             if category is not None
             else reference_service.create_category(db.session, **values())
         ),

@@ -6,11 +6,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from incometrack import downloads, money, policy
+from incometrack import downloads, money, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
-from incometrack.forms import act_and_redirect, apply_service_error, commit_or_show, form_status
+from incometrack.forms import act_and_redirect, apply_service_error, commit_or_show, confirm_page, form_status
 from incometrack.income.forms import (
     BATCH_COLUMNS,
     BATCH_ROWS,
@@ -151,14 +151,31 @@ def import_batch(batch_id: int):
     return render_template("income/import_batch.html", batch=batch, remaining=remaining, form=ConfirmForm())
 
 
-@bp.route("/imports/<int:batch_id>/undo", methods=["POST"])
+@bp.route("/imports/<int:batch_id>/undo", methods=["GET", "POST"])
 @roles_required(policy.MANAGERS)
 def import_undo(batch_id: int):
-    """Remove every entry an income import added."""
+    """Ask, then remove every entry an income import added."""
     batch = db.get_or_404(ImportBatch, batch_id)
+    here = url_for("income.import_batch", batch_id=batch.id)
+    if request.method == "GET":
+        return confirm_page(
+            f"Undo the import of {batch.filename}?",
+            rows=[
+                {"key": {"text": "Imported"}, "value": {"text": periods.format_datetime(batch.created_at)}},
+                {"key": {"text": "Lines it added"}, "value": {"text": str(batch.rows_imported)}},
+            ],
+            consequences=[
+                "Every entry this import added is removed from every figure; entries recorded another way"
+                " stay.",
+                "It is refused if any of its entries is dated in a locked quarter. The audit log keeps what"
+                " was removed.",
+            ],
+            button="Undo this import",
+            back=here,
+            form=ConfirmForm(),
+        )
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    here = url_for("income.import_batch", batch_id=batch.id)
     return act_and_redirect(
         lambda: imports.undo_batch(db.session, batch, actor=current_user),
         then=here,

@@ -15,6 +15,7 @@ from incometrack.forms import (
     NO_RECORD,
     act_and_redirect,
     commit_or_show,
+    confirm_page,
     conflict_response,
     form_status,
     optional_int,
@@ -219,15 +220,32 @@ def _stream_conflict(form: StreamForm, stream: IncomeStream):
     )
 
 
-@bp.route("/streams/<int:stream_id>/cease", methods=["POST"])
+@bp.route("/streams/<int:stream_id>/cease", methods=["GET", "POST"])
 @roles_required(policy.MANAGERS)
 def stream_cease(stream_id: int):
-    """Mark a stream as ceased (its history stays)."""
+    """Ask, then mark a stream as ceased (its history stays)."""
     stream = db.get_or_404(IncomeStream, stream_id)
+    here = url_for("income.stream_detail", stream_id=stream_id)
+    if request.method == "GET":
+        return confirm_page(
+            f"Cease {stream.code} {stream.name}?",
+            rows=[
+                {"key": {"text": "Service"}, "value": {"text": stream.service.name}},
+                {"key": {"text": "Status now"}, "value": {"text": stream.status.value.capitalize()}},
+            ],
+            consequences=[
+                "A ceased stream earns nothing more: its default forecast becomes its income to date.",
+                "Its budgets, income and history stay as they are; the audit log records that you ceased it.",
+            ],
+            button="Cease stream",
+            back=here,
+            form=VersionedActionForm(version=stream.version),
+        )
     form = VersionedActionForm()
     if not form.validate_on_submit():
-        abort(400)
-    here = url_for("income.stream_detail", stream_id=stream_id)
+        abort(
+            400, "This change did not say which version of the stream it was made from, so it was not saved."
+        )
     return act_and_redirect(
         lambda: income_service.cease_stream(
             db.session, stream, actor=current_user, expected_version=form.version.data
@@ -564,10 +582,22 @@ def entry_delete(entry_id: int):
     entry = db.get_or_404(IncomeEntry, entry_id)
     back = _back_to_entries(entry)
     if request.method == "GET":
-        return render_template(
-            "income/entry_delete.html",
-            entry=entry,
-            back=back,
+        return confirm_page(
+            "Delete this income entry?",
+            rows=[
+                {
+                    "key": {"text": "Date received"},
+                    "value": {"text": periods.format_date(entry.date_received)},
+                },
+                {"key": {"text": "Stream"}, "value": {"text": f"{entry.stream.code} {entry.stream.name}"}},
+                {"key": {"text": "Amount"}, "value": {"text": money.format_gbp(entry.amount)}},
+                {"key": {"text": "Reference"}, "value": {"text": entry.reference or "None"}},
+            ],
+            consequences=[
+                "The entry is removed from every figure. The audit log keeps its values and who deleted it."
+            ],
+            button="Delete entry",
+            back=url_for("income.entry_edit", entry_id=entry.id, back=back),
             form=VersionedActionForm(version=entry.version),
         )
     form = VersionedActionForm()

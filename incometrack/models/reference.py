@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from incometrack.models.base import Base, intpk, str120, str255
+from incometrack.models.base import Base, Versioned, intpk, str120, str255
 
 
 class SiteKind(enum.Enum):
@@ -17,7 +17,7 @@ class SiteKind(enum.Enum):
     HUB = "hub"
 
 
-class Service(Base):
+class Service(Versioned, Base):
     """Libraries, Registration or Archives (editable, seeded)."""
 
     __tablename__ = "services"
@@ -44,7 +44,7 @@ class Service(Base):
         return self.name
 
 
-class Site(Base):
+class Site(Versioned, Base):
     __tablename__ = "sites"
 
     id: Mapped[intpk]
@@ -72,7 +72,7 @@ class CipfaLine(Base):
         return self.name
 
 
-class IncomeCategory(Base):
+class IncomeCategory(Versioned, Base):
     """Kind of income, mapped to a CIPFA line; Registration and Archives income maps to none."""
 
     __tablename__ = "income_categories"

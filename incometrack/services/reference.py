@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from incometrack import policy
 from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
-from incometrack.services import NotAllowed, ValidationErrors, audit, within
+from incometrack.services import NotAllowed, ValidationErrors, audit, check_version, within
 
 
 def _require_admin(actor: User) -> None:
@@ -29,13 +29,14 @@ def _name(session: Session, model, name: str, existing_id: int | None) -> str:
     return name
 
 
-def _save(session: Session, actor: User, obj, values: dict[str, object], *, new: bool):
+def _save(session: Session, actor: User, obj, values: dict[str, object], *, new: bool, expected_version=None):
     if new:
         for key, value in values.items():
             setattr(obj, key, value)
         session.add(obj)
         audit.record_create(session, actor, obj, summary=str(values.get("name", "")))
         return obj
+    check_version(obj, expected_version, values)
     audit.update(session, actor, obj, values, summary=str(values.get("name", "")))
     return obj
 
@@ -48,11 +49,14 @@ def create_service(session: Session, *, name: str, active: bool, actor: User) ->
     )
 
 
-def update_service(session: Session, service: Service, *, name: str, active: bool, actor: User) -> Service:
-    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a missing or duplicate name."""
+def update_service(
+    session: Session, service: Service, *, name: str, active: bool, actor: User, expected_version: int | None
+) -> Service:
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a missing or duplicate name.
+    :raises StaleEdit: when the service changed since the form was drawn."""
     _require_admin(actor)
     values = {"name": _name(session, Service, name, service.id), "active": active}
-    return _save(session, actor, service, values, new=False)
+    return _save(session, actor, service, values, new=False, expected_version=expected_version)
 
 
 def _site_values(session: Session, site_id: int | None, *, name, kind, service_id, active) -> dict:
@@ -72,12 +76,21 @@ def create_site(
 
 
 def update_site(
-    session: Session, site: Site, *, name: str, kind: SiteKind, service_id: int, active: bool, actor: User
+    session: Session,
+    site: Site,
+    *,
+    name: str,
+    kind: SiteKind,
+    service_id: int,
+    active: bool,
+    actor: User,
+    expected_version: int | None,
 ) -> Site:
-    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service."""
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service.
+    :raises StaleEdit: when the site changed since the form was drawn."""
     _require_admin(actor)
     values = _site_values(session, site.id, name=name, kind=kind, service_id=service_id, active=active)
-    return _save(session, actor, site, values, new=False)
+    return _save(session, actor, site, values, new=False, expected_version=expected_version)
 
 
 def _category_values(session: Session, category_id: int | None, *, name, cipfa_line_id, cipfa_note, active):
@@ -112,10 +125,12 @@ def update_category(
     cipfa_note: str,
     active: bool,
     actor: User,
+    expected_version: int | None,
 ) -> IncomeCategory:
-    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or CIPFA line."""
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or CIPFA line.
+    :raises StaleEdit: when the category changed since the form was drawn."""
     _require_admin(actor)
     values = _category_values(
         session, category.id, name=name, cipfa_line_id=cipfa_line_id, cipfa_note=cipfa_note, active=active
     )
-    return _save(session, actor, category, values, new=False)
+    return _save(session, actor, category, values, new=False, expected_version=expected_version)

@@ -1,5 +1,5 @@
-"""a bid's probability as dated history, the library service marked rather than named, and
-commentary that is not a forecast (issue 26)
+"""a bid's probability as dated history, the library service marked rather than named,
+commentary that is not a forecast, and versions on reference data (issue 26)
 
 Revision ID: 0009
 Revises: 0008
@@ -63,8 +63,14 @@ def upgrade():
     with op.batch_alter_table("forecasts", schema=None) as batch_op:
         batch_op.alter_column("outturn", existing_type=sa.BigInteger(), nullable=True)
 
+    # Reference data is versioned like the rest, so a stale edit of it is refused too.
+    for table in ("services", "sites", "income_categories"):
+        op.add_column(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+
 
 def downgrade():
+    for table in ("income_categories", "sites", "services"):
+        op.drop_column(table, "version")
     op.execute("DELETE FROM forecasts WHERE outturn IS NULL")
     with op.batch_alter_table("forecasts", schema=None) as batch_op:
         batch_op.alter_column("outturn", existing_type=sa.BigInteger(), nullable=False)

@@ -102,45 +102,88 @@ def demo_data(session):
     session.commit()
 
 
+def _open_form(page, url):
+    """The page's form that saves the record (the one carrying its version), or None where the
+    role may not open the page."""
+    response = page.goto(url)
+    if response.status in (403, 404):
+        return None
+    assert response.status == 200, f"{url}: HTTP {response.status}"
+    form = page.locator("main form:has(input[name=version])").first
+    form = form if form.count() else page.locator("main form[method=post]").first
+    form.evaluate("f => f.setAttribute('data-under-test', '')")  # found again once changed
+    return page.locator("main form[data-under-test]")
+
+
+def _send(page, form, url) -> tuple[int, str | None]:
+    """Press the form's first button as it stands (a note written where the page asks for one);
+    the POST's status and the table a note goes to."""
+    note_table = None
+    for ending, (label, table) in NOTE_PAGES.items():
+        if url.endswith(ending):
+            form.get_by_label(label, exact=True).fill("Checked, nothing changed")
+            note_table = table
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        form.locator(":is(button, input)[type=submit]").first.click()
+    page.wait_for_load_state()
+    return posted.value.status, note_table
+
+
+def _differences(url, before, after, note_table) -> list[str]:
+    found = []
+    for table, rows in after.items():
+        if table == note_table:
+            added = [row for row in rows if row not in before[table]]
+            if len(rows) != len(before[table]) + 1 or len(added) != 1:
+                found.append(f"{url}: {table} gained {added}")
+            continue
+        if table == "audit_events" and note_table:
+            rows = [row for row in rows if row in before[table] or note_table not in row]
+        if rows != before[table]:
+            gone = [row for row in before[table] if row not in rows]
+            came = [row for row in rows if row not in before[table]]
+            found.append(f"{url}: {table} {gone} -> {came}")
+    return found
+
+
 @pytest.mark.parametrize("email", ROLES, ids=lambda e: e.split("@")[0])
 def test_saving_every_edit_page_unchanged_changes_no_record(page, session, demo_data, email):
     sign_in_as(page, email)
-    pages = _edit_pages(session)
     changed, saved = [], []
-    for url in pages:
-        response = page.goto(url)
-        if response.status in (403, 404):
+    for url in _edit_pages(session):
+        form = _open_form(page, url)
+        if form is None:
             continue
-        assert response.status == 200, f"{url}: HTTP {response.status}"
-        form = page.locator("main form:has(input[name=version])").first
-        if not form.count():
-            form = page.locator("main form[method=post]").first
         for legend in form.locator("fieldset").evaluate_all(
             "sets => sets.map(s => (s.querySelector('legend') || {}).textContent || '')"
         ):
             if not legend.strip():
                 changed.append(f"{url}: a group of radios or checkboxes has no question in its legend")
         before = _rows(session)
-        note_table = None
-        for ending, (label, table) in NOTE_PAGES.items():
-            if url.endswith(ending):
-                form.get_by_label(label, exact=True).fill("Checked, nothing changed")
-                note_table = table
-        form.locator(":is(button, input)[type=submit]").first.click()
-        page.wait_for_load_state()
-        after = _rows(session)
+        status, note_table = _send(page, form, url)
+        if status >= 400:
+            changed.append(f"{url}: saving it unchanged answered {status}")
+        changed += _differences(url, before, _rows(session), note_table)
         saved.append(url)
-        for table, rows in after.items():
-            if table == note_table:
-                added = [row for row in rows if row not in before[table]]
-                if len(rows) != len(before[table]) + 1 or len(added) != 1:
-                    changed.append(f"{url}: {table} gained {added}")
-                continue
-            if table == "audit_events" and note_table:
-                rows = [row for row in rows if row in before[table] or note_table not in row]
-            if rows != before[table]:
-                gone = [row for row in before[table] if row not in rows]
-                came = [row for row in rows if row not in before[table]]
-                changed.append(f"{url}: {table} {gone} -> {came}")
     assert saved, "the role reached no edit page"
     assert changed == [], "\n".join(changed)
+
+
+def test_a_save_without_the_version_its_page_carried_is_refused(page, session, demo_data):
+    """Every edit page's form carries its record's version; the same form sent without it (an old
+    page, a hand-made request) is refused with a 400 and changes nothing."""
+    sign_in_as(page, "admin@demo.example")
+    problems, tried = [], 0
+    for url in _edit_pages(session):
+        form = _open_form(page, url)
+        if form is None or not form.locator("input[name=version]").count():
+            continue
+        form.locator("input[name=version]").evaluate_all("inputs => inputs.forEach(i => i.remove())")
+        before = _rows(session)
+        status, _note_table = _send(page, form, url)
+        tried += 1
+        if status != 400:
+            problems.append(f"{url}: answered {status} without a version")
+        problems += _differences(url, before, _rows(session), None)
+    assert tried >= 12
+    assert problems == [], "\n".join(problems)

@@ -26,12 +26,22 @@ def test_admin_adds_a_site_and_a_category(login_as, session):
     assert category.cipfa_line.name == "Lettings"
     renamed = admin.post(
         f"/admin/categories/{category.id}/edit",
-        data={"name": "Filming", "cipfa_line_id": "", "cipfa_note": "Corporate"},
+        data={"name": "Filming", "cipfa_line_id": "", "cipfa_note": "Corporate", "version": "1"},
     )
     assert renamed.status_code == 302
     session.reread()
     assert (category.name, category.cipfa_line_id, category.active) == ("Filming", None, False)
     assert session.scalar(select(AuditEvent).where(AuditEvent.entity == "sites")) is not None
+    # Drawn from version 1, which the rename replaced: refused, and nothing saved.
+    stale = admin.post(
+        f"/admin/categories/{category.id}/edit", data={"name": "Film", "cipfa_line_id": "", "version": "1"}
+    )
+    assert stale.status_code == 409
+    missing = admin.post(f"/admin/categories/{category.id}/edit", data={"name": "Film", "cipfa_line_id": ""})
+    assert missing.status_code == 400
+    assert "did not say which version" in missing.get_data(as_text=True)
+    session.reread()
+    assert category.name == "Filming"
 
 
 def test_only_admins_keep_reference_data(login_as):
