@@ -11,9 +11,9 @@ from incometrack import periods
 from incometrack.models import Role
 from incometrack.reports.dashboard import build_dashboard
 from incometrack.reports.income import forecast_as_at, live_as_at
-from incometrack.reports.returns import SHEET_NAMES, STREAM_COLUMNS
 from incometrack.services import AS_READ
 from tests.conftest import needs
+from tests.contracts import SHEET_NAMES, STREAM_COLUMNS, latest_month_ended
 from tests.factories import make_budget, make_entry, make_stream
 
 Y = periods.FinancialYear(2026)
@@ -95,7 +95,7 @@ def test_another_year_on_the_live_screens_is_as_at_its_end_or_start():
 
 def test_the_pages_say_what_they_are_as_at(session, printing, login_as):
     client = login_as(Role.FINANCE).client
-    label = periods.latest_ended_month(date.today()).to_label
+    label = latest_month_ended(date.today())[0]
     for url in ("/", "/income/streams", f"/income/streams/{printing.id}"):
         html = client.get(url).get_data(as_text=True)
         assert label in html, url
@@ -174,8 +174,8 @@ def test_the_monitoring_page_previews_and_downloads(session, printing, login_as)
     response = client.post("/monitoring/2026-27/7/export/xlsx")
     assert response.status_code == 200
     assert "budget-monitoring-2026-27-P07.xlsx" in response.headers["Content-Disposition"]
-    latest = periods.latest_ended_month(date.today())
+    _label, year, number = latest_month_ended(date.today())
     index = client.get("/monitoring/").get_data(as_text=True)
-    assert f"Budget monitoring {latest.year.label} P{latest.number}" in index
+    assert f"Budget monitoring {year} P{number}" in index
     not_ended = client.get("/monitoring/2099-00/1")
     assert not_ended.status_code == 303

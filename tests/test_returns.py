@@ -22,8 +22,6 @@ from incometrack.models import (
 from incometrack.periods import FinancialYear
 from incometrack.rag import Rag
 from incometrack.reports.returns import (
-    SHEET_NAMES,
-    STREAM_COLUMNS,
     build_return,
     dump_return,
     load_return,
@@ -32,6 +30,7 @@ from incometrack.reports.returns import (
 from incometrack.services import AS_READ, ServiceError, grants, income, locks, milestones
 from incometrack.services import returns as return_service
 from tests.conftest import needs
+from tests.contracts import SHEET_NAMES, STREAM_COLUMNS
 from tests.factories import (
     make_bid,
     make_budget,

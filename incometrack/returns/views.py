@@ -18,7 +18,7 @@ from incometrack.reports import return_layout
 from incometrack.reports.income import forecast_versions
 from incometrack.reports.returns import first_entries, income_summary, return_for
 from incometrack.returns.forms import CommentaryForm, SubmitReturnForm
-from incometrack.services import StaleEdit
+from incometrack.services import NO_RECORD, StaleEdit
 from incometrack.services import income as income_service
 from incometrack.services import returns as return_service
 
@@ -202,7 +202,7 @@ def commentary(year_label: str, quarter: str):
                     {
                         "stream_id": row.stream.id,
                         "commentary": row.position.commentary,
-                        "version": versions.get(row.stream.id),
+                        "version": versions.get(row.stream.id, NO_RECORD),
                     }
                     for row in flagged
                 ]

@@ -628,7 +628,7 @@ def save_commentary(
 class CommentaryInput:
     stream_id: int
     commentary: str
-    version: int | None  #: of the quarter's forecast the page showed; None where it showed none
+    version: int | None  #: of the quarter's forecast the page showed; NO_RECORD where it showed none
 
 
 def save_commentaries(

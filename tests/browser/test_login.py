@@ -50,7 +50,7 @@ def test_wrong_password_shows_the_error_summary_and_moves_focus_to_it(page, make
     summary.wait_for()
     assert "Enter a correct email address and password" in summary.inner_text()
     # GOV.UK Frontend's JavaScript (allowed by the CSP) moves focus to the summary.
-    page.wait_for_function("document.activeElement.classList.contains('govuk-error-summary')")
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
     assert page.title().startswith("Error:")
     assert_accessible(page)
 

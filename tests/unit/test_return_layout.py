@@ -14,7 +14,7 @@ from incometrack.reports.return_layout import (
     Ratio,
     display,
 )
-from incometrack.reports.returns import SHEET_NAMES, STREAM_COLUMNS
+from tests.contracts import SHEET_NAMES, STREAM_COLUMNS
 
 
 def test_the_sheets_and_stream_columns_are_the_published_contract():
