@@ -13,7 +13,7 @@ from incometrack.rag import Rag
 from incometrack.reports.dashboard import recent_quarters
 from incometrack.reports.grants import grant_figures
 from incometrack.reports.income import stream_positions
-from incometrack.reports.returns import build_return
+from incometrack.reports.returns import build_monitoring, build_return
 from incometrack.services import AS_READ, NO_RECORD, grants, income, milestones
 from incometrack.services import returns as return_service
 from tests.factories import (
@@ -237,6 +237,13 @@ def test_a_quarter_in_progress_is_profiled_to_the_as_at_month(session):
     assert bars["2026-27 Q2"] == (2_500_00, 3_000_00)
     assert bars["2026-27 Q3"] == (500_00, 1_000_00)  # the November £700 is after the as-at day
     assert bars["2026-27 Q1"] == (0, 3_000_00)
+    pack = build_monitoring(session, p7, **META)
+    assert [(bar.label, bar.actual, bar.profiled) for bar in pack.quarters] == [
+        ("Q1", 0, 3_000_00),
+        ("Q2", 2_500_00, 3_000_00),
+        ("Q3", 500_00, 1_000_00),
+        ("Q4", None, 3_000_00),
+    ]
 
 
 # A return only for a quarter that has ended --------------------------------------------------
