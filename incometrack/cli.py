@@ -403,25 +403,42 @@ def send_reminders_command(today: str | None, dry_run: bool) -> None:
     )
     sent = failed = 0
     for digest in digests:
-        message = compose(digest)
+        try:
+            message = compose(digest)
+        except ValueError as error:  # an address no message can carry (stored before addresses were checked)
+            failed += 1
+            current_app.logger.error("Reminder to %r not sent: %s", digest.person.email, error)
+            continue
         if dry_run:
             click.echo(f"To {digest.person.name} <{digest.person.email}>: {message['Subject']}")
             for item in digest.items:
                 when = f" ({periods.format_date(item.due_on)})" if item.due_on else ""
                 click.echo(f"  - {item.kind}: {item.title}{when}")
             continue
+        # Claimed (and committed) before it is sent: of several runs at once, one sends it.
+        start_writing(db.session)
+        try:
+            mine = reminders.claim(db.session, digest, day)
+            db.session.commit()
+        except IntegrityError:  # another run claimed it first
+            db.session.rollback()
+            mine = False
+        stop_writing()
+        if not mine:
+            continue
         try:
             mail.send(message)
         except mail.MailError as error:
             failed += 1
             current_app.logger.error("Reminder to %s not sent: %s", digest.person.email, error)
+            start_writing(db.session)
+            reminders.release(db.session, digest, day)
+            db.session.commit()
+            stop_writing()
             continue
         start_writing(db.session)
-        try:
-            reminders.record_sent(db.session, digest, day)
-            db.session.commit()
-        except IntegrityError:  # another run recorded it first
-            db.session.rollback()
+        reminders.record_sent(db.session, digest, day)
+        db.session.commit()
         stop_writing()
         sent += 1
     db.session.rollback()

@@ -237,8 +237,18 @@ class EnumSelectField(SelectField):
     else submitted is refused beside the field, never looked up. ``labels`` words a member's option
     where its capitalised value would not read well."""
 
-    def __init__(self, label, enum_class, *, blank: str | None = None, labels=None, **kwargs):
+    def __init__(
+        self,
+        label,
+        enum_class,
+        *,
+        blank: str | None = None,
+        labels=None,
+        message: str | None = None,
+        **kwargs,
+    ):
         self.enum_class = enum_class
+        self.message = message  #: said when nothing, or no member, was chosen
         self.required = blank is None  #: without a blank choice, one of the members must come
         labels = labels or {}
         options = [SelectChoice("", blank)] if blank is not None else []
@@ -270,7 +280,7 @@ class EnumSelectField(SelectField):
     def pre_validate(self, form) -> None:
         if isinstance(self.data, _Invalid) or (self.data is None and self.required):
             self.data = None
-            raise ValidationError(f"Choose {self.label.text.lower()} from the list")
+            raise ValidationError(self.message or f"Choose {self.label.text.lower()} from the list")
 
 
 class _Invalid(str):

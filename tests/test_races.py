@@ -282,3 +282,94 @@ def test_the_same_bids_file_imported_twice_at_once_records_each_bid_once(engine,
     assert done[0].summary() == "imported 0, skipped 30 duplicates"
     session.reread()
     assert session.scalar(select(func.count()).select_from(GrantBid)) == 30
+
+
+def _second_waits_then_skips(engine, person, run_import) -> tuple[bool, object]:
+    """Run ``run_import`` in an open transaction, then again from another connection: whether the
+    second waited for the first to commit, and the second's result."""
+    first = Session(engine)
+    assert run_import(first, first.get(type(person), person.id)).ok
+    done: list = []
+
+    def second_import():
+        with Session(engine) as second:
+            done.append(run_import(second, second.get(type(person), person.id)))
+            second.commit()
+
+    thread = threading.Thread(target=second_import)
+    thread.start()
+    try:
+        thread.join(timeout=1.5)
+        waited = not done
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=30)
+    return waited, done[0]
+
+
+def test_the_same_income_lines_imported_twice_at_once_are_recorded_once(engine, session, make_user):
+    """Two imports of the same 200 lines side by side (two previews of one file confirmed at once,
+    one grid posted twice): the duplicate rule decides under a lock, so the second waits for the
+    first and skips every line. Without the lock PostgreSQL stored 400."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite admits one writer at a time")
+    person = make_user(Role.FINANCE)
+    make_stream(session, "LIB-A")
+    lines = "".join(f"{1 + n % 28:02d}/05/2026,LIB-A,{n + 1}.00,R{n}\n" for n in range(200))
+    data = f"date,stream_code,amount,reference\n{lines}".encode()
+    waited, second = _second_waits_then_skips(
+        engine,
+        person,
+        lambda s, actor: imports.import_income(s, data, "a.csv", actor=actor, today=date(2026, 11, 30)),
+    )
+    assert waited
+    assert second.summary() == "imported 0, skipped 200 duplicates"
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 200
+
+
+def test_the_same_milestones_imported_twice_at_once_are_recorded_once(engine, session, make_user):
+    from incometrack.models import Milestone
+    from tests.factories import make_project
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite admits one writer at a time")
+    person = make_user(Role.FINANCE)
+    make_project(session, person, name="Reading trails")
+    lines = "".join(f"Reading trails,Step {n},{person.email},01/12/2026,01/12/2026\n" for n in range(20))
+    data = f"project,milestone,owner_email,baseline_due,forecast_due\n{lines}".encode()
+    waited, second = _second_waits_then_skips(
+        engine,
+        person,
+        lambda s, actor: imports.import_milestones(s, data, "m.csv", actor=actor, today=date(2026, 11, 30)),
+    )
+    assert waited
+    assert second.imported == 0 and second.duplicates == 20
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(Milestone)) == 20
+
+
+def test_the_same_grid_posted_twice_at_once_is_stored_once(gunicorn, session, make_user):
+    base, log = gunicorn
+    make_stream(session, "LIB-A")
+    person = make_user(Role.FINANCE)
+    clients = [sign_in(base, person.email) for _ in range(2)]
+    rows: dict[str, str] = {}
+    for n in range(200):
+        rows |= {f"rows-{n}-date": f"{1 + n % 28:02d}/05/2026", f"rows-{n}-stream": "LIB-A",
+                 f"rows-{n}-amount": f"{n + 1}.00", f"rows-{n}-reference": f"G{n}"}  # fmt: skip
+    forms = [rows | {"csrf_token": csrf(client, f"{base}/income/entries/batch")} for client in clients]
+    statuses = at_once(
+        [
+            lambda client=client, form=form: (
+                client.post(
+                    f"{base}/income/entries/batch", data=form, allow_redirects=False, timeout=120
+                ).status_code
+            )
+            for client, form in zip(clients, forms, strict=True)
+        ]
+    )
+    assert statuses == [303, 303], log.read_text()[-3000:]
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 200

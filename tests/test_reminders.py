@@ -278,11 +278,9 @@ def test_the_demo_reminds_of_every_kind_today(runner, session):
     assert calendar.exit_code == 0 and calendar.output.startswith("/calendar/")
 
 
-def test_sending_holds_no_write_lock_and_a_rival_run_recording_first_is_no_error(
-    app, runner, smtp, people, session
-):
+def test_sending_holds_no_write_lock(app, runner, smtp, people, session):
     """While the mail server takes a message, others can save (SQLite's one write lock is not
-    held); a run that finds the item already recorded by a rival run carries on."""
+    held: the digest was claimed, and that claim committed, before sending)."""
     import time
 
     from incometrack.extensions import db
@@ -291,28 +289,84 @@ def test_sending_holds_no_write_lock_and_a_rival_run_recording_first_is_no_error
         engine = db.engine
     waits = []
 
-    def rival(address: str) -> None:
+    def rival(_address: str) -> None:
         started = time.monotonic()
         with engine.begin() as connection:  # another process saving while the email is handed over
-            if address == "lee@council.example":
-                connection.execute(
-                    ReminderSent.__table__.insert().values(
-                        user_id=ids["lead"], item=ids["report"], sent_on=date(2026, 12, 7)
-                    )
-                )
+            connection.execute(ReminderSent.__table__.update().where(ReminderSent.id == -1).values(item="x"))
         waits.append(time.monotonic() - started)
 
     smtp.during_delivery = rival
-    from incometrack.models import FunderReport
-
-    report = session.scalar(select(FunderReport.id).where(FunderReport.title == "Interim report"))
-    ids = {"lead": people["lead"].id, "report": f"report:{report}"}
     result = _run(runner, "--today", MONDAY)
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith("sent 3 emails to 3 people")
     assert len(waits) == 3 and max(waits) < 1  # nobody waited for the reminder run's lock
+
+
+def test_three_runs_at_once_send_each_digest_once(app, smtp, people, session):
+    import threading
+
+    barrier, outputs = threading.Barrier(3), []
+
+    def run():
+        barrier.wait(timeout=30)
+        outputs.append(app.test_cli_runner().invoke(args=["send-reminders", "--today", MONDAY]).output)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "farah@council.example",
+        "lee@council.example",
+        "olu@council.example",
+    ], outputs
     session.reread()
-    recorded = session.scalar(
-        select(func.count()).select_from(ReminderSent).where(ReminderSent.user_id == ids["lead"])
+    assert session.scalar(select(func.count()).select_from(ReminderSent)) == 2 + 3 + 1
+
+
+def _claim_left_behind(session, person, minutes_ago: int) -> None:
+    """Lee's items claimed by a run that then stopped, ``minutes_ago``, never delivered."""
+    from datetime import UTC, datetime
+
+    from incometrack.services import reminders
+
+    [digest] = [d for d in reminders.digests(session, date(2026, 12, 7)) if d.person.id == person.id]
+    claimed = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    for item in digest.items:
+        session.add(
+            ReminderSent(user_id=person.id, item=item.key, sent_on=date(2026, 12, 7), sent_at=claimed)
+        )
+    session.commit()
+
+
+def test_a_claim_of_a_live_run_is_left_to_it(runner, smtp, people, session):
+    _claim_left_behind(session, people["lead"], minutes_ago=1)
+    result = _run(runner, "--today", MONDAY)
+    assert result.output.strip().endswith("sent 2 emails to 2 people")
+    assert smtp.to("lee@council.example") == []
+
+
+def test_a_claim_of_a_run_that_died_is_sent_by_the_next(runner, smtp, people, session):
+    _claim_left_behind(session, people["lead"], minutes_ago=20)
+    result = _run(runner, "--today", MONDAY)
+    assert result.output.strip().endswith("sent 3 emails to 3 people")
+    assert len(smtp.to("lee@council.example")) == 1
+    session.reread()
+    undelivered = select(func.count()).select_from(ReminderSent).where(ReminderSent.delivered_at.is_(None))
+    assert session.scalar(undelivered) == 0
+
+
+def test_an_address_no_message_can_carry_is_skipped_and_the_others_sent(runner, smtp, people, session):
+    """An address stored before addresses were checked at entry, with a line break and a header in it."""
+    from incometrack.models import User
+
+    session.execute(
+        User.__table__.update()
+        .where(User.id == people["lead"].id)
+        .values(email="lee@council.example\r\nBcc: everyone@elsewhere.example")
     )
-    assert recorded == 1  # the rival recorded Lee's report first: this run's record gave way
+    session.commit()
+    result = _run(runner, "--today", MONDAY)
+    assert result.exit_code == 1 and "1 email could not be sent" in result.output
+    assert sorted(m["To"] for m in smtp.messages) == ["farah@council.example", "olu@council.example"]

@@ -10,6 +10,7 @@ class RemindersForm(AppForm):
         "How often should IncomeTrack email you what is due?",
         ReminderFrequency,
         widget=GovRadioInput(),
+        message="Select how often to email you",
         labels={
             ReminderFrequency.DAILY: "Daily: each morning there is something due",
             ReminderFrequency.WEEKLY: "Weekly: on Mondays",

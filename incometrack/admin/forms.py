@@ -10,8 +10,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     PasswordField,
-    RadioField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -22,7 +20,9 @@ from incometrack.fields import UKDateField
 from incometrack.forms import AppForm, EnumSelectField, QueryForm, optional_int, optional_version
 from incometrack.models import ROLE_LABELS, Role, SiteKind
 
-ROLE_CHOICES = [SelectChoice(role.value, ROLE_LABELS[role]) for role in Role]
+
+def _role_field() -> EnumSelectField:
+    return EnumSelectField("Role", Role, widget=GovRadioInput(), labels=ROLE_LABELS, message="Select a role")
 
 
 class NewUserForm(AppForm):
@@ -36,9 +36,7 @@ class NewUserForm(AppForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter an email address"), Length(max=255)],
     )
-    role = RadioField(
-        "Role", widget=GovRadioInput(), choices=ROLE_CHOICES, validators=[InputRequired("Select a role")]
-    )
+    role = _role_field()
     password = PasswordField(
         "Initial password",
         widget=GovPasswordInput(),
@@ -49,9 +47,7 @@ class NewUserForm(AppForm):
 
 
 class RoleForm(AppForm):
-    role = RadioField(
-        "Role", widget=GovRadioInput(), choices=ROLE_CHOICES, validators=[InputRequired("Select a role")]
-    )
+    role = _role_field()
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 

@@ -17,7 +17,7 @@ from incometrack.admin.forms import (
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import choices, commit_or_show, confirm_page, form_status, optional_int, version_of
-from incometrack.models import CipfaLine, IncomeCategory, Role, Service, Site, SiteKind, User
+from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.reports import listings
 from incometrack.services import ServiceError, users
@@ -46,7 +46,7 @@ def user_new():
                 db.session,
                 email=form.email.data,
                 name=form.name.data,
-                role=Role(form.role.data),
+                role=form.role.data,
                 password=form.password.data,
                 actor=current_user,
             ),
@@ -65,7 +65,7 @@ def user_detail(user_id: int):
     return render_template(
         "admin/user_detail.html",
         user=user,
-        role_form=RoleForm(role=user.role.value),
+        role_form=RoleForm(role=user.role),
         password_form=ResetPasswordForm(),
         confirm_form=ConfirmForm(),
     )
@@ -73,7 +73,7 @@ def user_detail(user_id: int):
 
 def _detail_with_errors(user: User, **forms):
     defaults = {
-        "role_form": RoleForm(role=user.role.value),
+        "role_form": RoleForm(role=user.role),
         "password_form": ResetPasswordForm(),
         "confirm_form": ConfirmForm(),
     }
@@ -88,7 +88,7 @@ def user_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = RoleForm()
     if form.validate_on_submit() and commit_or_show(
-        form, lambda: users.change_role(db.session, user, Role(form.role.data), actor=current_user)
+        form, lambda: users.change_role(db.session, user, form.role.data, actor=current_user)
     ):
         flash(f"{user.name} is now {user.role.label.lower()}.")
         return redirect(url_for("admin.user_detail", user_id=user.id))

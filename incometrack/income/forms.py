@@ -194,7 +194,7 @@ BATCH_COLUMNS = (
     ("description", "Description"),
 )
 BATCH_ROWS = 10
-MAX_BATCH_ROWS = 500
+MAX_BATCH_ROWS = 2_000  #: what the grid holds and the server takes at once (more is refused whole)
 
 
 class BatchRowForm(Form):
@@ -216,6 +216,28 @@ class BatchEntryForm(AppForm):
     # the grid with empty rows for display instead (:meth:`pad`).
     rows = FieldList(FormField(BatchRowForm), max_entries=MAX_BATCH_ROWS)
     submit = SubmitField("Record these lines", widget=GovSubmitInput())
+
+    @staticmethod
+    def posted_rows_problem(formdata) -> str | None:
+        """Why the rows posted cannot all be taken, or None. The grid is all or nothing: more rows
+        than it holds, or a row numbered otherwise than the grid numbers them, refuses the whole
+        post (WTForms would quietly keep the first rows and drop the rest)."""
+        indices = {
+            key.split("-", 2)[1] for key in formdata if key.startswith("rows-") and key.count("-") >= 2
+        }
+        if any(not (index.isascii() and index.isdigit()) or len(index) > 6 for index in indices):
+            return (
+                "A line came without a row number of the grid's own. Nothing was recorded: open the grid"
+                " again."
+            )
+        beyond = [int(index) for index in indices if int(index) >= MAX_BATCH_ROWS]
+        if len(indices) > MAX_BATCH_ROWS or beyond:
+            return (
+                f"The grid holds at most {MAX_BATCH_ROWS:,} lines at once and {len(indices):,} rows were"
+                f" sent. Nothing was recorded: record them in parts of {MAX_BATCH_ROWS:,} lines, or import"
+                " them as a file."
+            )
+        return None
 
     def pad(self, rows: int = BATCH_ROWS) -> None:
         """Empty rows after those filled, up to ``rows`` in all (and at most :data:`MAX_BATCH_ROWS`)."""
@@ -439,6 +461,7 @@ class ProfileForm(AppForm):
         UnmappedLines,
         default=UnmappedLines.SKIP,
         widget=GovRadioInput(),
+        message="Select what happens to lines with an unknown code",
         labels={
             UnmappedLines.SKIP: "Leave them out and report their count and total",
             UnmappedLines.REFUSE: "Refuse the whole file",

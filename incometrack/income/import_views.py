@@ -14,6 +14,7 @@ from incometrack.forms import act_and_redirect, apply_service_error, commit_or_s
 from incometrack.income.forms import (
     BATCH_COLUMNS,
     BATCH_ROWS,
+    MAX_BATCH_ROWS,
     BatchEntryForm,
     ConfirmForm,
     ConfirmImportForm,
@@ -303,8 +304,12 @@ def entries_batch():
     if request.method == "POST" and request.form.get("add"):
         # "Add 10 more rows" without JavaScript: the rows typed so far back, with more empty ones.
         form.pad(len(form.rows) + BATCH_ROWS)
-        return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS)
-    if form.validate_on_submit():
+        return render_template(
+            "income/entry_batch.html", form=form, columns=BATCH_COLUMNS, max_rows=MAX_BATCH_ROWS
+        )
+    if request.method == "POST" and (problem := BatchEntryForm.posted_rows_problem(request.form)):
+        form.form_errors.append(problem)
+    elif form.validate_on_submit():
         lines = [
             (number, [(row[name].data or "").strip() for name, _ in BATCH_COLUMNS])
             for number, row in enumerate(form.rows, start=1)
@@ -330,7 +335,11 @@ def entries_batch():
                 target = row[fields.get(error.column, "date")]
                 target.errors = [*target.errors, error.message]
             form.pad()
-            return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS), 400
+            return render_template(
+                "income/entry_batch.html", form=form, columns=BATCH_COLUMNS, max_rows=MAX_BATCH_ROWS
+            ), 400
     status = 400 if form.errors or form.form_errors else 200
     form.pad()
-    return render_template("income/entry_batch.html", form=form, columns=BATCH_COLUMNS), status
+    return render_template(
+        "income/entry_batch.html", form=form, columns=BATCH_COLUMNS, max_rows=MAX_BATCH_ROWS
+    ), status

@@ -100,8 +100,9 @@ class LoginAttempt(Base):
 
 
 class ReminderSent(Base):
-    """An item emailed to a person on a day: a second run that day sends it again to nobody (the
-    unique key holds between concurrent runs too)."""
+    """An item emailed to a person on a day. A run claims the row before it sends (the unique key
+    lets one run of several claim it), marks it delivered after; a claim never delivered (the run
+    crashed) is taken over by a later run once it is old, so nothing is sent twice or lost."""
 
     __tablename__ = "reminders_sent"
     __table_args__ = (UniqueConstraint("user_id", "item", "sent_on"),)
@@ -110,4 +111,5 @@ class ReminderSent(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     item: Mapped[str120]  #: what was due, e.g. "report:12" or "milestone:5"
     sent_on: Mapped[date]
-    sent_at: Mapped[timestamp]
+    sent_at: Mapped[timestamp]  #: when it was claimed
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

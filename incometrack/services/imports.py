@@ -575,6 +575,8 @@ def _import_lines(
     if not result.ok:
         return
 
+    if not result.dry_run:
+        locks.serialise_recording(session)  # the duplicate rule decides under the lock
     recorded = _recorded_counts(session, {_key(line) for line in parsed})
     to_insert: list[tuple] = []
     for line in parsed:
@@ -1234,6 +1236,8 @@ def import_milestones(
     result, table = _open("milestones", data, filename, sheet, dry_run)
     if table is None:
         return result
+    if not dry_run:
+        locks.serialise_recording(session)  # what is recorded already is read under the lock
     today = today or date.today()
     projects = {
         name.lower(): (project_id, name)

@@ -37,6 +37,24 @@ def _serialise(session: Session, *, exclusive: bool) -> None:
         session.execute(text(f"SELECT {function}(:key)"), {"key": _LOCKS_KEY})
 
 
+#: PostgreSQL advisory lock key held by whatever records imported lines, while it decides which
+#: are duplicates and writes the rest.
+_RECORDING_KEY = 0x1C0_1D0C
+
+
+def serialise_recording(session: Session) -> None:
+    """Admit one import at a time to the duplicate rule, until its transaction ends.
+
+    Whether a line is already recorded is decided by reading, then writing: two imports of the same
+    lines side by side on PostgreSQL would each read "not recorded" and both write. Holding this
+    key, the second waits for the first to commit and then reads its lines (each statement sees
+    what has committed). SQLite needs nothing more: a writing transaction there begins with
+    ``BEGIN IMMEDIATE``, one at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RECORDING_KEY})
+
+
 def serialise_writing(session: Session) -> None:
     """Take the ordering key shared, as a writer whose check depends on locks or submissions."""
     _serialise(session, exclusive=False)

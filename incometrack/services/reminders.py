@@ -1,17 +1,18 @@
 """Reminder emails: who gets a digest today, and recording what was sent (the once-a-day rule).
 
-The CLI command owns the transaction and the sending: it asks :func:`digests` what each person is
-due, sends each digest, and only after the server accepted it calls :func:`record_sent`; a digest
-that failed is recorded nowhere, so the next run tries it again.
+The CLI command owns the transactions and the sending: it asks :func:`digests` what each person
+is due, :func:`claim`s each digest (committed before sending, so of several runs at once only one
+sends it), sends it, and then calls :func:`record_sent`; a digest the server did not accept is
+:func:`release`d, so the next run tries it again, as it does a claim whose run died.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from incometrack.models import ReminderFrequency, ReminderSent, User
@@ -47,9 +48,13 @@ def digests(session: Session, today: date, *, council: str = "", service_name: s
     by_person = items.sorted()
     if not by_person:
         return []
+    live_since = utcnow() - CLAIM_EXPIRES
     sent = set(
         session.execute(
-            select(ReminderSent.user_id, ReminderSent.item).where(ReminderSent.sent_on == today)
+            select(ReminderSent.user_id, ReminderSent.item).where(
+                ReminderSent.sent_on == today,
+                or_(ReminderSent.delivered_at.is_not(None), ReminderSent.sent_at >= live_since),
+            )
         ).all()
     )
     people = session.scalars(
@@ -65,11 +70,63 @@ def digests(session: Session, today: date, *, council: str = "", service_name: s
     return result
 
 
+#: A claim not marked delivered after this long belongs to a run that died: a later run takes it.
+CLAIM_EXPIRES = timedelta(minutes=15)
+
+
+def claim(session: Session, digest: Digest, today: date, *, now: datetime | None = None) -> bool:
+    """Claim the digest's items for sending today, before anything is sent: True when this run
+    may send it. Of several runs at once one claims it (the unique key refuses the others); a claim
+    left undelivered for :data:`CLAIM_EXPIRES` is taken over. Flushes; the caller commits at once."""
+    now = now or utcnow()
+    keys = [i.key for i in digest.items]
+    mine = (
+        ReminderSent.user_id == digest.person.id,
+        ReminderSent.item.in_(keys),
+        ReminderSent.sent_on == today,
+    )
+    stale = session.execute(
+        update(ReminderSent)
+        .where(*mine, ReminderSent.delivered_at.is_(None), ReminderSent.sent_at < now - CLAIM_EXPIRES)
+        .values(sent_at=now)
+    ).rowcount
+    held = set(session.scalars(select(ReminderSent.item).where(*mine)))
+    if held and stale < len(held):
+        return False  # claimed by a live run, or delivered already
+    session.add_all(
+        ReminderSent(user_id=digest.person.id, item=key, sent_on=today, sent_at=now)
+        for key in keys
+        if key not in held
+    )
+    session.flush()  # IntegrityError: another run claimed it first
+    return True
+
+
+def release(session: Session, digest: Digest, today: date) -> None:
+    """Give up an undelivered claim (the message was not accepted), so the next run tries again."""
+    session.execute(
+        delete(ReminderSent).where(
+            ReminderSent.user_id == digest.person.id,
+            ReminderSent.item.in_([i.key for i in digest.items]),
+            ReminderSent.sent_on == today,
+            ReminderSent.delivered_at.is_(None),
+        )
+    )
+
+
 def record_sent(session: Session, digest: Digest, today: date) -> None:
-    """Mark the digest's items sent to its person today (flushes; the unique key refuses a
-    second record of the same item on the same day)."""
-    session.add_all(ReminderSent(user_id=digest.person.id, item=i.key, sent_on=today) for i in digest.items)
-    digest.person.reminders_last_sent_at = utcnow()
+    """Mark the digest's claimed items delivered to its person today."""
+    now = utcnow()
+    session.execute(
+        update(ReminderSent)
+        .where(
+            ReminderSent.user_id == digest.person.id,
+            ReminderSent.item.in_([i.key for i in digest.items]),
+            ReminderSent.sent_on == today,
+        )
+        .values(delivered_at=now)
+    )
+    digest.person.reminders_last_sent_at = now
     session.flush()
 
 

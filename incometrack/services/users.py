@@ -6,6 +6,7 @@ import contextlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -64,6 +65,18 @@ def check_password_policy(password: str, *, user_inputs: tuple[str, ...] = ()) -
         )
 
 
+def email_problem(email: str) -> str | None:
+    """Why ``email`` is not one address a message can be sent to, or None: a single address, with
+    no spaces, line breaks or other control characters (which would let it carry mail headers)."""
+    if not email or len(email) > 255:
+        return "Enter an email address like name@council.gov.uk"
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return "Enter an email address like name@council.gov.uk: one address, with no spaces or line breaks"
+    return None
+
+
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
@@ -73,8 +86,8 @@ def create_user(
 ) -> User:
     """:raises ServiceError: for a bad email, an email already in use or a weak password."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 255:
-        raise ServiceError("Enter an email address like name@council.gov.uk", field="email")
+    if problem := email_problem(email):
+        raise ServiceError(problem, field="email")
     if not (name or "").strip():
         raise ServiceError("Enter the person's name", field="name")
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):

@@ -1,5 +1,6 @@
 """a bid's probability as dated history, the library service marked rather than named,
-commentary that is not a forecast, and versions on reference data (issue 26)
+commentary that is not a forecast, versions on reference data (issue 26), and reminders claimed
+before they are sent (issue 32)
 
 Revision ID: 0009
 Revises: 0008
@@ -63,12 +64,18 @@ def upgrade():
     with op.batch_alter_table("forecasts", schema=None) as batch_op:
         batch_op.alter_column("outturn", existing_type=sa.BigInteger(), nullable=True)
 
+    # Reminders are claimed before they are sent, and marked delivered after; those already
+    # recorded were delivered.
+    op.add_column("reminders_sent", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE reminders_sent SET delivered_at = sent_at")
+
     # Reference data is versioned like the rest, so a stale edit of it is refused too.
     for table in ("services", "sites", "income_categories"):
         op.add_column(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade():
+    op.drop_column("reminders_sent", "delivered_at")
     for table in ("income_categories", "sites", "services"):
         op.drop_column(table, "version")
     op.execute("DELETE FROM forecasts WHERE outturn IS NULL")

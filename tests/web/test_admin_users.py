@@ -66,6 +66,26 @@ def test_admin_creates_a_user_who_can_then_sign_in(app, login_as, session):
             "email",
             "Enter an email address like",
         ),
+        (
+            {
+                "name": "A",
+                "email": "crlf@council.example\r\nBcc: all@elsewhere.example",
+                "role": "lead",
+                "password": PASSWORD,
+            },
+            "email",
+            "one address, with no spaces or line breaks",
+        ),
+        (
+            {
+                "name": "A",
+                "email": "a@council.example, b@council.example",
+                "role": "lead",
+                "password": PASSWORD,
+            },
+            "email",
+            "one address, with no spaces or line breaks",
+        ),
         ({"name": "A", "email": "a@b.example", "role": "", "password": PASSWORD}, "role", "Select a role"),
         (
             {"name": "A", "email": "a@b.example", "role": "lead", "password": "short"},

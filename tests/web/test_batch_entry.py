@@ -93,3 +93,42 @@ def test_more_rows_without_javascript(login_as):
 def test_an_empty_grid_says_so(login_as):
     response = login_as(Role.FINANCE).client.post("/income/entries/batch", data={})
     assert response.status_code == 400 and "Enter at least one line" in response.get_data(as_text=True)
+
+
+def _grid(count: int, code: str = "LIB-CAFE", start: int = 0) -> dict[str, str]:
+    rows = {}
+    for n in range(start, start + count):
+        rows |= {f"rows-{n}-date": f"{1 + n % 28:02d}/10/2026", f"rows-{n}-stream": code,
+                 f"rows-{n}-amount": f"{n + 1}.00", f"rows-{n}-reference": f"T{n}"}  # fmt: skip
+    return rows
+
+
+def test_the_grid_takes_every_row_it_holds(login_as, session):
+    make_stream(session, "LIB-CAFE")
+    client = login_as(Role.FINANCE).client
+    # 2,000 lines of £1.00 .. £2,000.00: £2,001,000.00 in all (n x (n + 1) / 2 pounds).
+    done = client.post("/income/entries/batch", data=_grid(2_000))
+    assert done.status_code == 303
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 2_000
+    assert session.scalar(select(func.sum(IncomeEntry.amount))) == 2_001_000_00
+
+
+def test_more_rows_than_the_grid_holds_are_refused_whole(login_as, session):
+    make_stream(session, "LIB-CAFE")
+    client = login_as(Role.FINANCE).client
+    refused = client.post("/income/entries/batch", data=_grid(2_001))
+    assert refused.status_code == 400
+    assert "The grid holds at most 2,000 lines at once and 2,001 rows were sent" in refused.get_data(
+        as_text=True
+    )
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0
+
+
+def test_a_row_numbered_otherwise_than_the_grid_refuses_the_post(login_as, session):
+    make_stream(session, "LIB-CAFE")
+    client = login_as(Role.FINANCE).client
+    posted = _grid(3) | {"rows--1-date": "01/10/2026", "rows--1-stream": "LIB-CAFE", "rows--1-amount": "9.00"}
+    refused = client.post("/income/entries/batch", data=posted)
+    assert refused.status_code == 400 and "without a row number of the grid" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0

@@ -8,9 +8,18 @@ export function initPasteGrids(root = document) {
       const text = event.clipboardData && event.clipboardData.getData("text/plain");
       if (!start || !text || !/[\t\n]/.test(text)) return;
       event.preventDefault();
-      const lines = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
       const body = table.tBodies[0];
       const firstRow = [...body.rows].indexOf(start.closest("tr"));
+      const all = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
+      // The grid holds what the server takes at once; the rest is not placed, and the page says so.
+      const room = Number(table.dataset.maxRows || Infinity) - firstRow;
+      const lines = all.slice(0, room);
+      const status = document.getElementById(table.getAttribute("aria-describedby"));
+      if (status) {
+        status.textContent = lines.length < all.length
+          ? `${all.length} lines were pasted but the grid holds ${table.dataset.maxRows}: the first ${lines.length} are in the grid and the other ${all.length - lines.length} were not placed. Record these, then paste the rest.`
+          : `${lines.length} lines pasted into the grid.`;
+      }
       const firstColumn = [...start.closest("tr").querySelectorAll("input")].indexOf(start);
       lines.forEach((line, offset) => {
         while (body.rows.length <= firstRow + offset) addRow(body);
