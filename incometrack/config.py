@@ -73,8 +73,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if key := environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
-    if env := environ.get("INCOMETRACK_ENV"):
-        settings["INCOMETRACK_ENV"] = env
+    if "INCOMETRACK_ENV" in environ:  # set but empty is refused like any unknown name
+        settings["INCOMETRACK_ENV"] = environ["INCOMETRACK_ENV"]
     if name := environ.get("COUNCIL_NAME"):
         settings["COUNCIL_NAME"] = name
     if exports := environ.get("EXPORTS_DIR"):
@@ -119,6 +119,19 @@ def estimated_bits(key: str) -> float:
     return per_character * len(key)
 
 
+#: zxcvbn's estimate of the guesses a key needs, as a power of ten, below which it is guessable:
+#: words, keyboard and alphabet runs, repeats and dates are found and counted as such (a random
+#: 32-character hex key needs about 10^31).
+MIN_SECRET_KEY_GUESSES_LOG10 = 30
+
+
+def guessable(key: str) -> bool:
+    """Whether ``key`` is built from dictionary words, runs or repeats rather than chance."""
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(key[:100])["guesses_log10"] < MIN_SECRET_KEY_GUESSES_LOG10
+
+
 def check_environment(settings: dict[str, object]) -> None:
     """:raises ConfigError: for an environment name other than those in :data:`ENVIRONMENTS`
     (``Production`` would otherwise run as development with the built-in key)."""
@@ -144,6 +157,7 @@ def check_production(settings: dict[str, object]) -> None:
         or key.lower() in WEAK_SECRET_KEYS
         or len(key) < MIN_SECRET_KEY_LENGTH
         or estimated_bits(key) < MIN_SECRET_KEY_BITS
+        or guessable(key)
         or key in (key + key)[1:-1]  # a shorter string repeated ("ab" * 32)
     ):
         raise ConfigError(

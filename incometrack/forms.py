@@ -21,8 +21,9 @@ from incometrack.services import (
 )
 from incometrack.text import clean_text
 
-#: The largest id a database integer column holds; larger numbers name no record.
-MAX_ID = 2**63 - 1
+#: The largest id an id column holds (a 32-bit INTEGER on PostgreSQL); larger numbers name no
+#: record, and are refused before they reach a query (PostgreSQL would refuse them there).
+MAX_ID = 2**31 - 1
 
 
 def clean_input(value):
@@ -219,7 +220,7 @@ def conflict_response(submitted: FlaskForm, saved: FlaskForm, edit_url: str, wha
 
 
 def optional_int(value) -> int | None:
-    """The whole number in ``value`` (ASCII digits, within a database integer), else None."""
+    """The whole number in ``value`` (ASCII digits, within an id column's range), else None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value if -MAX_ID <= value <= MAX_ID else None
     text = str(value or "").strip()
@@ -281,6 +282,54 @@ class EnumSelectField(SelectField):
         if isinstance(self.data, _Invalid) or (self.data is None and self.required):
             self.data = None
             raise ValidationError(self.message or f"Choose {self.label.text.lower()} from the list")
+
+
+class IdSelectField(SelectField):
+    """A select of records by id (``data`` the id, or None for the blank choice). Anything sent that
+    is no id at all (letters, a number beyond any id, a negative) is refused beside the field,
+    never dropped as if nothing had been chosen; whether the record exists is the service's to say."""
+
+    def __init__(self, label, **kwargs):
+        kwargs.setdefault("widget", GovSelect())
+        super().__init__(label, coerce=self._id, validate_choice=False, **kwargs)
+
+    @staticmethod
+    def _id(value):
+        if value is None or value == "":
+            return None
+        number = optional_int(value)
+        return number if number is not None and number > 0 else _Invalid(str(value)[:40])
+
+    def pre_validate(self, form) -> None:
+        if isinstance(self.data, _Invalid):
+            self.data = None
+            what = self.label.text.lower().removesuffix(" (optional)")
+            raise ValidationError(f"Choose {what} from the list")
+
+
+def arg_id(name: str) -> int | None:
+    """The id in the query string's ``name`` (None when absent or empty).
+
+    :raises BadRequest: (400) when it is there but names no possible record.
+    """
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    number = optional_int(raw)
+    if number is None or number <= 0:
+        abort(400, f"The address asks for {name} {raw[:40]!r}, which is no record's number.")
+    return number
+
+
+def arg_int(name: str, default: int | None = None) -> int | None:
+    """A whole number from the query string (``default`` when absent); 400 when it is not one."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return default
+    number = optional_int(raw)
+    if number is None:
+        abort(400, f"The address gives {name} as {raw[:40]!r}, which is not a whole number.")
+    return number
 
 
 class _Invalid(str):

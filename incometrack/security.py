@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 SECURE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -53,9 +53,18 @@ def _start_request() -> None:
     g.request_id = request_id(request.headers.get("X-Request-Id"))
 
 
+def _refuse_nul() -> None:
+    """No address holds a NUL character: refused at once (PostgreSQL would refuse it mid-query)."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400, "The address holds a character (NUL) no address can.")
+
+
 def init_early(app: Flask) -> None:
     """Give every request its nonce and id before any other hook (CSRF's included) can refuse it."""
     app.before_request(_start_request)
+    app.before_request(_refuse_nul)
 
 
 def _set_headers(response: Response) -> Response:

@@ -265,6 +265,26 @@ def test_replacing_the_calendar_link_revokes_the_old_one(app, runner, people, se
     assert new != old and client.get(new).status_code == 200
 
 
+@pytest.mark.parametrize("how", ["password reset", "disabled and enabled again"])
+def test_a_password_reset_or_disabling_ends_the_calendar_feed(app, runner, people, session, how):
+    from incometrack.services import users
+
+    old = runner.invoke(args=["calendar-link", "lee@council.example"]).output.strip()
+    client = app.test_client()
+    assert client.get(old).status_code == 200
+    session.reread()
+    lead = people["lead"]
+    if how == "password reset":
+        users.reset_password(session, lead, "a new and long passphrase 2027", actor=people["finance"])
+    else:
+        users.set_active(session, lead, False, actor=people["finance"])
+        users.set_active(session, lead, True, actor=people["finance"])
+    session.commit()
+    assert client.get(old).status_code == 404  # the old address does not come back
+    fresh = runner.invoke(args=["calendar-link", "lee@council.example"]).output.strip()
+    assert fresh != old and client.get(fresh).status_code == 200
+
+
 def test_the_demo_reminds_of_every_kind_today(runner, session):
     from incometrack import demo
 

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm, EnumSelectField, QueryForm, optional_int, optional_version
+from incometrack.forms import AppForm, EnumSelectField, IdSelectField, QueryForm, optional_version
 from incometrack.models import ROLE_LABELS, Role, SiteKind
 
 
@@ -91,7 +91,7 @@ class SiteForm(AppForm):
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
     )
     kind = EnumSelectField("Kind of site", SiteKind)
-    service_id = SelectField("Service", coerce=optional_int, widget=GovSelect(), validate_choice=False)
+    service_id = IdSelectField("Service")
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save site", widget=GovSubmitInput())
@@ -101,9 +101,7 @@ class CategoryForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=120)]
     )
-    cipfa_line_id = SelectField(
-        "CIPFA income line", coerce=optional_int, widget=GovSelect(), validate_choice=False
-    )
+    cipfa_line_id = IdSelectField("CIPFA income line")
     cipfa_note = StringField(
         "Why no CIPFA line (optional)",
         widget=GovTextInput(),

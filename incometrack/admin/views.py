@@ -16,7 +16,15 @@ from incometrack.admin.forms import (
 )
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import choices, commit_or_show, confirm_page, form_status, optional_int, version_of
+from incometrack.forms import (
+    arg_int,
+    choices,
+    commit_or_show,
+    confirm_page,
+    form_status,
+    optional_int,
+    version_of,
+)
 from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.reports import listings
@@ -173,7 +181,7 @@ def audit():
     )
     if (fmt := downloads.wanted()) and not form.errors:
         return downloads.send(listings.audit(db.session, filters, described=downloads.described(form)), fmt)
-    page = audit_reports.list_events(db.session, filters, page=request.args.get("page", 1, type=int))
+    page = audit_reports.list_events(db.session, filters, page=arg_int("page", 1))
     events = audit_reports.describe(db.session, page.items)
     query = {k: v for k, v in request.args.items() if k in form and v}
     status = 400 if form.errors else 200

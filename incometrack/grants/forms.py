@@ -23,12 +23,19 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from incometrack import policy
 from incometrack.fields import MoneyField, UKDateField
-from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
+from incometrack.forms import (
+    AppForm,
+    EnumSelectField,
+    IdSelectField,
+    QueryForm,
+    choices,
+    optional_version,
+)
 from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Service, User
 
 
 def _select(label: str) -> SelectField:
-    return SelectField(label, coerce=optional_int, validate_choice=False, widget=GovSelect())
+    return IdSelectField(label)
 
 
 class FunderForm(AppForm):

@@ -84,6 +84,7 @@ def bids():
     current = periods.fy_for(date.today())
     form = BidFilterForm(MultiDict(request.args))
     form.fill_choices(db.session, year_choices(current))
+    form.validate()
     filters = _filters(form)
     if (fmt := downloads.wanted()) and not form.errors:
         return downloads.send(listings.bids(db.session, filters, described=downloads.described(form)), fmt)

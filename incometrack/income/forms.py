@@ -30,6 +30,7 @@ from incometrack.forms import (
     QUARTER_CHOICES,
     AppForm,
     EnumSelectField,
+    IdSelectField,
     QueryForm,
     choices,
     optional_int,
@@ -42,9 +43,7 @@ from incometrack.periods import FinancialYear
 
 def _select(label: str, *, description: str | None = None) -> SelectField:
     # Choices are filled per request; existence is checked by the service, which words the message.
-    return SelectField(
-        label, coerce=optional_int, validate_choice=False, widget=GovSelect(), description=description
-    )
+    return IdSelectField(label, description=description)
 
 
 class StreamForm(AppForm):

@@ -10,7 +10,15 @@ from incometrack import downloads, money, periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first, start_writing, stop_writing
 from incometrack.extensions import db
-from incometrack.forms import act_and_redirect, apply_service_error, commit_or_show, confirm_page, form_status
+from incometrack.forms import (
+    act_and_redirect,
+    apply_service_error,
+    arg_id,
+    arg_int,
+    commit_or_show,
+    confirm_page,
+    form_status,
+)
 from incometrack.income.forms import (
     BATCH_COLUMNS,
     BATCH_ROWS,
@@ -45,9 +53,7 @@ def _options(kind: str, profile_id: int | None, sheet: str | None) -> dict[str, 
 @reads_first
 def import_upload():
     """Upload a file and preview what it would import, with every problem listed."""
-    form = ImportForm(
-        kind=request.args.get("kind", "income"), profile_id=request.args.get("profile", type=int)
-    )
+    form = ImportForm(kind=request.args.get("kind", "income"), profile_id=arg_id("profile"))
     form.fill_choices(db.session)
     if form.validate_on_submit():
         upload = form.file.data
@@ -136,7 +142,7 @@ def import_batches():
     page = paginate(
         db.session,
         select(ImportBatch).order_by(ImportBatch.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=arg_int("page", 1),
         per_page=50,
         total=total,
     )

@@ -14,6 +14,7 @@ from incometrack.extensions import db
 from incometrack.forms import (
     NO_RECORD,
     act_and_redirect,
+    arg_int,
     commit_or_show,
     confirm_page,
     conflict_response,
@@ -323,6 +324,8 @@ def budget_grid(year_label: str):
         if not policy.can_manage(current_user):
             abort(403, "Only finance officers and administrators change this.")
         form = BudgetGridForm()
+        if any(row.stream_id.data not in {s.id for s in streams} for row in form.rows):
+            abort(400, "The grid was sent with a row for no stream of this year's grid. Open it again.")
     else:
         form = BudgetGridForm(
             formdata=None,
@@ -454,8 +457,8 @@ def entries():
         db.session,
         criteria,
         sort=request.args.get("sort", entry_reports.DEFAULT_SORT),
-        page=request.args.get("page", 1, type=int),
-        per_page=page_size(request.args.get("per_page", type=int)),
+        page=arg_int("page", 1),
+        per_page=page_size(arg_int("per_page")),
     )
     # Links keep the filters (and a chosen page size), never any other parameter a URL carried.
     query = {k: v for k, v in args.items() if (k in filters or k == "per_page") and v}

@@ -22,13 +22,20 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack import policy
 from incometrack.fields import UKDateField
-from incometrack.forms import AppForm, EnumSelectField, QueryForm, choices, optional_int, optional_version
+from incometrack.forms import (
+    AppForm,
+    EnumSelectField,
+    IdSelectField,
+    QueryForm,
+    choices,
+    optional_version,
+)
 from incometrack.models import GrantBid, MilestoneStatus, Outcome, Service, User
 from incometrack.rag import Rag
 
 
 def _select(label: str) -> SelectField:
-    return SelectField(label, coerce=optional_int, validate_choice=False, widget=GovSelect())
+    return IdSelectField(label)
 
 
 def _people(session: Session, roles=policy.CREATORS):

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from incometrack import charts, downloads, policy
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
-from incometrack.forms import commit_or_show, conflict_response, form_status, validate_with
+from incometrack.forms import arg_id, commit_or_show, conflict_response, form_status, validate_with
 from incometrack.models import Milestone, MilestoneStatus, Project, Service
 from incometrack.projects.forms import (
     MilestoneDetailsForm,
@@ -362,7 +362,7 @@ def my_milestones():
 def all_milestones():
     """Every milestone of the service (or one service), grouped as in My milestones."""
     today = date.today()
-    service_id = request.args.get("service", type=int)
+    service_id = arg_id("service")
     rows = milestone_reports.milestone_rows(
         db.session, today, milestone_reports.MilestoneFilters(service_id=service_id)
     )

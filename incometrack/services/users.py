@@ -138,13 +138,20 @@ def end_sessions(user: User) -> None:
     user.session_token = new_session_token()
 
 
+def end_access(user: User) -> None:
+    """Disabling and a password reset end every way in: the sessions and the calendar feed's
+    address (someone who had it keeps nothing; the person makes a new one when they next ask)."""
+    end_sessions(user)
+    user.calendar_token = None
+
+
 def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> User:
     if actor is not None and actor.id == user.id and not active:
         raise ServiceError("You cannot disable your own account")
     before = user.active
     user.active = active
     if not active:
-        end_sessions(user)
+        end_access(user)
     session.flush()
     if before != active:
         audit.record(
@@ -163,7 +170,7 @@ def reset_password(session: Session, user: User, password: str, *, actor: User |
     check_password_policy(password, user_inputs=(user.email, user.name))
     user.password_hash = _hasher.hash(password)
     user.password_changed_at = utcnow()
-    end_sessions(user)
+    end_access(user)
     session.flush()
     audit.record(session, actor, "reset password", "users", user.id, summary=user.email)
     return user

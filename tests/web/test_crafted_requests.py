@@ -7,6 +7,7 @@ bookmark) might send, and with ids beyond what a database integer holds.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from incometrack.models import Role
 from tests.test_access import routes, url_for_rule, world  # noqa: F401 - world is a fixture
@@ -73,9 +74,7 @@ def test_ids_beyond_a_database_integer_are_not_found(app, world, admin):  # noqa
     assert failures == [], "\n".join(failures)
 
 
-@pytest.mark.parametrize(
-    ("per_page", "shown"), [("-1", 50), ("0", 50), ("abc", 50), ("20", 20), ("1000000", 200)]
-)
+@pytest.mark.parametrize(("per_page", "shown"), [("-1", 50), ("0", 50), ("20", 20), ("1000000", 200)])
 def test_the_entry_list_never_serves_more_than_its_largest_page(session, login_as, per_page, shown):
     from incometrack.services import imports
     from tests.factories import make_stream
@@ -91,3 +90,47 @@ def test_the_entry_list_never_serves_more_than_its_largest_page(session, login_a
     response = finance.client.get(f"/income/entries?year=2026-27&per_page={per_page}")
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("/edit?back=") == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/income/entries?per_page=abc",
+        "/income/entries?page=2x",
+        "/income/streams?service=abc",
+        "/income/streams?category=99999999999999999999",
+        "/projects/milestones?service=99999999999999999999",
+        "/projects/milestones?service=abc",
+        "/income/import?profile=-1",
+        "/admin/audit?entity_id=999999999999",
+        "/grants/bids?funder=1x",
+        "/admin/audit?page=%00",
+        "/calendar/%00.ics",
+        "/income/streams?text=a%00b",
+    ],
+)
+def test_a_parameter_that_is_no_number_of_the_right_kind_is_refused_not_dropped(login_as, url):
+    response = login_as(Role.ADMIN).client.get(url)
+    assert response.status_code == 400, url
+
+
+def test_a_huge_id_as_a_bid_lead_is_refused_not_saved_as_no_lead(login_as, session):
+    from incometrack.models import GrantBid
+    from tests.factories import make_funder, service_id
+
+    finance = login_as(Role.FINANCE)
+    funder = make_funder(session)
+    posted = {"title": "Makerspaces", "funder_id": funder.id, "service_id": service_id(session),
+              "lead_id": "99999999999999999999", "amount_requested": "1,000", "probability": "50", "version": "0"}  # fmt: skip
+    response = finance.client.post("/grants/bids/new", data=posted)
+    assert response.status_code == 400
+    assert "Choose lead officer from the list" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(GrantBid)) == 0
+
+
+def test_a_budget_grid_row_for_no_possible_stream_is_refused(login_as):
+    finance = login_as(Role.FINANCE)
+    response = finance.client.post(
+        "/income/budgets/2026-27", data={"rows-0-stream_id": "99999999999999999999", "rows-0-annual": "100"}
+    )
+    assert 400 <= response.status_code < 500

@@ -80,6 +80,10 @@ def test_posts_with_the_csrf_token_are_accepted(csrf_app, app, make_user):
         "a" * 32,  # issue 13, item 14: long enough, but no entropy
         "ab" * 32,
         "0123456789" * 4,
+        # issue 32: long, varied characters, yet words, alphabet and digit runs and repeats
+        "Password123!Password123!Password123!Pass",
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "correct-horse-battery-staple-incometrack",
     ],
 )
 def test_production_refuses_a_missing_or_weak_secret_key(database_url, tmp_path, monkeypatch, key):
@@ -103,10 +107,17 @@ def test_production_starts_with_a_random_key(database_url, tmp_path, key):
     assert app.config["PRODUCTION"] is True
 
 
-@pytest.mark.parametrize("name", ["Production", "PRODUCTION", "prod", "staging", "development "])
+@pytest.mark.parametrize("name", ["Production", "PRODUCTION", "prod", "staging", "development ", ""])
 def test_an_unknown_environment_name_is_refused_at_start(database_url, tmp_path, name):
     with pytest.raises(ConfigError, match="INCOMETRACK_ENV must be one of development, production"):
         create_app(make_config(database_url, tmp_path, INCOMETRACK_ENV=name, SECRET_KEY=STRONG_KEY))
+
+
+def test_an_empty_environment_variable_is_refused_not_taken_as_development():
+    from incometrack.config import check_environment, from_environment
+
+    with pytest.raises(ConfigError, match="not ''"):
+        check_environment(from_environment({"INCOMETRACK_ENV": ""}))
 
 
 @pytest.mark.parametrize(
