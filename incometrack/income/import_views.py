@@ -37,13 +37,18 @@ from incometrack.reports.pagination import paginate
 from incometrack.services import StaleEdit, imports, profiles, reading, staging
 
 
-def _options(kind: str, profile_id: int | None, sheet: str | None) -> dict[str, object]:
-    """What an import runs with besides its file: the sheet, and for a ledger extract its profile."""
+def _options(
+    kind: str, profile_id: int | None, sheet: str | None, profile_version: int | None = None
+) -> dict[str, object]:
+    """What an import runs with besides its file: the sheet, and for a ledger extract its profile
+    (at a confirm, the very version the preview was read with)."""
     options: dict[str, object] = {"sheet": sheet}
     if kind == "ledger":
         profile = db.session.get(ImportProfile, profile_id) if profile_id else None
         if profile is None:
             abort(409, "The import profile was deleted. Upload the file again with another profile.")
+        if profile_version is not None and profile.version != profile_version:
+            abort(409, f"The profile {profile.name} changed after this preview; preview the file again.")
         options["profile"] = profile
     return options
 
@@ -61,15 +66,11 @@ def import_upload():
         filename = (upload.filename or "upload").rsplit("/", 1)[-1]
         sheet = (form.sheet.data or "").strip() or None
         profile_id = form.profile_id.data if form.kind.data == "ledger" else None
+        options = _options(form.kind.data, profile_id, sheet)
+        profile = options.get("profile")
         try:
             result = imports.run_import(
-                form.kind.data,
-                db.session,
-                data,
-                filename,
-                actor=current_user,
-                dry_run=True,
-                **_options(form.kind.data, profile_id, sheet),
+                form.kind.data, db.session, data, filename, actor=current_user, dry_run=True, **options
             )
         except imports.ImportRefused as error:
             apply_service_error(form, error, default_field="file")
@@ -85,6 +86,7 @@ def import_upload():
                     user_id=current_user.id,
                     data=data,
                     profile_id=profile_id,
+                    profile_version=profile.version if profile is not None else None,
                 )
                 db.session.commit()
                 stop_writing()
@@ -115,7 +117,7 @@ def import_confirm():
         staged.data,
         staged.filename,
         actor=current_user,
-        **_options(staged.kind, staged.profile_id, staged.sheet),
+        **_options(staged.kind, staged.profile_id, staged.sheet, staged.profile_version),
     )
     if not result.ok:
         # Something changed since the preview (a quarter was locked, a stream renamed): nothing is

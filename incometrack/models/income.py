@@ -284,6 +284,9 @@ class StagedUpload(Base):
     kind: Mapped[str40]  #: which importer previewed it
     #: for a ledger extract, the profile it was previewed with
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("import_profiles.id", ondelete="CASCADE"))
+    #: the version of the profile the preview was read with: a confirm after the profile changed
+    #: is refused, since it would import otherwise than the preview showed
+    profile_version: Mapped[int | None]
     filename: Mapped[str255]
     sheet: Mapped[str | None] = mapped_column(String(120))
     size: Mapped[int]  #: bytes, counted against the person's quota

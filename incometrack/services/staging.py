@@ -34,6 +34,7 @@ class Staged:
     user_id: int
     data: bytes
     profile_id: int | None = None
+    profile_version: int | None = None
 
 
 def stage(
@@ -45,6 +46,7 @@ def stage(
     user_id: int,
     data: bytes,
     profile_id: int | None = None,
+    profile_version: int | None = None,
     now: datetime | None = None,
 ) -> str:
     """Keep ``data`` for confirmation and return its token; drop expired previews and the
@@ -67,6 +69,7 @@ def stage(
             filename=filename[:255],
             sheet=sheet,
             profile_id=profile_id,
+            profile_version=profile_version,
             size=len(data),
             data=data,
             created_at=now,
@@ -100,8 +103,18 @@ def claim(session: Session, token: str, user_id: int, *, now: datetime | None = 
             StagedUpload.sheet,
             StagedUpload.data,
             StagedUpload.profile_id,
+            StagedUpload.profile_version,
         )
     ).first()
     if row is None:
         return None
-    return Staged(token, row.kind, row.filename, row.sheet, user_id, bytes(row.data), row.profile_id)
+    return Staged(
+        token,
+        row.kind,
+        row.filename,
+        row.sheet,
+        user_id,
+        bytes(row.data),
+        row.profile_id,
+        row.profile_version,
+    )

@@ -69,12 +69,16 @@ def upgrade():
     op.add_column("reminders_sent", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE reminders_sent SET delivered_at = sent_at")
 
+    # A preview remembers the version of the profile it was read with.
+    op.add_column("staged_uploads", sa.Column("profile_version", sa.Integer(), nullable=True))
+
     # Reference data is versioned like the rest, so a stale edit of it is refused too.
     for table in ("services", "sites", "income_categories"):
         op.add_column(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade():
+    op.drop_column("staged_uploads", "profile_version")
     op.drop_column("reminders_sent", "delivered_at")
     for table in ("income_categories", "sites", "services"):
         op.drop_column(table, "version")

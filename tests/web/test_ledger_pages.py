@@ -77,6 +77,21 @@ def test_a_ledger_extract_previews_reconciled_then_imports(login_as, session, le
     assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 6
 
 
+def test_a_confirm_after_the_profile_changed_is_refused(login_as, session, ledger):  # noqa: F811
+    """Previewed as income; another officer then switches the profile's sign: confirming would
+    import the lines negated, so it is refused and nothing is written."""
+    client = login_as(Role.FINANCE).client
+    preview = upload(client, extract(), kind="ledger", profile_id=str(ledger.id))
+    assert preview.status_code == 200
+    ledger.income_negative = not ledger.income_negative
+    session.commit()
+    refused = client.post("/income/import/confirm", data={"token": token_of(preview.get_data(as_text=True))})
+    assert refused.status_code == 409
+    assert "changed after this preview; preview the file again" in refused.get_data(as_text=True)
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 0
+
+
 @pytest.mark.parametrize("kind", sorted(IMPORT_TEMPLATES))
 def test_each_kind_has_a_template_of_its_columns(login_as, kind):
     client = login_as(Role.FINANCE).client
