@@ -127,3 +127,28 @@ def test_rows_pasted_from_a_spreadsheet_drop_into_the_grid(
     page.get_by_role("button", name="Record these lines").click()
     expect(page.get_by_text("12 lines recorded (£68.50)")).to_be_visible()
     assert_accessible(page)
+
+
+def test_six_hundred_lines_pasted_are_recorded_whole(page, session, make_user, sign_in, assert_accessible):
+    """Issue 32: 600 lines pasted showed 600 rows and recorded 500. The grid holds 2,000 lines,
+    all recorded or none. 600 lines of £1.00 .. £600.00 come to £180,300.00 (600 x 601 / 2)."""
+    make_stream(session, "LIB-CAFE")
+    sign_in(page, make_user(Role.FINANCE))
+    page.goto("/income/entries/batch")
+    lines = [f"{1 + n % 28:02d}/10/2026\tLIB-CAFE\t{n + 1}.00\tTILL-{n}" for n in range(600)]
+    page.get_by_label("Row 1, Date received").focus()
+    page.evaluate(
+        """text => {
+            const data = new DataTransfer();
+            data.setData('text/plain', text);
+            document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+        }""",
+        "\r\n".join(lines) + "\r\n",
+    )
+    expect(page.get_by_label("Row 600, Amount")).to_have_value("600.00")
+    expect(page.locator("#grid-status")).to_have_text("600 lines pasted into the grid.")
+    page.get_by_role("button", name="Record these lines").click()
+    expect(page.get_by_text("600 lines recorded (£180,300.00)")).to_be_visible()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 600
+    assert session.scalar(select(func.sum(IncomeEntry.amount))) == 180_300_00
+    assert_accessible(page)
