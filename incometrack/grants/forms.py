@@ -34,10 +34,6 @@ from incometrack.forms import (
 from incometrack.models import BidStatus, Funder, FunderType, Outcome, Programme, Service, User
 
 
-def _select(label: str) -> SelectField:
-    return IdSelectField(label)
-
-
 class FunderForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter the funder's name"), Length(max=120)]
@@ -66,10 +62,10 @@ class BidForm(AppForm):
     title = StringField(
         "Title", widget=GovTextInput(), validators=[InputRequired("Enter the bid's title"), Length(max=255)]
     )
-    funder_id = _select("Funder")
-    programme_id = _select("Programme or fund (optional)")
-    service_id = _select("Service")
-    lead_id = _select("Lead officer")
+    funder_id = IdSelectField("Funder")
+    programme_id = IdSelectField("Programme or fund (optional)")
+    service_id = IdSelectField("Service")
+    lead_id = IdSelectField("Lead officer")
     outcome_ids = SelectMultipleField(
         "Libraries Deliver outcomes it serves", coerce=int, widget=GovCheckboxesInput(), validate_choice=False
     )
@@ -184,10 +180,10 @@ class ReportSubmittedForm(AppForm):
 
 class BidFilterForm(QueryForm):
     status = EnumSelectField("Status", BidStatus, blank="Any status")
-    funder = _select("Funder")
-    service = _select("Service")
-    outcome = _select("Outcome")
-    lead = _select("Lead officer")
+    funder = IdSelectField("Funder")
+    service = IdSelectField("Service")
+    outcome = IdSelectField("Outcome")
+    lead = IdSelectField("Lead officer")
     year = SelectField("Decided in financial year", widget=GovSelect(), validate_choice=False)
 
     def fill_choices(self, session: Session, years: list[SelectChoice]) -> None:

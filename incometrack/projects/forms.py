@@ -34,10 +34,6 @@ from incometrack.models import GrantBid, MilestoneStatus, Outcome, Service, User
 from incometrack.rag import Rag
 
 
-def _select(label: str) -> SelectField:
-    return IdSelectField(label)
-
-
 def _people(session: Session, roles=policy.CREATORS):
     return session.scalars(
         select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
@@ -48,9 +44,9 @@ class ProjectForm(AppForm):
     name = StringField(
         "Name", widget=GovTextInput(), validators=[InputRequired("Enter the project's name"), Length(max=255)]
     )
-    lead_id = _select("Project lead")
-    service_id = _select("Service")
-    bid_id = _select("Grant that funds it (optional)")
+    lead_id = IdSelectField("Project lead")
+    service_id = IdSelectField("Service")
+    bid_id = IdSelectField("Grant that funds it (optional)")
     outcome_ids = SelectMultipleField(
         "Libraries Deliver outcomes", coerce=int, widget=GovCheckboxesInput(), validate_choice=False
     )
@@ -76,7 +72,7 @@ class MilestoneForm(AppForm):
     title = StringField(
         "Milestone", widget=GovTextInput(), validators=[InputRequired("Enter the milestone"), Length(max=255)]
     )
-    owner_id = _select("Owner (optional)")
+    owner_id = IdSelectField("Owner (optional)")
     baseline_due = UKDateField(
         "Baseline date", description="Fixed once set: only an administrator can re-baseline"
     )
@@ -90,7 +86,7 @@ class MilestoneDetailsForm(AppForm):
     title = StringField(
         "Milestone", widget=GovTextInput(), validators=[InputRequired("Enter the milestone"), Length(max=255)]
     )
-    owner_id = _select("Owner (optional)")
+    owner_id = IdSelectField("Owner (optional)")
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -125,10 +121,10 @@ class RebaselineForm(AppForm):
 
 
 class ProjectFilterForm(QueryForm):
-    service = _select("Service")
-    lead = _select("Lead")
-    grant = _select("Grant")
-    outcome = _select("Outcome")
+    service = IdSelectField("Service")
+    lead = IdSelectField("Lead")
+    grant = IdSelectField("Grant")
+    outcome = IdSelectField("Outcome")
     rag = SelectField(
         "Rating",
         widget=GovSelect(),

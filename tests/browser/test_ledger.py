@@ -95,6 +95,18 @@ def test_record_a_weeks_takings_one_after_another(page, session, make_user, sign
     assert_accessible(page)
 
 
+def paste(page, lines: list[str]) -> None:
+    """Paste ``lines`` (tab-separated, as Excel copies them) into the focused cell."""
+    page.evaluate(
+        """text => {
+            const data = new DataTransfer();
+            data.setData('text/plain', text);
+            document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+        }""",
+        "\r\n".join(lines) + "\r\n",
+    )
+
+
 def test_rows_pasted_from_a_spreadsheet_drop_into_the_grid(
     page, session, make_user, sign_in, assert_accessible
 ):
@@ -107,14 +119,7 @@ def test_rows_pasted_from_a_spreadsheet_drop_into_the_grid(
     lines = [f"{day:02d}/11/2026\tLIB-CAFE\t{day}.50\tTILL-{day}" for day in range(1, 12)]
     lines.append("12/11/2026\tLIB-PRNT\t(3.00)\tREF-12")
     page.get_by_label("Row 1, Date received").focus()
-    page.evaluate(
-        """text => {
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
-        }""",
-        "\r\n".join(lines) + "\r\n",
-    )
+    paste(page, lines)
     expect(page.get_by_label("Row 12, Stream code")).to_have_value("LIB-PRNT")
     expect(page.get_by_label("Row 3, Amount")).to_have_value("3.50")
     page.get_by_role("button", name="Record these lines").click()
@@ -137,14 +142,7 @@ def test_six_hundred_lines_pasted_are_recorded_whole(page, session, make_user, s
     page.goto("/income/entries/batch")
     lines = [f"{1 + n % 28:02d}/10/2026\tLIB-CAFE\t{n + 1}.00\tTILL-{n}" for n in range(600)]
     page.get_by_label("Row 1, Date received").focus()
-    page.evaluate(
-        """text => {
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            document.activeElement.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
-        }""",
-        "\r\n".join(lines) + "\r\n",
-    )
+    paste(page, lines)
     expect(page.get_by_label("Row 600, Amount")).to_have_value("600.00")
     expect(page.locator("#grid-status")).to_have_text("600 lines pasted into the grid.")
     page.get_by_role("button", name="Record these lines").click()
