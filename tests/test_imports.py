@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from incometrack.models import Budget, ImportBatch, IncomeEntry, IncomeStream, Role
 from incometrack.periods import FinancialYear
-from incometrack.services import ServiceError, imports, locks
+from incometrack.services import AS_READ, ServiceError, imports, locks
 from tests.factories import make_entry, make_site, make_stream
 
 HEADER = "date,stream_code,amount,reference,site,description\n"
@@ -251,7 +251,11 @@ class TestDuplicatesAndBatches:
         with pytest.raises(ServiceError, match="locked quarters \\(2026-27 Q1\\)"):
             imports.undo_batch(session, batch, actor=finance)
         locks.reopen(
-            session, FinancialYear(2026).quarter(1), actor=make_user(Role.ADMIN), reason="Undo import"
+            session,
+            FinancialYear(2026).quarter(1),
+            actor=make_user(Role.ADMIN),
+            reason="Undo import",
+            expected_version=AS_READ,
         )
         assert imports.undo_batch(session, batch, actor=finance) == 2
         session.commit()

@@ -187,7 +187,7 @@ def test_previous_forecast_is_what_the_submitted_return_reported(session, submit
 
 def test_previous_forecast_stays_after_an_admin_reopens_the_quarter(session, submitted_q1, make_user):
     admin = make_user(Role.ADMIN)
-    locks.reopen(session, Y.quarter(1), actor=admin, reason="Late ledger journal")
+    locks.reopen(session, Y.quarter(1), actor=admin, reason="Late ledger journal", expected_version=AS_READ)
     session.commit()
     stream = session.scalar(select(IncomeStream))
     make_entry(session, stream, date(2025, 6, 1), 5_000_00, reference="LATE")

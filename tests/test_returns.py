@@ -366,7 +366,7 @@ def test_a_submitted_quarter_exports_identical_figures_after_later_changes(
 
     a = session.get(IncomeStream, stream)
     make_entry(session, a, date(2026, 10, 20), 7_777_00, reference="LATER")
-    locks.reopen(session, Q2, actor=make_user(Role.ADMIN), reason="Late journal")
+    locks.reopen(session, Q2, actor=make_user(Role.ADMIN), reason="Late journal", expected_version=AS_READ)
     make_entry(session, a, date(2026, 9, 15), 1_234_00, reference="LATE-Q2")
     session.commit()
     after = return_for(session, Q2, **META)

@@ -284,6 +284,7 @@ class ReopenForm(AppForm):
         widget=GovTextArea(),
         validators=[InputRequired("Enter the reason for reopening the quarter"), Length(max=255)],
     )
+    version = HiddenField(filters=[optional_version])
     submit = SubmitField("Reopen quarter", widget=GovSubmitInput())
 
 

@@ -324,7 +324,8 @@ def budget_grid(year_label: str):
         if not policy.can_manage(current_user):
             abort(403, "Only finance officers and administrators change this.")
         form = BudgetGridForm()
-        if any(row.stream_id.data not in {s.id for s in streams} for row in form.rows):
+        known = {stream.id for stream in streams}
+        if any(row.stream_id.data not in known for row in form.rows):
             abort(400, "The grid was sent with a row for no stream of this year's grid. Open it again.")
     else:
         form = BudgetGridForm(
@@ -754,10 +755,16 @@ def lock_reopen(lock_id: int):
     """Reopen a locked quarter, with the reason recorded (administrators only)."""
     lock = db.get_or_404(PeriodLock, lock_id)
     quarter = periods.FinancialYear(lock.year).quarter(lock.quarter)
-    form = ReopenForm()
+    form = ReopenForm(version=lock.version) if request.method == "GET" else ReopenForm()
     if form.validate_on_submit() and commit_or_show(
         form,
-        lambda: lock_service.reopen(db.session, quarter, actor=current_user, reason=form.reason.data),
+        lambda: lock_service.reopen(
+            db.session,
+            quarter,
+            actor=current_user,
+            reason=form.reason.data,
+            expected_version=form.version.data,
+        ),
     ):
         flash(f"{quarter.label} is open again.")
         return redirect(url_for("income.locks"))

@@ -11,7 +11,7 @@ from incometrack import policy
 from incometrack.models import PeriodLock, User
 from incometrack.models.base import utcnow
 from incometrack.periods import Quarter, quarter_for
-from incometrack.services import NotAllowed, ServiceError, audit, within
+from incometrack.services import NotAllowed, ServiceError, audit, check_version, within
 
 
 class PeriodLocked(ServiceError):
@@ -175,11 +175,14 @@ def lock_through(
     return locking
 
 
-def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> PeriodLock:
+def reopen(
+    session: Session, quarter: Quarter, *, actor: User, reason: str, expected_version: int | None
+) -> PeriodLock:
     """Reopen a locked quarter (admin only), keeping the reason.
 
     :raises NotAllowed: for anyone but an admin.
     :raises ServiceError: when the reason is missing or the quarter is not locked.
+    :raises StaleEdit: when the lock changed since the page was drawn.
     """
     if not policy.can_administer(actor):
         raise NotAllowed("Only an administrator can reopen a locked quarter")
@@ -190,6 +193,7 @@ def reopen(session: Session, quarter: Quarter, *, actor: User, reason: str) -> P
     existing = lock_for(session, quarter)
     if existing is None or not existing.is_locked:
         raise ServiceError(f"{quarter.label} is not locked")
+    check_version(existing, expected_version)
     existing.reopened_at = utcnow()
     existing.reopened_by_id = actor.id
     existing.reopen_reason = within(reason, 255, field="reason", label="Reason")

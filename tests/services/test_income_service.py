@@ -275,10 +275,12 @@ class TestEntries:
         entry = make_entry(session, stream, date(2026, 5, 1), 10_00)
         locks.lock(session, Q1, actor=finance)
         with pytest.raises(NotAllowed):
-            locks.reopen(session, Q1, actor=finance, reason="Mistake")
+            locks.reopen(session, Q1, actor=finance, reason="Mistake", expected_version=AS_READ)
         with pytest.raises(ServiceError, match="reason"):
-            locks.reopen(session, Q1, actor=admin, reason=" ")
-        locks.reopen(session, Q1, actor=admin, reason="Late invoice from the ledger team")
+            locks.reopen(session, Q1, actor=admin, reason=" ", expected_version=AS_READ)
+        locks.reopen(
+            session, Q1, actor=admin, reason="Late invoice from the ledger team", expected_version=AS_READ
+        )
         income.delete_entry(session, entry, actor=admin, expected_version=entry.version)
         session.commit()
         events = [(e.action, e.summary) for e in audit_rows(session, "period_locks")]

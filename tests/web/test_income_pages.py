@@ -334,10 +334,14 @@ def test_locks_page_finance_locks_and_only_admin_reopens(login_as, session):
     assert finance.get(f"/income/locks/{lock_id}/reopen").status_code == 403
     no_reason = admin.post(f"/income/locks/{lock_id}/reopen", data={"reason": ""})
     assert no_reason.status_code == 400 and "Enter the reason" in no_reason.get_data(as_text=True)
-    assert (
-        admin.post(f"/income/locks/{lock_id}/reopen", data={"reason": "Late ledger journal"}).status_code
-        == 302
+    reopen_page = admin.get(f"/income/locks/{lock_id}/reopen").get_data(as_text=True)
+    assert '<input type="hidden" name="version" value="1">' in reopen_page
+    unversioned = admin.post(f"/income/locks/{lock_id}/reopen", data={"reason": "Late ledger journal"})
+    assert unversioned.status_code == 400
+    reopened = admin.post(
+        f"/income/locks/{lock_id}/reopen", data={"reason": "Late ledger journal", "version": "1"}
     )
+    assert reopened.status_code == 302
     assert "Late ledger journal" in admin.get("/income/locks").get_data(as_text=True)
 
 
