@@ -275,3 +275,20 @@ def test_a_monitoring_pack_of_a_month_not_ended_is_refused_by_its_download_route
     refused = finance.client.post("/monitoring/2027-28/12/export/html")
     assert refused.status_code == 400
     assert "2027-28 P12 has not ended yet" in refused.get_data(as_text=True)
+
+
+def test_the_stream_page_shows_commentary_without_a_forecast_as_such(session, login_as):
+    finance = login_as(Role.FINANCE)
+    stream = make_stream(session, "LIB-HALL")
+    make_budget(session, stream, 12_000_00, year=2025)
+    income.save_commentary(
+        session,
+        stream,
+        Y.quarter(1),
+        "Hall shut for repairs in May",
+        actor=finance.user,
+        expected_version=NO_RECORD,
+    )
+    session.commit()
+    page = finance.client.get(f"/income/streams/{stream.id}?year=2025-26").get_data(as_text=True)
+    assert "None entered (commentary only)" in page and "Hall shut for repairs in May" in page
