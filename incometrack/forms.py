@@ -291,14 +291,7 @@ class IdSelectField(SelectField):
 
     def __init__(self, label, **kwargs):
         kwargs.setdefault("widget", GovSelect())
-        super().__init__(label, coerce=self._id, validate_choice=False, **kwargs)
-
-    @staticmethod
-    def _id(value):
-        if value is None or value == "":
-            return None
-        number = optional_int(value)
-        return number if number is not None and number > 0 else _Invalid(str(value)[:40])
+        super().__init__(label, coerce=record_id, validate_choice=False, **kwargs)
 
     def pre_validate(self, form) -> None:
         if isinstance(self.data, _Invalid):
@@ -307,18 +300,24 @@ class IdSelectField(SelectField):
             raise ValidationError(f"Choose {what} from the list")
 
 
+def record_id(value):
+    """A record's id from what was sent: None for nothing, the number for a possible id, and for
+    anything else (letters, a negative, beyond any id) the text, marked invalid."""
+    if value is None or value == "":
+        return None
+    number = optional_int(value)
+    return number if number is not None and number > 0 else _Invalid(str(value)[:40])
+
+
 def arg_id(name: str) -> int | None:
     """The id in the query string's ``name`` (None when absent or empty).
 
     :raises BadRequest: (400) when it is there but names no possible record.
     """
-    raw = request.args.get(name, "")
-    if raw == "":
-        return None
-    number = optional_int(raw)
-    if number is None or number <= 0:
-        abort(400, f"The address asks for {name} {raw[:40]!r}, which is no record's number.")
-    return number
+    found = record_id(request.args.get(name, ""))
+    if isinstance(found, _Invalid):
+        abort(400, f"The address asks for {name} {found!r}, which is no record's number.")
+    return found
 
 
 def arg_int(name: str, default: int | None = None) -> int | None:
