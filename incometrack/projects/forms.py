@@ -131,6 +131,7 @@ class ProjectFilterForm(QueryForm):
         choices=[SelectChoice("", "Any rating")]
         + [SelectChoice(r.value, r.value) for r in (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.COMPLETE)],
         invalid_choice_message="Select a rating from the list",
+        default="",
     )
 
     def fill_choices(self, session: Session) -> None:

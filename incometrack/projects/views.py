@@ -35,6 +35,7 @@ def index():
     """List projects, filtered by service, lead, grant, outcome and rating."""
     form = ProjectFilterForm(MultiDict(request.args))
     form.fill_choices(db.session)
+    form.validate()  # a filter that is no id is refused beside it, and filters nothing
     rag = None
     if form.rag.data:
         try:
