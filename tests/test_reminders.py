@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from incometrack.models import ReminderFrequency, ReminderSent, Role
-from incometrack.services import grants
+from incometrack.services import AS_READ, grants
 from tests.factories import (
     make_bid,
     make_budget,
@@ -277,8 +277,8 @@ def test_a_password_reset_or_disabling_ends_the_calendar_feed(app, runner, peopl
     if how == "password reset":
         users.reset_password(session, lead, "a new and long passphrase 2027", actor=people["finance"])
     else:
-        users.set_active(session, lead, False, actor=people["finance"])
-        users.set_active(session, lead, True, actor=people["finance"])
+        users.set_active(session, lead, False, actor=people["finance"], expected_version=AS_READ)
+        users.set_active(session, lead, True, actor=people["finance"], expected_version=AS_READ)
     session.commit()
     assert client.get(old).status_code == 404  # the old address does not come back
     fresh = runner.invoke(args=["calendar-link", "lee@council.example"]).output.strip()

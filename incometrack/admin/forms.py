@@ -48,6 +48,7 @@ class NewUserForm(AppForm):
 
 class RoleForm(AppForm):
     role = _role_field()
+    version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
@@ -62,7 +63,9 @@ class ResetPasswordForm(AppForm):
 
 
 class ConfirmForm(AppForm):
-    """A button that changes state: carries only the CSRF token."""
+    """A button that changes an account: the CSRF token and the account's version."""
+
+    version = HiddenField(filters=[optional_version])
 
 
 class AuditFilterForm(QueryForm):

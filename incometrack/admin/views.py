@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -28,7 +28,7 @@ from incometrack.forms import (
 from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.reports import listings
-from incometrack.services import ServiceError, users
+from incometrack.services import MissingVersion, ServiceError, StaleEdit, users
 from incometrack.services import reference as reference_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,17 +73,17 @@ def user_detail(user_id: int):
     return render_template(
         "admin/user_detail.html",
         user=user,
-        role_form=RoleForm(role=user.role),
+        role_form=RoleForm(role=user.role, version=user.version),
         password_form=ResetPasswordForm(),
-        confirm_form=ConfirmForm(),
+        confirm_form=ConfirmForm(version=user.version),
     )
 
 
 def _detail_with_errors(user: User, **forms):
     defaults = {
-        "role_form": RoleForm(role=user.role),
+        "role_form": RoleForm(role=user.role, version=user.version),
         "password_form": ResetPasswordForm(),
-        "confirm_form": ConfirmForm(),
+        "confirm_form": ConfirmForm(version=user.version),
     }
     defaults.update(forms)
     return render_template("admin/user_detail.html", user=user, **defaults), 400
@@ -96,7 +96,10 @@ def user_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = RoleForm()
     if form.validate_on_submit() and commit_or_show(
-        form, lambda: users.change_role(db.session, user, form.role.data, actor=current_user)
+        form,
+        lambda: users.change_role(
+            db.session, user, form.role.data, actor=current_user, expected_version=form.version.data
+        ),
     ):
         flash(f"{user.name} is now {user.role.label.lower()}.")
         return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -138,14 +141,20 @@ def user_active(user_id: int, action: str):
             ],
             button=f"{action.capitalize()} this user",
             back=url_for("admin.user_detail", user_id=user.id),
-            form=ConfirmForm(),
+            form=ConfirmForm(version=user.version),
             warning=disable,
         )
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _detail_with_errors(user)
     try:
-        users.set_active(db.session, user, action == "enable", actor=current_user)
+        users.set_active(
+            db.session, user, action == "enable", actor=current_user, expected_version=form.version.data
+        )
+    except MissingVersion as error:
+        abort(400, error.message)
+    except StaleEdit:
+        raise  # the 409 page: the account changed since this page was drawn
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -59,6 +59,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[timestamp]
     reminder_frequency: Mapped[ReminderFrequency] = mapped_column(default=ReminderFrequency.WEEKLY)
+    #: counts the changes administrators make (role, access), which their forms must be drawn from;
+    #: sign-ins and reminder times leave it, so a sign-in never makes an open page stale
+    version: Mapped[int] = mapped_column(default=1)
     reminders_last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The secret in the address of the person's calendar feed; replacing it revokes the old one.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)

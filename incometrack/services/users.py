@@ -14,7 +14,7 @@ from incometrack import policy
 from incometrack.models import Role, User
 from incometrack.models.base import utcnow
 from incometrack.models.users import new_session_token
-from incometrack.services import ServiceError, audit
+from incometrack.services import ServiceError, audit, check_version
 
 PASSWORD_MIN_LENGTH = 12
 _hasher = PasswordHasher()
@@ -145,10 +145,16 @@ def end_access(user: User) -> None:
     user.calendar_token = None
 
 
-def set_active(session: Session, user: User, active: bool, *, actor: User | None) -> User:
+def set_active(
+    session: Session, user: User, active: bool, *, actor: User | None, expected_version: int | None
+) -> User:
+    """:raises StaleEdit: when the account changed since the page was drawn."""
     if actor is not None and actor.id == user.id and not active:
         raise ServiceError("You cannot disable your own account")
+    check_version(user, expected_version)
     before = user.active
+    if before != active:
+        user.version += 1
     user.active = active
     if not active:
         end_access(user)
@@ -176,10 +182,16 @@ def reset_password(session: Session, user: User, password: str, *, actor: User |
     return user
 
 
-def change_role(session: Session, user: User, role: Role, *, actor: User | None) -> User:
+def change_role(
+    session: Session, user: User, role: Role, *, actor: User | None, expected_version: int | None
+) -> User:
+    """:raises StaleEdit: when the account changed since the form was drawn."""
     if actor is not None and actor.id == user.id and role not in policy.ADMINS:
         raise ServiceError("You cannot remove your own administrator role", field="role")
+    check_version(user, expected_version)
     before = user.role
+    if before is not role:
+        user.version += 1
     user.role = role
     session.flush()
     if before is not role:

@@ -73,14 +73,14 @@ def upgrade():
     op.add_column("staged_uploads", sa.Column("profile_version", sa.Integer(), nullable=True))
 
     # Reference data is versioned like the rest, so a stale edit of it is refused too.
-    for table in ("services", "sites", "income_categories"):
+    for table in ("services", "sites", "income_categories", "users"):
         op.add_column(table, sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade():
     op.drop_column("staged_uploads", "profile_version")
     op.drop_column("reminders_sent", "delivered_at")
-    for table in ("income_categories", "sites", "services"):
+    for table in ("users", "income_categories", "sites", "services"):
         op.drop_column(table, "version")
     op.execute("DELETE FROM forecasts WHERE outturn IS NULL")
     with op.batch_alter_table("forecasts", schema=None) as batch_op:

@@ -116,7 +116,7 @@ def test_duplicate_email_is_refused(login_as, make_user):
 def test_admin_disables_and_re_enables_a_user(app, login_as, make_user, session):
     admin = login_as(Role.ADMIN)
     target = make_user(Role.FINANCE)
-    assert admin.client.post(f"/admin/users/{target.id}/disable").status_code == 302
+    assert admin.client.post(f"/admin/users/{target.id}/disable", data={"version": "1"}).status_code == 302
     session.reread()
     session.refresh(target)
     assert target.active is False
@@ -124,7 +124,10 @@ def test_admin_disables_and_re_enables_a_user(app, login_as, make_user, session)
         app.test_client().post("/login", data={"email": target.email, "password": PASSWORD}).status_code
         == 400
     )
-    assert admin.client.post(f"/admin/users/{target.id}/enable").status_code == 302
+    # The page drawn before the account was disabled is stale now: refused, nothing changed.
+    assert admin.client.post(f"/admin/users/{target.id}/enable", data={"version": "1"}).status_code == 409
+    assert admin.client.post(f"/admin/users/{target.id}/enable", data={}).status_code == 400
+    assert admin.client.post(f"/admin/users/{target.id}/enable", data={"version": "2"}).status_code == 302
     session.reread()
     session.refresh(target)
     assert target.active is True
@@ -132,7 +135,9 @@ def test_admin_disables_and_re_enables_a_user(app, login_as, make_user, session)
 
 def test_admin_cannot_disable_themselves(login_as, session):
     admin = login_as(Role.ADMIN)
-    response = admin.client.post(f"/admin/users/{admin.user.id}/disable", follow_redirects=True)
+    response = admin.client.post(
+        f"/admin/users/{admin.user.id}/disable", data={"version": "1"}, follow_redirects=True
+    )
     assert "cannot disable your own account" in response.get_data(as_text=True)
     session.reread()
     session.refresh(admin.user)
@@ -164,7 +169,14 @@ def test_short_reset_password_is_refused_beside_the_field(login_as):
 def test_role_change_is_audited_and_admin_keeps_own_role(login_as, make_user, session):
     admin = login_as(Role.ADMIN)
     target = make_user(Role.VIEWER)
-    assert admin.client.post(f"/admin/users/{target.id}/role", data={"role": "finance"}).status_code == 302
+    page = admin.client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert '<input type="hidden" name="version" value="1">' in page
+    assert admin.client.post(f"/admin/users/{target.id}/role", data={"role": "finance"}).status_code == 400
+    changed = admin.client.post(f"/admin/users/{target.id}/role", data={"role": "finance", "version": "1"})
+    assert changed.status_code == 302
+    # Another admin's page, drawn before that change, is stale: refused rather than overwriting it.
+    stale = admin.client.post(f"/admin/users/{target.id}/role", data={"role": "lead", "version": "1"})
+    assert stale.status_code == 409
     session.reread()
     session.refresh(target)
     assert target.role is Role.FINANCE
@@ -172,7 +184,9 @@ def test_role_change_is_audited_and_admin_keeps_own_role(login_as, make_user, se
         select(AuditEvent).where(AuditEvent.entity_id == target.id, AuditEvent.action == "update")
     )
     assert [e.changes for e in events] == [{"role": ["viewer", "finance"]}]
-    response = admin.client.post(f"/admin/users/{admin.user.id}/role", data={"role": "viewer"})
+    response = admin.client.post(
+        f"/admin/users/{admin.user.id}/role", data={"role": "viewer", "version": "1"}
+    )
     assert response.status_code == 400
     assert "cannot remove your own administrator role" in response.get_data(as_text=True)
 

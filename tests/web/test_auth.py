@@ -6,7 +6,7 @@ import pytest
 from flask import url_for
 
 from incometrack.models import AuditEvent, Role
-from incometrack.services import users
+from incometrack.services import AS_READ, users
 from tests.conftest import PASSWORD
 
 
@@ -71,7 +71,7 @@ def test_failed_login_explains_beside_the_field(client, make_user, email, passwo
 
 def test_disabled_user_cannot_sign_in(client, make_user, session):
     user = make_user()
-    users.set_active(session, user, False, actor=None)
+    users.set_active(session, user, False, actor=None, expected_version=AS_READ)
     session.commit()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
@@ -96,7 +96,7 @@ def test_logout_needs_post(login_as):
 def test_disabling_a_user_ends_their_session(login_as, session):
     signed_in = login_as(Role.FINANCE)
     assert signed_in.client.get("/").status_code == 200
-    users.set_active(session, signed_in.user, False, actor=None)
+    users.set_active(session, signed_in.user, False, actor=None, expected_version=AS_READ)
     session.commit()
     assert signed_in.client.get("/").status_code == 302
 

@@ -49,7 +49,10 @@ def test_disabling_a_user_asks_first(login_as, session, make_user):
     assert f'{CANCEL}/admin/users/{lead.id}">Cancel</a>' in page
     session.reread()
     assert session.get(User, lead.id).active is True
-    assert admin.post(f"/admin/users/{lead.id}/disable", data={}).status_code == 302
+    assert f'name="version" value="{lead.version}"' in page
+    assert (
+        admin.post(f"/admin/users/{lead.id}/disable", data={"version": str(lead.version)}).status_code == 302
+    )
     session.reread()
     assert session.get(User, lead.id).active is False
 
