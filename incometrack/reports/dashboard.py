@@ -58,34 +58,34 @@ def recent_quarters(session: Session, as_at: MonthPeriod, count: int = 8) -> tup
     so); nothing after it counts (DOMAIN.md)."""
     quarters = quarters_back(as_at.quarter, count)
     years = sorted({q.year.start for q in quarters})
-    # By month period, which the covering index (year, period, stream, amount) answers; quarters
-    # are added up here.
-    actual: dict[tuple[int, int], int] = {}
-    for year, period, total in session.execute(
-        select(IncomeEntry.financial_year, IncomeEntry.period, func.sum(IncomeEntry.amount))
-        .where(IncomeEntry.financial_year.in_(years))
-        .group_by(IncomeEntry.financial_year, IncomeEntry.period)
-    ):
-        if (year, period) <= (as_at.year.start, as_at.number):
-            key = (year, (period + 2) // 3)
-            actual[key] = actual.get(key, 0) + int(total)
-    profiled: dict[tuple[int, int], int] = {}
-    for year, *months in session.execute(
-        select(Budget.year, *(func.sum(getattr(Budget, f"p{n}")) for n in range(1, 13)))
-        .where(Budget.year.in_(years))
-        .group_by(Budget.year)
-    ):
-        for period, value in enumerate(months, start=1):
-            if (year, period) <= (as_at.year.start, as_at.number):
-                key = (year, (period + 2) // 3)
-                profiled[key] = profiled.get(key, 0) + int(value or 0)
-    return tuple(
-        QuarterBar(
-            label=q.label,
-            actual=actual.get((q.year.start, q.number), 0),
-            profiled=profiled.get((q.year.start, q.number), 0),
+    # By month period, which the covering index (year, period, stream, amount) answers.
+    actual = {
+        (year, period): int(total)
+        for year, period, total in session.execute(
+            select(IncomeEntry.financial_year, IncomeEntry.period, func.sum(IncomeEntry.amount))
+            .where(IncomeEntry.financial_year.in_(years))
+            .group_by(IncomeEntry.financial_year, IncomeEntry.period)
         )
-        for q in quarters
+    }
+    profiled = {
+        (year, period): int(value or 0)
+        for year, *months in session.execute(
+            select(Budget.year, *(func.sum(getattr(Budget, f"p{n}")) for n in range(1, 13)))
+            .where(Budget.year.in_(years))
+            .group_by(Budget.year)
+        )
+        for period, value in enumerate(months, start=1)
+    }
+
+    def to_date(by_month: dict[tuple[int, int], int], quarter: Quarter) -> int:
+        return sum(
+            by_month.get((month.year.start, month.number), 0)
+            for month in quarter.months
+            if month.last_day <= as_at.last_day
+        )
+
+    return tuple(
+        QuarterBar(label=q.label, actual=to_date(actual, q), profiled=to_date(profiled, q)) for q in quarters
     )
 
 
