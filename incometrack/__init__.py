@@ -55,12 +55,14 @@ def configure(app: Flask, config: Mapping[str, object] | None) -> None:
 def register_extensions(app: Flask) -> None:
     from incometrack import database, security
     from incometrack.database import configure_engine
+    from incometrack.jobs import queue
 
     security.init_early(app)
     database.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    queue.init_app(app)
     with app.app_context():
         configure_engine(app, db.engine)
 
@@ -117,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from incometrack.grants.views import bp as grants_bp
     from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
+    from incometrack.jobs.views import bp as jobs_bp
     from incometrack.main.views import bp as main_bp
     from incometrack.monitoring.views import bp as monitoring_bp
     from incometrack.projects.views import bp as projects_bp
@@ -132,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         returns_bp,
         monitoring_bp,
         account_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 

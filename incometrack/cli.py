@@ -466,6 +466,22 @@ def calendar_link_command(email: str) -> None:
     click.echo(f"/calendar/{token}.ics")
 
 
+@click.command("worker")
+@click.option(
+    "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Jobs run at once (threads)."
+)
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the background jobs (long downloads and imports) until stopped.
+
+    Run one or more on any host that reaches the database (and Redis, with REDIS_URL); Ctrl+C or
+    SIGTERM lets running jobs finish first.
+    """
+    from incometrack.jobs.queue import run_worker
+
+    run_worker(current_app._get_current_object(), workers=workers)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_command)
     for command in (
@@ -484,5 +500,6 @@ def init_app(app: Flask) -> None:
         backup_command,
         send_reminders_command,
         calendar_link_command,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -63,6 +63,16 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "incometrack@localhost",
+    #: Background jobs (``flask --app wsgi worker``). The queue is on Redis when REDIS_URL is set,
+    #: else in the PostgreSQL database, else in a SQLite file beside the database (JOBS_QUEUE_FILE).
+    "REDIS_URL": "",
+    "JOBS_QUEUE_FILE": "",
+    #: A workbook download of more rows than this, or an import of more lines, runs as a job.
+    "JOBS_ROW_THRESHOLD": 50_000,
+    #: A job's file is deleted this many hours after it is made.
+    "JOB_FILE_HOURS": 24,
+    #: Tests only: a job runs at once, in the request that asks for it.
+    "JOBS_IMMEDIATE": False,
 }
 
 
@@ -81,6 +91,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["EXPORTS_DIR"] = exports
     if environ.get("MAX_UPLOAD_MB"):
         settings["MAX_CONTENT_LENGTH"] = _whole_number(environ, "MAX_UPLOAD_MB", 1, 100) * 1024 * 1024
+    for name in ("REDIS_URL", "JOBS_QUEUE_FILE"):
+        if value := environ.get(name):
+            settings[name] = value
+    if environ.get("JOBS_ROW_THRESHOLD"):
+        settings["JOBS_ROW_THRESHOLD"] = _whole_number(environ, "JOBS_ROW_THRESHOLD", 1, 10_000_000)
     for name in ("APP_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
         if value := environ.get(name):
             settings[name] = value.rstrip("/") if name == "APP_URL" else value

@@ -1,17 +1,23 @@
 """Sending any list as a download (``?format=csv`` or ``?format=xlsx``) with its current filters.
 
 The list's view builds its :class:`~incometrack.reports.listings.Listing` from the same filters as
-the page and hands it here. CSV is streamed as it is produced; the workbook is built in a private
-temporary file and streamed from there, so neither is held in memory whole.
+the page and hands it here. CSV is streamed as it is produced, however long; the workbook is built
+in a private temporary file and streamed from there, so neither is held in memory whole. A
+workbook of more than ``JOBS_ROW_THRESHOLD`` rows is made by a background job instead (about ten
+seconds for 50,000 rows): the person is sent to its progress page at once, and the worker makes
+this same request again and writes the file through the job.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from urllib.parse import urlencode
 
-from flask import Response, abort, request, stream_with_context
+from flask import Response, abort, current_app, request, stream_with_context
 from werkzeug.wsgi import wrap_file
 
+from incometrack.jobs import queue as jobs
 from incometrack.reports.listings import Listing
 
 FORMATS = {
@@ -38,6 +44,18 @@ def send(listing: Listing, fmt: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(listing)), mimetype=FORMATS[fmt], headers=headers)
+    if (job := jobs.current()) is not None:
+        job.write_file(
+            filename,
+            FORMATS[fmt],
+            lambda stream: write_xlsx(replace(listing, rows=job.counting(listing.rows)), stream),
+        )
+        return job.done()
+    if listing.size is not None and (size := listing.size()) > current_app.config["JOBS_ROW_THRESHOLD"]:
+        args = request.args.copy()
+        args.pop("format")
+        back = request.path + (f"?{urlencode(list(args.items(multi=True)))}" if args else "")
+        return jobs.start(f"{listing.title}: workbook of {size:,} rows", total=size, back=back)
     handle, _ = write_private(lambda stream: write_xlsx(listing, stream))
     return Response(
         wrap_file(request.environ, handle), mimetype=FORMATS[fmt], headers=headers, direct_passthrough=True

@@ -22,4 +22,15 @@ def init_migrate(app: Flask) -> None:
     if "migrate" not in app.extensions:
         from flask_migrate import Migrate
 
-        Migrate(render_as_batch=True, compare_type=True).init_app(app, db, directory=str(MIGRATIONS))
+        Migrate(render_as_batch=True, compare_type=True, include_name=not_job_queue).init_app(
+            app, db, directory=str(MIGRATIONS)
+        )
+
+
+#: The job queue's own tables in PostgreSQL (made by huey, see :mod:`incometrack.jobs.queue`):
+#: not the models', so migrations neither make nor drop them.
+JOB_QUEUE_TABLES = "job_queue_"
+
+
+def not_job_queue(name: str | None, type_: str, _parent_names) -> bool:
+    return not (type_ == "table" and name and name.startswith(JOB_QUEUE_TABLES))

@@ -86,6 +86,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict[str, object]:
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "LOGIN_SLOWDOWN": False,
         "SERVER_NAME": None,
+        "JOBS_IMMEDIATE": True,
     }
     config.update(overrides)
     return config
@@ -111,7 +112,14 @@ def reference_rows(database_url: str, tmp_path_factory) -> dict[str, list[dict]]
 
 #: Settings read at request time: a test may change them on the shared app (they are put back).
 RUNTIME_SETTINGS = frozenset(
-    {"EXPORTS_DIR", "UPLOAD_DIR", "WTF_CSRF_ENABLED", "MAX_CONTENT_LENGTH", "LOGIN_SLOWDOWN"}
+    {
+        "EXPORTS_DIR",
+        "UPLOAD_DIR",
+        "WTF_CSRF_ENABLED",
+        "MAX_CONTENT_LENGTH",
+        "LOGIN_SLOWDOWN",
+        "JOBS_ROW_THRESHOLD",
+    }
 )
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 

@@ -24,6 +24,11 @@ LEAD_CREATES = {A, F, L}
 
 POLICY = {
     ("main.home", "GET"): EVERYONE,
+    # one's own jobs: anyone else's is a 404 (tests/test_jobs.py)
+    ("jobs.index", "GET"): EVERYONE,
+    ("jobs.progress", "GET"): EVERYONE,
+    ("jobs.progress_json", "GET"): EVERYONE,
+    ("jobs.download", "GET"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE,
     ("admin.users_list", "GET"): ADMIN,
     ("admin.user_new", "GET"): ADMIN,
@@ -221,6 +226,7 @@ def world(session, make_user):
         "action": "disable",
         "awarded_bid_id": bid.id,
         "record_id": 1,
+        "job_id": "0" * 32,
     }
 
 

@@ -32,6 +32,7 @@ from incometrack.models.income import (
     UnmappedLines,
     ledger_code_key,
 )
+from incometrack.models.jobs import JOB_STATUS_LABELS, Job, JobStatus
 from incometrack.models.projects import Milestone, MilestoneStatus, MilestoneUpdate, Project, project_outcomes
 from incometrack.models.reference import CipfaLine, IncomeCategory, Outcome, Service, Setting, Site, SiteKind
 from incometrack.models.returns import ExportRecord, ReturnSnapshot
@@ -39,6 +40,7 @@ from incometrack.models.users import ROLE_LABELS, LoginAttempt, ReminderFrequenc
 
 __all__ = [
     "BID_TRANSITIONS",
+    "JOB_STATUS_LABELS",
     "PENDING_STATUSES",
     "ROLE_LABELS",
     "WON_STATUSES",
@@ -62,6 +64,8 @@ __all__ = [
     "IncomeCategory",
     "IncomeEntry",
     "IncomeStream",
+    "Job",
+    "JobStatus",
     "LedgerCode",
     "LoginAttempt",
     "Milestone",

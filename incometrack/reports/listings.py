@@ -9,10 +9,10 @@ others are the rows the screen already reads.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from incometrack import periods
@@ -58,6 +58,10 @@ class Listing:
     rows: Iterable[tuple]  #: read once, as it is iterated
     #: what the list was filtered by, in words (under the workbook's title)
     filters: str = ""
+    #: how many rows it holds, counted in the database, for the lists that can be long (a
+    #: workbook of more than ``JOBS_ROW_THRESHOLD`` is made by a background job); None for lists
+    #: that are always short
+    size: Callable[[], int] | None = None
 
 
 def _columns(*spec: tuple[str, Kind] | str) -> tuple[Column, ...]:
@@ -74,6 +78,11 @@ def _streamed(session: Session, statement) -> Iterator[tuple]:
     in its transaction, so the query must start where the rows are consumed, not before."""
     for row in session.execute(statement.execution_options(yield_per=CHUNK)):
         yield tuple(row)
+
+
+def _counter(session: Session, statement) -> Callable[[], int]:
+    """Counts the statement's rows in the database when called."""
+    return lambda: session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
 
 
 def _enum(value: object) -> object:
@@ -106,6 +115,7 @@ def entries(session: Session, filters: entry_reports.EntryFilters, *, sort: str,
         ),
         rows(),
         described,
+        size=_counter(session, statement),
     )
 
 
@@ -400,4 +410,5 @@ def audit(session: Session, filters: AuditFilters, *, described: str) -> Listing
         ),
         rows(),
         described,
+        size=_counter(session, statement),
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -13,6 +14,7 @@ from incometrack.exports import html as html_return
 from incometrack.exports.files import ExportError
 from incometrack.extensions import db
 from incometrack.forms import AppForm, commit_or_show, form_status, year_choices
+from incometrack.jobs import queue as jobs
 from incometrack.models import ExportRecord, ReturnSnapshot
 from incometrack.reports import return_layout
 from incometrack.reports.income import forecast_versions
@@ -126,9 +128,30 @@ def download(year_label: str, quarter: str, fmt: str):
 def send_report(report, fmt: str, *, back: str):
     """Build one file of a return or monitoring pack in a temporary file of this request's own while
     the database is only read, record its checksum in one short write, and send exactly those
-    bytes; a file that cannot be built is reported, and the person goes ``back``."""
+    bytes; a file that cannot be built is reported, and the person goes ``back``.
+
+    A workbook whose entry sheet holds more than ``JOBS_ROW_THRESHOLD`` entries is made by a
+    background job instead: the person goes to its progress page, and the worker makes this same
+    request again and writes the file, its checksum recorded just the same."""
+    count = report.entries_summary.count
+    job = jobs.current()
+    if job is None and fmt == "xlsx" and count > current_app.config["JOBS_ROW_THRESHOLD"]:
+        return jobs.start(
+            f"{return_service.file_name(report, fmt)}: workbook with {count:,} income entries",
+            total=count,
+            back=back,
+        )
     try:
-        handle, filename, checksum = return_service.build_download(report, fmt)
+        if job is not None:
+            report = dataclasses.replace(report, entries=job.counting(report.entries))
+            checksum = job.write_file(
+                return_service.file_name(report, fmt),
+                MIMETYPES[fmt],
+                lambda stream: return_service.write_file(return_service.stamped(report), fmt, stream),
+            )
+            handle = None
+        else:
+            handle, filename, checksum = return_service.build_download(report, fmt)
     except ExportError as error:
         db.session.rollback()
         current_app.logger.error("Export failed: %s", error)
@@ -139,8 +162,11 @@ def send_report(report, fmt: str, *, back: str):
         return_service.record_export(db.session, report, fmt, checksum, actor=current_user)
         db.session.commit()
     except BaseException:
-        handle.close()
+        if handle is not None:
+            handle.close()
         raise
+    if job is not None:
+        return job.done()
     return send_file(handle, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=filename, max_age=0)
 
 

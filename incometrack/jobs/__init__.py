@@ -1,0 +1,1 @@
+"""Long downloads and imports run by the worker, and the pages that follow them."""
