@@ -71,6 +71,8 @@ DEFAULTS: dict[str, object] = {
     "JOBS_ROW_THRESHOLD": 50_000,
     #: A job's file is deleted this many hours after it is made.
     "JOB_FILE_HOURS": 24,
+    #: A running job whose heartbeat is older than this has lost its worker (and is run again).
+    "JOBS_STALL_SECONDS": 60,
     #: Tests only: a job runs at once, in the request that asks for it.
     "JOBS_IMMEDIATE": False,
 }
@@ -96,6 +98,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
             settings[name] = value
     if environ.get("JOBS_ROW_THRESHOLD"):
         settings["JOBS_ROW_THRESHOLD"] = _whole_number(environ, "JOBS_ROW_THRESHOLD", 1, 10_000_000)
+    if environ.get("JOBS_STALL_SECONDS"):
+        settings["JOBS_STALL_SECONDS"] = _whole_number(environ, "JOBS_STALL_SECONDS", 2, 3600)
     for name in ("APP_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM"):
         if value := environ.get(name):
             settings[name] = value.rstrip("/") if name == "APP_URL" else value

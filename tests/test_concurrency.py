@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4):
+def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4, env: dict[str, str] | None = None):
     """gunicorn serving the app on a free loopback port, with its own instance folders (nothing on
     disk is shared with another server); yields (base URL, log path)."""
     port = free_port()
@@ -47,6 +47,7 @@ def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4):
         "SECRET_KEY": "k" * 64,
         "INCOMETRACK_ENV": "development",
         "EXPORTS_DIR": str(folder / "exports"),
+        **(env or {}),
     }
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -52,8 +52,6 @@ from incometrack.services import jobs as job_service
 
 log = logging.getLogger(__name__)
 
-#: A running job whose heartbeat is older than this has lost its worker.
-STALL_SECONDS = 60
 #: How often a running job's heartbeat is written.
 BEAT_SECONDS = 5
 #: A job waiting longer than this is put on the queue again (the first message may be lost with
@@ -305,14 +303,15 @@ def recover_jobs(app: Flask) -> None:
     kept longer than ``JOB_FILE_HOURS`` and temporary folders of workers that are gone."""
     jobs = jobs_of(app)
     now = time.time()
+    stall = int(app.config["JOBS_STALL_SECONDS"])
     with app.app_context():
         beating = set()
         for job_id in job_service.running_ids(db.session):
             beat = jobs.queue.get(f"beat:{job_id}", peek=True)
-            if beat is not None and now - beat <= STALL_SECONDS:
+            if beat is not None and now - beat <= stall:
                 beating.add(job_id)
         # a job claimed a moment ago may not have beaten yet: only jobs started a while ago count
-        cutoff = utcnow() - timedelta(seconds=STALL_SECONDS)
+        cutoff = utcnow() - timedelta(seconds=stall)
         again = job_service.waiting_since(db.session, utcnow() - REQUEUE_WAITING_AFTER)
         for job in job_service.stalled(db.session, cutoff, beating):
             _discard(jobs.folder, job.id)

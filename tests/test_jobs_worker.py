@@ -1,0 +1,196 @@
+"""Long downloads as jobs through gunicorn and a real worker (``flask worker``), on SQLite and
+PostgreSQL (issue 32, item 4): a 200,000-row workbook is made by the worker with a moving progress
+bar while other pages answer within a second, and a worker killed half way leaves no file and no
+temporary file behind, its job run again by the next worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+
+from incometrack.models import IncomeEntry, Job, JobStatus, Role
+from tests.factories import make_stream
+from tests.test_concurrency import ROOT, sign_in, start_gunicorn
+
+#: Other processes (gunicorn, the worker) write here.
+pytestmark = pytest.mark.full_reset
+
+ROWS = 200_000
+#: the settings both gunicorn and the worker run with
+SETTINGS = {"JOBS_STALL_SECONDS": "12"}
+
+
+def add_entries(session, stream, count: int) -> None:
+    """``count`` entries of £1.00 to £9.99 dated in May 2026 (2026-27 Q1, P2), written at once."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "stream_id": stream.id, "date_received": date(2026, 5, 1 + n % 31), "financial_year": 2026,
+            "quarter": 1, "period": 2, "amount": 100 + n % 900, "reference": f"R{n}", "description": "",
+            "entered_at": now, "version": 1,
+        }
+        for n in range(count)
+    ]  # fmt: skip
+    for start in range(0, count, 20_000):
+        session.execute(insert(IncomeEntry), rows[start : start + 20_000])
+    session.commit()
+
+
+@contextlib.contextmanager
+def worker(database_url: str, folder: Path, log_name: str = "worker.log"):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "k" * 64,
+        "INCOMETRACK_ENV": "development",
+        "EXPORTS_DIR": str(folder / "exports"),
+        **SETTINGS,
+    }
+    with (folder / log_name).open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "1"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def server(database_url, tmp_path, reference_rows):
+    folder = tmp_path / "server"
+    with start_gunicorn(database_url, folder, env=SETTINGS) as (base, _log):
+        yield base, folder
+
+
+def ask_for_workbook(client: requests.Session, base: str) -> tuple[str, float]:
+    started = time.monotonic()
+    response = client.get(
+        f"{base}/income/entries?year=2026-27&format=xlsx", allow_redirects=False, timeout=30
+    )
+    took = time.monotonic() - started
+    assert response.status_code == 303, response.text[:300]
+    return re.fullmatch(r"/jobs/([0-9a-f]{32})", response.headers["Location"]).group(1), took
+
+
+def poll(client, base, job_id, until, timeout=300) -> list[dict]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = client.get(f"{base}/jobs/{job_id}/progress.json", timeout=30).json()
+        seen.append(state)
+        if until(state):
+            return seen
+        time.sleep(0.5)
+    pytest.fail(f"the job did not get there in {timeout} s: {seen[-1]}")
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Half-written files and temporary files anywhere under the exports folder."""
+    jobs = folder / "exports" / "jobs"
+    found = [p.name for p in jobs.glob(".*.part")]
+    found += [str(p.relative_to(jobs)) for p in (jobs / "tmp").rglob("*") if p.is_file()]
+    return found
+
+
+def test_a_200000_row_workbook_is_made_by_the_worker_while_pages_answer_within_a_second(
+    server, database_url, session, make_user
+):
+    base, folder = server
+    stream = make_stream(session, "LIB-PRINT", name="Printing")
+    add_entries(session, stream, ROWS)
+    viewer, other = make_user(Role.VIEWER), make_user(Role.FINANCE)
+    asker, someone = sign_in(base, viewer.email), sign_in(base, other.email)
+    with worker(database_url, folder):
+        job_id, asked_in = ask_for_workbook(asker, base)
+        assert asked_in < 1.0  # the request returns at once
+        page = asker.get(f"{base}/jobs/{job_id}", timeout=30).text
+        assert '<progress id="job-progress"' in page and f'max="{ROWS}"' in page
+
+        waits: list[float] = []
+        stop = threading.Event()
+
+        def browse() -> None:
+            while not stop.is_set():
+                for url in ("/", "/income/streams", "/income/entries?year=2026-27"):
+                    started = time.monotonic()
+                    assert someone.get(base + url, timeout=30).status_code == 200
+                    waits.append(time.monotonic() - started)
+                time.sleep(0.2)
+
+        browsing = threading.Thread(target=browse)
+        browsing.start()
+        try:
+            seen = poll(asker, base, job_id, lambda s: s["finished"])
+        finally:
+            stop.set()
+            browsing.join()
+    assert seen[-1]["status"] == "done", seen[-1]
+    moving = [s["done"] for s in seen if s["status"] == "running" and 0 < s["done"] < ROWS]
+    assert len(set(moving)) >= 2, seen  # the bar moved while the worker wrote
+    assert waits and max(waits) < 1.0, sorted(waits)[-5:]
+
+    response = asker.get(f"{base}/jobs/{job_id}/file", timeout=120)
+    assert response.status_code == 200
+    path = folder / "downloaded.xlsx"
+    path.write_bytes(response.content)
+    sheet = load_workbook(path, read_only=True).active
+    rows = sheet.iter_rows(values_only=True)
+    assert next(rows)[0] == "Income entries"
+    next(rows)  # the filters
+    assert next(rows)[:2] == ("Date received", "Stream code")
+    count = sum(1 for _row in rows)
+    assert count == ROWS
+    assert leftovers(folder) == []
+
+
+def test_a_worker_killed_half_way_leaves_nothing_and_the_next_worker_runs_the_job_again(
+    server, database_url, session, make_user
+):
+    base, folder = server
+    stream = make_stream(session, "LIB-PRINT", name="Printing")
+    add_entries(session, stream, 60_000)
+    viewer = make_user(Role.VIEWER)
+    asker = sign_in(base, viewer.email)
+    with worker(database_url, folder, "first.log") as first:
+        job_id, _took = ask_for_workbook(asker, base)
+        poll(asker, base, job_id, lambda s: s["status"] == "running" and s["done"] > 10_000, timeout=120)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    jobs = folder / "exports" / "jobs"
+    assert not (jobs / job_id).exists()  # the file was never renamed into place
+    assert leftovers(folder) != []  # what the killed worker was writing is still there
+    session.reread()
+    assert session.scalar(select(Job.status).where(Job.id == job_id)) == JobStatus.RUNNING
+    time.sleep(int(SETTINGS["JOBS_STALL_SECONDS"]) + 1)  # its heartbeat is now old
+    with worker(database_url, folder, "second.log"):
+        seen = poll(asker, base, job_id, lambda s: s["finished"], timeout=300)
+    assert seen[-1]["status"] == "done", seen[-1]
+    session.reread()
+    job = session.get(Job, job_id)
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+    assert leftovers(folder) == []
+    response = asker.get(f"{base}/jobs/{job_id}/file", timeout=120)
+    path = folder / "downloaded.xlsx"
+    path.write_bytes(response.content)
+    assert sum(1 for _row in load_workbook(path, read_only=True).active.iter_rows()) == 60_000 + 3
