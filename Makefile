@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 BUILD := incometrack/static/build
 
-.PHONY: run test lint bench loadtest install assets db demo clean
+.PHONY: run worker test lint bench loadtest install assets db demo clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,13 @@ db: install
 demo: db
 	$(FLASK) load-demo --if-empty
 
+# The web server and, beside it, a worker for long downloads and imports (stopped with it).
 run: install assets demo
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+worker: install db
+	$(FLASK) worker
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from incometrack.models import IncomeEntry, Job, JobStatus, Role
+from tests.conftest import needs
 from tests.factories import make_stream
 from tests.test_concurrency import ROOT, sign_in, start_gunicorn
 
@@ -194,3 +196,54 @@ def test_a_worker_killed_half_way_leaves_nothing_and_the_next_worker_runs_the_jo
     path = folder / "downloaded.xlsx"
     path.write_bytes(response.content)
     assert sum(1 for _row in load_workbook(path, read_only=True).active.iter_rows()) == 60_000 + 3
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path):
+    """A Redis of the test's own on a free loopback port, keeping nothing on disk."""
+    from tests.test_concurrency import free_port
+
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@needs("redis-server")
+def test_with_redis_url_jobs_queue_on_redis(database_url, tmp_path, reference_rows, session, make_user):
+    stream = make_stream(session, "LIB-PRINT", name="Printing")
+    add_entries(session, stream, 40)
+    viewer = make_user(Role.VIEWER)
+    folder = tmp_path / "server"
+    with redis_server(tmp_path / "redis") as url:
+        settings = {"REDIS_URL": url, "JOBS_ROW_THRESHOLD": "10"}
+        SETTINGS.update(settings)
+        try:
+            with start_gunicorn(database_url, folder, env=dict(SETTINGS)) as (base, _log):
+                asker = sign_in(base, viewer.email)
+                job_id, _took = ask_for_workbook(asker, base)
+                import redis
+
+                assert redis.Redis.from_url(url).keys("*")  # the job is queued on Redis
+                with worker(database_url, folder):
+                    seen = poll(asker, base, job_id, lambda s: s["finished"], timeout=120)
+                assert seen[-1]["status"] == "done", seen[-1]
+                response = asker.get(f"{base}/jobs/{job_id}/file", timeout=30)
+        finally:
+            for name in settings:
+                SETTINGS.pop(name)
+    path = folder / "downloaded.xlsx"
+    path.write_bytes(response.content)
+    assert sum(1 for _row in load_workbook(path, read_only=True).active.iter_rows()) == 40 + 3
