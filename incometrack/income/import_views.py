@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -31,6 +31,7 @@ from incometrack.income.forms import (
     ProfileSampleForm,
 )
 from incometrack.income.views import bp
+from incometrack.jobs import queue as jobs
 from incometrack.models import ImportBatch, ImportProfile, IncomeEntry
 from incometrack.reports import listings
 from incometrack.reports.pagination import paginate
@@ -87,6 +88,7 @@ def import_upload():
                     data=data,
                     profile_id=profile_id,
                     profile_version=profile.version if profile is not None else None,
+                    lines=result.rows_read,
                 )
                 db.session.commit()
                 stop_writing()
@@ -100,29 +102,61 @@ def import_upload():
     return render_template("income/import_upload.html", form=form), 400 if form.errors else 200
 
 
+#: The imports that can be long (a year's ledger): their lines are checked while only reading and
+#: written under the write lock afterwards, and a file of more than ``JOBS_ROW_THRESHOLD`` lines is
+#: imported by a background job.
+LONG_KINDS = frozenset({"income", "ledger"})
+
+
 @bp.route("/import/confirm", methods=["POST"])
 @roles_required(policy.MANAGERS)
+@reads_first
 def import_confirm():
-    """Import the previewed file as one transaction."""
+    """Import the previewed file as one transaction, exactly once however often it is confirmed."""
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    staged = staging.claim(db.session, form.token.data, current_user.id)
+    token = form.token.data
+    staged = staging.peek(db.session, token, current_user.id)
     if staged is None:
-        flash("That upload has expired or was already imported. Upload the file again.", "error")
+        return _already_imported()
+    job = jobs.current()
+    if job is None and staged.kind in LONG_KINDS and staged.lines > current_app.config["JOBS_ROW_THRESHOLD"]:
+        return jobs.start(
+            f"Import of {staged.filename}: {staged.lines:,} lines",
+            total=staged.lines,
+            back=url_for("income.import_upload"),
+        )
+    options = _options(staged.kind, staged.profile_id, staged.sheet, staged.profile_version)
+
+    def claim() -> None:
+        """Start writing and take the preview: of several confirmations only one gets it."""
+        start_writing(db.session)
+        if staging.claim(db.session, token, current_user.id) is None:
+            raise staging.AlreadyClaimed
+
+    if staged.kind in LONG_KINDS:
+        options.update(before_writing=claim, progress=job.progress if job else None)
+    else:
+        claim()
+    try:
+        result = imports.run_import(
+            staged.kind, db.session, staged.data, staged.filename, actor=current_user, **options
+        )
+    except staging.AlreadyClaimed:
+        db.session.rollback()
+        return _already_imported()
+    except imports.ImportRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
         return redirect(url_for("income.import_upload")), 303
-    result = imports.run_import(
-        staged.kind,
-        db.session,
-        staged.data,
-        staged.filename,
-        actor=current_user,
-        **_options(staged.kind, staged.profile_id, staged.sheet, staged.profile_version),
-    )
     if not result.ok:
         # Something changed since the preview (a quarter was locked, a stream renamed): nothing is
         # written, and the rollback leaves the preview staged as it was.
         db.session.rollback()
+        if job is not None:
+            first = "; ".join(str(error) for error in result.errors[:5])
+            raise jobs.JobFailed(f"Nothing was imported: {result.problems()}: {first}")
         return render_template(
             "income/import_preview.html",
             result=result,
@@ -132,6 +166,11 @@ def import_confirm():
     db.session.commit()
     flash(f"{staged.filename}: {'; '.join([result.summary(), *result.notes])}.")
     return redirect(url_for("income.import_batch", batch_id=result.batch_id))
+
+
+def _already_imported():
+    flash("That upload has expired or was already imported. Upload the file again.", "error")
+    return redirect(url_for("income.import_upload")), 303
 
 
 @bp.route("/imports")

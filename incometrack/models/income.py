@@ -290,5 +290,7 @@ class StagedUpload(Base):
     filename: Mapped[str255]
     sheet: Mapped[str | None] = mapped_column(String(120))
     size: Mapped[int]  #: bytes, counted against the person's quota
+    #: lines the preview read: a confirm of more than ``JOBS_ROW_THRESHOLD`` runs as a job
+    lines: Mapped[int] = mapped_column(default=0, server_default="0")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[timestamp] = mapped_column(index=True)

@@ -25,6 +25,10 @@ MAX_AGE = timedelta(hours=2)
 MAX_PER_USER = 3
 
 
+class AlreadyClaimed(Exception):
+    """Another confirmation of the same preview imported it first (or it expired)."""
+
+
 @dataclass(frozen=True)
 class Staged:
     token: str
@@ -35,6 +39,8 @@ class Staged:
     data: bytes
     profile_id: int | None = None
     profile_version: int | None = None
+    #: lines the preview read: a long file is imported by a background job
+    lines: int = 0
 
 
 def stage(
@@ -47,6 +53,7 @@ def stage(
     data: bytes,
     profile_id: int | None = None,
     profile_version: int | None = None,
+    lines: int = 0,
     now: datetime | None = None,
 ) -> str:
     """Keep ``data`` for confirmation and return its token; drop expired previews and the
@@ -71,12 +78,55 @@ def stage(
             profile_id=profile_id,
             profile_version=profile_version,
             size=len(data),
+            lines=lines,
             data=data,
             created_at=now,
         )
     )
     session.flush()
     return token
+
+
+def _live(token: str, user_id: int, now: datetime):
+    return (
+        StagedUpload.token == token,
+        StagedUpload.user_id == user_id,
+        StagedUpload.created_at >= now - MAX_AGE,
+    )
+
+
+_FIELDS = (
+    StagedUpload.kind,
+    StagedUpload.filename,
+    StagedUpload.sheet,
+    StagedUpload.data,
+    StagedUpload.profile_id,
+    StagedUpload.profile_version,
+    StagedUpload.lines,
+)
+
+
+def _staged(token: str, user_id: int, row) -> Staged:
+    return Staged(
+        token,
+        row.kind,
+        row.filename,
+        row.sheet,
+        user_id,
+        bytes(row.data),
+        row.profile_id,
+        row.profile_version,
+        row.lines,
+    )
+
+
+def peek(session: Session, token: str, user_id: int, *, now: datetime | None = None) -> Staged | None:
+    """The staged upload, left where it is (reading only): a long file is checked before the
+    confirmation claims it and starts writing. None as for :func:`claim`."""
+    if not token or len(token) > 64:
+        return None
+    row = session.execute(select(*_FIELDS).where(*_live(token, user_id, now or utcnow()))).first()
+    return None if row is None else _staged(token, user_id, row)
 
 
 def claim(session: Session, token: str, user_id: int, *, now: datetime | None = None) -> Staged | None:
@@ -89,32 +139,7 @@ def claim(session: Session, token: str, user_id: int, *, now: datetime | None = 
     """
     if not token or len(token) > 64:
         return None
-    now = now or utcnow()
     row = session.execute(
-        delete(StagedUpload)
-        .where(
-            StagedUpload.token == token,
-            StagedUpload.user_id == user_id,
-            StagedUpload.created_at >= now - MAX_AGE,
-        )
-        .returning(
-            StagedUpload.kind,
-            StagedUpload.filename,
-            StagedUpload.sheet,
-            StagedUpload.data,
-            StagedUpload.profile_id,
-            StagedUpload.profile_version,
-        )
+        delete(StagedUpload).where(*_live(token, user_id, now or utcnow())).returning(*_FIELDS)
     ).first()
-    if row is None:
-        return None
-    return Staged(
-        token,
-        row.kind,
-        row.filename,
-        row.sheet,
-        user_id,
-        bytes(row.data),
-        row.profile_id,
-        row.profile_version,
-    )
+    return None if row is None else _staged(token, user_id, row)

@@ -1,4 +1,5 @@
-"""jobs: downloads and imports too long for a request, run by the worker (issue 32)
+"""jobs: downloads and imports too long for a request, run by the worker; the lines a staged
+upload holds, so a long one is imported by a job (issue 32)
 
 Revision ID: 0010
 Revises: 0009
@@ -61,9 +62,13 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_jobs_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_jobs_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_jobs_status"), ["status"], unique=False)
+    with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("lines", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
+        batch_op.drop_column("lines")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_status"))
         batch_op.drop_index(batch_op.f("ix_jobs_owner_id"))
