@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from incometrack.jobs import queue
-from incometrack.models import ExportRecord, Job, JobStatus, Role
+from incometrack.models import ExportRecord, ImportBatch, IncomeEntry, Job, JobStatus, Role, StagedUpload
+from incometrack.periods import FinancialYear
+from incometrack.services import imports, locks
 from incometrack.services import jobs as job_service
 from tests.factories import make_budget, make_entry, make_stream
 
@@ -250,3 +252,81 @@ def test_the_queue_is_chosen_from_the_settings(tmp_path):
     postgres = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u:p@db.example:5432/it"}
     # (PostgresHuey connects when made: only its connection string is checked here)
     assert queue.postgres_dsn(postgres["SQLALCHEMY_DATABASE_URI"]) == "postgresql://u:p@db.example:5432/it"
+
+
+FIVE_LINES = (
+    b"date,stream_code,amount,reference\n"
+    b"01/06/2026,LIB-PRINT,10.00,J1\n02/06/2026,LIB-PRINT,5.00,J2\n03/06/2026,LIB-PRINT,2.50,J3\n"
+    b"04/06/2026,LIB-PRINT,1.00,J4\n05/06/2026,LIB-PRINT,0.25,J5\n"
+)
+
+
+def preview_token(client, data: bytes) -> str:
+    preview = client.post(
+        "/income/import",
+        data={"kind": "income", "file": (io.BytesIO(data), "june.csv")},
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:300]
+    return preview.get_data(as_text=True).split('name="token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_long_import_is_confirmed_by_a_job_once(small_threshold, entries, login_as, session):
+    client = login_as(Role.FINANCE).client
+    token = preview_token(client, FIVE_LINES)
+    job_id = job_id_of(client.post("/income/import/confirm", data={"token": token}))
+    session.reread()
+    job = session.get(Job, job_id)
+    batch = session.scalar(select(ImportBatch).order_by(ImportBatch.id.desc()))
+    assert (job.status, job.total, job.title) == (JobStatus.DONE, 5, "Import of june.csv: 5 lines")
+    assert job.message == "june.csv: imported 5, skipped 0 duplicates."
+    assert job.result_url == f"/income/imports/{batch.id}"
+    total = session.scalar(select(func.sum(IncomeEntry.amount)).where(IncomeEntry.batch_id == batch.id))
+    assert (batch.rows_imported, total) == (5, 18_75)
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert (
+        "june.csv: imported 5, skipped 0 duplicates." in page and f'href="/income/imports/{batch.id}"' in page
+    )
+    # the preview was taken by the job: confirming it again imports nothing
+    again = client.post("/income/import/confirm", data={"token": token})
+    assert again.status_code == 303 and again.headers["Location"].endswith("/income/import")
+    session.reread()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4 + 5
+
+
+def test_a_long_import_that_became_wrong_fails_its_job_and_keeps_its_preview(
+    small_threshold, entries, login_as, session, make_user
+):
+    client = login_as(Role.FINANCE).client
+    token = preview_token(client, FIVE_LINES)
+    locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+    session.commit()
+    job_id = job_id_of(client.post("/income/import/confirm", data={"token": token}))
+    session.reread()
+    job = session.get(Job, job_id)
+    assert job.status == JobStatus.FAILED
+    assert job.message.startswith(
+        "Nothing was imported: 5 problems found: row 2: date: 2026-27 Q1 is locked."
+    )
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4
+    assert session.scalar(select(func.count()).select_from(StagedUpload)) == 1
+
+
+def test_a_quarter_locked_while_a_file_is_checked_refuses_the_import(app, entries, session, make_user):
+    finance = make_user(Role.FINANCE)
+    session.commit()
+
+    def someone_locks_q1() -> None:  # between checking the lines and writing them
+        locks.lock(session, FinancialYear(2026).quarter(1), actor=finance)
+
+    with pytest.raises(imports.ImportRefused) as refused:
+        imports.import_income(
+            session, FIVE_LINES, "june.csv", actor=finance, before_writing=someone_locks_q1,
+            today=date(2026, 12, 1),
+        )  # fmt: skip
+    assert str(refused.value) == (
+        "2026-27 Q1 was locked while the file was being checked; nothing was imported."
+        " Record corrections as a new entry dated in an open period."
+    )
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4

@@ -225,8 +225,9 @@ def run_job(app: Flask, job_id: str) -> None:
         if not job_service.claim(db.session, job_id):
             db.session.rollback()
             return
-        db.session.commit()
         job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        db.session.commit()  # the replay begins its own transaction, reading (see _replay)
         jobs.queue.put(f"beat:{job_id}", time.time())
         handle = Handle(jobs, job)
         stop = threading.Event()
@@ -248,6 +249,7 @@ def run_job(app: Flask, job_id: str) -> None:
         finally:
             stop.set()
             beating.join()
+            g.pop("sqlite_begin", None)
         job_service.finish(
             db.session,
             job_id,
@@ -270,12 +272,14 @@ def _replay(app: Flask, job: Job, handle: Handle) -> tuple[str, str]:
     """Make the job's request as its owner; return where its result is and what it said."""
     data = MultiDict([(key, value) for key, values in (job.form or {}).items() for value in values])
     with app.test_request_context(job.path, method=job.method, data=data, base_url=app.config["APP_URL"]):
+        # Read first, whatever the method: a view that writes calls start_writing, so SQLite's
+        # write lock is held for the writing only (as a person's own request does).
+        g.sqlite_begin = "DEFERRED"
         owner = db.session.get(User, job.owner_id)
         if owner is None or not owner.active:
             raise JobFailed("The account that asked for this can no longer sign in.")
         login_user(owner)
         g.csrf_valid = True  # the person's own request passed the CSRF check when it asked
-        g.sqlite_begin = "DEFERRED"  # read first; a view that writes calls start_writing
         g.job = handle
         try:
             response = app.make_response(app.dispatch_request())
