@@ -330,3 +330,32 @@ def test_a_quarter_locked_while_a_file_is_checked_refuses_the_import(app, entrie
     )
     session.rollback()
     assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4
+
+
+def test_the_job_settings_and_their_defaults():
+    from incometrack.config import DEFAULTS, ConfigError, from_environment
+
+    assert (DEFAULTS["JOBS_ROW_THRESHOLD"], DEFAULTS["JOB_FILE_HOURS"], DEFAULTS["JOBS_STALL_SECONDS"]) == (
+        50_000, 24, 60,
+    )  # fmt: skip
+    assert from_environment(
+        {"REDIS_URL": "redis://cache:6379/0", "JOBS_ROW_THRESHOLD": "1000", "JOBS_QUEUE_FILE": "/srv/q.db"}
+    ) == {"REDIS_URL": "redis://cache:6379/0", "JOBS_ROW_THRESHOLD": 1000, "JOBS_QUEUE_FILE": "/srv/q.db"}
+    with pytest.raises(ConfigError, match="JOBS_ROW_THRESHOLD must be a whole number"):
+        from_environment({"JOBS_ROW_THRESHOLD": "lots"})
+
+
+def test_make_run_starts_a_worker_beside_the_server():
+    import subprocess
+
+    planned = subprocess.run(
+        ["make", "-n", "run"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        "flask --app wsgi worker &" in planned
+        and "flask --app wsgi run --host 127.0.0.1 --port 5000" in planned
+    )
