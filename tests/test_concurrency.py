@@ -34,6 +34,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def server_environment(
+    database_url: str, folder: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of an app process of a test's own (gunicorn, a worker): its database, a
+    development key and its own exports folder."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "k" * 64,
+        "INCOMETRACK_ENV": "development",
+        "EXPORTS_DIR": str(folder / "exports"),
+        **(extra or {}),
+    }
+
+
 @contextlib.contextmanager
 def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4, env: dict[str, str] | None = None):
     """gunicorn serving the app on a free loopback port, with its own instance folders (nothing on
@@ -41,14 +56,7 @@ def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4, env: di
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "k" * 64,
-        "INCOMETRACK_ENV": "development",
-        "EXPORTS_DIR": str(folder / "exports"),
-        **(env or {}),
-    }
+    env = server_environment(database_url, folder, env)
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
@@ -70,9 +78,15 @@ def start_gunicorn(database_url: str, folder: Path, *, workers: int = 4, env: di
             pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
         yield base, log
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
+    """Stop a server or worker as its supervisor would (SIGTERM), killing it if it will not."""
+    if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
 

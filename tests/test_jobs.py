@@ -52,6 +52,14 @@ def job_id_of(response) -> str:
     return match.group(1)
 
 
+def entries_job(session, owner) -> Job:
+    """A job recorded as the entry list's workbook download asks for one (4 rows)."""
+    return job_service.create(
+        session, owner=owner, title="Income entries", method="GET", path="/income/entries?format=xlsx",
+        form={}, back="/income/entries", total=4,
+    )  # fmt: skip
+
+
 def workbook_rows(data: bytes) -> list[tuple]:
     return list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
 
@@ -143,10 +151,7 @@ def test_a_return_workbook_over_the_threshold_is_a_job_and_its_checksum_is_recor
 
 def test_a_job_whose_owner_may_no_longer_read_it_fails_and_leaves_no_file(app, entries, make_user, session):
     viewer = make_user(Role.VIEWER)
-    job = job_service.create(
-        session, owner=viewer, title="Income entries", method="GET", path="/income/entries?format=xlsx",
-        form={}, back="/income/entries", total=4,
-    )  # fmt: skip
+    job = entries_job(session, viewer)
     viewer.role = Role.LEAD  # leads do not read income
     session.commit()
     queue.run_job(app, job.id)
@@ -160,11 +165,7 @@ def test_a_job_whose_owner_may_no_longer_read_it_fails_and_leaves_no_file(app, e
 
 
 def test_a_job_is_run_once_however_many_times_it_is_handed_out(app, entries, make_user, session):
-    viewer = make_user(Role.VIEWER)
-    job = job_service.create(
-        session, owner=viewer, title="Income entries", method="GET", path="/income/entries?format=xlsx",
-        form={}, back="", total=4,
-    )  # fmt: skip
+    job = entries_job(session, make_user(Role.VIEWER))
     session.commit()
     queue.run_job(app, job.id)
     queue.run_job(app, job.id)
@@ -173,10 +174,7 @@ def test_a_job_is_run_once_however_many_times_it_is_handed_out(app, entries, mak
 
 
 def _stalled(session, owner, attempts: int) -> Job:
-    job = job_service.create(
-        session, owner=owner, title="Income entries", method="GET", path="/income/entries?format=xlsx",
-        form={}, back="", total=4,
-    )  # fmt: skip
+    job = entries_job(session, owner)
     job.status, job.attempts = JobStatus.RUNNING, attempts
     job.started_at = datetime.now(UTC) - timedelta(minutes=2)
     session.commit()

@@ -7,7 +7,6 @@ temporary file behind, its job run again by the next worker.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import signal
 import socket
@@ -26,7 +25,7 @@ from sqlalchemy import func, insert, select
 from incometrack.models import IncomeEntry, Job, JobStatus, Role
 from tests.conftest import needs
 from tests.factories import make_stream
-from tests.test_concurrency import ROOT, sign_in, start_gunicorn, token
+from tests.test_concurrency import ROOT, server_environment, sign_in, start_gunicorn, stop, token
 
 #: Other processes (gunicorn, the worker) write here.
 pytestmark = pytest.mark.full_reset
@@ -54,14 +53,7 @@ def add_entries(session, stream, count: int) -> None:
 
 @contextlib.contextmanager
 def worker(database_url: str, folder: Path, log_name: str = "worker.log"):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "k" * 64,
-        "INCOMETRACK_ENV": "development",
-        "EXPORTS_DIR": str(folder / "exports"),
-        **SETTINGS,
-    }
+    env = server_environment(database_url, folder, SETTINGS)
     with (folder / log_name).open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "1"],
@@ -70,12 +62,7 @@ def worker(database_url: str, folder: Path, log_name: str = "worker.log"):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(process)
 
 
 @pytest.fixture
