@@ -262,6 +262,54 @@ class TestLedgerCodes:
         session.reread()
         assert sorted(session.scalars(select(LedgerCode.code))) == ["LIB02-9100", "LIB02-9101"]
 
+    def test_any_printable_code_a_ledger_prints(self, session, ledger):
+        stream = make_stream(session, "LIB-ARTS")
+        codes = ("LIBRARIES ARTS & HERITAGE-205", "  Cafe (Main),  O'Brien's / 9100 ", "=SUM(A1)")
+        income_service.update_stream(
+            session, stream, _input(stream, codes), actor=None, expected_version=stream.version
+        )
+        session.commit()
+        session.reread()
+        assert sorted(session.scalars(select(LedgerCode.code).where(LedgerCode.stream_id == stream.id))) == [
+            "=SUM(A1)", "CAFE (MAIN), O'BRIEN'S / 9100", "LIBRARIES ARTS & HERITAGE-205",
+        ]  # fmt: skip
+        # matched trimmed and ignoring case and spacing, as an extract prints it
+        data = b"Date,Amount,Code,Ref\n03/11/2026,12.00,libraries arts &  heritage - 205 ,A1\n"
+        profile = profiles.save_profile(
+            session, profiles.ProfileInput("Arts", "Date", "Amount", ("Code",), "Ref"), actor=None,
+            expected_version=AS_READ,
+        )  # fmt: skip
+        result = run(session, data, profile)
+        assert result.ok and result.imported == 1, result.problems()
+
+    @pytest.mark.parametrize(
+        ("code", "message"),
+        [
+            ("X" * 101, "Ledger code XXXXXXXXXXXXXXXXXXXX… must be 100 characters or fewer"),
+            ("LIB\x07-9100", "Ledger codes must be printable text (no tabs or control characters)"),
+        ],
+    )
+    def test_codes_too_long_or_not_printable_are_refused(self, session, ledger, code, message):
+        stream = make_stream(session, "LIB-ARTS")
+        with pytest.raises(ValidationErrors) as error:
+            income_service.update_stream(
+                session, stream, _input(stream, (code,)), actor=None, expected_version=stream.version
+            )
+        assert error.value.errors == {"ledger_codes": message}
+
+    def test_import_streams_takes_codes_with_commas_and_ampersands(self, runner, session, tmp_path):
+        path = tmp_path / "streams.csv"
+        path.write_text(
+            "Code,Name,Service,Category,Ledger codes\n"
+            'LIB-ARTS,Arts,Libraries,Retail and cafe,"LIBRARIES ARTS & HERITAGE-205; Arts, Events (Main)-9100"\n'
+        )
+        imported = runner.invoke(args=["import-streams", str(path)])
+        assert imported.exit_code == 0, imported.output
+        session.reread()
+        assert sorted(session.scalars(select(LedgerCode.code))) == [
+            "ARTS, EVENTS (MAIN)-9100", "LIBRARIES ARTS & HERITAGE-205",
+        ]  # fmt: skip
+
 
 class TestCommandLine:
     def test_save_and_list_profiles(self, runner, session):

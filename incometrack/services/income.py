@@ -64,21 +64,26 @@ class StreamInput:
     ledger_codes: tuple[str, ...] | None = None
 
 
-#: A ledger code: what the ledger prints, cost centre and account joined with ``-``.
-LEDGER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,119}$")
+#: The longest ledger code: real ledgers print descriptions as codes (``LIBRARIES ARTS & HERITAGE-205``).
+LEDGER_CODE_MAX = 100
 
 
 def parse_ledger_codes(text: str) -> tuple[str, ...]:
-    """Codes typed or imported as one text, separated by ``;``, commas or new lines."""
-    return tuple(part for part in re.split(r"[;,\n]", text or "") if part.strip())
+    """Codes typed or imported as one text, one a line or separated by ``;`` (a comma may be part
+    of a code, as a ledger prints it)."""
+    return tuple(part for part in re.split(r"[;\n]", text or "") if part.strip())
 
 
 def ledger_code_problem(session: Session, codes: tuple[str, ...], existing_id: int | None) -> str | None:
-    """The problem with a stream's ledger codes, or None: each a code, none another stream's."""
+    """The problem with a stream's ledger codes, or None: each any printable text of up to
+    :data:`LEDGER_CODE_MAX` characters (compared trimmed, ignoring case and spacing), none another
+    stream's."""
     keys = [ledger_code_key(code) for code in codes]
-    for code, key in zip(codes, keys, strict=True):
-        if not LEDGER_CODE_PATTERN.match(key):
-            return f"Ledger code {code.strip()} must be letters and digits, with - . / or spaces inside"
+    for key in keys:
+        if len(key) > LEDGER_CODE_MAX:
+            return f"Ledger code {key[:20]}… must be {LEDGER_CODE_MAX} characters or fewer"
+        if not key.isprintable():
+            return "Ledger codes must be printable text (no tabs or control characters)"
     taken = session.execute(
         select(LedgerCode.code, IncomeStream.code)
         .join(LedgerCode.stream)
