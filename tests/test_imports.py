@@ -264,6 +264,90 @@ class TestDuplicatesAndBatches:
             imports.undo_batch(session, batch, actor=finance)
 
 
+class TestYearToDate:
+    """Ledgers export the year to date: after Q1 is locked, its lines come again every month."""
+
+    MAY = ("01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,5.00,R2")
+
+    @pytest.fixture
+    def q1_locked(self, session, stream, make_user):
+        assert run(session, csv_bytes(*self.MAY)).imported == 2
+        locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+        session.commit()
+
+    def test_the_same_extract_again_is_all_duplicates(self, session, q1_locked):
+        result = run(session, csv_bytes(*self.MAY))
+        assert result.ok and result.summary() == "imported 0, skipped 2 duplicates"
+
+    def test_a_longer_extract_adds_only_its_new_lines(self, session, q1_locked):
+        result = run(session, csv_bytes(*self.MAY, "03/07/2026,LIB-PRINT,7.00,R3"))
+        assert result.ok and result.summary() == "imported 1, skipped 2 duplicates"
+        assert count(session) == 3
+
+    def test_a_late_posting_in_a_locked_quarter_refuses_the_file_with_its_total(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+        result = run(session, data)
+        assert [str(error) for error in result.errors] == [
+            "row 4: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+            ' (the file has "04/05/2026")'
+        ]
+        assert result.problems() == (
+            "1 problem found; 1 new line (£3.00) dated in locked quarters (late postings): leave them out with"
+            " --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen"
+        )
+        assert count(session) == 2
+
+    def test_skip_locked_leaves_late_postings_out_and_says_so(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+        result = run(session, data, skip_locked=True)
+        assert result.ok
+        assert result.summary() == (
+            "imported 1, skipped 2 duplicates, skipped 1 lines in locked quarters (£3.00)"
+        )
+        assert (result.lines_total, count(session)) == (25_00, 3)
+
+    def test_late_postings_are_listed_beside_the_files_other_problems(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,NOPE,7.00,R5")
+        result = run(session, data)
+        assert [(error.row, error.column) for error in result.errors] == [(4, "date"), (5, "stream_code")]
+
+    def test_the_command_line_refuses_then_skips_with_skip_locked(self, runner, session, q1_locked, tmp_path):
+        path = tmp_path / "ytd.csv"
+        path.write_bytes(csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5"))
+        refused = runner.invoke(args=["import-income", str(path)])
+        assert refused.exit_code == 1
+        assert refused.stderr.splitlines()[-1] == (
+            "1 problem found; 1 new line (£3.00) dated in locked quarters (late postings): leave them out with"
+            " --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen; nothing was"
+            " imported."
+        )
+        skipped = runner.invoke(args=["import-income", str(path), "--skip-locked"])
+        assert skipped.exit_code == 0, skipped.output
+        assert skipped.output.splitlines()[0] == (
+            "imported 1, skipped 2 duplicates, skipped 1 lines in locked quarters (£3.00)"
+        )
+
+    def test_the_upload_screen_leaves_them_out_when_asked(self, login_as, session, q1_locked):
+        client = login_as(Role.FINANCE).client
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+
+        def upload(**extra):
+            return client.post(
+                "/income/import",
+                data={"kind": "income", "file": (io.BytesIO(data), "ytd.csv"), **extra},
+                content_type="multipart/form-data",
+            )
+
+        refused = upload().get_data(as_text=True)
+        assert "1 new line (£3.00) is dated in locked quarters" in refused
+        preview = upload(skip_locked="y").get_data(as_text=True)
+        assert "1 new line in locked quarters (£3.00) will be left out." in preview
+        token = preview.split('name="token" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/income/import/confirm", data={"token": token}).status_code == 302
+        session.reread()
+        assert sorted(session.scalars(select(IncomeEntry.reference))) == ["R1", "R2", "R5"]
+
+
 class TestCommandLine:
     def test_import_income_prints_the_summary(self, runner, session, stream, tmp_path):
         path = tmp_path / "ledger.csv"

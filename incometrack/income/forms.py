@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -12,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -385,6 +387,13 @@ class ImportForm(AppForm):
         widget=GovTextInput(),
         description="For a workbook, the sheet to read. Leave empty for the first sheet.",
         validators=[Length(max=100)],
+    )
+    skip_locked = BooleanField(
+        "Leave out lines in locked quarters",
+        widget=GovCheckboxInput(),
+        description="Income and ledger files: new lines dated in a quarter already locked (late postings)"
+        " are left out and reported with their total, and the rest is imported. Without this they refuse"
+        " the file. Lines already recorded are skipped as duplicates wherever they are dated.",
     )
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 

@@ -39,11 +39,18 @@ from incometrack.services import StaleEdit, imports, profiles, reading, staging
 
 
 def _options(
-    kind: str, profile_id: int | None, sheet: str | None, profile_version: int | None = None
+    kind: str,
+    profile_id: int | None,
+    sheet: str | None,
+    profile_version: int | None = None,
+    skip_locked: bool = False,
 ) -> dict[str, object]:
-    """What an import runs with besides its file: the sheet, and for a ledger extract its profile
-    (at a confirm, the very version the preview was read with)."""
+    """What an import runs with besides its file: the sheet, for income lines whether new lines
+    in locked quarters are left out, and for a ledger extract its profile (at a confirm, the very
+    version the preview was read with)."""
     options: dict[str, object] = {"sheet": sheet}
+    if kind in LONG_KINDS:
+        options["skip_locked"] = skip_locked
     if kind == "ledger":
         profile = db.session.get(ImportProfile, profile_id) if profile_id else None
         if profile is None:
@@ -67,7 +74,7 @@ def import_upload():
         filename = (upload.filename or "upload").rsplit("/", 1)[-1]
         sheet = (form.sheet.data or "").strip() or None
         profile_id = form.profile_id.data if form.kind.data == "ledger" else None
-        options = _options(form.kind.data, profile_id, sheet)
+        options = _options(form.kind.data, profile_id, sheet, skip_locked=bool(form.skip_locked.data))
         profile = options.get("profile")
         try:
             result = imports.run_import(
@@ -89,6 +96,7 @@ def import_upload():
                     profile_id=profile_id,
                     profile_version=profile.version if profile is not None else None,
                     lines=result.rows_read,
+                    skip_locked=bool(options.get("skip_locked")),
                 )
                 db.session.commit()
                 stop_writing()
@@ -127,7 +135,9 @@ def import_confirm():
             total=staged.lines,
             back=url_for("income.import_upload"),
         )
-    options = _options(staged.kind, staged.profile_id, staged.sheet, staged.profile_version)
+    options = _options(
+        staged.kind, staged.profile_id, staged.sheet, staged.profile_version, skip_locked=staged.skip_locked
+    )
 
     def claim() -> None:
         """Start writing and take the preview: of several confirmations only one gets it."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -154,6 +154,10 @@ class ImportResult:
     repeated: int = 0
     #: ledger: per ledger code that maps to no stream, its lines (left out)
     unmapped: dict[str, Tally] = field(default_factory=dict)
+    #: income: new lines (no duplicates) dated in locked quarters, late postings: they refuse the
+    #: file unless ``skip_locked``, when they are left out
+    locked: Tally = field(default_factory=Tally)
+    skip_locked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -173,7 +177,13 @@ class ImportResult:
         stopped there)``."""
         count = len(self.errors)
         text = f"{count:,} {'problem' if count == 1 else 'problems'} found"
-        return f"{text} (checking stopped there)" if self.stopped else text
+        text = f"{text} (checking stopped there)" if self.stopped else text
+        if self.locked.count and not self.skip_locked:
+            text += (
+                f"; {self.locked.describe('new line')} dated in locked quarters (late postings): leave them"
+                " out with --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen"
+            )
+        return text
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -183,6 +193,9 @@ class ImportResult:
                 sum(t.count for t in self.unmapped.values()), sum(t.total for t in self.unmapped.values())
             )
             text += f", skipped {left.count} unmapped lines ({money.format_gbp(left.total)})"
+        if self.locked.count and self.skip_locked:
+            left_out = money.format_gbp(self.locked.total)
+            text += f", skipped {self.locked.count} lines in locked quarters ({left_out})"
         return text
 
     @property
@@ -199,8 +212,9 @@ class ImportResult:
 
     @property
     def lines_total(self) -> int:
-        """Every income line's amount in the file: imported + unmapped + duplicates."""
-        return self.imported_total + self.unmapped_total + self.duplicate_total
+        """Every income line's amount in the file: imported + unmapped + duplicates + in locked
+        quarters."""
+        return self.imported_total + self.unmapped_total + self.duplicate_total + self.locked.total
 
     def skip_row(self, number: int, amount: int | None = None) -> None:
         self.skipped.add(amount or 0)
@@ -323,6 +337,7 @@ def import_income(
     today: date | None = None,
     before_writing: Callable[[], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    skip_locked: bool = False,
 ) -> ImportResult:
     """Import ``date,stream_code,amount,reference`` (and optionally ``site,description``) lines.
 
@@ -331,6 +346,7 @@ def import_income(
     :raises ImportRefused: when the file cannot be read at all.
     """
     result, table = _open("income", data, filename, sheet, dry_run)
+    result.skip_locked = skip_locked
     if table is None:
         return result
     _import_lines(
@@ -399,6 +415,7 @@ def import_ledger(
     today: date | None = None,
     before_writing: Callable[[], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    skip_locked: bool = False,
 ) -> ImportResult:
     """Import a ledger extract as the ledger prints it, read through ``profile``: each line's
     code (its code columns joined with ``-``) names a stream by one of its ledger codes; income
@@ -407,7 +424,7 @@ def import_ledger(
 
     :raises ImportRefused: when the file cannot be read at all.
     """
-    result = ImportResult("ledger", filename, checksum(data), dry_run=dry_run)
+    result = ImportResult("ledger", filename, checksum(data), dry_run=dry_run, skip_locked=skip_locked)
     columns = LineColumns(
         profile.date_column,
         profile.amount_column,
@@ -514,6 +531,10 @@ def _import_lines(
     # Valid lines as compact tuples, in file order; once any line is wrong nothing will be written,
     # so they are no longer kept and only problems are counted.
     parsed: list[tuple] = []
+    numbers: list[int] = []  #: each parsed line's row, for a line in a locked quarter
+    #: the lines dated in locked quarters, with their rows: a duplicate of a recorded entry there
+    #: is a duplicate like any other, a new line a late posting
+    locked_lines: list[tuple[int, tuple]] = []
     labels: dict[int, str] = {}
     # A ledger repeats the same few hundred dates: each is read and placed in its quarter once.
     dated: dict[object, tuple[date, periods.MonthPeriod] | str] = {}
@@ -550,10 +571,6 @@ def _import_lines(
         else:
             day, month = placed
             quarter = month.quarter
-            if (quarter.year.start, quarter.number) in locked:
-                row_errors.append(
-                    RowError(number, columns.date, locks.locked_message(quarter), _text(raw_date))
-                )
             values.update(
                 date_received=day,
                 financial_year=month.year.start,
@@ -584,7 +601,8 @@ def _import_lines(
         if isinstance(stream, str):  # unmapped ledger code: left out, counted
             result.unmapped.setdefault(stream, Tally()).add(amount)
             continue
-        if result.ok:
+        in_locked = (values["financial_year"], values["quarter"]) in locked
+        if result.ok or in_locked:
             stream_id, labels[stream_id] = stream
             values.update(
                 stream_id=stream_id,
@@ -593,10 +611,21 @@ def _import_lines(
                 site_id=sites.get(site_name.lower()) if site_name else None,
                 description=_text(table.cell(cells, columns.description)) if columns.description else "",
             )
-            parsed.append(tuple(values[name] for name in _ENTRY_FIELDS))
+            line = tuple(values[name] for name in _ENTRY_FIELDS)
+            if result.ok:
+                parsed.append(line)
+                numbers.append(number)
+            if in_locked:
+                locked_lines.append((number, line))
     result.rows_read = table.rows_read
     result.note_skipped("a date or a code")
     if not result.ok:
+        # Other problems refuse the file already; its new lines in locked quarters are listed
+        # with them, so that every problem is seen at once.
+        if locked_lines and not result.stopped and not result.skip_locked:
+            recorded = _recorded_counts(session, {_key(line) for _number, line in locked_lines})
+            result.add_errors(_late_postings(result, locked_lines, recorded, columns.date))
+            result.errors.sort(key=lambda error: error.row)
         return
 
     # The lines as the database driver takes them, made before the write lock is taken: converting
@@ -605,26 +634,29 @@ def _import_lines(
     if not result.dry_run:
         if before_writing is not None:
             before_writing()
-            now_locked = locks.locked_quarters(session) - locked
-            if now_locked and (late := {(line[4], line[5]) for line in parsed} & now_locked):
-                year, number = min(late)
-                quarter = periods.FinancialYear(year).quarter(number)
-                raise ImportRefused(
-                    f"{quarter.label} was locked while the file was being checked; nothing was imported."
-                    " Record corrections as a new entry dated in an open period."
-                )
+            locked = locks.locked_quarters(session)  # as they are now, with the write lock held
         locks.serialise_recording(session)  # the duplicate rule decides under the lock
     recorded = _recorded_counts(session, {_key(line) for line in parsed})
     kept: list[int] = []
+    late: list[int] = []
     for index, line in enumerate(parsed):
         key = _key(line)
         if recorded.get(key):
-            recorded[key] -= 1  # this line is one already recorded
+            # a line already recorded, a year-to-date extract's earlier months included: a
+            # duplicate wherever it is dated, a locked quarter too
+            recorded[key] -= 1
             result.duplicates += 1
             result.duplicate_total += line[2]
             continue
+        if (line[4], line[5]) in locked:  # a new line in a locked quarter: a late posting
+            late.append(index)
+            result.locked.add(line[2])
+            continue
         kept.append(index)
         result.by_stream.setdefault(labels[line[0]], Tally()).add(line[2])
+    if late and not result.skip_locked:
+        result.add_errors(_late_posting(numbers[index], parsed[index], columns.date) for index in late)
+        return
     repeats = Counter(_key(parsed[index]) for index in kept)
     result.repeated = sum(n - 1 for n in repeats.values())
     if result.repeated:
@@ -650,6 +682,24 @@ def _import_lines(
         faults.checkpoint("import:chunk-inserted")
     _finish_batch(session, batch, result, actor)
     faults.checkpoint("import:finished")
+
+
+def _late_posting(number: int, line: tuple, column: str) -> RowError:
+    quarter = periods.FinancialYear(line[4]).quarter(line[5])
+    return RowError(number, column, locks.locked_message(quarter), f"{line[1]:%d/%m/%Y}")
+
+
+def _late_postings(
+    result: ImportResult, lines: list[tuple[int, tuple]], recorded: dict[tuple, int], column: str
+) -> Iterator[RowError]:
+    """The new lines among ``lines`` (in locked quarters), counted in ``result.locked``."""
+    for number, line in lines:
+        key = _key(line)
+        if recorded.get(key):
+            recorded[key] -= 1
+            continue
+        result.locked.add(line[2])
+        yield _late_posting(number, line, column)
 
 
 #: The columns an imported entry is written with besides its line's fields, in this order.
