@@ -264,6 +264,47 @@ class TestDuplicatesAndBatches:
             imports.undo_batch(session, batch, actor=finance)
 
 
+class TestFilesRefusedForWhatTheyAre:
+    @pytest.mark.parametrize(
+        ("kind", "header", "row", "named_twice"),
+        [
+            ("income", "date,stream_code,amount,reference,Amount", "01/05/2026,LIB-PRINT,1.00,R1,2.00", "amount"),
+            ("streams", "code,name,service,category,Name", "LIB-X,X,Libraries,Retail and cafe,Y", "name"),
+            ("budgets", "year,stream_code,annual_budget,q1,Q1", "2026-27,LIB-PRINT,100,25,30", "q1"),
+            ("bids", "title,funder,service,lead_email,amount_requested,created_on,Title",
+             "T,F,Libraries,a@b.example,100,01/04/2026,U", "title"),
+            ("milestones", "project,milestone,owner_email,baseline_due,forecast_due,Milestone",
+             "P,M,a@b.example,01/04/2026,01/04/2026,N", "milestone"),
+        ],
+    )  # fmt: skip
+    def test_a_header_naming_a_column_it_reads_twice(self, session, stream, kind, header, row, named_twice):
+        data = f"{header}\n{row}\n".encode()
+        result = imports.run_import(kind, session, data, "file.csv", actor=None, dry_run=True)
+        session.rollback()
+        last = "EFG"[len(header.split(",")) - 5]
+        first = "ABCDEFG"[header.lower().split(",").index(named_twice)]
+        assert [str(error) for error in result.errors] == [
+            f"row 1: {named_twice}: the header names this column 2 times (columns {first} and {last});"
+            " rename or remove all but one"
+        ]
+
+    def test_a_row_with_more_cells_than_the_header(self, session, stream):
+        data = b"date,stream_code,amount,reference\n01/05/2026,LIB-PRINT,10.00,R1\n02/05/2026,LIB-PRINT,1,250.00,R2\n"
+        result = run(session, data)
+        assert [str(error) for error in result.errors] == [
+            "row 3: row: it has 5 cells filled where the header names 4 columns: a number with a thousands"
+            ' comma must be in quotes in a CSV ("1,250.00"), or the row has a cell to the right of the header'
+            ' (the file has "02/05/2026,LIB-PRINT,1,250.00,R2")'
+        ]
+        assert count(session) == 0
+
+    def test_a_row_with_more_cells_in_a_streams_file(self, session):
+        data = b"code,name,service,category\nLIB-X,Room, hire,Libraries,Retail and cafe\n"
+        result = imports.run_import("streams", session, data, "s.csv", actor=None, dry_run=True)
+        session.rollback()
+        assert [(error.row, error.column) for error in result.errors] == [(2, "row")]
+
+
 class TestYearToDate:
     """Ledgers export the year to date: after Q1 is locked, its lines come again every month."""
 

@@ -56,7 +56,7 @@ from incometrack.models.base import utcnow
 from incometrack.services import AS_READ, NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
 from incometrack.services import milestones as milestone_service
-from incometrack.services.reading import ImportRefused, Table, checksum, read_table
+from incometrack.services.reading import ImportRefused, Table, checksum, column_key, read_table
 from incometrack.text import clean_text
 
 __all__ = ["COLUMNS", "ImportRefused", "ImportResult", "RowError", "run_import"]
@@ -256,13 +256,49 @@ def _date(value: object, label: str) -> date:
     return periods.parse_date(_text(value), field=label)
 
 
-def _missing(table: Table, required: Iterable[str]) -> list[RowError]:
+def _missing(table: Table, required: Iterable[str], optional: Iterable[str] = ()) -> list[RowError]:
+    """The header's problems with the columns an import reads: a required one missing, or one of
+    them named twice (which of the two holds what the import wants cannot be known)."""
     where = "from the header" if table.found else "from the header (looked for in the first 30 rows)"
-    return [
+    problems = [
         RowError(table.header_row, column, f"this required column is missing {where}")
         for column in required
         if not table.has(column)
     ]
+    for column in dict.fromkeys((*required, *optional)):
+        if column and (indexes := table.repeated.get(column_key(column))):
+            letters = " and ".join(_letter(index) for index in indexes)
+            problems.append(
+                RowError(
+                    table.header_row,
+                    table.name_of(column),
+                    f"the header names this column {len(indexes)} times (columns {letters}); rename or"
+                    " remove all but one",
+                )
+            )
+    return problems
+
+
+def _letter(index: int) -> str:
+    """A column's letter as a spreadsheet shows it: 0 is A, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _overflow(table: Table, number: int, cells: list[object]) -> RowError:
+    filled = [c for c in cells if c is not None and str(c).strip()]
+    return RowError(
+        number,
+        "row",
+        f"it has {len(filled)} cells filled where the header names {len(table.names_by_index)} columns:"
+        ' a number with a thousands comma must be in quotes in a CSV ("1,250.00"), or the row has a'
+        " cell to the right of the header",
+        ",".join(str(c).strip() for c in cells if c is not None),
+    )
 
 
 def _open(kind: str, data: bytes, filename: str, sheet: str | None, dry_run: bool):
@@ -272,9 +308,9 @@ def _open(kind: str, data: bytes, filename: str, sheet: str | None, dry_run: boo
     :raises ImportRefused: when the file cannot be read at all.
     """
     result = ImportResult(kind, filename, checksum(data), dry_run=dry_run)
-    required = COLUMNS[kind][0]
+    required, optional = COLUMNS[kind]
     table = read_table(data, filename, sheet=sheet, expected=required)
-    if missing := _missing(table, required):
+    if missing := _missing(table, required, optional):
         result.add_errors(missing)
         return result, None
     return result, table
@@ -288,6 +324,9 @@ def _data_rows(table: Table, result: ImportResult, keys: Iterable[str], what: st
             break
         if table.blank(cells, keys):
             result.skip_row(number)
+            continue
+        if table.overflow(cells):
+            result.add_errors([_overflow(table, number, cells)])
             continue
         yield number, cells
     result.rows_read = table.rows_read
@@ -434,7 +473,7 @@ def import_ledger(
         profile.site_column,
     )
     table = read_table(data, filename, sheet=sheet, expected=columns.required)
-    if missing := _missing(table, columns.required):
+    if missing := _missing(table, columns.required, (columns.description, columns.site)):
         result.add_errors(missing)
         return result
     # Problems name the columns as the file writes them.
@@ -543,6 +582,10 @@ def _import_lines(
             break
         if progress is not None and read % 1000 == 0:
             progress(read)
+        if table.overflow(cells):
+            result.add_errors([_overflow(table, number, cells)])
+            parsed = []
+            continue
         raw_date = table.cell(cells, columns.date)
         code = code_of(cells)
         raw_amount = table.cell(cells, columns.amount)
