@@ -304,6 +304,18 @@ class TestFilesRefusedForWhatTheyAre:
         session.rollback()
         assert [(error.row, error.column) for error in result.errors] == [(2, "row")]
 
+    def test_budget_problems_quote_the_files_values(self, session, stream):
+        data = b"year,stream_code,annual_budget,q1,q2,q3,q4\n2026/27x,LIB-PRNT,ten,25,x,25,25\n"
+        result = imports.run_import("budgets", session, data, "b.csv", actor=None, dry_run=True)
+        session.rollback()
+        assert [str(error) for error in result.errors] == [
+            'row 2: year: Enter a financial year like 2026-27 (the file has "2026/27x")',
+            'row 2: stream_code: No stream has this code; the nearest known: LIB-PRINT (the file has "LIB-PRNT")',
+            'row 2: annual_budget: Annual budget must be in pounds and pence, like 1,234.50 (the file has "ten")',
+            "row 2: q2: Q2 must be in pounds and pence, like 1,234.50 (give all four quarters or none)"
+            ' (the file has "x")',
+        ]
+
 
 class TestYearToDate:
     """Ledgers export the year to date: after Q1 is locked, its lines come again every month."""

@@ -957,7 +957,7 @@ def import_streams(
         if owner and owner not in owners:
             errors.append(RowError(number, "owner_email", f"No user has the email {owner}"))
         if status_text not in {s.value for s in StreamStatus}:
-            errors.append(RowError(number, "status", "Status must be planned, active or ceased"))
+            errors.append(RowError(number, "status", "Status must be planned, active or ceased", status_text))
         ledger_codes = income_service.parse_ledger_codes(_text(table.cell(cells, "ledger_codes")))
         for ledger_code in ledger_codes:
             key = ledger_code_key(ledger_code)
@@ -1007,7 +1007,7 @@ def _profile(table, cells, number, prefix, count, hint, errors) -> tuple[int | N
         try:
             figures.append(_money(value, f"{prefix.upper()}{n}"))
         except money.MoneyError as error:
-            errors.append(RowError(number, f"{prefix}{n}", f"{error} ({hint})"))
+            errors.append(RowError(number, f"{prefix}{n}", f"{error} ({hint})", _text(value)))
             figures.append(None)
     return tuple(figures)
 
@@ -1039,17 +1039,23 @@ def import_budgets(
         try:
             year = periods.FinancialYear.parse(_text(table.cell(cells, "year")))
         except periods.PeriodError as error:
-            errors.append(RowError(number, "year", str(error)))
+            errors.append(RowError(number, "year", str(error), _text(table.cell(cells, "year"))))
             year = None
         code = _text(table.cell(cells, "stream_code"))
         stream = streams.get(code.lower())
         if stream is None:
-            errors.append(RowError(number, "stream_code", f"No stream has the code {code or '(blank)'}"))
+            errors.append(
+                RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", code)
+                if code
+                else RowError(number, "stream_code", "Enter the stream code")
+            )
         annual = quarters = None
         try:
             annual = _money(table.cell(cells, "annual_budget"), "Annual budget")
         except money.MoneyError as error:
-            errors.append(RowError(number, "annual_budget", str(error)))
+            errors.append(
+                RowError(number, "annual_budget", str(error), _text(table.cell(cells, "annual_budget")))
+            )
         quarters = _profile(table, cells, number, "q", 4, "give all four quarters or none", errors)
         months = _profile(table, cells, number, "p", 12, "give all twelve months or none", errors)
         if not errors:
@@ -1113,7 +1119,7 @@ def _optional_date(table: Table, cells: list[object], column: str, number: int, 
     try:
         return _date(raw, column)
     except periods.PeriodError as error:
-        errors.append(RowError(number, column, str(error)))
+        errors.append(RowError(number, column, str(error), _text(raw)))
         return None
 
 
@@ -1124,10 +1130,10 @@ def _optional_money(table: Table, cells: list[object], column: str, number: int,
     try:
         pence = _money(raw, column)
     except money.MoneyError as error:
-        errors.append(RowError(number, column, str(error)))
+        errors.append(RowError(number, column, str(error), _text(raw)))
         return None
     if pence < 0:
-        errors.append(RowError(number, column, "must not be negative"))
+        errors.append(RowError(number, column, "must not be negative", _text(raw)))
     return pence
 
 
@@ -1161,18 +1167,22 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
         if name.lower() in outcomes:
             outcome_ids.append(outcomes[name.lower()])
         else:
-            errors.append(RowError(number, "outcomes", f"No Libraries Deliver outcome is called {name}"))
+            errors.append(RowError(number, "outcomes", "No Libraries Deliver outcome is called this", name))
     probability_text = _text(table.cell(cells, "probability")) or "50"
     probability = int(probability_text) if probability_text.isascii() and probability_text.isdigit() else -1
     if not 0 <= probability <= 100:
-        errors.append(RowError(number, "probability", "must be a whole number from 0 to 100"))
+        errors.append(
+            RowError(number, "probability", "must be a whole number from 0 to 100", probability_text)
+        )
     created = _optional_date(table, cells, "created_on", number, errors)
     if created is None and not any(e.column == "created_on" for e in errors[found:]):
         errors.append(RowError(number, "created_on", "Enter the date the bid was recorded"))
     decision_text = _text(table.cell(cells, "decision")).lower()
     decision = _DECISIONS.get(decision_text)
     if decision_text and decision is None:
-        errors.append(RowError(number, "decision", "must be awarded, unsuccessful or withdrawn"))
+        errors.append(
+            RowError(number, "decision", "must be awarded, unsuccessful or withdrawn", decision_text)
+        )
     steps: list[tuple[BidStatus, date, str]] = [(BidStatus.IDEA, created, "created_on")] if created else []
     for status, column in _BID_STEPS:
         day = _optional_date(table, cells, column, number, errors)
