@@ -481,6 +481,41 @@ def calendar_link_command(email: str) -> None:
     click.echo(f"/calendar/{token}.ics")
 
 
+@click.group("ledger-codes")
+def ledger_codes_group() -> None:
+    """Which stream each code the ledger prints belongs to."""
+
+
+@ledger_codes_group.command("add")
+@click.argument("stream_code")
+@click.argument("ledger_codes", nargs=-1, required=True)
+@with_appcontext
+def ledger_codes_add(stream_code: str, ledger_codes: tuple[str, ...]) -> None:
+    """Add LEDGER_CODEs (quote one with spaces) to the stream STREAM_CODE; prints its codes."""
+    from incometrack.services import income
+
+    stream = income.stream_by_code(db.session, stream_code)
+    if stream is None:
+        raise click.ClickException(f"No stream has the code {stream_code}")
+    try:
+        codes = income.add_ledger_codes(db.session, stream, ledger_codes, actor=None)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"{stream.code}: {'; '.join(codes)}")
+
+
+@ledger_codes_group.command("list")
+@with_appcontext
+def ledger_codes_list() -> None:
+    """Every ledger code and its stream, a line each: code, stream code and name, tab-separated."""
+    from incometrack.services import income
+
+    for code, stream_code, name in income.ledger_code_list(db.session):
+        click.echo(f"{code}\t{stream_code}\t{name}")
+
+
 @click.command("worker")
 @click.option(
     "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Jobs run at once (threads)."
@@ -516,5 +551,6 @@ def init_app(app: Flask) -> None:
         send_reminders_command,
         calendar_link_command,
         worker_command,
+        ledger_codes_group,
     ):
         app.cli.add_command(command)

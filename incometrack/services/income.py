@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from incometrack import money, policy
 from incometrack.models import (
@@ -115,6 +116,41 @@ def _set_ledger_codes(
         changes={"ledger_codes": ["; ".join(sorted(before)) or None, "; ".join(sorted(wanted)) or None]},
         summary=f"{stream.code} ledger codes",
     )
+
+
+def add_ledger_codes(
+    session: Session, stream: IncomeStream, codes: tuple[str, ...], *, actor: User | None
+) -> list[str]:
+    """Give ``stream`` these ledger codes as well as its own (audited); return the codes it has
+    now. The stream's version moves on, so a form drawn before (which would set its codes as they
+    were) is refused as stale rather than taking them away again.
+
+    :raises ServiceError: when a code is not one, or belongs to another stream.
+    """
+    if problem := ledger_code_problem(session, codes, stream.id):
+        raise ServiceError(problem, field="ledger_codes")
+    before = [code.code for code in stream.ledger_codes]
+    _set_ledger_codes(session, stream, (*before, *codes), actor)
+    flag_modified(stream, "code")  # an UPDATE of the stream row, which moves its version on
+    session.flush()
+    return sorted(code.code for code in stream.ledger_codes)
+
+
+def stream_by_code(session: Session, code: str) -> IncomeStream | None:
+    """The stream with this code, in any case."""
+    return session.scalar(select(IncomeStream).where(func.upper(IncomeStream.code) == code.strip().upper()))
+
+
+def ledger_code_list(session: Session) -> list[tuple[str, str, str]]:
+    """Every ledger code with its stream's code and name, by ledger code."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(LedgerCode.code, IncomeStream.code, IncomeStream.name)
+            .join(LedgerCode.stream)
+            .order_by(LedgerCode.code)
+        )
+    ]
 
 
 def stream_field_problems(code: str, name: str) -> dict[str, str]:
