@@ -95,6 +95,15 @@ def _run_import(kind: str, path: str, dry_run: bool, sheet: str | None, **option
         click.echo(note)
 
 
+#: New lines dated in locked quarters refuse an income file unless this is given.
+skip_locked_option = click.option(
+    "--skip-locked",
+    is_flag=True,
+    help="Leave out new lines dated in locked quarters (late postings) and import the rest;"
+    " lines already recorded are duplicates wherever they are dated.",
+)
+
+
 def _import_command(kind: str, columns: str):
     @click.argument("file", type=click.Path(dir_okay=False))
     @click.option(
@@ -102,8 +111,11 @@ def _import_command(kind: str, columns: str):
     )
     @click.option("--sheet", default=None, help="For an XLSX file, the sheet to read (default: the first).")
     @with_appcontext
-    def command(file: str, dry_run: bool, sheet: str | None) -> None:
-        _run_import(kind, file, dry_run, sheet)
+    def command(file: str, dry_run: bool, sheet: str | None, **options) -> None:
+        _run_import(kind, file, dry_run, sheet, **options)
+
+    if kind == "income":
+        command = skip_locked_option(command)
 
     command.__doc__ = f"Import {kind} from a CSV or XLSX file with columns {columns}."
     return click.command(f"import-{kind}")(command)
@@ -124,8 +136,11 @@ import_milestones_command = _import_command(
 @click.option("--profile", "profile_name", required=True, help="The saved import profile to read it with.")
 @click.option("--dry-run", is_flag=True, help="Check the file and report what would happen; write nothing.")
 @click.option("--sheet", default=None, help="For an XLSX file, the sheet to read (default: the first).")
+@skip_locked_option
 @with_appcontext
-def import_ledger_command(file: str, profile_name: str, dry_run: bool, sheet: str | None) -> None:
+def import_ledger_command(
+    file: str, profile_name: str, dry_run: bool, sheet: str | None, skip_locked: bool
+) -> None:
     """Import a ledger extract as the ledger wrote it, read through a saved import profile."""
     from incometrack.services import profiles
 
@@ -133,7 +148,7 @@ def import_ledger_command(file: str, profile_name: str, dry_run: bool, sheet: st
     if profile is None:
         known = ", ".join(p.name for p in profiles.profiles(db.session)) or "none yet"
         raise click.ClickException(f"No import profile is called {profile_name} (saved profiles: {known})")
-    _run_import("ledger", file, dry_run, sheet, profile=profile)
+    _run_import("ledger", file, dry_run, sheet, profile=profile, skip_locked=skip_locked)
 
 
 @click.group("import-profile")
@@ -466,6 +481,41 @@ def calendar_link_command(email: str) -> None:
     click.echo(f"/calendar/{token}.ics")
 
 
+@click.group("ledger-codes")
+def ledger_codes_group() -> None:
+    """Which stream each code the ledger prints belongs to."""
+
+
+@ledger_codes_group.command("add")
+@click.argument("stream_code")
+@click.argument("ledger_codes", nargs=-1, required=True)
+@with_appcontext
+def ledger_codes_add(stream_code: str, ledger_codes: tuple[str, ...]) -> None:
+    """Add LEDGER_CODEs (quote one with spaces) to the stream STREAM_CODE; prints its codes."""
+    from incometrack.services import income
+
+    stream = income.stream_by_code(db.session, stream_code)
+    if stream is None:
+        raise click.ClickException(f"No stream has the code {stream_code}")
+    try:
+        codes = income.add_ledger_codes(db.session, stream, ledger_codes, actor=None)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"{stream.code}: {'; '.join(codes)}")
+
+
+@ledger_codes_group.command("list")
+@with_appcontext
+def ledger_codes_list() -> None:
+    """Every ledger code and its stream, a line each: code, stream code and name, tab-separated."""
+    from incometrack.services import income
+
+    for code, stream_code, name in income.ledger_code_list(db.session):
+        click.echo(f"{code}\t{stream_code}\t{name}")
+
+
 @click.command("worker")
 @click.option(
     "--workers", type=click.IntRange(1, 16), default=2, show_default=True, help="Jobs run at once (threads)."
@@ -501,5 +551,6 @@ def init_app(app: Flask) -> None:
         send_reminders_command,
         calendar_link_command,
         worker_command,
+        ledger_codes_group,
     ):
         app.cli.add_command(command)

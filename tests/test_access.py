@@ -24,6 +24,7 @@ LEAD_CREATES = {A, F, L}
 
 POLICY = {
     ("main.home", "GET"): EVERYONE,
+    ("income.import_map", "POST"): WRITERS,
     # one's own jobs: anyone else's is a 404 (tests/test_jobs.py)
     ("jobs.index", "GET"): EVERYONE,
     ("jobs.progress", "GET"): EVERYONE,

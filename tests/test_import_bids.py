@@ -125,10 +125,10 @@ BAD = [
     # (the line's cells that differ from a good idea-only bid, the problems expected)
     ({"lead_email": "nobody@example.gov.uk"}, ["lead_email: No user has the email nobody@example.gov.uk"]),
     ({"service": "Museums"}, ["service: No service is called Museums"]),
-    ({"outcomes": "Happiness"}, ["outcomes: No Libraries Deliver outcome is called Happiness"]),
+    ({"outcomes": "Happiness"}, ['outcomes: No Libraries Deliver outcome is called this (the file has "Happiness")']),
     ({"amount_requested": ""}, ["amount_requested: Enter the amount requested"]),
-    ({"amount_requested": "12.345"}, ["amount_requested: amount_requested must not have more than 2 decimal places"]),
-    ({"probability": "150"}, ["probability: must be a whole number from 0 to 100"]),
+    ({"amount_requested": "12.345"}, ['amount_requested: amount_requested must not have more than 2 decimal places (the file has "12.345")']),
+    ({"probability": "150"}, ['probability: must be a whole number from 0 to 100 (the file has "150")']),
     ({"created_on": "31/02/2025"}, ["created_on: "]),
     ({"created_on": "01/04/1989"}, ["created_on: "]),
     ({"created_on": "01/01/2027"}, ["created_on: must be today or in the past"]),
@@ -140,7 +140,7 @@ BAD = [
     ({"drafting_on": "01/05/2025", "submitted_on": "01/06/2025", "decision": "awarded"},
      ["decided_on: Enter the date the bid was awarded",
       "awarded_resource: Enter the amount awarded (resource, capital or both)"]),
-    ({"decision": "maybe", "decided_on": "01/07/2025"}, ["decision: must be awarded, unsuccessful or withdrawn"]),
+    ({"decision": "maybe", "decided_on": "01/07/2025"}, ['decision: must be awarded, unsuccessful or withdrawn (the file has "maybe")']),
     ({"awarded_capital": "10"}, ["awarded_resource: Only an awarded bid has an amount awarded"]),
     ({"start_on": "01/06/2025", "end_on": "01/05/2025"}, ["end_on: must be on or after start_on"]),
 ]  # fmt: skip

@@ -264,6 +264,143 @@ class TestDuplicatesAndBatches:
             imports.undo_batch(session, batch, actor=finance)
 
 
+class TestFilesRefusedForWhatTheyAre:
+    @pytest.mark.parametrize(
+        ("kind", "header", "row", "named_twice"),
+        [
+            ("income", "date,stream_code,amount,reference,Amount", "01/05/2026,LIB-PRINT,1.00,R1,2.00", "amount"),
+            ("streams", "code,name,service,category,Name", "LIB-X,X,Libraries,Retail and cafe,Y", "name"),
+            ("budgets", "year,stream_code,annual_budget,q1,Q1", "2026-27,LIB-PRINT,100,25,30", "q1"),
+            ("bids", "title,funder,service,lead_email,amount_requested,created_on,Title",
+             "T,F,Libraries,a@b.example,100,01/04/2026,U", "title"),
+            ("milestones", "project,milestone,owner_email,baseline_due,forecast_due,Milestone",
+             "P,M,a@b.example,01/04/2026,01/04/2026,N", "milestone"),
+        ],
+    )  # fmt: skip
+    def test_a_header_naming_a_column_it_reads_twice(self, session, stream, kind, header, row, named_twice):
+        data = f"{header}\n{row}\n".encode()
+        result = imports.run_import(kind, session, data, "file.csv", actor=None, dry_run=True)
+        session.rollback()
+        last = "EFG"[len(header.split(",")) - 5]
+        first = "ABCDEFG"[header.lower().split(",").index(named_twice)]
+        assert [str(error) for error in result.errors] == [
+            f"row 1: {named_twice}: the header names this column 2 times (columns {first} and {last});"
+            " rename or remove all but one"
+        ]
+
+    def test_a_row_with_more_cells_than_the_header(self, session, stream):
+        data = b"date,stream_code,amount,reference\n01/05/2026,LIB-PRINT,10.00,R1\n02/05/2026,LIB-PRINT,1,250.00,R2\n"
+        result = run(session, data)
+        assert [str(error) for error in result.errors] == [
+            "row 3: row: it has 5 cells filled where the header names 4 columns: a number with a thousands"
+            ' comma must be in quotes in a CSV ("1,250.00"), or the row has a cell to the right of the header'
+            ' (the file has "02/05/2026,LIB-PRINT,1,250.00,R2")'
+        ]
+        assert count(session) == 0
+
+    def test_a_row_with_more_cells_in_a_streams_file(self, session):
+        data = b"code,name,service,category\nLIB-X,Room, hire,Libraries,Retail and cafe\n"
+        result = imports.run_import("streams", session, data, "s.csv", actor=None, dry_run=True)
+        session.rollback()
+        assert [(error.row, error.column) for error in result.errors] == [(2, "row")]
+
+    def test_budget_problems_quote_the_files_values(self, session, stream):
+        data = b"year,stream_code,annual_budget,q1,q2,q3,q4\n2026/27x,LIB-PRNT,ten,25,x,25,25\n"
+        result = imports.run_import("budgets", session, data, "b.csv", actor=None, dry_run=True)
+        session.rollback()
+        assert [str(error) for error in result.errors] == [
+            'row 2: year: Enter a financial year like 2026-27 (the file has "2026/27x")',
+            'row 2: stream_code: No stream has this code; the nearest known: LIB-PRINT (the file has "LIB-PRNT")',
+            'row 2: annual_budget: Annual budget must be in pounds and pence, like 1,234.50 (the file has "ten")',
+            "row 2: q2: Q2 must be in pounds and pence, like 1,234.50 (give all four quarters or none)"
+            ' (the file has "x")',
+        ]
+
+
+class TestYearToDate:
+    """Ledgers export the year to date: after Q1 is locked, its lines come again every month."""
+
+    MAY = ("01/05/2026,LIB-PRINT,10.00,R1", "02/05/2026,LIB-PRINT,5.00,R2")
+
+    @pytest.fixture
+    def q1_locked(self, session, stream, make_user):
+        assert run(session, csv_bytes(*self.MAY)).imported == 2
+        locks.lock(session, FinancialYear(2026).quarter(1), actor=make_user(Role.FINANCE))
+        session.commit()
+
+    def test_the_same_extract_again_is_all_duplicates(self, session, q1_locked):
+        result = run(session, csv_bytes(*self.MAY))
+        assert result.ok and result.summary() == "imported 0, skipped 2 duplicates"
+
+    def test_a_longer_extract_adds_only_its_new_lines(self, session, q1_locked):
+        result = run(session, csv_bytes(*self.MAY, "03/07/2026,LIB-PRINT,7.00,R3"))
+        assert result.ok and result.summary() == "imported 1, skipped 2 duplicates"
+        assert count(session) == 3
+
+    def test_a_late_posting_in_a_locked_quarter_refuses_the_file_with_its_total(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+        result = run(session, data)
+        assert [str(error) for error in result.errors] == [
+            "row 4: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+            ' (the file has "04/05/2026")'
+        ]
+        assert result.problems() == (
+            "1 problem found; 1 new line (£3.00) dated in locked quarters (late postings): leave them out with"
+            " --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen"
+        )
+        assert count(session) == 2
+
+    def test_skip_locked_leaves_late_postings_out_and_says_so(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+        result = run(session, data, skip_locked=True)
+        assert result.ok
+        assert result.summary() == (
+            "imported 1, skipped 2 duplicates, skipped 1 lines in locked quarters (£3.00)"
+        )
+        assert (result.lines_total, count(session)) == (25_00, 3)
+
+    def test_late_postings_are_listed_beside_the_files_other_problems(self, session, q1_locked):
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,NOPE,7.00,R5")
+        result = run(session, data)
+        assert [(error.row, error.column) for error in result.errors] == [(4, "date"), (5, "stream_code")]
+
+    def test_the_command_line_refuses_then_skips_with_skip_locked(self, runner, session, q1_locked, tmp_path):
+        path = tmp_path / "ytd.csv"
+        path.write_bytes(csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5"))
+        refused = runner.invoke(args=["import-income", str(path)])
+        assert refused.exit_code == 1
+        assert refused.stderr.splitlines()[-1] == (
+            "1 problem found; 1 new line (£3.00) dated in locked quarters (late postings): leave them out with"
+            " --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen; nothing was"
+            " imported."
+        )
+        skipped = runner.invoke(args=["import-income", str(path), "--skip-locked"])
+        assert skipped.exit_code == 0, skipped.output
+        assert skipped.output.splitlines()[0] == (
+            "imported 1, skipped 2 duplicates, skipped 1 lines in locked quarters (£3.00)"
+        )
+
+    def test_the_upload_screen_leaves_them_out_when_asked(self, login_as, session, q1_locked):
+        client = login_as(Role.FINANCE).client
+        data = csv_bytes(*self.MAY, "04/05/2026,LIB-PRINT,3.00,R4", "03/07/2026,LIB-PRINT,7.00,R5")
+
+        def upload(**extra):
+            return client.post(
+                "/income/import",
+                data={"kind": "income", "file": (io.BytesIO(data), "ytd.csv"), **extra},
+                content_type="multipart/form-data",
+            )
+
+        refused = upload().get_data(as_text=True)
+        assert "1 new line (£3.00) is dated in locked quarters" in refused
+        preview = upload(skip_locked="y").get_data(as_text=True)
+        assert "1 new line in locked quarters (£3.00) will be left out." in preview
+        token = preview.split('name="token" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/income/import/confirm", data={"token": token}).status_code == 302
+        session.reread()
+        assert sorted(session.scalars(select(IncomeEntry.reference))) == ["R1", "R2", "R5"]
+
+
 class TestCommandLine:
     def test_import_income_prints_the_summary(self, runner, session, stream, tmp_path):
         path = tmp_path / "ledger.csv"

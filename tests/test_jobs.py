@@ -304,56 +304,34 @@ def test_a_long_import_that_became_wrong_fails_its_job_and_keeps_its_preview(
     job = session.get(Job, job_id)
     assert job.status == JobStatus.FAILED
     assert job.message.startswith(
-        "Nothing was imported: 5 problems found: row 2: date: 2026-27 Q1 is locked."
+        "Nothing was imported: 5 problems found; 5 new lines (£18.75) dated in locked quarters (late postings)"
     )
+    assert "row 2: date: 2026-27 Q1 is locked." in job.message
     assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4
     assert session.scalar(select(func.count()).select_from(StagedUpload)) == 1
 
 
-def test_a_quarter_locked_while_a_file_is_checked_refuses_the_import(app, entries, session, make_user):
+def test_a_quarter_locked_while_a_file_is_checked_refuses_its_new_lines(app, entries, session, make_user):
     finance = make_user(Role.FINANCE)
     session.commit()
 
     def someone_locks_q1() -> None:  # between checking the lines and writing them
         locks.lock(session, FinancialYear(2026).quarter(1), actor=finance)
 
-    with pytest.raises(imports.ImportRefused) as refused:
-        imports.import_income(
-            session, FIVE_LINES, "june.csv", actor=finance, before_writing=someone_locks_q1,
-            today=date(2026, 12, 1),
-        )  # fmt: skip
-    assert str(refused.value) == (
-        "2026-27 Q1 was locked while the file was being checked; nothing was imported."
-        " Record corrections as a new entry dated in an open period."
+    result = imports.import_income(
+        session,
+        FIVE_LINES,
+        "june.csv",
+        actor=finance,
+        before_writing=someone_locks_q1,
+        today=date(2026, 12, 1),
     )
+    assert [str(error) for error in result.errors][:2] == [
+        "row 2: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+        ' (the file has "01/06/2026")',
+        "row 3: date: 2026-27 Q1 is locked. Record corrections as a new entry dated in an open period."
+        ' (the file has "02/06/2026")',
+    ]
+    assert (len(result.errors), result.locked.count, result.locked.total) == (5, 5, 18_75)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 4
-
-
-def test_the_job_settings_and_their_defaults():
-    from incometrack.config import DEFAULTS, ConfigError, from_environment
-
-    assert (DEFAULTS["JOBS_ROW_THRESHOLD"], DEFAULTS["JOB_FILE_HOURS"], DEFAULTS["JOBS_STALL_SECONDS"]) == (
-        50_000, 24, 60,
-    )  # fmt: skip
-    assert from_environment(
-        {"REDIS_URL": "redis://cache:6379/0", "JOBS_ROW_THRESHOLD": "1000", "JOBS_QUEUE_FILE": "/srv/q.db"}
-    ) == {"REDIS_URL": "redis://cache:6379/0", "JOBS_ROW_THRESHOLD": 1000, "JOBS_QUEUE_FILE": "/srv/q.db"}
-    with pytest.raises(ConfigError, match="JOBS_ROW_THRESHOLD must be a whole number"):
-        from_environment({"JOBS_ROW_THRESHOLD": "lots"})
-
-
-def test_make_run_starts_a_worker_beside_the_server():
-    import subprocess
-
-    planned = subprocess.run(
-        ["make", "-n", "run"],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert (
-        "flask --app wsgi worker &" in planned
-        and "flask --app wsgi run --host 127.0.0.1 --port 5000" in planned
-    )

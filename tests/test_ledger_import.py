@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from incometrack.models import AuditEvent, ImportProfile, IncomeEntry, LedgerCode, Role, UnmappedLines
-from incometrack.services import AS_READ, ValidationErrors, imports, profiles
+from incometrack.services import AS_READ, StaleEdit, ValidationErrors, imports, profiles
 from incometrack.services import income as income_service
 from tests.factories import make_site, make_stream
 
@@ -261,6 +261,97 @@ class TestLedgerCodes:
         assert runner.invoke(args=["import-streams", str(path)]).exit_code == 0
         session.reread()
         assert sorted(session.scalars(select(LedgerCode.code))) == ["LIB02-9100", "LIB02-9101"]
+
+    def test_any_printable_code_a_ledger_prints(self, session, ledger):
+        stream = make_stream(session, "LIB-ARTS")
+        codes = ("LIBRARIES ARTS & HERITAGE-205", "  Cafe (Main),  O'Brien's / 9100 ", "=SUM(A1)")
+        income_service.update_stream(
+            session, stream, _input(stream, codes), actor=None, expected_version=stream.version
+        )
+        session.commit()
+        session.reread()
+        assert sorted(session.scalars(select(LedgerCode.code).where(LedgerCode.stream_id == stream.id))) == [
+            "=SUM(A1)", "CAFE (MAIN), O'BRIEN'S / 9100", "LIBRARIES ARTS & HERITAGE-205",
+        ]  # fmt: skip
+        # matched trimmed and ignoring case and spacing, as an extract prints it
+        data = b"Date,Amount,Code,Ref\n03/11/2026,12.00,libraries arts &  heritage - 205 ,A1\n"
+        profile = profiles.save_profile(
+            session, profiles.ProfileInput("Arts", "Date", "Amount", ("Code",), "Ref"), actor=None,
+            expected_version=AS_READ,
+        )  # fmt: skip
+        result = run(session, data, profile)
+        assert result.ok and result.imported == 1, result.problems()
+
+    @pytest.mark.parametrize(
+        ("code", "message"),
+        [
+            ("X" * 101, "Ledger code XXXXXXXXXXXXXXXXXXXX… must be 100 characters or fewer"),
+            ("LIB\x07-9100", "Ledger codes must be printable text (no tabs or control characters)"),
+        ],
+    )
+    def test_codes_too_long_or_not_printable_are_refused(self, session, ledger, code, message):
+        stream = make_stream(session, "LIB-ARTS")
+        with pytest.raises(ValidationErrors) as error:
+            income_service.update_stream(
+                session, stream, _input(stream, (code,)), actor=None, expected_version=stream.version
+            )
+        assert error.value.errors == {"ledger_codes": message}
+
+    def test_import_streams_takes_codes_with_commas_and_ampersands(self, runner, session, tmp_path):
+        path = tmp_path / "streams.csv"
+        path.write_text(
+            "Code,Name,Service,Category,Ledger codes\n"
+            'LIB-ARTS,Arts,Libraries,Retail and cafe,"LIBRARIES ARTS & HERITAGE-205; Arts, Events (Main)-9100"\n'
+        )
+        imported = runner.invoke(args=["import-streams", str(path)])
+        assert imported.exit_code == 0, imported.output
+        session.reread()
+        assert sorted(session.scalars(select(LedgerCode.code))) == [
+            "ARTS, EVENTS (MAIN)-9100", "LIBRARIES ARTS & HERITAGE-205",
+        ]  # fmt: skip
+
+
+class TestLedgerCodesCommand:
+    def test_add_and_list(self, runner, session, ledger):
+        make_stream(session, "LIB-ARTS", name="Arts and heritage")
+        session.commit()
+        added = runner.invoke(
+            args=["ledger-codes", "add", "lib-arts", "LIBRARIES ARTS & HERITAGE-205", "Arts (Main), O'Brien"]
+        )
+        assert added.exit_code == 0, added.output
+        assert added.output == "LIB-ARTS: ARTS (MAIN), O'BRIEN; LIBRARIES ARTS & HERITAGE-205\n"
+        listed = runner.invoke(args=["ledger-codes", "list"])
+        assert listed.output.splitlines() == [
+            "ARTS (MAIN), O'BRIEN\tLIB-ARTS\tArts and heritage",
+            "LIB01-9100\tLIB-ROOM\tRoom hire",
+            "LIB01-9200\tLIB-PRINT\tPrinting",
+            "LIBRARIES ARTS & HERITAGE-205\tLIB-ARTS\tArts and heritage",
+        ]
+        session.reread()
+        changes = session.scalars(
+            select(AuditEvent.changes).where(AuditEvent.summary == "LIB-ARTS ledger codes")
+        ).all()
+        assert changes == [{"ledger_codes": [None, "ARTS (MAIN), O'BRIEN; LIBRARIES ARTS & HERITAGE-205"]}]
+
+    def test_a_code_of_another_stream_or_an_unknown_stream_is_refused(self, runner, session, ledger):
+        make_stream(session, "LIB-ARTS")
+        session.commit()
+        taken = runner.invoke(args=["ledger-codes", "add", "LIB-ARTS", "lib01 - 9100"])
+        assert taken.exit_code == 1
+        assert "Ledger code LIB01-9100 already belongs to stream LIB-ROOM" in taken.output
+        unknown = runner.invoke(args=["ledger-codes", "add", "NOPE", "X-1"])
+        assert unknown.exit_code == 1 and "No stream has the code NOPE" in unknown.output
+
+    def test_adding_codes_makes_an_open_stream_form_stale(self, session, ledger):
+        stream = make_stream(session, "LIB-ARTS")
+        session.commit()
+        drawn_at = stream.version
+        income_service.add_ledger_codes(session, stream, ("ARTS-1",), actor=None)
+        session.commit()
+        with pytest.raises(StaleEdit):
+            income_service.update_stream(
+                session, stream, _input(stream, ()), actor=None, expected_version=drawn_at
+            )
 
 
 class TestCommandLine:

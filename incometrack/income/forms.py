@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -12,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -386,6 +388,13 @@ class ImportForm(AppForm):
         description="For a workbook, the sheet to read. Leave empty for the first sheet.",
         validators=[Length(max=100)],
     )
+    skip_locked = BooleanField(
+        "Leave out lines in locked quarters",
+        widget=GovCheckboxInput(),
+        description="Income and ledger files: new lines dated in a quarter already locked (late postings)"
+        " are left out and reported with their total, and the rest is imported. Without this they refuse"
+        " the file. Lines already recorded are skipped as duplicates wherever they are dated.",
+    )
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 
     def fill_choices(self, session: Session) -> None:
@@ -487,6 +496,46 @@ class ProfileForm(AppForm):
 
     def offered(self) -> list[str]:
         return [line for line in (self.columns.data or "").split("\n") if line.strip()]
+
+
+class CodeMappingForm(Form):
+    """One unmapped ledger code of a preview and the stream it belongs to (or none: left out)."""
+
+    code = HiddenField()
+    stream_id = IdSelectField("Stream")
+
+
+class MapCodesForm(AppForm):
+    """The preview's unmapped codes, each with a choice of stream: saving adds the codes to the
+    streams and checks the same file again."""
+
+    token = HiddenField()
+    codes = FieldList(FormField(CodeMappingForm))
+    submit = SubmitField("Add the codes and check the file again", widget=GovSubmitInput())
+
+    def fill_choices(self, session: Session) -> None:
+        streams = choices(
+            session.scalars(
+                select(IncomeStream)
+                .where(IncomeStream.status != StreamStatus.CEASED)
+                .order_by(IncomeStream.code)
+            ),
+            "Leave out",
+        )
+        for entry in self.codes:
+            entry.stream_id.choices = streams
+            entry.stream_id.label.text = f"Stream for {entry.code.data}"
+
+    @classmethod
+    def for_result(cls, result, token: str, session: Session) -> MapCodesForm | None:
+        """The form for a preview's unmapped codes, largest total first; None when there are none."""
+        if not result.unmapped or not token:
+            return None
+        form = cls(formdata=None, token=token)
+        for code, _tally in sorted(result.unmapped.items(), key=lambda item: (-item[1].total, item[0])):
+            form.codes.append_entry({"code": code, "stream_id": None})
+        form.fill_choices(session)
+        return form
 
 
 class ConfirmImportForm(AppForm):

@@ -27,23 +27,32 @@ from incometrack.income.forms import (
     ConfirmForm,
     ConfirmImportForm,
     ImportForm,
+    MapCodesForm,
     ProfileForm,
     ProfileSampleForm,
 )
 from incometrack.income.views import bp
 from incometrack.jobs import queue as jobs
-from incometrack.models import ImportBatch, ImportProfile, IncomeEntry
+from incometrack.models import ImportBatch, ImportProfile, IncomeEntry, IncomeStream
 from incometrack.reports import listings
 from incometrack.reports.pagination import paginate
-from incometrack.services import StaleEdit, imports, profiles, reading, staging
+from incometrack.services import ServiceError, StaleEdit, imports, profiles, reading, staging
+from incometrack.services import income as income_service
 
 
 def _options(
-    kind: str, profile_id: int | None, sheet: str | None, profile_version: int | None = None
+    kind: str,
+    profile_id: int | None,
+    sheet: str | None,
+    profile_version: int | None = None,
+    skip_locked: bool = False,
 ) -> dict[str, object]:
-    """What an import runs with besides its file: the sheet, and for a ledger extract its profile
-    (at a confirm, the very version the preview was read with)."""
+    """What an import runs with besides its file: the sheet, for income lines whether new lines
+    in locked quarters are left out, and for a ledger extract its profile (at a confirm, the very
+    version the preview was read with)."""
     options: dict[str, object] = {"sheet": sheet}
+    if kind in LONG_KINDS:
+        options["skip_locked"] = skip_locked
     if kind == "ledger":
         profile = db.session.get(ImportProfile, profile_id) if profile_id else None
         if profile is None:
@@ -67,7 +76,7 @@ def import_upload():
         filename = (upload.filename or "upload").rsplit("/", 1)[-1]
         sheet = (form.sheet.data or "").strip() or None
         profile_id = form.profile_id.data if form.kind.data == "ledger" else None
-        options = _options(form.kind.data, profile_id, sheet)
+        options = _options(form.kind.data, profile_id, sheet, skip_locked=bool(form.skip_locked.data))
         profile = options.get("profile")
         try:
             result = imports.run_import(
@@ -89,15 +98,11 @@ def import_upload():
                     profile_id=profile_id,
                     profile_version=profile.version if profile is not None else None,
                     lines=result.rows_read,
+                    skip_locked=bool(options.get("skip_locked")),
                 )
                 db.session.commit()
                 stop_writing()
-            return render_template(
-                "income/import_preview.html",
-                result=result,
-                confirm=ConfirmImportForm(token=token),
-                errors=result.errors,
-            ), 200 if result.ok else 400
+            return _preview(result, token), 200 if result.ok else 400
         db.session.rollback()
     return render_template("income/import_upload.html", form=form), 400 if form.errors else 200
 
@@ -127,7 +132,9 @@ def import_confirm():
             total=staged.lines,
             back=url_for("income.import_upload"),
         )
-    options = _options(staged.kind, staged.profile_id, staged.sheet, staged.profile_version)
+    options = _options(
+        staged.kind, staged.profile_id, staged.sheet, staged.profile_version, skip_locked=staged.skip_locked
+    )
 
     def claim() -> None:
         """Start writing and take the preview: of several confirmations only one gets it."""
@@ -166,6 +173,66 @@ def import_confirm():
     db.session.commit()
     flash(f"{staged.filename}: {'; '.join([result.summary(), *result.notes])}.")
     return redirect(url_for("income.import_batch", batch_id=result.batch_id))
+
+
+def _preview(result, token: str, mapping: MapCodesForm | None = None) -> str:
+    """The preview page: what the file would do, with its unmapped codes to map and its confirm."""
+    return render_template(
+        "income/import_preview.html",
+        result=result,
+        confirm=ConfirmImportForm(token=token),
+        mapping=mapping or MapCodesForm.for_result(result, token, db.session),
+        errors=result.errors,
+    )
+
+
+@bp.route("/import/map", methods=["POST"])
+@roles_required(policy.MANAGERS)
+@reads_first
+def import_map():
+    """Add the preview's unmapped codes to the streams chosen for them (audited), then check the
+    same file again: no new upload."""
+    form = MapCodesForm()
+    form.fill_choices(db.session)
+    staged = staging.peek(db.session, form.token.data or "", current_user.id)
+    if staged is None:
+        return _already_imported()
+    status = 200
+    if form.validate_on_submit():
+        wanted: dict[int, list[str]] = {}
+        for entry in form.codes:
+            if entry.stream_id.data is not None:
+                wanted.setdefault(entry.stream_id.data, []).append(entry.code.data)
+        start_writing(db.session)
+        try:
+            for stream_id, codes in wanted.items():
+                stream = db.get_or_404(IncomeStream, stream_id)
+                income_service.add_ledger_codes(db.session, stream, tuple(codes), actor=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            form.codes.errors.append(error.message)
+            status = 400
+        else:
+            db.session.commit()
+            if wanted:
+                count = sum(len(codes) for codes in wanted.values())
+                flash(
+                    f"{count} ledger code{'' if count == 1 else 's'} added to streams;"
+                    " the file is checked again."
+                )
+        stop_writing()
+    else:
+        status = 400
+    options = _options(
+        staged.kind, staged.profile_id, staged.sheet, staged.profile_version, skip_locked=staged.skip_locked
+    )
+    result = imports.run_import(
+        staged.kind, db.session, staged.data, staged.filename, actor=current_user, dry_run=True, **options
+    )
+    db.session.rollback()
+    return _preview(
+        result, staged.token, form if status == 400 else None
+    ), 200 if result.ok and status == 200 else 400
 
 
 def _already_imported():

@@ -292,5 +292,7 @@ class StagedUpload(Base):
     size: Mapped[int]  #: bytes, counted against the person's quota
     #: lines the preview read: a confirm of more than ``JOBS_ROW_THRESHOLD`` runs as a job
     lines: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: income and ledger files: new lines in locked quarters are left out rather than refusing it
+    skip_locked: Mapped[bool] = mapped_column(default=False, server_default="0")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[timestamp] = mapped_column(index=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -56,7 +56,7 @@ from incometrack.models.base import utcnow
 from incometrack.services import AS_READ, NotAllowed, ServiceError, audit, locks
 from incometrack.services import income as income_service
 from incometrack.services import milestones as milestone_service
-from incometrack.services.reading import ImportRefused, Table, checksum, read_table
+from incometrack.services.reading import ImportRefused, Table, checksum, column_key, read_table
 from incometrack.text import clean_text
 
 __all__ = ["COLUMNS", "ImportRefused", "ImportResult", "RowError", "run_import"]
@@ -154,6 +154,10 @@ class ImportResult:
     repeated: int = 0
     #: ledger: per ledger code that maps to no stream, its lines (left out)
     unmapped: dict[str, Tally] = field(default_factory=dict)
+    #: income: new lines (no duplicates) dated in locked quarters, late postings: they refuse the
+    #: file unless ``skip_locked``, when they are left out
+    locked: Tally = field(default_factory=Tally)
+    skip_locked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -173,7 +177,13 @@ class ImportResult:
         stopped there)``."""
         count = len(self.errors)
         text = f"{count:,} {'problem' if count == 1 else 'problems'} found"
-        return f"{text} (checking stopped there)" if self.stopped else text
+        text = f"{text} (checking stopped there)" if self.stopped else text
+        if self.locked.count and not self.skip_locked:
+            text += (
+                f"; {self.locked.describe('new line')} dated in locked quarters (late postings): leave them"
+                " out with --skip-locked, or with 'Leave out lines in locked quarters' on the upload screen"
+            )
+        return text
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -183,6 +193,9 @@ class ImportResult:
                 sum(t.count for t in self.unmapped.values()), sum(t.total for t in self.unmapped.values())
             )
             text += f", skipped {left.count} unmapped lines ({money.format_gbp(left.total)})"
+        if self.locked.count and self.skip_locked:
+            left_out = money.format_gbp(self.locked.total)
+            text += f", skipped {self.locked.count} lines in locked quarters ({left_out})"
         return text
 
     @property
@@ -199,8 +212,9 @@ class ImportResult:
 
     @property
     def lines_total(self) -> int:
-        """Every income line's amount in the file: imported + unmapped + duplicates."""
-        return self.imported_total + self.unmapped_total + self.duplicate_total
+        """Every income line's amount in the file: imported + unmapped + duplicates + in locked
+        quarters."""
+        return self.imported_total + self.unmapped_total + self.duplicate_total + self.locked.total
 
     def skip_row(self, number: int, amount: int | None = None) -> None:
         self.skipped.add(amount or 0)
@@ -242,13 +256,49 @@ def _date(value: object, label: str) -> date:
     return periods.parse_date(_text(value), field=label)
 
 
-def _missing(table: Table, required: Iterable[str]) -> list[RowError]:
+def _missing(table: Table, required: Iterable[str], optional: Iterable[str] = ()) -> list[RowError]:
+    """The header's problems with the columns an import reads: a required one missing, or one of
+    them named twice (which of the two holds what the import wants cannot be known)."""
     where = "from the header" if table.found else "from the header (looked for in the first 30 rows)"
-    return [
+    problems = [
         RowError(table.header_row, column, f"this required column is missing {where}")
         for column in required
         if not table.has(column)
     ]
+    for column in dict.fromkeys((*required, *optional)):
+        if column and (indexes := table.repeated.get(column_key(column))):
+            letters = " and ".join(_letter(index) for index in indexes)
+            problems.append(
+                RowError(
+                    table.header_row,
+                    table.name_of(column),
+                    f"the header names this column {len(indexes)} times (columns {letters}); rename or"
+                    " remove all but one",
+                )
+            )
+    return problems
+
+
+def _letter(index: int) -> str:
+    """A column's letter as a spreadsheet shows it: 0 is A, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _overflow(table: Table, number: int, cells: list[object]) -> RowError:
+    filled = [c for c in cells if c is not None and str(c).strip()]
+    return RowError(
+        number,
+        "row",
+        f"it has {len(filled)} cells filled where the header names {len(table.names_by_index)} columns:"
+        ' a number with a thousands comma must be in quotes in a CSV ("1,250.00"), or the row has a'
+        " cell to the right of the header",
+        ",".join(str(c).strip() for c in cells if c is not None),
+    )
 
 
 def _open(kind: str, data: bytes, filename: str, sheet: str | None, dry_run: bool):
@@ -258,9 +308,9 @@ def _open(kind: str, data: bytes, filename: str, sheet: str | None, dry_run: boo
     :raises ImportRefused: when the file cannot be read at all.
     """
     result = ImportResult(kind, filename, checksum(data), dry_run=dry_run)
-    required = COLUMNS[kind][0]
+    required, optional = COLUMNS[kind]
     table = read_table(data, filename, sheet=sheet, expected=required)
-    if missing := _missing(table, required):
+    if missing := _missing(table, required, optional):
         result.add_errors(missing)
         return result, None
     return result, table
@@ -274,6 +324,9 @@ def _data_rows(table: Table, result: ImportResult, keys: Iterable[str], what: st
             break
         if table.blank(cells, keys):
             result.skip_row(number)
+            continue
+        if table.overflow(cells):
+            result.add_errors([_overflow(table, number, cells)])
             continue
         yield number, cells
     result.rows_read = table.rows_read
@@ -323,6 +376,7 @@ def import_income(
     today: date | None = None,
     before_writing: Callable[[], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    skip_locked: bool = False,
 ) -> ImportResult:
     """Import ``date,stream_code,amount,reference`` (and optionally ``site,description``) lines.
 
@@ -331,6 +385,7 @@ def import_income(
     :raises ImportRefused: when the file cannot be read at all.
     """
     result, table = _open("income", data, filename, sheet, dry_run)
+    result.skip_locked = skip_locked
     if table is None:
         return result
     _import_lines(
@@ -399,6 +454,7 @@ def import_ledger(
     today: date | None = None,
     before_writing: Callable[[], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    skip_locked: bool = False,
 ) -> ImportResult:
     """Import a ledger extract as the ledger prints it, read through ``profile``: each line's
     code (its code columns joined with ``-``) names a stream by one of its ledger codes; income
@@ -407,7 +463,7 @@ def import_ledger(
 
     :raises ImportRefused: when the file cannot be read at all.
     """
-    result = ImportResult("ledger", filename, checksum(data), dry_run=dry_run)
+    result = ImportResult("ledger", filename, checksum(data), dry_run=dry_run, skip_locked=skip_locked)
     columns = LineColumns(
         profile.date_column,
         profile.amount_column,
@@ -417,7 +473,7 @@ def import_ledger(
         profile.site_column,
     )
     table = read_table(data, filename, sheet=sheet, expected=columns.required)
-    if missing := _missing(table, columns.required):
+    if missing := _missing(table, columns.required, (columns.description, columns.site)):
         result.add_errors(missing)
         return result
     # Problems name the columns as the file writes them.
@@ -514,6 +570,10 @@ def _import_lines(
     # Valid lines as compact tuples, in file order; once any line is wrong nothing will be written,
     # so they are no longer kept and only problems are counted.
     parsed: list[tuple] = []
+    numbers: list[int] = []  #: each parsed line's row, for a line in a locked quarter
+    #: the lines dated in locked quarters, with their rows: a duplicate of a recorded entry there
+    #: is a duplicate like any other, a new line a late posting
+    locked_lines: list[tuple[int, tuple]] = []
     labels: dict[int, str] = {}
     # A ledger repeats the same few hundred dates: each is read and placed in its quarter once.
     dated: dict[object, tuple[date, periods.MonthPeriod] | str] = {}
@@ -522,6 +582,10 @@ def _import_lines(
             break
         if progress is not None and read % 1000 == 0:
             progress(read)
+        if table.overflow(cells):
+            result.add_errors([_overflow(table, number, cells)])
+            parsed = []
+            continue
         raw_date = table.cell(cells, columns.date)
         code = code_of(cells)
         raw_amount = table.cell(cells, columns.amount)
@@ -550,10 +614,6 @@ def _import_lines(
         else:
             day, month = placed
             quarter = month.quarter
-            if (quarter.year.start, quarter.number) in locked:
-                row_errors.append(
-                    RowError(number, columns.date, locks.locked_message(quarter), _text(raw_date))
-                )
             values.update(
                 date_received=day,
                 financial_year=month.year.start,
@@ -584,7 +644,8 @@ def _import_lines(
         if isinstance(stream, str):  # unmapped ledger code: left out, counted
             result.unmapped.setdefault(stream, Tally()).add(amount)
             continue
-        if result.ok:
+        in_locked = (values["financial_year"], values["quarter"]) in locked
+        if result.ok or in_locked:
             stream_id, labels[stream_id] = stream
             values.update(
                 stream_id=stream_id,
@@ -593,10 +654,21 @@ def _import_lines(
                 site_id=sites.get(site_name.lower()) if site_name else None,
                 description=_text(table.cell(cells, columns.description)) if columns.description else "",
             )
-            parsed.append(tuple(values[name] for name in _ENTRY_FIELDS))
+            line = tuple(values[name] for name in _ENTRY_FIELDS)
+            if result.ok:
+                parsed.append(line)
+                numbers.append(number)
+            if in_locked:
+                locked_lines.append((number, line))
     result.rows_read = table.rows_read
     result.note_skipped("a date or a code")
     if not result.ok:
+        # Other problems refuse the file already; its new lines in locked quarters are listed
+        # with them, so that every problem is seen at once.
+        if locked_lines and not result.stopped and not result.skip_locked:
+            recorded = _recorded_counts(session, {_key(line) for _number, line in locked_lines})
+            result.add_errors(_late_postings(result, locked_lines, recorded, columns.date))
+            result.errors.sort(key=lambda error: error.row)
         return
 
     # The lines as the database driver takes them, made before the write lock is taken: converting
@@ -605,26 +677,29 @@ def _import_lines(
     if not result.dry_run:
         if before_writing is not None:
             before_writing()
-            now_locked = locks.locked_quarters(session) - locked
-            if now_locked and (late := {(line[4], line[5]) for line in parsed} & now_locked):
-                year, number = min(late)
-                quarter = periods.FinancialYear(year).quarter(number)
-                raise ImportRefused(
-                    f"{quarter.label} was locked while the file was being checked; nothing was imported."
-                    " Record corrections as a new entry dated in an open period."
-                )
+            locked = locks.locked_quarters(session)  # as they are now, with the write lock held
         locks.serialise_recording(session)  # the duplicate rule decides under the lock
     recorded = _recorded_counts(session, {_key(line) for line in parsed})
     kept: list[int] = []
+    late: list[int] = []
     for index, line in enumerate(parsed):
         key = _key(line)
         if recorded.get(key):
-            recorded[key] -= 1  # this line is one already recorded
+            # a line already recorded, a year-to-date extract's earlier months included: a
+            # duplicate wherever it is dated, a locked quarter too
+            recorded[key] -= 1
             result.duplicates += 1
             result.duplicate_total += line[2]
             continue
+        if (line[4], line[5]) in locked:  # a new line in a locked quarter: a late posting
+            late.append(index)
+            result.locked.add(line[2])
+            continue
         kept.append(index)
         result.by_stream.setdefault(labels[line[0]], Tally()).add(line[2])
+    if late and not result.skip_locked:
+        result.add_errors(_late_posting(numbers[index], parsed[index], columns.date) for index in late)
+        return
     repeats = Counter(_key(parsed[index]) for index in kept)
     result.repeated = sum(n - 1 for n in repeats.values())
     if result.repeated:
@@ -650,6 +725,24 @@ def _import_lines(
         faults.checkpoint("import:chunk-inserted")
     _finish_batch(session, batch, result, actor)
     faults.checkpoint("import:finished")
+
+
+def _late_posting(number: int, line: tuple, column: str) -> RowError:
+    quarter = periods.FinancialYear(line[4]).quarter(line[5])
+    return RowError(number, column, locks.locked_message(quarter), f"{line[1]:%d/%m/%Y}")
+
+
+def _late_postings(
+    result: ImportResult, lines: list[tuple[int, tuple]], recorded: dict[tuple, int], column: str
+) -> Iterator[RowError]:
+    """The new lines among ``lines`` (in locked quarters), counted in ``result.locked``."""
+    for number, line in lines:
+        key = _key(line)
+        if recorded.get(key):
+            recorded[key] -= 1
+            continue
+        result.locked.add(line[2])
+        yield _late_posting(number, line, column)
 
 
 #: The columns an imported entry is written with besides its line's fields, in this order.
@@ -864,7 +957,7 @@ def import_streams(
         if owner and owner not in owners:
             errors.append(RowError(number, "owner_email", f"No user has the email {owner}"))
         if status_text not in {s.value for s in StreamStatus}:
-            errors.append(RowError(number, "status", "Status must be planned, active or ceased"))
+            errors.append(RowError(number, "status", "Status must be planned, active or ceased", status_text))
         ledger_codes = income_service.parse_ledger_codes(_text(table.cell(cells, "ledger_codes")))
         for ledger_code in ledger_codes:
             key = ledger_code_key(ledger_code)
@@ -914,7 +1007,7 @@ def _profile(table, cells, number, prefix, count, hint, errors) -> tuple[int | N
         try:
             figures.append(_money(value, f"{prefix.upper()}{n}"))
         except money.MoneyError as error:
-            errors.append(RowError(number, f"{prefix}{n}", f"{error} ({hint})"))
+            errors.append(RowError(number, f"{prefix}{n}", f"{error} ({hint})", _text(value)))
             figures.append(None)
     return tuple(figures)
 
@@ -946,17 +1039,23 @@ def import_budgets(
         try:
             year = periods.FinancialYear.parse(_text(table.cell(cells, "year")))
         except periods.PeriodError as error:
-            errors.append(RowError(number, "year", str(error)))
+            errors.append(RowError(number, "year", str(error), _text(table.cell(cells, "year"))))
             year = None
         code = _text(table.cell(cells, "stream_code"))
         stream = streams.get(code.lower())
         if stream is None:
-            errors.append(RowError(number, "stream_code", f"No stream has the code {code or '(blank)'}"))
+            errors.append(
+                RowError(number, "stream_code", f"No stream has this code{_nearest(code, streams)}", code)
+                if code
+                else RowError(number, "stream_code", "Enter the stream code")
+            )
         annual = quarters = None
         try:
             annual = _money(table.cell(cells, "annual_budget"), "Annual budget")
         except money.MoneyError as error:
-            errors.append(RowError(number, "annual_budget", str(error)))
+            errors.append(
+                RowError(number, "annual_budget", str(error), _text(table.cell(cells, "annual_budget")))
+            )
         quarters = _profile(table, cells, number, "q", 4, "give all four quarters or none", errors)
         months = _profile(table, cells, number, "p", 12, "give all twelve months or none", errors)
         if not errors:
@@ -1020,7 +1119,7 @@ def _optional_date(table: Table, cells: list[object], column: str, number: int, 
     try:
         return _date(raw, column)
     except periods.PeriodError as error:
-        errors.append(RowError(number, column, str(error)))
+        errors.append(RowError(number, column, str(error), _text(raw)))
         return None
 
 
@@ -1031,10 +1130,10 @@ def _optional_money(table: Table, cells: list[object], column: str, number: int,
     try:
         pence = _money(raw, column)
     except money.MoneyError as error:
-        errors.append(RowError(number, column, str(error)))
+        errors.append(RowError(number, column, str(error), _text(raw)))
         return None
     if pence < 0:
-        errors.append(RowError(number, column, "must not be negative"))
+        errors.append(RowError(number, column, "must not be negative", _text(raw)))
     return pence
 
 
@@ -1068,18 +1167,22 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
         if name.lower() in outcomes:
             outcome_ids.append(outcomes[name.lower()])
         else:
-            errors.append(RowError(number, "outcomes", f"No Libraries Deliver outcome is called {name}"))
+            errors.append(RowError(number, "outcomes", "No Libraries Deliver outcome is called this", name))
     probability_text = _text(table.cell(cells, "probability")) or "50"
     probability = int(probability_text) if probability_text.isascii() and probability_text.isdigit() else -1
     if not 0 <= probability <= 100:
-        errors.append(RowError(number, "probability", "must be a whole number from 0 to 100"))
+        errors.append(
+            RowError(number, "probability", "must be a whole number from 0 to 100", probability_text)
+        )
     created = _optional_date(table, cells, "created_on", number, errors)
     if created is None and not any(e.column == "created_on" for e in errors[found:]):
         errors.append(RowError(number, "created_on", "Enter the date the bid was recorded"))
     decision_text = _text(table.cell(cells, "decision")).lower()
     decision = _DECISIONS.get(decision_text)
     if decision_text and decision is None:
-        errors.append(RowError(number, "decision", "must be awarded, unsuccessful or withdrawn"))
+        errors.append(
+            RowError(number, "decision", "must be awarded, unsuccessful or withdrawn", decision_text)
+        )
     steps: list[tuple[BidStatus, date, str]] = [(BidStatus.IDEA, created, "created_on")] if created else []
     for status, column in _BID_STEPS:
         day = _optional_date(table, cells, column, number, errors)

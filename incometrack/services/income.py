@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from incometrack import money, policy
 from incometrack.models import (
@@ -64,21 +65,26 @@ class StreamInput:
     ledger_codes: tuple[str, ...] | None = None
 
 
-#: A ledger code: what the ledger prints, cost centre and account joined with ``-``.
-LEDGER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,119}$")
+#: The longest ledger code: real ledgers print descriptions as codes (``LIBRARIES ARTS & HERITAGE-205``).
+LEDGER_CODE_MAX = 100
 
 
 def parse_ledger_codes(text: str) -> tuple[str, ...]:
-    """Codes typed or imported as one text, separated by ``;``, commas or new lines."""
-    return tuple(part for part in re.split(r"[;,\n]", text or "") if part.strip())
+    """Codes typed or imported as one text, one a line or separated by ``;`` (a comma may be part
+    of a code, as a ledger prints it)."""
+    return tuple(part for part in re.split(r"[;\n]", text or "") if part.strip())
 
 
 def ledger_code_problem(session: Session, codes: tuple[str, ...], existing_id: int | None) -> str | None:
-    """The problem with a stream's ledger codes, or None: each a code, none another stream's."""
+    """The problem with a stream's ledger codes, or None: each any printable text of up to
+    :data:`LEDGER_CODE_MAX` characters (compared trimmed, ignoring case and spacing), none another
+    stream's."""
     keys = [ledger_code_key(code) for code in codes]
-    for code, key in zip(codes, keys, strict=True):
-        if not LEDGER_CODE_PATTERN.match(key):
-            return f"Ledger code {code.strip()} must be letters and digits, with - . / or spaces inside"
+    for key in keys:
+        if len(key) > LEDGER_CODE_MAX:
+            return f"Ledger code {key[:20]}… must be {LEDGER_CODE_MAX} characters or fewer"
+        if not key.isprintable():
+            return "Ledger codes must be printable text (no tabs or control characters)"
     taken = session.execute(
         select(LedgerCode.code, IncomeStream.code)
         .join(LedgerCode.stream)
@@ -110,6 +116,41 @@ def _set_ledger_codes(
         changes={"ledger_codes": ["; ".join(sorted(before)) or None, "; ".join(sorted(wanted)) or None]},
         summary=f"{stream.code} ledger codes",
     )
+
+
+def add_ledger_codes(
+    session: Session, stream: IncomeStream, codes: tuple[str, ...], *, actor: User | None
+) -> list[str]:
+    """Give ``stream`` these ledger codes as well as its own (audited); return the codes it has
+    now. The stream's version moves on, so a form drawn before (which would set its codes as they
+    were) is refused as stale rather than taking them away again.
+
+    :raises ServiceError: when a code is not one, or belongs to another stream.
+    """
+    if problem := ledger_code_problem(session, codes, stream.id):
+        raise ServiceError(problem, field="ledger_codes")
+    before = [code.code for code in stream.ledger_codes]
+    _set_ledger_codes(session, stream, (*before, *codes), actor)
+    flag_modified(stream, "code")  # an UPDATE of the stream row, which moves its version on
+    session.flush()
+    return sorted(code.code for code in stream.ledger_codes)
+
+
+def stream_by_code(session: Session, code: str) -> IncomeStream | None:
+    """The stream with this code, in any case."""
+    return session.scalar(select(IncomeStream).where(func.upper(IncomeStream.code) == code.strip().upper()))
+
+
+def ledger_code_list(session: Session) -> list[tuple[str, str, str]]:
+    """Every ledger code with its stream's code and name, by ledger code."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(LedgerCode.code, IncomeStream.code, IncomeStream.name)
+            .join(LedgerCode.stream)
+            .order_by(LedgerCode.code)
+        )
+    ]
 
 
 def stream_field_problems(code: str, name: str) -> dict[str, str]:

@@ -60,9 +60,15 @@ class Table:
         self.names_by_index = {i: " ".join(str(h).split()) for i, h in enumerate(header) if column_key(h)}
         #: compared name -> column index (the first column of a name counts)
         self.headers: dict[str, int] = {}
+        #: compared name -> every column index, for a name the header gives more than once
+        self.repeated: dict[str, list[int]] = {}
         for index, name in enumerate(header):
-            self.headers.setdefault(column_key(name), index)
+            key = column_key(name)
+            if key and self.headers.setdefault(key, index) != index:
+                self.repeated.setdefault(key, [self.headers[key]]).append(index)
         self.headers.pop("", None)
+        #: how many columns the header names: a row with anything beyond them is not read as it is
+        self.width = max(self.names_by_index, default=-1) + 1
         #: whether a row held every expected name (otherwise the first row is taken as the header)
         self.found = found
         self._rows = rows
@@ -92,6 +98,11 @@ class Table:
             return None
         value = cells[index]
         return value.strip() if isinstance(value, str) else value
+
+    def overflow(self, cells: list[object]) -> bool:
+        """Whether a row holds something beyond the header's last column: in a CSV, most often a
+        number written with a thousands comma and no quotes (``1,250.00`` read as two cells)."""
+        return any(c is not None and str(c).strip() for c in cells[self.width :])
 
     def blank(self, cells: list[object], columns: Iterable[str]) -> bool:
         """Whether every one of ``columns`` is empty in this row (a totals or notes row)."""

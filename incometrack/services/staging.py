@@ -41,6 +41,8 @@ class Staged:
     profile_version: int | None = None
     #: lines the preview read: a long file is imported by a background job
     lines: int = 0
+    #: new lines in locked quarters are left out (as the preview showed) rather than refusing it
+    skip_locked: bool = False
 
 
 def stage(
@@ -54,6 +56,7 @@ def stage(
     profile_id: int | None = None,
     profile_version: int | None = None,
     lines: int = 0,
+    skip_locked: bool = False,
     now: datetime | None = None,
 ) -> str:
     """Keep ``data`` for confirmation and return its token; drop expired previews and the
@@ -79,6 +82,7 @@ def stage(
             profile_version=profile_version,
             size=len(data),
             lines=lines,
+            skip_locked=skip_locked,
             data=data,
             created_at=now,
         )
@@ -103,6 +107,7 @@ _FIELDS = (
     StagedUpload.profile_id,
     StagedUpload.profile_version,
     StagedUpload.lines,
+    StagedUpload.skip_locked,
 )
 
 
@@ -117,6 +122,7 @@ def _staged(token: str, user_id: int, row) -> Staged:
         row.profile_id,
         row.profile_version,
         row.lines,
+        row.skip_locked,
     )
 
 

@@ -1,5 +1,6 @@
 """jobs: downloads and imports too long for a request, run by the worker; the lines a staged
-upload holds, so a long one is imported by a job (issue 32)
+upload holds, so a long one is imported by a job (issue 32); whether a staged upload leaves out
+its lines in locked quarters (issue 27)
 
 Revision ID: 0010
 Revises: 0009
@@ -64,10 +65,12 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_jobs_status"), ["status"], unique=False)
     with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lines", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("skip_locked", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
+        batch_op.drop_column("skip_locked")
         batch_op.drop_column("lines")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_status"))

@@ -132,3 +132,50 @@ def test_ledger_codes_are_kept_on_the_stream_form(login_as, session):
     clash = client.post(f"/income/streams/{other.id}/edit", data=data)
     assert clash.status_code == 400
     assert "Ledger code LIB01-9101 already belongs to stream LIB-ROOM" in clash.get_data(as_text=True)
+
+
+def test_unmapped_codes_are_mapped_on_the_preview_and_the_file_checked_again(login_as, session, ledger):  # noqa: F811
+    archives = make_stream(session, "ARC-COPY", name="Archive copying")
+    session.commit()
+    client = login_as(Role.FINANCE).client
+    preview = upload(client, extract(), kind="ledger", profile_id=str(ledger.id))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "<strong>6</strong> rows will be imported" in html
+    assert '<label class="govuk-label" for="codes-0-stream_id">' in html and "Stream for ARC07-9100" in html
+    token = token_of(html)
+    mapped = client.post(
+        "/income/import/map",
+        data={"token": token, "codes-0-code": "ARC07-9100", "codes-0-stream_id": str(archives.id)},
+    )
+    again = mapped.get_data(as_text=True)
+    assert mapped.status_code == 200, again[:500]
+    assert "1 ledger code added to streams; the file is checked again." in again
+    assert "<strong>7</strong> rows will be imported" in again and "Map these codes to streams" not in again
+    session.reread()
+    assert sorted(c.code for c in session.get(type(archives), archives.id).ledger_codes) == ["ARC07-9100"]
+    assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
+    session.reread()
+    assert session.scalar(select(IncomeEntry.amount).where(IncomeEntry.reference == "ARC-1")) == 12_00
+
+
+def test_a_code_mapped_to_nothing_stays_left_out_and_a_bad_choice_is_refused(login_as, session, ledger):  # noqa: F811
+    client = login_as(Role.FINANCE).client
+    token = token_of(
+        upload(client, extract(), kind="ledger", profile_id=str(ledger.id)).get_data(as_text=True)
+    )
+    left = client.post(
+        "/income/import/map", data={"token": token, "codes-0-code": "ARC07-9100", "codes-0-stream_id": ""}
+    )
+    assert left.status_code == 200 and "<strong>6</strong> rows will be imported" in left.get_data(
+        as_text=True
+    )
+    bad = client.post(
+        "/income/import/map", data={"token": token, "codes-0-code": "ARC07-9100", "codes-0-stream_id": "abc"}
+    )
+    assert bad.status_code == 400 and "Choose stream for arc07-9100 from the list" in bad.get_data(
+        as_text=True
+    )
+    gone = client.post(
+        "/income/import/map", data={"token": "nope", "codes-0-code": "X", "codes-0-stream_id": ""}
+    )
+    assert gone.status_code == 303
