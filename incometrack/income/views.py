@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from contextlib import suppress
 from datetime import date
 
@@ -14,6 +15,7 @@ from incometrack.extensions import db
 from incometrack.forms import (
     NO_RECORD,
     act_and_redirect,
+    arg_id,
     arg_int,
     commit_or_show,
     confirm_page,
@@ -37,7 +39,15 @@ from incometrack.income.forms import (
     StreamForm,
     VersionedActionForm,
 )
-from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, PeriodLock, StreamStatus
+from incometrack.models import (
+    Budget,
+    Forecast,
+    ImportBatch,
+    IncomeEntry,
+    IncomeStream,
+    PeriodLock,
+    StreamStatus,
+)
 from incometrack.reports import entries as entry_reports
 from incometrack.reports import income as income_reports
 from incometrack.reports import listings
@@ -450,6 +460,9 @@ def entries():
         criteria = entry_reports.EntryFilters(year=-1)  # show nothing until the filter is put right
     else:
         criteria = _entry_filters(filters)
+    # An import's page links here for its own entries: the batch is a filter the links keep.
+    batch = db.get_or_404(ImportBatch, batch_id) if (batch_id := arg_id("batch")) else None
+    criteria = dataclasses.replace(criteria, batch_id=batch_id)
     if (fmt := downloads.wanted()) and not filters.errors:
         sort = request.args.get("sort", entry_reports.DEFAULT_SORT)
         listing = listings.entries(db.session, criteria, sort=sort, described=downloads.described(filters))
@@ -462,10 +475,10 @@ def entries():
         per_page=page_size(arg_int("per_page")),
     )
     # Links keep the filters (and a chosen page size), never any other parameter a URL carried.
-    query = {k: v for k, v in args.items() if (k in filters or k == "per_page") and v}
+    query = {k: v for k, v in args.items() if (k in filters or k in ("per_page", "batch")) and v}
     status = 400 if filters.errors else 200
     return render_template(
-        "income/entries.html", listing=listing, filters=filters, query=query, form=filters
+        "income/entries.html", listing=listing, filters=filters, query=query, form=filters, batch=batch
     ), status
 
 

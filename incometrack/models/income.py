@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incometrack.models.base import Base, Pence, Versioned, intpk, str40, str120, str255, text, timestamp
@@ -172,6 +181,9 @@ class ImportBatch(Base):
     checksum: Mapped[str] = mapped_column(index=True)  #: SHA-256 of the uploaded bytes
     rows_imported: Mapped[int] = mapped_column(default=0)
     rows_skipped: Mapped[int] = mapped_column(default=0)
+    #: what the import said it did: lines imported, duplicates, unmapped codes and lines in locked
+    #: quarters left out with their totals, totals rows passed over
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[timestamp]
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

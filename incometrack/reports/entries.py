@@ -33,6 +33,8 @@ class EntryFilters:
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
+    #: the entries one import added
+    batch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ def _filtered(statement: Select, filters: EntryFilters) -> Select:
         conditions.append(IncomeEntry.date_received >= filters.date_from)
     if filters.date_to is not None:
         conditions.append(IncomeEntry.date_received <= filters.date_to)
+    if filters.batch_id is not None:
+        conditions.append(IncomeEntry.batch_id == filters.batch_id)
     if text := filters.text.strip():
         pattern = f"%{like_escape(text.lower())}%"
         conditions.append(

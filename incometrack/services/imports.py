@@ -521,11 +521,6 @@ def import_ledger(
         before_writing=before_writing,
         progress=progress,
     )
-    if result.unmapped:
-        result.notes[:0] = [
-            f"unmapped {code}: {tally.describe()}"
-            for code, tally in sorted(result.unmapped.items(), key=lambda item: (-item[1].total, item[0]))
-        ]
     return result
 
 
@@ -708,6 +703,11 @@ def _import_lines(
             f"{lines} another line of this file exactly; each is income in its own right and is"
             " imported (only lines already recorded are duplicates)"
         )
+    if result.unmapped:  # first among the notes, largest total first
+        result.notes[:0] = [
+            f"unmapped {code}: {tally.describe()}"
+            for code, tally in sorted(result.unmapped.items(), key=lambda item: (-item[1].total, item[0]))
+        ]
     result.imported = len(kept)
     result.sample = [dict(zip(_ENTRY_FIELDS, parsed[index], strict=True)) for index in kept[:10]]
     del parsed
@@ -847,6 +847,7 @@ def _start_batch(session: Session, result: ImportResult, actor: User | None) -> 
 def _finish_batch(session: Session, batch: ImportBatch, result: ImportResult, actor: User | None) -> None:
     batch.rows_imported = result.imported
     batch.rows_skipped = result.duplicates
+    batch.summary = "\n".join([result.summary(), *result.notes])
     session.flush()
     audit.record(
         session,
@@ -860,7 +861,7 @@ def _finish_batch(session: Session, batch: ImportBatch, result: ImportResult, ac
 
 
 def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
-    """Remove every entry an income import added, while all their quarters are open.
+    """Remove every entry an income or ledger import added, while all their quarters are open.
 
     :raises NotAllowed: for anyone but finance or an admin.
     :raises ServiceError: when the batch was undone already, is not an income import, or has
@@ -868,8 +869,8 @@ def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
     """
     if not policy.can_manage(actor):
         raise NotAllowed("Only finance officers and administrators can undo an import")
-    if batch.kind != "income":
-        raise ServiceError("Only income imports can be undone")
+    if batch.kind not in ("income", "ledger"):
+        raise ServiceError("Only imports of income lines can be undone")
     if batch.undone_at is not None:
         raise ServiceError("This import has already been undone")
     quarters = set(

@@ -1,6 +1,6 @@
 """jobs: downloads and imports too long for a request, run by the worker; the lines a staged
 upload holds, so a long one is imported by a job (issue 32); whether a staged upload leaves out
-its lines in locked quarters (issue 27)
+its lines in locked quarters, and what an import said it did (issue 27)
 
 Revision ID: 0010
 Revises: 0009
@@ -66,9 +66,13 @@ def upgrade():
     with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lines", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("skip_locked", sa.Boolean(), server_default="0", nullable=False))
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("summary", sa.Text(), server_default="", nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.drop_column("summary")
     with op.batch_alter_table("staged_uploads", schema=None) as batch_op:
         batch_op.drop_column("skip_locked")
         batch_op.drop_column("lines")

@@ -4,13 +4,14 @@ reconciles with the ledger, and the templates of each import kind (issue 17)."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from incometrack.models import ImportProfile, IncomeEntry, Role, UnmappedLines
+from incometrack.models import ImportProfile, IncomeEntry, IncomeStream, Role, UnmappedLines
 from tests.contracts import IMPORT_TEMPLATES
-from tests.factories import make_stream
+from tests.factories import make_entry, make_stream
 from tests.test_ledger_import import extract, ledger  # noqa: F401 - the fixture
 from tests.web.test_import_pages import token_of, upload
 
@@ -179,3 +180,38 @@ def test_a_code_mapped_to_nothing_stays_left_out_and_a_bad_choice_is_refused(log
         "/income/import/map", data={"token": "nope", "codes-0-code": "X", "codes-0-stream_id": ""}
     )
     assert gone.status_code == 303
+
+
+def test_a_ledger_batch_keeps_what_it_did_lists_its_own_entries_and_can_be_undone(
+    login_as,
+    session,
+    ledger,  # noqa: F811
+):
+    room = session.scalar(select(IncomeStream).where(IncomeStream.code == "LIB-ROOM"))
+    make_entry(session, room, date(2026, 11, 2), 99_00, reference="TYPED")
+    session.commit()
+    client = login_as(Role.FINANCE).client
+    token = token_of(
+        upload(client, extract(), kind="ledger", profile_id=str(ledger.id)).get_data(as_text=True)
+    )
+    confirmed = client.post("/income/import/confirm", data={"token": token})
+    assert confirmed.status_code == 302
+    batch_url = confirmed.headers["Location"]
+    batch_id = int(batch_url.rsplit("/", 1)[1])
+    page = client.get(batch_url).get_data(as_text=True)
+    assert "<li>imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)</li>" in page
+    assert "<li>unmapped ARC07-9100: 1 line (£12.00)</li>" in page
+    assert f'href="/income/entries?year=&amp;batch={batch_id}"' in page
+    listed = client.get(f"/income/entries?year=&batch={batch_id}").get_data(as_text=True)
+    assert "Showing only the entries added by import" in listed
+    assert "INV-1" in listed and "TYPED" not in listed
+    assert f"batch={batch_id}" in client.get(f"/income/entries?year=&batch={batch_id}&format=csv").request.url
+    rows = (
+        client.get(f"/income/entries?year=&batch={batch_id}&format=csv").get_data(as_text=True).splitlines()
+    )
+    assert len(rows) == 1 + 6
+    assert client.get("/income/entries?batch=abc").status_code == 400
+    assert client.get("/income/entries?batch=99999").status_code == 404
+    assert client.post(f"/income/imports/{batch_id}/undo", data={"version": "1"}).status_code in (302, 303)
+    session.reread()
+    assert session.scalars(select(IncomeEntry.reference)).all() == ["TYPED"]
