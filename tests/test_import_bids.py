@@ -133,7 +133,7 @@ BAD = [
     ({"created_on": "01/04/1989"}, ["created_on: "]),
     ({"created_on": "01/01/2027"}, ["created_on: must be today or in the past"]),
     ({"delivery_on": "01/06/2025"}, ["delivery_on: a bid that is idea cannot become in delivery"]),
-    ({"submitted_on": "01/03/2025"}, ["submitted_on: a bid that is idea cannot become submitted"]),
+    ({"submitted_on": "01/03/2025"}, ["submitted_on: must be on or after the step before (01/04/2025)"]),
     ({"drafting_on": "01/03/2025"}, ["drafting_on: must be on or after the step before (01/04/2025)"]),
     ({"drafting_on": "01/05/2025", "submitted_on": "01/06/2025", "decision": "awarded", "decided_on": "01/07/2025"},
      ["awarded_resource: Enter the amount awarded (resource, capital or both)"]),
@@ -209,3 +209,40 @@ def test_the_upload_screen_previews_and_imports_bids(session, login_as, arts_cou
     assert done.status_code == 302
     session.reread()
     assert session.scalar(select(func.count()).select_from(GrantBid)) == 4
+
+
+def test_undated_earlier_steps_are_passed_on_the_next_dated_steps_day(session, lead, arts_council):
+    only_created_and_submitted = _line(
+        title="Submitted straight", created_on="01/04/2025", submitted_on="10/05/2025"
+    )
+    delivered_and_closed = _line(
+        title="Closed", created_on="01/04/2025", drafting_on="02/04/2025", submitted_on="03/04/2025",
+        decision="awarded", decided_on="01/06/2025", awarded_resource="5000", closed_on="01/09/2025",
+    )  # fmt: skip
+    result = run(session, HEADER + only_created_and_submitted + delivered_and_closed)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.summary() == "imported 2, skipped 0 duplicates"
+    assert "filled 2 undated steps, each passed on the next dated step's day" in result.notes
+    session.reread()
+    history = {
+        title: [(change.to_status, change.changed_on) for change in changes]
+        for title, changes in (
+            (bid.title, sorted(bid_changes(session, bid), key=lambda c: (c.changed_on, c.id)))
+            for bid in session.scalars(select(GrantBid))
+        )
+    }
+    assert history["Submitted straight"] == [
+        (BidStatus.IDEA, date(2025, 4, 1)),
+        (BidStatus.DRAFTING, date(2025, 5, 10)),
+        (BidStatus.SUBMITTED, date(2025, 5, 10)),
+    ]
+    assert history["Closed"][-2:] == [
+        (BidStatus.IN_DELIVERY, date(2025, 9, 1)),
+        (BidStatus.CLOSED, date(2025, 9, 1)),
+    ]
+
+
+def bid_changes(session, bid):
+    from incometrack.models import BidStatusChange
+
+    return session.scalars(select(BidStatusChange).where(BidStatusChange.bid_id == bid.id))

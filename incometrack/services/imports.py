@@ -1111,6 +1111,8 @@ class _BidRow:
     programme: str
     outcome_ids: list[int]
     steps: list[tuple[BidStatus, date]]
+    #: undated steps passed on the next dated step's day
+    filled: int = 0
 
 
 def _optional_date(table: Table, cells: list[object], column: str, number: int, errors: list[RowError]):
@@ -1197,6 +1199,7 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
             status = decision
         if day is not None and status is not None:
             steps.append((status, day, column))
+    steps, filled = _fill_undated_steps(steps)
     for (before, early, _), (after, late, column) in pairwise(steps):
         if after not in BID_TRANSITIONS[before]:
             errors.append(
@@ -1248,7 +1251,50 @@ def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError])
         programme=programme,
         outcome_ids=outcome_ids,
         steps=[(status, day) for status, day, _ in steps],
+        filled=filled,
     )
+
+
+#: A bid's ordinary path; a decision (awarded, unsuccessful, withdrawn) stands third.
+_PIPELINE = (
+    BidStatus.IDEA,
+    BidStatus.DRAFTING,
+    BidStatus.SUBMITTED,
+    None,
+    BidStatus.IN_DELIVERY,
+    BidStatus.CLOSED,
+)
+#: Steps a spreadsheet often leaves undated, passed on the next dated step's day.
+_FILLABLE = (BidStatus.DRAFTING, BidStatus.SUBMITTED, BidStatus.IN_DELIVERY)
+
+
+def _pipeline_position(status: BidStatus) -> int:
+    return _PIPELINE.index(status) if status in _PIPELINE else _PIPELINE.index(None)
+
+
+def _fill_undated_steps(
+    steps: list[tuple[BidStatus, date, str]],
+) -> tuple[list[tuple[BidStatus, date, str]], int]:
+    """A bid whose file dates a later step but not an earlier one passed the earlier step on the
+    later step's date (created and submitted, no drafting date: drafted the day it was submitted).
+    Decisions are never guessed: they need their own date and amounts."""
+    completed: list[tuple[BidStatus, date, str]] = []
+    filled = 0
+    for step in steps:
+        if completed and step[0] not in BID_TRANSITIONS[completed[-1][0]]:
+            between: list[tuple[BidStatus, date, str]] = []
+            for status in _FILLABLE:
+                before = (between or completed)[-1][0]
+                if (
+                    _pipeline_position(before) < _pipeline_position(status) < _pipeline_position(step[0])
+                    and status in BID_TRANSITIONS[before]
+                ):
+                    between.append((status, step[1], step[2]))
+            if between and step[0] in BID_TRANSITIONS[between[-1][0]]:  # only where it makes the path
+                completed.extend(between)
+                filled += len(between)
+        completed.append(step)
+    return completed, filled
 
 
 def import_bids(
@@ -1327,6 +1373,8 @@ def import_bids(
     if new_programmes:
         listed = ", ".join(f"{programme} ({funder})" for funder, programme in new_programmes)
         result.notes.append(f"{'would create' if dry_run else 'created'} programmes: {listed}")
+    if filled := sum(r.filled for r in accepted):
+        result.notes.append(f"filled {filled} undated steps, each passed on the next dated step's day")
     if not result.ok or dry_run:
         return result
     batch = _start_batch(session, result, actor)
