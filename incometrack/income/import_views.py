@@ -171,7 +171,10 @@ def import_confirm():
             errors=result.errors,
         ), 409
     db.session.commit()
-    flash(f"{staged.filename}: {'; '.join([result.summary(), *result.notes])}.")
+    # The summary only: the notes (one a ledger code left out) can be hundreds, too many for the
+    # session cookie that carries a message; the import's page keeps them all.
+    more = " The import's page lists what was left out and why." if result.notes else ""
+    flash(f"{staged.filename}: {result.summary()}.{more}")
     return redirect(url_for("income.import_batch", batch_id=result.batch_id))
 
 

@@ -67,9 +67,10 @@ def test_make_a_profile_from_an_extract_then_import_with_it(
     assert "All income lines in the file" in reconciliation and "£2,705.10" in reconciliation
     assert "ARC07-9100" in page.locator("#unmapped").inner_text()
     page.get_by_role("button", name="Import").click()
-    expect(
-        page.get_by_text("imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)")
-    ).to_be_visible()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "november.csv: imported 6, skipped 0 duplicates, skipped 1 unmapped lines (£12.00)."
+    )
+    expect(page.locator("#batch-summary")).to_contain_text("unmapped ARC07-9100: 1 line (£12.00)")
     session.reread()
     assert session.scalar(select(func.count()).select_from(IncomeEntry)) == 6
 

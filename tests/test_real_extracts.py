@@ -1,0 +1,114 @@
+"""Month end from real published ledger extracts (issue 27), through the screens: Leeds City
+Council's June 2020 spending (Windows-1252, codes such as ``Libraries  Arts & Heritage`` with
+``227``) and the Greater London Authority's payments for 2012-13 period 10 (six title rows above
+the header, amounts in brackets, a totals row). Both are kept byte for byte in ``tests/data`` (Open
+Government Licence v3.0, see ``tests/data/PROVENANCE.tsv``).
+
+The expected counts and totals were worked out from the files with Python's csv module, apart from
+IncomeTrack: Leeds holds 20 lines under ten "Libraries Arts & Heritage" codes totalling £19,272.04;
+the GLA's 860 lines total £66,938,627.74 (as its totals row says), 79 of them £17,679,375.78 under
+"Grants to External Organisations" 544075.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from incometrack.models import IncomeEntry, Role
+from incometrack.periods import FinancialYear
+from incometrack.services import AS_READ, locks, profiles
+from tests.factories import make_stream
+from tests.web.test_import_pages import token_of, upload
+
+DATA = Path(__file__).parent / "data"
+LEEDS = (DATA / "leeds-2020-06-part.csv").read_bytes()
+GLA = (DATA / "gla-2012-13-P10-250.csv").read_bytes()
+
+
+def mapping_of(html: str, wanted) -> dict[str, str]:
+    """The preview's mapping form as the browser would post it, each code whose name ``wanted``
+    accepts given ``wanted``'s stream id (others left out)."""
+    form = {"token": re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html).group(1)}
+    for number, code in re.findall(r'name="codes-(\d+)-code" type="hidden" value="([^"]*)"', html):
+        code = code.replace("&amp;", "&").replace("&#39;", "'")
+        form[f"codes-{number}-code"] = code
+        form[f"codes-{number}-stream_id"] = wanted(code) or ""
+    return form
+
+
+def entries_total(session) -> tuple[int, int]:
+    session.reread()
+    return tuple(session.execute(select(func.count(), func.coalesce(func.sum(IncomeEntry.amount), 0))).one())
+
+
+def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_year_to_date(
+    login_as, session, make_user
+):
+    arts = make_stream(session, "LIB-ARTS", name="Libraries, arts and heritage")
+    profile = profiles.save_profile(
+        session,
+        profiles.ProfileInput(
+            "Leeds spending", "Payment Date", "Amount", ("Service Division Label", "Detailed Expenditure Code"),
+            "Transaction Number", "Beneficiary Name",
+        ),
+        actor=None,
+        expected_version=AS_READ,
+    )  # fmt: skip
+    session.commit()
+    client = login_as(Role.FINANCE).client
+
+    preview = upload(client, LEEDS, name="leeds-2020-06-part.csv", kind="ledger", profile_id=str(profile.id))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html[:500]
+    assert "<strong>0</strong> rows will be imported" in html
+    assert "Stream for LIBRARIES ARTS &amp; HERITAGE-205" in html
+
+    libraries = "LIBRARIES ARTS & HERITAGE-"
+    form = mapping_of(html, lambda code: str(arts.id) if code.startswith(libraries) else None)
+    assert sum(1 for key, value in form.items() if key.endswith("stream_id") and value) == 10
+    mapped = client.post("/income/import/map", data=form)
+    again = mapped.get_data(as_text=True)
+    assert mapped.status_code == 200, again[:500]
+    assert "10 ledger codes added to streams" in again
+    assert "<strong>20</strong> rows will be imported" in again
+
+    assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
+    assert entries_total(session) == (20, 19_272_04)
+
+    # Q1 2020-21 is submitted and locked; the same extract again adds nothing
+    locks.lock(session, FinancialYear(2020).quarter(1), actor=make_user(Role.FINANCE))
+    session.commit()
+    rerun = upload(client, LEEDS, name="leeds-2020-06-part.csv", kind="ledger", profile_id=str(profile.id))
+    text = rerun.get_data(as_text=True)
+    assert rerun.status_code == 200, text[:500]
+    assert "<strong>0</strong> rows will be imported and <strong>20</strong> duplicates skipped" in text
+    assert entries_total(session) == (20, 19_272_04)
+
+
+def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(login_as, session):
+    grants = make_stream(session, "GLA-GRANTS", name="Grants to external organisations")
+    profile = profiles.save_profile(
+        session,
+        profiles.ProfileInput(
+            "GLA payments", "Clearing Date", "Amount", ("Expenditure Account Code Description", "Cost Element"),
+            "Document No", "Vendor Name",
+        ),
+        actor=None,
+        expected_version=AS_READ,
+    )  # fmt: skip
+    session.commit()
+    client = login_as(Role.FINANCE).client
+    html = upload(client, GLA, name="gla.csv", kind="ledger", profile_id=str(profile.id)).get_data(
+        as_text=True
+    )
+    form = mapping_of(
+        html, lambda code: str(grants.id) if code == "GRANTS TO EXTERNAL ORGANISATIONS-544075" else None
+    )
+    again = client.post("/income/import/map", data=form).get_data(as_text=True)
+    assert "<strong>79</strong> rows will be imported" in again
+    assert "(they agree with the lines)" in again  # the totals row equals every line of the file
+    assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
+    assert entries_total(session) == (79, 1_767_937_578)
