@@ -63,6 +63,7 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     preview = upload(client, LEEDS, name="leeds-2020-06-part.csv", kind="ledger", profile_id=str(profile.id))
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html[:500]
+    assert "leeds-2020-06-part.csv: 1559 rows read." in html  # and one empty row
     assert "<strong>0</strong> rows will be imported" in html
     assert "Stream for LIBRARIES ARTS &amp; HERITAGE-205" in html
 
@@ -110,5 +111,7 @@ def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(log
     again = client.post("/income/import/map", data=form).get_data(as_text=True)
     assert "<strong>79</strong> rows will be imported" in again
     assert "(they agree with the lines)" in again  # the totals row equals every line of the file
+    reconciliation = again[again.index('id="reconciliation"') :]
+    assert "£66,938,627.74" in reconciliation
     assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
     assert entries_total(session) == (79, 1_767_937_578)
