@@ -65,6 +65,8 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     assert preview.status_code == 200, html[:500]
     assert "leeds-2020-06-part.csv: 1559 rows read." in html  # and one empty row
     assert "<strong>0</strong> rows will be imported" in html
+    assert "There is nothing to import: no line's code belongs to a stream yet" in html
+    assert 'id="confirm-import"' not in html
     assert "Stream for LIBRARIES ARTS &amp; HERITAGE-205" in html
 
     libraries = "LIBRARIES ARTS & HERITAGE-"
@@ -75,6 +77,7 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     assert mapped.status_code == 200, again[:500]
     assert "10 ledger codes added to streams" in again
     assert "<strong>20</strong> rows will be imported" in again
+    assert "Lines are dated from 30/04/2020, before the open year" in again  # long closed
 
     assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
     assert entries_total(session) == (20, 19_272_04)

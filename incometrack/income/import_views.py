@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -164,12 +166,7 @@ def import_confirm():
         if job is not None:
             first = "; ".join(str(error) for error in result.errors[:5])
             raise jobs.JobFailed(f"Nothing was imported: {result.problems()}: {first}")
-        return render_template(
-            "income/import_preview.html",
-            result=result,
-            confirm=ConfirmImportForm(token=""),
-            errors=result.errors,
-        ), 409
+        return _preview(result, ""), 409
     db.session.commit()
     # The summary only: the notes (one a ledger code left out) can be hundreds, too many for the
     # session cookie that carries a message; the import's page keeps them all.
@@ -186,6 +183,7 @@ def _preview(result, token: str, mapping: MapCodesForm | None = None) -> str:
         confirm=ConfirmImportForm(token=token),
         mapping=mapping or MapCodesForm.for_result(result, token, db.session),
         errors=result.errors,
+        warnings=result.dating_warnings(date.today()) if result.ok else [],
     )
 
 

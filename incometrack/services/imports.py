@@ -158,6 +158,32 @@ class ImportResult:
     #: file unless ``skip_locked``, when they are left out
     locked: Tally = field(default_factory=Tally)
     skip_locked: bool = False
+    #: ledger: the notes saying each unmapped code's lines and total (the first notes)
+    unmapped_notes: list[str] = field(default_factory=list)
+    #: income: the earliest and latest dates of the lines to import
+    first_date: date | None = None
+    last_date: date | None = None
+
+    def dating_warnings(self, today: date) -> list[str]:
+        """What may mean the wrong extract: lines before the open financial year, or none in the
+        month being closed or the one before it (a ledger's extract of June 2020 when November
+        2026 is being closed)."""
+        if self.first_date is None or self.last_date is None:
+            return []
+        warnings = []
+        open_year = periods.fy_for(today)
+        if self.first_date < open_year.first_day:
+            warnings.append(
+                f"Lines are dated from {self.first_date:%d/%m/%Y}, before the open year {open_year.label}"
+                f" began on {open_year.first_day:%d/%m/%Y}."
+            )
+        closing = periods.latest_ended_month(today)
+        if self.last_date < closing.previous().first_day:
+            warnings.append(
+                f"The newest line is dated {self.last_date:%d/%m/%Y}, more than a month before the month"
+                f" being closed ({closing.first_day:%B %Y}, {closing.label}). Is this the right extract?"
+            )
+        return warnings
 
     @property
     def ok(self) -> bool:
@@ -704,12 +730,19 @@ def _import_lines(
             " imported (only lines already recorded are duplicates)"
         )
     if result.unmapped:  # first among the notes, largest total first
-        result.notes[:0] = [
+        result.unmapped_notes = [
             f"unmapped {code}: {tally.describe()}"
             for code, tally in sorted(result.unmapped.items(), key=lambda item: (-item[1].total, item[0]))
         ]
+        result.notes[:0] = result.unmapped_notes
     result.imported = len(kept)
-    result.sample = [dict(zip(_ENTRY_FIELDS, parsed[index], strict=True)) for index in kept[:10]]
+    if kept:
+        dates = [parsed[index][1] for index in kept]
+        result.first_date, result.last_date = min(dates), max(dates)
+    result.sample = [
+        {**dict(zip(_ENTRY_FIELDS, parsed[index], strict=True)), "stream": labels[parsed[index][0]]}
+        for index in kept[:10]
+    ]
     del parsed
     if result.dry_run:
         return

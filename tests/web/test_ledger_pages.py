@@ -215,3 +215,55 @@ def test_a_ledger_batch_keeps_what_it_did_lists_its_own_entries_and_can_be_undon
     assert client.post(f"/income/imports/{batch_id}/undo", data={"version": "1"}).status_code in (302, 303)
     session.reread()
     assert session.scalars(select(IncomeEntry.reference)).all() == ["TYPED"]
+
+
+def test_the_preview_reconciles_first_with_the_import_button_beside_it(login_as, session, ledger):  # noqa: F811
+    client = login_as(Role.FINANCE).client
+    html = upload(client, extract(), kind="ledger", profile_id=str(ledger.id)).get_data(as_text=True)
+    reconciliation, button = html.index('id="reconciliation"'), html.index('id="confirm-import"')
+    assert reconciliation < button < html.index("To be imported, by stream") < html.index("The first lines")
+    assert (
+        "<li>Unmapped ARC07-9100" not in html and html.count("ARC07-9100: 1 line") == 0
+    )  # once, in its table
+    first_lines = html[html.index("The first lines") :]
+    assert "LIB-ROOM Room hire" in first_lines  # each line's stream
+
+
+def test_nothing_to_import_has_no_button_but_a_reason(login_as, session, ledger):  # noqa: F811
+    client = login_as(Role.FINANCE).client
+    first = upload(client, extract(), kind="ledger", profile_id=str(ledger.id))
+    assert (
+        client.post(
+            "/income/import/confirm", data={"token": token_of(first.get_data(as_text=True))}
+        ).status_code
+        == 302
+    )
+    again = upload(client, extract(), kind="ledger", profile_id=str(ledger.id)).get_data(as_text=True)
+    assert 'id="confirm-import"' not in again
+    assert (
+        "There is nothing to import: every line is already recorded or has a code that belongs to no stream"
+        in again
+    )
+
+
+def test_lines_dated_long_before_the_month_being_closed_are_warned_of():
+    from incometrack.services.imports import ImportResult
+
+    result = ImportResult("ledger", "leeds.csv", "", first_date=date(2020, 5, 1), last_date=date(2020, 6, 30))
+    assert result.dating_warnings(date(2026, 12, 7)) == [
+        "Lines are dated from 01/05/2020, before the open year 2026-27 began on 01/04/2026.",
+        "The newest line is dated 30/06/2020, more than a month before the month being closed"
+        " (November 2026, 2026-27 P8). Is this the right extract?",
+    ]
+    this_month = ImportResult(
+        "ledger", "nov.csv", "", first_date=date(2026, 4, 1), last_date=date(2026, 11, 30)
+    )
+    assert this_month.dating_warnings(date(2026, 12, 7)) == []
+    october = ImportResult(
+        "ledger", "oct.csv", "", first_date=date(2026, 10, 1), last_date=date(2026, 10, 31)
+    )
+    assert october.dating_warnings(date(2026, 12, 7)) == []  # a month before November: no warning
+    september = ImportResult(
+        "ledger", "sep.csv", "", first_date=date(2026, 9, 1), last_date=date(2026, 9, 30)
+    )
+    assert len(september.dating_warnings(date(2026, 12, 7))) == 1
