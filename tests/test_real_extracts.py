@@ -12,6 +12,7 @@ the GLA's 860 lines total £66,938,627.74 (as its totals row says), 79 of them �
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -118,3 +119,49 @@ def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(log
     assert "£66,938,627.74" in reconciliation
     assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
     assert entries_total(session) == (79, 1_767_937_578)
+
+
+def test_profiles_made_from_the_real_extracts_propose_only_what_their_values_bear_out(login_as):
+    client = login_as(Role.FINANCE).client
+
+    def offered(data: bytes, name: str) -> str:
+        response = client.post(
+            "/income/import/profiles/new",
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def chosen(html: str, field: str) -> str | None:
+        select = html[html.index(f'name="{field}"') :]
+        select = select[: select.index("</select>")]
+        found = re.search(r'<option value="([^"]*)" selected>', select)
+        return found.group(1) if found and found.group(1) else None
+
+    leeds = offered(LEEDS, "leeds.csv")
+    # Payment Date over Effective Date (the period end), Amount not the all-zero VAT column, the
+    # expenditure code and not the Organisation Code, whose values are web addresses
+    assert (chosen(leeds, "date_column"), chosen(leeds, "amount_column"), chosen(leeds, "code_1")) == (
+        "Payment Date", "Amount", "Detailed Expenditure Code",
+    )  # fmt: skip
+    assert chosen(leeds, "reference_column") == "Transaction Number"
+    assert "Http://opendatacommunities.org/id/metropolitan-district-council/leeds" in leeds  # its samples
+    assert 'name="income_negative" type="radio" value="yes" checked' not in leeds  # the sign is asked
+    assert 'value="no" checked' not in leeds
+
+    gla = offered(GLA, "gla.csv")
+    assert (chosen(gla, "date_column"), chosen(gla, "amount_column")) == ("Clearing Date", "Amount")
+    assert (chosen(gla, "code_1"), chosen(gla, "code_2")) == (
+        "Expenditure Account Code Description",
+        "Cost Element",
+    )
+
+    refused = client.post(
+        "/income/import/profiles/save",
+        data={"name": "Leeds", "columns": "Payment Date\nAmount\nCode", "date_column": "Payment Date",
+              "amount_column": "Amount", "code_1": "Code", "unmapped": "skip"},
+    )  # fmt: skip
+    assert refused.status_code == 400 and "Select how this ledger prints income" in refused.get_data(
+        as_text=True
+    )

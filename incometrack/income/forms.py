@@ -461,7 +461,6 @@ class ProfileForm(AppForm):
             SelectChoice("yes", "As negative figures (a credit): turn them positive"),
             SelectChoice("no", "As positive figures"),
         ],
-        default="yes",
         widget=GovRadioInput(),
         validators=[InputRequired("Select how this ledger prints income")],
     )

@@ -328,16 +328,18 @@ def import_profile_new():
     if sample.validate_on_submit():
         upload = sample.file.data
         try:
-            names = reading.header_names(
+            columns = reading.columns_with_samples(
                 upload.read(), upload.filename or "sample", sheet=(sample.sheet.data or "").strip() or None
             )
         except reading.ImportRefused as error:
             apply_service_error(sample, error, default_field="file")
         else:
             form = ProfileForm(formdata=None)
-            form.offer(names)
-            _guess(form, names)
-            return render_template("income/import_profile_form.html", form=form, profile=None)
+            form.offer(list(columns))
+            _guess(form, columns)
+            return render_template(
+                "income/import_profile_form.html", form=form, profile=None, samples=columns
+            )
     return render_template("income/import_profile_sample.html", form=sample), form_status(sample)
 
 
@@ -393,22 +395,54 @@ def import_profile_edit(profile_id: int | None = None):
     return render_template("income/import_profile_form.html", form=form, profile=profile), 400
 
 
-def _guess(form: ProfileForm, names: list[str]) -> None:
-    """Pre-select the columns whose names say what they hold; the person checks and changes them."""
-    keys = {reading.column_key(name): name for name in names}
+def _guess(form: ProfileForm, columns: dict[str, list[str]]) -> None:
+    """Pre-select a column only where its header names what it holds and its sample values are
+    that kind: dates that read as dates, amounts that read as money and are not all zero, codes
+    that are not web addresses. Where two columns qualify alike (an effective date and a payment
+    date), or none does, the person chooses."""
+    keys = {name: reading.column_key(name) for name in columns}
+    taken: set[str] = set()
 
-    def first(*words: str) -> str:
-        for key, name in keys.items():
-            if any(word in key for word in words):
-                return name
-        return ""
+    def parses(name: str, read) -> bool:
+        values = columns[name]
+        try:
+            return bool(values) and all(read(value) is not None for value in values)
+        except (periods.PeriodError, money.MoneyError):
+            return False
 
-    form.date_column.data = first("date")
-    form.amount_column.data = first("amount", "value", "net")
-    form.code_1.data = first("cost centre", "cost center", "cost code", "code")
-    form.code_2.data = first("account", "subjective", "g/l")
-    form.reference_column.data = first("ref", "document", "invoice", "transaction")
-    form.description_column.data = first("description", "narrative", "details", "text")
+    def pick(words: tuple[str, ...], fits, prefer: tuple[str, ...] = ()) -> str:
+        found = [n for n in columns if n not in taken and any(w in keys[n] for w in words) and fits(n)]
+        if len(found) > 1 and prefer:
+            found = [n for n in found if any(w in keys[n] for w in prefer)] or found
+        chosen = found[0] if len(found) == 1 else ""
+        taken.add(chosen)
+        return chosen
+
+    def dated(name: str) -> bool:
+        return parses(name, lambda value: periods.parse_date(value))
+
+    def amount(name: str) -> bool:
+        return parses(name, lambda value: money.parse_import_amount(value)) and any(
+            money.parse_import_amount(value) for value in columns[name]
+        )
+
+    def code(name: str) -> bool:
+        values = columns[name]
+        return bool(values) and not any(
+            "://" in value or value.lower().startswith("www.") for value in values
+        )
+
+    def anything(name: str) -> bool:
+        return bool(columns[name])
+
+    form.date_column.data = pick(
+        ("date",), dated, prefer=("payment", "trans", "posting", "clearing", "received")
+    )
+    form.amount_column.data = pick(("amount", "value", "net"), amount)
+    form.code_1.data = pick(("cost centre", "cost center", "cost code", "code"), code)
+    form.code_2.data = pick(("account", "subjective", "g/l", "element"), code)
+    form.reference_column.data = pick(("ref", "document", "invoice", "transaction"), anything)
+    form.description_column.data = pick(("description", "narrative", "details", "text"), anything)
 
 
 @bp.route("/entries/batch", methods=["GET", "POST"])

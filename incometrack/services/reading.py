@@ -141,20 +141,46 @@ def header_names(data: bytes, filename: str, *, sheet: str | None = None) -> lis
 
     :raises ImportRefused: as :func:`read_table`.
     """
+    return list(columns_with_samples(data, filename, sheet=sheet))
+
+
+#: Sample values shown beside each column when a profile is made from an extract.
+SAMPLES = 3
+
+
+def columns_with_samples(data: bytes, filename: str, *, sheet: str | None = None) -> dict[str, list[str]]:
+    """Each column of a file whose columns are not known yet, found as :func:`header_names` finds
+    them, with the first :data:`SAMPLES` values below the header that are not empty.
+
+    :raises ImportRefused: as :func:`read_table`.
+    """
     rows, close = _source(data, filename, sheet)
-    best: list[object] = []
+    top: list[list[object]] = []
     try:
         for count, (_number, cells) in enumerate(rows):
             if count == HEADER_SEARCH_ROWS:
                 break
-            if _count(cells) > _count(best):
-                best = cells
+            top.append(cells)
     finally:
         if close:
             close()
-    if not best:
+    if not top:
         raise ImportRefused("The file is empty")
-    return list(dict.fromkeys(" ".join(str(c).split()) for c in best if column_key(c)))
+    position = max(range(len(top)), key=lambda n: (_count(top[n]), -n))
+    header = top[position]
+    columns: dict[str, list[str]] = {}
+    indexes: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = " ".join(str(cell).split()) if column_key(cell) else ""
+        if name and name not in columns:
+            columns[name], indexes[name] = [], index
+    for cells in top[position + 1 :]:
+        for name, index in indexes.items():
+            value = cells[index] if index < len(cells) else None
+            text = "" if value is None else " ".join(str(value).split())
+            if text and len(columns[name]) < SAMPLES:
+                columns[name].append(text)
+    return columns
 
 
 def _count(cells: Iterable[object]) -> int:
