@@ -65,6 +65,11 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html[:500]
     assert "leeds-2020-06-part.csv: 1559 rows read." in html  # and one empty row
+    assert (
+        "Read with the profile Leeds spending: date from “Payment Date”; amount from “Amount”; ledger code from"
+        " “Service Division Label” + “Detailed Expenditure Code”; reference from “Transaction Number”;"
+        " description from “Beneficiary Name”."
+    ) in html
     assert "<strong>0</strong> rows will be imported" in html
     assert "There is nothing to import: no line's code belongs to a stream yet" in html
     assert 'id="confirm-import"' not in html

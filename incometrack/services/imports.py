@@ -158,6 +158,8 @@ class ImportResult:
     #: file unless ``skip_locked``, when they are left out
     locked: Tally = field(default_factory=Tally)
     skip_locked: bool = False
+    #: ledger: which of the file's columns were read for what, in words
+    read_with: str = ""
     #: ledger: the notes saying each unmapped code's lines and total (the first notes)
     unmapped_notes: list[str] = field(default_factory=list)
     #: income: the earliest and latest dates of the lines to import
@@ -513,6 +515,16 @@ def import_ledger(
         named[columns.description],
         named[columns.site],
     )
+    parts = [
+        f"date from “{columns.date}”",
+        f"amount from “{columns.amount}”"
+        + (" (income printed negative, turned positive)" if profile.income_negative else ""),
+        "ledger code from " + " + ".join(f"“{c}”" for c in columns.codes),
+        *([f"reference from “{columns.reference}”"] if columns.reference else []),
+        *([f"description from “{columns.description}”"] if columns.description else []),
+        *([f"site from “{columns.site}”"] if columns.site else []),
+    ]
+    result.read_with = f"Read with the profile {profile.name}: " + "; ".join(parts)
     mapped = {
         code: (stream_id, f"{stream_code} {name}")
         for code, stream_id, stream_code, name in session.execute(
