@@ -86,7 +86,7 @@ def test_record_a_weeks_takings_one_after_another(page, session, make_user, sign
     for amount in ("12.40", "8.10", "15.00"):
         page.get_by_label("Amount").fill(amount)
         page.get_by_label("Reference").fill("TILL")
-        page.get_by_role("button", name="Save and record another").click()
+        page.get_by_label("Reference").press("Enter")  # Enter saves and opens the next entry
         expect(page.get_by_text(f"Entry of £{amount} saved.")).to_be_visible()
         # Date, stream and site are kept for the next line.
         expect(page.get_by_label("Date received")).to_have_value("02/11/2026")
@@ -123,6 +123,15 @@ def test_rows_pasted_from_a_spreadsheet_drop_into_the_grid(
     paste(page, lines)
     expect(page.get_by_label("Row 12, Stream code")).to_have_value("LIB-PRNT")
     expect(page.get_by_label("Row 3, Amount")).to_have_value("3.50")
+    # a running count and total to tie to the paper sheet: (1 + ... + 11) + 11 x 0.50 - 3.00
+    expect(page.locator("#grid-total")).to_have_text("12 lines, totalling £68.50")
+    aligned = page.evaluate(
+        """() => ['Row 1, Amount', 'Row 1, Description'].map(label =>
+            getComputedStyle(document.querySelector(`[aria-label="${label}"], #${CSS.escape(
+                [...document.querySelectorAll('label')].find(l => l.textContent.trim() === label).htmlFor)}`)
+            ).textAlign)"""
+    )
+    assert aligned == ["right", "left"]
     page.get_by_role("button", name="Record these lines").click()
     # All or nothing: the one wrong code stops every line, and is shown beside its cell.
     summary = page.locator(".govuk-error-summary").inner_text()

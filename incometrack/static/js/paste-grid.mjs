@@ -3,6 +3,10 @@
 // cell, adding rows as needed (the server checks every line; this only places the text).
 export function initPasteGrids(root = document) {
   for (const table of root.querySelectorAll("table[data-paste-grid]")) {
+    const total = root.querySelector("[data-grid-total]");
+    const showTotal = () => total && updateTotal(table, total);
+    table.addEventListener("input", showTotal);
+    showTotal();
     table.addEventListener("paste", (event) => {
       const start = event.target.closest("input");
       const text = event.clipboardData && event.clipboardData.getData("text/plain");
@@ -29,8 +33,44 @@ export function initPasteGrids(root = document) {
           if (input) input.value = value.trim();
         });
       });
+      showTotal();
     });
   }
+}
+
+// The lines filled in and the total of their amounts, to tie to the paper sheet as one keys.
+// Amounts are added in whole pence (never as floating point); one that does not read as money is
+// counted apart, and the server says what is wrong with it.
+function updateTotal(table, total) {
+  let lines = 0;
+  let pence = 0;
+  let unread = 0;
+  for (const row of table.tBodies[0].rows) {
+    const inputs = [...row.querySelectorAll("input")];
+    if (!inputs.some((input) => input.value.trim())) continue;
+    lines += 1;
+    const amount = row.querySelector(".app-grid-input--amount");
+    const value = amount ? toPence(amount.value) : null;
+    if (value === null) unread += 1;
+    else pence += value;
+  }
+  total.hidden = lines === 0;
+  const sign = pence < 0 ? "-" : "";
+  const pounds = Math.floor(Math.abs(pence) / 100).toLocaleString("en-GB");
+  const rest = String(Math.abs(pence) % 100).padStart(2, "0");
+  total.textContent = `${lines} ${lines === 1 ? "line" : "lines"}, totalling ${sign}£${pounds}.${rest}`
+    + (unread ? ` (${unread} without an amount that reads as money)` : "");
+}
+
+function toPence(text) {
+  let value = text.replace(/[£,\s]/g, "");
+  let negative = false;
+  if (/^\(.*\)$/.test(value)) { negative = true; value = value.slice(1, -1); }
+  if (value.startsWith("-")) { negative = !negative; value = value.slice(1); }
+  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(value);
+  if (!match) return null;
+  const whole = Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+  return negative ? -whole : whole;
 }
 
 function addRow(body) {
