@@ -23,6 +23,18 @@ def _read_password() -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
+def committed(call):
+    """Run a service call as the command's one transaction: committed, or rolled back with the
+    rule's message as the command's error (exit 1)."""
+    try:
+        result = call()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    return result
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
@@ -31,12 +43,9 @@ def _read_password() -> str:
 def create_user_command(email: str, name: str, role: str) -> None:
     """Create a user; the password is read from standard input or prompted for."""
     password = _read_password()
-    try:
-        user = users.create_user(db.session, email=email, name=name, role=Role(role), password=password)
-    except ServiceError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
+    user = committed(
+        lambda: users.create_user(db.session, email=email, name=name, role=Role(role), password=password)
+    )
     click.echo(f"Created {user.email} ({user.role.value}).")
 
 
@@ -497,12 +506,7 @@ def ledger_codes_add(stream_code: str, ledger_codes: tuple[str, ...]) -> None:
     stream = income.stream_by_code(db.session, stream_code)
     if stream is None:
         raise click.ClickException(f"No stream has the code {stream_code}")
-    try:
-        codes = income.add_ledger_codes(db.session, stream, ledger_codes, actor=None)
-    except ServiceError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
-    db.session.commit()
+    codes = committed(lambda: income.add_ledger_codes(db.session, stream, ledger_codes, actor=None))
     click.echo(f"{stream.code}: {'; '.join(codes)}")
 
 

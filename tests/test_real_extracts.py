@@ -40,6 +40,15 @@ def mapping_of(html: str, wanted) -> dict[str, str]:
     return form
 
 
+def saved_profile(session, name, date, amount, codes, reference, description):
+    return profiles.save_profile(
+        session,
+        profiles.ProfileInput(name, date, amount, codes, reference, description),
+        actor=None,
+        expected_version=AS_READ,
+    )
+
+
 def entries_total(session) -> tuple[int, int]:
     session.reread()
     return tuple(session.execute(select(func.count(), func.coalesce(func.sum(IncomeEntry.amount), 0))).one())
@@ -49,14 +58,9 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     login_as, session, make_user
 ):
     arts = make_stream(session, "LIB-ARTS", name="Libraries, arts and heritage")
-    profile = profiles.save_profile(
-        session,
-        profiles.ProfileInput(
-            "Leeds spending", "Payment Date", "Amount", ("Service Division Label", "Detailed Expenditure Code"),
-            "Transaction Number", "Beneficiary Name",
-        ),
-        actor=None,
-        expected_version=AS_READ,
+    profile = saved_profile(
+        session, "Leeds spending", "Payment Date", "Amount", ("Service Division Label", "Detailed Expenditure Code"),
+        "Transaction Number", "Beneficiary Name",
     )  # fmt: skip
     session.commit()
     client = login_as(Role.FINANCE).client
@@ -100,14 +104,9 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
 
 def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(login_as, session):
     grants = make_stream(session, "GLA-GRANTS", name="Grants to external organisations")
-    profile = profiles.save_profile(
-        session,
-        profiles.ProfileInput(
-            "GLA payments", "Clearing Date", "Amount", ("Expenditure Account Code Description", "Cost Element"),
-            "Document No", "Vendor Name",
-        ),
-        actor=None,
-        expected_version=AS_READ,
+    profile = saved_profile(
+        session, "GLA payments", "Clearing Date", "Amount", ("Expenditure Account Code Description", "Cost Element"),
+        "Document No", "Vendor Name",
     )  # fmt: skip
     session.commit()
     client = login_as(Role.FINANCE).client
