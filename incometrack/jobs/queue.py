@@ -34,11 +34,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import Flask, Response, current_app, g, get_flashed_messages, redirect, request, url_for
 from flask_login import current_user, login_user
-from huey import Huey, crontab
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -49,6 +48,9 @@ from incometrack.extensions import JOB_QUEUE_TABLES, db
 from incometrack.models import Job, User
 from incometrack.models.base import utcnow
 from incometrack.services import jobs as job_service
+
+if TYPE_CHECKING:  # huey (and redis with it) is imported when a queue is made, not by every command
+    from huey import Huey
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,8 @@ def init_app(app: Flask) -> None:
 
     def jobs() -> Jobs:
         if "jobs" not in holder:
+            from huey import crontab
+
             queue = make_queue(app.config)
 
             @queue.task(name="run_job")
