@@ -35,7 +35,7 @@ from incometrack.income.forms import (
 )
 from incometrack.income.views import bp
 from incometrack.jobs import queue as jobs
-from incometrack.models import ImportBatch, ImportProfile, IncomeEntry, IncomeStream
+from incometrack.models import ImportBatch, ImportProfile, IncomeEntry
 from incometrack.reports import listings
 from incometrack.reports.pagination import paginate
 from incometrack.services import ServiceError, StaleEdit, imports, profiles, reading, staging
@@ -200,23 +200,17 @@ def import_map():
         return _already_imported()
     status = 200
     if form.validate_on_submit():
-        wanted: dict[int, list[str]] = {}
-        for entry in form.codes:
-            if entry.stream_id.data is not None:
-                wanted.setdefault(entry.stream_id.data, []).append(entry.code.data)
+        chosen = {e.code.data: e.stream_id.data for e in form.codes if e.stream_id.data is not None}
         start_writing(db.session)
         try:
-            for stream_id, codes in wanted.items():
-                stream = db.get_or_404(IncomeStream, stream_id)
-                income_service.add_ledger_codes(db.session, stream, tuple(codes), actor=current_user)
+            count = income_service.map_ledger_codes(db.session, chosen, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             form.codes.errors.append(error.message)
             status = 400
         else:
             db.session.commit()
-            if wanted:
-                count = sum(len(codes) for codes in wanted.values())
+            if count:
                 flash(
                     f"{count} ledger code{'' if count == 1 else 's'} added to streams;"
                     " the file is checked again."

@@ -136,6 +136,24 @@ def add_ledger_codes(
     return sorted(code.code for code in stream.ledger_codes)
 
 
+def map_ledger_codes(session: Session, chosen: dict[str, int], *, actor: User | None) -> int:
+    """Give each stream the ledger codes chosen for it (``{code: stream id}``, as a preview's
+    unmapped codes are mapped); return how many codes were added.
+
+    :raises ServiceError: for a stream that does not exist, or a code that is not one or belongs
+        to another stream.
+    """
+    by_stream: dict[int, list[str]] = {}
+    for code, stream_id in chosen.items():
+        by_stream.setdefault(stream_id, []).append(code)
+    for stream_id, codes in by_stream.items():
+        stream = session.get(IncomeStream, stream_id)
+        if stream is None:
+            raise ServiceError("Choose a stream from the list", field="codes")
+        add_ledger_codes(session, stream, tuple(codes), actor=actor)
+    return len(chosen)
+
+
 def stream_by_code(session: Session, code: str) -> IncomeStream | None:
     """The stream with this code, in any case."""
     return session.scalar(select(IncomeStream).where(func.upper(IncomeStream.code) == code.strip().upper()))

@@ -176,6 +176,11 @@ def test_a_code_mapped_to_nothing_stays_left_out_and_a_bad_choice_is_refused(log
     assert bad.status_code == 400 and "Choose stream for arc07-9100 from the list" in bad.get_data(
         as_text=True
     )
+    missing = client.post(
+        "/income/import/map",
+        data={"token": token, "codes-0-code": "ARC07-9100", "codes-0-stream_id": "99999"},
+    )
+    assert missing.status_code == 400 and "Choose a stream from the list" in missing.get_data(as_text=True)
     gone = client.post(
         "/income/import/map", data={"token": "nope", "codes-0-code": "X", "codes-0-stream_id": ""}
     )
