@@ -1,0 +1,128 @@
+"""Milestones from a file, added to the projects they name."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incometrack.models import (
+    Milestone,
+    MilestoneStatus,
+    MilestoneUpdate,
+    Project,
+    User,
+)
+from incometrack.services import audit, locks
+from incometrack.services import milestones as milestone_service
+from incometrack.services.imports.common import (
+    KEY_COLUMNS,
+    ImportResult,
+    RowError,
+    cell_text,
+    data_rows,
+    finish_batch,
+    open_table,
+    optional_date,
+    required_date,
+    start_batch,
+)
+
+
+def import_milestones(
+    session: Session,
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    today: date | None = None,
+) -> ImportResult:
+    """Add milestones to projects from ``project,milestone,owner_email,baseline_due,forecast_due``
+    and optionally ``completed_on,status`` (default: complete where a completion date is given,
+    otherwise not started). Projects are named as they are recorded; a milestone a project already
+    has (by its title) is a duplicate. Each starts its history with the imported figures."""
+    result, table = open_table("milestones", data, filename, sheet, dry_run)
+    if table is None:
+        return result
+    if not dry_run:
+        locks.serialise_recording(session)  # what is recorded already is read under the lock
+    today = today or date.today()
+    projects = {
+        name.lower(): (project_id, name)
+        for project_id, name in session.execute(select(Project.id, Project.name))
+    }
+    users = dict(session.execute(select(func.lower(User.email), User.id)).all())
+    recorded = {
+        (project_id, title.lower())
+        for project_id, title in session.execute(select(Milestone.project_id, Milestone.title))
+    }
+    statuses = {status.value: status for status in MilestoneStatus}
+    accepted: list[dict[str, object]] = []
+    for number, cells in data_rows(table, result, KEY_COLUMNS["milestones"], "a project or a milestone"):
+        errors: list[RowError] = []
+        project_name = cell_text(table.cell(cells, "project"))
+        title = cell_text(table.cell(cells, "milestone"))
+        owner = cell_text(table.cell(cells, "owner_email")).lower()
+        project = projects.get(project_name.lower())
+        if project is None:
+            nearest = difflib.get_close_matches(project_name, [name for _, name in projects.values()], n=3)
+            hint = f"; the nearest: {', '.join(nearest)}" if nearest else ""
+            errors.append(RowError(number, "project", f"No project is called this{hint}", project_name))
+        if not title:
+            errors.append(RowError(number, "milestone", "Enter the milestone"))
+        elif len(title) > 255:
+            errors.append(RowError(number, "milestone", "Milestone must be 255 characters or fewer"))
+        if owner and owner not in users:
+            errors.append(RowError(number, "owner_email", "No user has this email", owner))
+        baseline = required_date(table, cells, "baseline_due", number, errors)
+        forecast = required_date(table, cells, "forecast_due", number, errors)
+        completed = optional_date(table, cells, "completed_on", number, errors)
+        status_text = cell_text(table.cell(cells, "status")).lower().replace("_", " ")
+        status = statuses.get(status_text) if status_text else (
+            MilestoneStatus.COMPLETE if completed else MilestoneStatus.NOT_STARTED
+        )  # fmt: skip
+        if status is None:
+            errors.append(
+                RowError(number, "status", f"Status must be one of: {', '.join(statuses)}", status_text)
+            )
+        else:
+            problems = milestone_service.completion_problems(status, completed, today)
+            errors.extend(RowError(number, "completed_on", message) for message in problems.values())
+        if errors:
+            result.add_errors(errors)
+            continue
+        key = (project[0], title.lower())
+        if key in recorded:
+            result.duplicates += 1
+            continue
+        recorded.add(key)
+        accepted.append(
+            {"project_id": project[0], "title": title, "owner_id": users.get(owner) if owner else None,
+             "baseline_due": baseline, "forecast_due": forecast, "completed_on": completed, "status": status}
+        )  # fmt: skip
+    result.imported = len(accepted)
+    names = {project_id: name for project_id, name in projects.values()}
+    result.sample = [{"project": names[m["project_id"]], "milestone": m["title"]} for m in accepted[:10]]
+    if not result.ok or dry_run:
+        return result
+    batch = start_batch(session, result, actor)
+    for values in accepted:
+        milestone = Milestone(**values)
+        milestone.updates.append(
+            MilestoneUpdate(
+                kind="created", update_on=today, note=f"Imported from {filename}"[:255],
+                status=milestone.status, forecast_due=milestone.forecast_due,
+                completed_on=milestone.completed_on, baseline_due=milestone.baseline_due,
+                made_by_id=actor.id if actor else None,
+            )
+        )  # fmt: skip
+        session.add(milestone)
+        audit.record_create(
+            session, actor, milestone, summary=f"{names[milestone.project_id]}: {milestone.title}"
+        )
+    finish_batch(session, batch, result, actor)
+    return result
