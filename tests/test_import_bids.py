@@ -85,10 +85,17 @@ def test_bids_come_in_with_their_history(session, lead, arts_council):
     )  # fmt: skip
     assert (bids["Film nights"].status, bids["Garden"].status) == (BidStatus.IDEA, BidStatus.WITHDRAWN)
     assert [c.to_status for c in bids["Garden"].history] == [BidStatus.IDEA, BidStatus.WITHDRAWN]
-    assert (
-        session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "grant_bids"))
-        == 4
-    )
+    # recorded through the grants service as on screen: each bid created (4), then each step a
+    # move (4 + 3 + 0 + 1), every one audited; its probability dated the day it was recorded
+    audited = session.execute(
+        select(AuditEvent.action, func.count())
+        .where(AuditEvent.entity == "grant_bids")
+        .group_by(AuditEvent.action)
+        .order_by(AuditEvent.action)
+    ).all()
+    assert audited == [("create", 4), ("update", 8)]
+    assert [(p.probability, p.on) for p in lost.probabilities] == [(20, date(2025, 4, 2))]
+    assert {c.note for b in bids.values() for c in b.history} == {"Imported from bids.csv"}
 
 
 def test_the_return_reads_the_imported_history(session, lead, arts_council):
@@ -128,13 +135,13 @@ BAD = [
     ({"outcomes": "Happiness"}, ['outcomes: No Libraries Deliver outcome is called this (the file has "Happiness")']),
     ({"amount_requested": ""}, ["amount_requested: Enter the amount requested"]),
     ({"amount_requested": "12.345"}, ['amount_requested: amount_requested must not have more than 2 decimal places (the file has "12.345")']),
-    ({"probability": "150"}, ['probability: must be a whole number from 0 to 100 (the file has "150")']),
+    ({"probability": "150"}, ['probability: Probability must be a whole number from 0 to 100 (the file has "150")']),
     ({"created_on": "31/02/2025"}, ["created_on: "]),
     ({"created_on": "01/04/1989"}, ["created_on: "]),
-    ({"created_on": "01/01/2027"}, ["created_on: must be today or in the past"]),
-    ({"delivery_on": "01/06/2025"}, ["delivery_on: a bid that is idea cannot become in delivery"]),
-    ({"submitted_on": "01/03/2025"}, ["submitted_on: must be on or after the step before (01/04/2025)"]),
-    ({"drafting_on": "01/03/2025"}, ["drafting_on: must be on or after the step before (01/04/2025)"]),
+    ({"created_on": "01/01/2027"}, ['created_on: Date must be today or in the past (the file has "01/01/2027")']),
+    ({"delivery_on": "01/06/2025"}, ["delivery_on: A bid that is idea cannot become in delivery. It can become drafting, withdrawn."]),
+    ({"submitted_on": "01/03/2025"}, ['submitted_on: Date must be on or after the last change of status (01/04/2025) (the file has "01/03/2025")']),
+    ({"drafting_on": "01/03/2025"}, ['drafting_on: Date must be on or after the last change of status (01/04/2025) (the file has "01/03/2025")']),
     ({"drafting_on": "01/05/2025", "submitted_on": "01/06/2025", "decision": "awarded", "decided_on": "01/07/2025"},
      ["awarded_resource: Enter the amount awarded (resource, capital or both)"]),
     ({"drafting_on": "01/05/2025", "submitted_on": "01/06/2025", "decision": "awarded"},
@@ -142,7 +149,10 @@ BAD = [
       "awarded_resource: Enter the amount awarded (resource, capital or both)"]),
     ({"decision": "maybe", "decided_on": "01/07/2025"}, ['decision: must be awarded, unsuccessful or withdrawn (the file has "maybe")']),
     ({"awarded_capital": "10"}, ["awarded_resource: Only an awarded bid has an amount awarded"]),
-    ({"start_on": "01/06/2025", "end_on": "01/05/2025"}, ["end_on: must be on or after start_on"]),
+    ({"start_on": "01/06/2025", "end_on": "01/05/2025"}, ['end_on: End date must be on or after the start date (the file has "01/05/2025")']),
+    ({"amount_requested": "-5"}, ['amount_requested: Amount cannot be negative (the file has "-5")']),
+    ({"drafting_on": "01/05/2025", "submitted_on": "01/06/2025", "decision": "awarded", "decided_on": "01/07/2025",
+      "awarded_resource": "-10"}, ["awarded_resource: Amounts awarded cannot be negative"]),
 ]  # fmt: skip
 
 
@@ -187,7 +197,8 @@ def test_the_import_bids_command(runner, session, lead, arts_council, tmp_path):
     refused = runner.invoke(args=["import-bids", str(bad)])
     assert refused.exit_code == 1
     assert (
-        refused.stderr.splitlines()[0] == "row 2: delivery_on: a bid that is idea cannot become in delivery"
+        refused.stderr.splitlines()[0]
+        == "row 2: delivery_on: A bid that is idea cannot become in delivery. It can become drafting, withdrawn."
     )
 
 

@@ -463,6 +463,12 @@ class TestMilestones:
             ("Launch", MilestoneStatus.IN_PROGRESS, None),
             ("Room ready", MilestoneStatus.COMPLETE, date(2026, 10, 2)),
         ]
+        # added through the milestones service: its history starts with the file's figures
+        kit = session.scalars(select(Milestone).where(Milestone.title == "Kit bought")).one()
+        assert (kit.baseline_due, kit.forecast_due) == (date(2026, 12, 1), date(2026, 12, 15))
+        assert [(u.kind, u.note, u.forecast_due, u.baseline_due) for u in kit.updates] == [
+            ("created", "Imported from milestones.csv", date(2026, 12, 15), date(2026, 12, 1))
+        ]
 
     def test_milestone_rows_are_checked_by_the_services_rules(self, runner, session, make_user, tmp_path):
         from tests.factories import make_project
@@ -474,13 +480,15 @@ class TestMilestones:
             self.HEADER
             + "Makerspace,Kit,nobody@example.gov.uk,01/12/2026,15/12/2026,,\n"
             + "Makerspaces,Launch,,2027-02-01,2027-03-01,,complete\n"
+            + "Makerspaces,,,2027-02-01,2027-03-01,,\n"
         )  # fmt: skip
         result = runner.invoke(args=["import-milestones", str(path)])
         assert result.exit_code == 1
-        assert result.stderr.splitlines()[:3] == [
+        assert result.stderr.splitlines()[:4] == [
             'row 2: project: No project is called this; the nearest: Makerspaces (the file has "Makerspace")',
             'row 2: owner_email: No user has this email (the file has "nobody@example.gov.uk")',
             "row 3: completed_on: Enter the date it was completed",
+            "row 4: milestone: Enter the milestone",
         ]
 
 

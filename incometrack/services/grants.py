@@ -51,6 +51,11 @@ def _require(allowed: bool, message: str) -> None:
         raise NotAllowed(message)
 
 
+def _manages(actor: User | None) -> bool:
+    """Finance and admin; ``actor`` None is the command line, run by the server's operator."""
+    return actor is None or policy.can_manage(actor)
+
+
 # Funders and programmes ----------------------------------------------------------------------
 
 
@@ -80,10 +85,10 @@ def _funder_values(session: Session, data: FunderInput, funder_id: int | None) -
     return {"name": name, "type": data.type, "notes": data.notes.strip()}
 
 
-def create_funder(session: Session, data: FunderInput, *, actor: User) -> Funder:
+def create_funder(session: Session, data: FunderInput, *, actor: User | None) -> Funder:
     """:raises NotAllowed: unless finance or admin.
     :raises ValidationErrors: for a missing or duplicate name."""
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
+    _require(_manages(actor), "Only finance officers and administrators manage funders")
     funder = Funder(**_funder_values(session, data, None))
     session.add(funder)
     audit.record_create(session, actor, funder, summary=funder.name)
@@ -96,7 +101,7 @@ def update_funder(
     """:raises NotAllowed: unless finance or admin.
     :raises StaleEdit: when the funder changed since the form was drawn.
     :raises ValidationErrors: for a missing or duplicate name."""
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage funders")
+    _require(_manages(actor), "Only finance officers and administrators manage funders")
     check_version(funder, expected_version, asdict(data))
     values = _funder_values(session, data, funder.id)
     audit.update(session, actor, funder, values, summary=values["name"])
@@ -126,10 +131,12 @@ def _programme_values(data: ProgrammeInput) -> dict[str, object]:
     return asdict(data) | {"name": data.name.strip(), "notes": data.notes.strip()}
 
 
-def create_programme(session: Session, funder: Funder, data: ProgrammeInput, *, actor: User) -> Programme:
+def create_programme(
+    session: Session, funder: Funder, data: ProgrammeInput, *, actor: User | None
+) -> Programme:
     """:raises NotAllowed: unless finance or admin.
     :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
+    _require(_manages(actor), "Only finance officers and administrators manage programmes")
     programme = Programme(funder_id=funder.id, **_programme_values(data))
     session.add(programme)
     audit.record_create(session, actor, programme, summary=f"{funder.name}: {programme.name}")
@@ -142,7 +149,7 @@ def update_programme(
     """:raises NotAllowed: unless finance or admin.
     :raises StaleEdit: when the programme changed since the form was drawn.
     :raises ValidationErrors: for a missing name, a negative pot or dates the wrong way round."""
-    _require(policy.can_manage(actor), "Only finance officers and administrators manage programmes")
+    _require(_manages(actor), "Only finance officers and administrators manage programmes")
     check_version(programme, expected_version, asdict(data))
     audit.update(session, actor, programme, _programme_values(data), summary=lambda p: p.name)
     return programme
@@ -176,11 +183,9 @@ class BidInput:
 
 
 def bid_problems(session: Session, data: BidInput) -> dict[str, str]:
+    """Every problem with ``data``: what it refers to (funder, programme, service, lead, outcomes)
+    and :func:`bid_detail_problems`."""
     errors: dict[str, str] = {}
-    if not data.title.strip():
-        errors["title"] = "Enter the bid's title"
-    elif len(data.title.strip()) > 255:
-        errors["title"] = "Title must be 255 characters or fewer"
     if session.get(Funder, data.funder_id) is None:
         errors["funder_id"] = "Select a funder"
     if data.programme_id is not None:
@@ -191,6 +196,20 @@ def bid_problems(session: Session, data: BidInput) -> dict[str, str]:
         errors["service_id"] = "Select a service"
     if data.lead_id is not None and session.get(User, data.lead_id) is None:
         errors["lead_id"] = "Select a lead officer from the list"
+    known = set(session.scalars(select(Outcome.id)))
+    if set(data.outcome_ids) - known:
+        errors["outcome_ids"] = "Select outcomes from the list"
+    return bid_detail_problems(data) | errors
+
+
+def bid_detail_problems(data: BidInput) -> dict[str, str]:
+    """A bid's own figures and words checked, without the database: the rule for the bid form and
+    a bids file alike (a file names its funder before it exists)."""
+    errors: dict[str, str] = {}
+    if not data.title.strip():
+        errors["title"] = "Enter the bid's title"
+    elif len(data.title.strip()) > 255:
+        errors["title"] = "Title must be 255 characters or fewer"
     for name in ("amount_requested", "match_cash", "match_in_kind", "awarded_resource", "awarded_capital"):
         value = getattr(data, name)
         if value is not None and value < 0:
@@ -199,9 +218,6 @@ def bid_problems(session: Session, data: BidInput) -> dict[str, str]:
         errors["probability"] = "Probability must be a whole number from 0 to 100"
     if data.start_on and data.end_on and data.end_on < data.start_on:
         errors["end_on"] = "End date must be on or after the start date"
-    known = set(session.scalars(select(Outcome.id)))
-    if set(data.outcome_ids) - known:
-        errors["outcome_ids"] = "Select outcomes from the list"
     return errors
 
 
@@ -214,15 +230,22 @@ def _bid_values(data: BidInput) -> dict[str, object]:
 
 
 def create_bid(
-    session: Session, data: BidInput, *, actor: User, on: date | None = None, today: date | None = None
+    session: Session,
+    data: BidInput,
+    *,
+    actor: User | None,
+    on: date | None = None,
+    today: date | None = None,
+    note: str = "Bid recorded",
 ) -> GrantBid:
-    """Record a new bid at the start of the pipeline (idea). A lead may create bids they lead.
+    """Record a new bid at the start of the pipeline (idea). A lead may create bids they lead;
+    ``actor`` None is the command line (``import-bids``), run by the server's operator.
 
     :raises NotAllowed: for viewers, or a lead creating a bid led by someone else.
     :raises ValidationErrors: naming each wrong field.
     """
     _require(
-        policy.can_act_for_lead(actor, data.lead_id),
+        actor is None or policy.can_act_for_lead(actor, data.lead_id),
         "You can only add bids that you lead",
     )
     if errors := bid_problems(session, data):
@@ -236,8 +259,8 @@ def create_bid(
             from_status=None,
             to_status=BidStatus.IDEA,
             changed_on=recorded_on,
-            changed_by_id=actor.id,
-            note="Bid recorded",
+            changed_by_id=actor.id if actor else None,
+            note=note[:255],
         )
     )
     bid.probabilities.append(BidProbability(probability=data.probability, on=recorded_on))
@@ -284,42 +307,34 @@ def update_bid(
     return bid
 
 
-def move_bid(
-    session: Session,
-    bid: GrantBid,
+def transition_problem(current: BidStatus, to: BidStatus) -> str | None:
+    """Why a bid that is ``current`` cannot become ``to``, or None where the pipeline allows it."""
+    if to in BID_TRANSITIONS[current]:
+        return None
+    allowed = ", ".join(sorted(s.value for s in BID_TRANSITIONS[current])) or "nothing: it is finished"
+    return f"A bid that is {current.value} cannot become {to.value}. It can become {allowed}."
+
+
+def move_problems(
+    current: BidStatus,
     to: BidStatus,
     *,
     on: date,
-    actor: User,
-    note: str = "",
+    last: date | None,
+    today: date,
     awarded_resource: int | None = None,
     awarded_capital: int | None = None,
-    reason: str = "",
-    expected_version: int | None,
-    today: date | None = None,
-) -> BidStatusChange:
-    """Move a bid one step along the pipeline, dated and kept in its history.
-
-    Awarding needs the amount awarded (resource and capital parts; at least one above zero);
-    unsuccessful keeps the funder's reason.
-
-    :raises NotAllowed: unless the actor manages grants or leads this bid.
-    :raises ServiceError: for a move the pipeline does not allow.
-    :raises ValidationErrors: for a missing award or a date before the last move.
-    """
-    _require(can_edit_bid(actor, bid), "You can only move bids that you lead")
-    check_version(bid, expected_version, {"status": to.value})
-    if to not in BID_TRANSITIONS[bid.status]:
-        allowed = ", ".join(sorted(s.value for s in BID_TRANSITIONS[bid.status])) or "nothing: it is finished"
-        raise ServiceError(
-            f"A bid that is {bid.status.value} cannot become {to.value}. It can become {allowed}.",
-            field="status",
-        )
+) -> dict[str, str]:
+    """A move of a bid from ``current`` (its last change dated ``last``) to ``to`` on ``on``
+    checked: allowed by the pipeline (key ``status``), dated in order and not in the future
+    (``on``), and an award with its amount (``awarded_resource``). The rule for a move on screen
+    and each step of a bid imported alike."""
     errors: dict[str, str] = {}
-    last = max((change.changed_on for change in bid.history), default=None)
+    if problem := transition_problem(current, to):
+        errors["status"] = problem
     if last is not None and on < last:
         errors["on"] = f"Date must be on or after the last change of status ({last:%d/%m/%Y})"
-    if on > (today or date.today()):
+    if on > today:
         errors["on"] = "Date must be today or in the past"
     if to is BidStatus.AWARDED:
         resource, capital = awarded_resource or 0, awarded_capital or 0
@@ -329,11 +344,55 @@ def move_bid(
             errors["awarded_resource"] = "Amounts awarded cannot be negative"
         elif resource + capital == 0:
             errors["awarded_resource"] = "Enter the amount awarded: it cannot be zero"
+    return errors
+
+
+def move_bid(
+    session: Session,
+    bid: GrantBid,
+    to: BidStatus,
+    *,
+    on: date,
+    actor: User | None,
+    note: str = "",
+    awarded_resource: int | None = None,
+    awarded_capital: int | None = None,
+    reason: str = "",
+    expected_version: int | None,
+    today: date | None = None,
+) -> BidStatusChange:
+    """Move a bid one step along the pipeline, dated and kept in its history (the rules are
+    :func:`move_problems`'s). Awarding needs the amount awarded (resource and capital parts; at
+    least one above zero); unsuccessful keeps the funder's reason. ``actor`` None is the command
+    line.
+
+    :raises NotAllowed: unless the actor manages grants or leads this bid.
+    :raises ServiceError: for a move the pipeline does not allow.
+    :raises ValidationErrors: for a missing award or a date before the last move.
+    """
+    _require(actor is None or can_edit_bid(actor, bid), "You can only move bids that you lead")
+    check_version(bid, expected_version, {"status": to.value})
+    last = max((change.changed_on for change in bid.history), default=None)
+    errors = move_problems(
+        bid.status,
+        to,
+        on=on,
+        last=last,
+        today=today or date.today(),
+        awarded_resource=awarded_resource,
+        awarded_capital=awarded_capital,
+    )
+    if "status" in errors:
+        raise ServiceError(errors["status"], field="status")
     if errors:
         raise ValidationErrors(errors)
     before = audit.snapshot(bid)
     change = BidStatusChange(
-        from_status=bid.status, to_status=to, changed_on=on, note=(note or "").strip(), changed_by_id=actor.id
+        from_status=bid.status,
+        to_status=to,
+        changed_on=on,
+        note=(note or "").strip()[:255],
+        changed_by_id=actor.id if actor else None,
     )
     bid.history.append(change)
     bid.status = to

@@ -135,41 +135,68 @@ def add_milestone(
     title: str,
     owner_id: int | None,
     baseline_due: date,
-    actor: User,
+    actor: User | None,
     on: date | None = None,
     today: date | None = None,
+    forecast_due: date | None = None,
+    status: MilestoneStatus = MilestoneStatus.NOT_STARTED,
+    completed_on: date | None = None,
+    note: str = "Milestone set",
 ) -> Milestone:
-    """A new milestone: its baseline is fixed from now on, and its forecast starts there."""
-    _require(can_edit_project(actor, project), "You can only add milestones to projects that you lead")
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = "Enter the milestone"
+    """A new milestone: its baseline is fixed from now on, and its forecast starts there unless
+    given (a milestone imported with its plan so far). ``actor`` None is the command line.
+
+    :raises NotAllowed: unless the actor manages projects or leads this one.
+    :raises ValidationErrors: for the problems :func:`milestone_problems` finds, or an unknown owner.
+    """
+    _require(
+        actor is None or can_edit_project(actor, project),
+        "You can only add milestones to projects that you lead",
+    )
+    errors = milestone_problems(
+        title=title, status=status, completed_on=completed_on, today=today or date.today()
+    )
     if owner_id is not None and session.get(User, owner_id) is None:
         errors["owner_id"] = "Select an owner from the list"
     if errors:
         raise ValidationErrors(errors)
     milestone = Milestone(
         project_id=project.id,
-        title=within(title, 255, field="title", label="Milestone"),
+        title=title.strip(),
         owner_id=owner_id,
         baseline_due=baseline_due,
-        forecast_due=baseline_due,
-        status=MilestoneStatus.NOT_STARTED,
+        forecast_due=forecast_due or baseline_due,
+        status=status,
+        completed_on=completed_on,
     )
     milestone.updates.append(
         MilestoneUpdate(
             kind="created",
             update_on=on or (today or date.today()),
-            note="Milestone set",
+            note=note[:255],
             status=milestone.status,
-            forecast_due=baseline_due,
+            forecast_due=milestone.forecast_due,
+            completed_on=completed_on,
             baseline_due=baseline_due,
-            made_by_id=actor.id,
+            made_by_id=actor.id if actor else None,
         )
     )
     session.add(milestone)
     audit.record_create(session, actor, milestone, summary=f"{project.name}: {milestone.title}")
     return milestone
+
+
+def milestone_problems(
+    *, title: str, status: MilestoneStatus, completed_on: date | None, today: date
+) -> dict[str, str]:
+    """A new milestone's title, status and completion date checked, without the database: the rule
+    for one added on screen and one imported alike."""
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Enter the milestone"
+    elif len(title.strip()) > 255:
+        errors["title"] = "Milestone must be 255 characters or fewer"
+    return errors | completion_problems(status, completed_on, today)
 
 
 def completion_problems(status: MilestoneStatus, completed_on: date | None, today: date) -> dict[str, str]:

@@ -1,8 +1,12 @@
-"""Past and live bids from a file, with their dated steps along the pipeline."""
+"""Past and live bids from a file, each recorded through the grants service: created as an idea on
+its ``created_on`` day, then moved along the pipeline a dated step at a time, so a bid imported
+obeys the rules a bid moved on screen obeys (:func:`grants.bid_detail_problems`,
+:func:`grants.move_problems`), written in one place. This module only turns cells into the
+service's input and its problems into ``row N: column`` messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise
 
@@ -21,7 +25,7 @@ from incometrack.models import (
     Service,
     User,
 )
-from incometrack.services import audit, locks
+from incometrack.services import AS_READ, grants, locks
 from incometrack.services.imports.common import (
     KEY_COLUMNS,
     ImportResult,
@@ -48,126 +52,133 @@ _DECISIONS = {s.value: s for s in (BidStatus.AWARDED, BidStatus.UNSUCCESSFUL, Bi
 
 @dataclass
 class _BidRow:
-    values: dict[str, object]
+    #: the bid as the service takes it, less its funder and programme (which may not exist yet)
+    bid: grants.BidInput
     funder: str
     programme: str
-    outcome_ids: list[int]
+    #: each step after the idea: (status, day)
     steps: list[tuple[BidStatus, date]]
+    reason: str
+    #: the amount awarded (resource, capital), given to the move to awarded
+    award: tuple[int | None, int | None] = (None, None)
     #: undated steps passed on the next dated step's day
     filled: int = 0
 
+    @property
+    def created_on(self) -> date:
+        return self.steps[0][1]
+
 
 def _bid_row(table, cells, number, lookups, today: date, errors: list[RowError]) -> _BidRow | None:
-    """One line of a bids file checked, or None (with ``errors``) where it is wrong."""
+    """One line of a bids file as the grants service's input, or None (with ``errors``) where a
+    cell cannot be read or the service's rules refuse it."""
     services, users, outcomes = lookups
+    found = len(errors)
+
+    def problem(column: str, message: str, value: object = "") -> None:
+        errors.append(RowError(number, column, message, cell_text(value)))
+
+    def has_problem(column: str) -> bool:
+        return any(e.column == column for e in errors[found:])
+
     title = cell_text(table.cell(cells, "title"))
     funder = cell_text(table.cell(cells, "funder"))
     programme = cell_text(table.cell(cells, "programme"))
     service = cell_text(table.cell(cells, "service"))
     lead = cell_text(table.cell(cells, "lead_email")).lower()
-    found = len(errors)
-    for column, value, limit in (
-        ("title", title, 255),
-        ("funder", funder, 120),
-        ("programme", programme, 120),
-    ):
-        if column != "programme" and not value:
-            errors.append(RowError(number, column, f"Enter the {column}"))
-        elif len(value) > limit:
-            errors.append(RowError(number, column, f"must be {limit} characters or fewer"))
+    if not funder:
+        problem("funder", "Enter the funder")
+    for column, value in (("funder", funder), ("programme", programme)):
+        if len(value) > 120:
+            problem(column, f"{column.capitalize()} must be 120 characters or fewer", value)
     if service.lower() not in services:
-        errors.append(RowError(number, "service", f"No service is called {service or '(blank)'}"))
+        problem("service", f"No service is called {service or '(blank)'}")
     if lead not in users:
-        errors.append(RowError(number, "lead_email", f"No user has the email {lead or '(blank)'}"))
+        problem("lead_email", f"No user has the email {lead or '(blank)'}")
     requested = optional_money(table, cells, "amount_requested", number, errors)
-    if requested is None and not any(e.column == "amount_requested" for e in errors[found:]):
-        errors.append(RowError(number, "amount_requested", "Enter the amount requested"))
+    if requested is None and not has_problem("amount_requested"):
+        problem("amount_requested", "Enter the amount requested")
     outcome_ids = []
     for name in filter(None, (part.strip() for part in cell_text(table.cell(cells, "outcomes")).split(";"))):
         if name.lower() in outcomes:
             outcome_ids.append(outcomes[name.lower()])
         else:
-            errors.append(RowError(number, "outcomes", "No Libraries Deliver outcome is called this", name))
+            problem("outcomes", "No Libraries Deliver outcome is called this", name)
     probability_text = cell_text(table.cell(cells, "probability")) or "50"
     probability = int(probability_text) if probability_text.isascii() and probability_text.isdigit() else -1
-    if not 0 <= probability <= 100:
-        errors.append(
-            RowError(number, "probability", "must be a whole number from 0 to 100", probability_text)
-        )
     created = optional_date(table, cells, "created_on", number, errors)
-    if created is None and not any(e.column == "created_on" for e in errors[found:]):
-        errors.append(RowError(number, "created_on", "Enter the date the bid was recorded"))
+    if created is None and not has_problem("created_on"):
+        problem("created_on", "Enter the date the bid was recorded")
+    elif created is not None and created > today:
+        problem("created_on", "Date must be today or in the past", f"{created:%d/%m/%Y}")
     decision_text = cell_text(table.cell(cells, "decision")).lower()
     decision = _DECISIONS.get(decision_text)
     if decision_text and decision is None:
-        errors.append(
-            RowError(number, "decision", "must be awarded, unsuccessful or withdrawn", decision_text)
-        )
+        problem("decision", "must be awarded, unsuccessful or withdrawn", decision_text)
     steps: list[tuple[BidStatus, date, str]] = [(BidStatus.IDEA, created, "created_on")] if created else []
     for status, column in _BID_STEPS:
         day = optional_date(table, cells, column, number, errors)
         if column == "decided_on":
-            if decision is not None and day is None and not any(e.column == column for e in errors[found:]):
-                errors.append(RowError(number, column, f"Enter the date the bid was {decision.value}"))
+            if decision is not None and day is None and not has_problem(column):
+                problem(column, f"Enter the date the bid was {decision.value}")
             if day is not None and decision is None and not decision_text:
-                errors.append(
-                    RowError(number, column, "Give the decision (awarded, unsuccessful or withdrawn)")
-                )
+                problem(column, "Give the decision (awarded, unsuccessful or withdrawn)")
             status = decision
         if day is not None and status is not None:
             steps.append((status, day, column))
     steps, filled = _fill_undated_steps(steps)
-    for (before, early, _), (after, late, column) in pairwise(steps):
-        if after not in BID_TRANSITIONS[before]:
-            errors.append(
-                RowError(number, column, f"a bid that is {before.value} cannot become {after.value}")
-            )
-        elif late < early:
-            errors.append(RowError(number, column, f"must be on or after the step before ({early:%d/%m/%Y})"))
-    for _status, day, column in steps:
-        if day > today:
-            errors.append(RowError(number, column, "must be today or in the past"))
     resource = optional_money(table, cells, "awarded_resource", number, errors)
     capital = optional_money(table, cells, "awarded_capital", number, errors)
-    if decision is BidStatus.AWARDED and not (resource or capital):
-        errors.append(
-            RowError(number, "awarded_resource", "Enter the amount awarded (resource, capital or both)")
-        )
     if decision is not BidStatus.AWARDED and (resource or capital):
-        errors.append(RowError(number, "awarded_resource", "Only an awarded bid has an amount awarded"))
+        problem("awarded_resource", "Only an awarded bid has an amount awarded")
+    for (before, early, _), (after, late, column) in pairwise(steps):
+        moved = grants.move_problems(
+            before, after, on=late, last=early, today=today, awarded_resource=resource,
+            awarded_capital=capital,
+        )  # fmt: skip
+        for field, message in moved.items():
+            if field == "awarded_resource":
+                problem(field, message)
+            else:  # the move itself (status) or its date (on): the step's own column
+                problem(column, message, f"{late:%d/%m/%Y}" if field == "on" else "")
+    if decision is BidStatus.AWARDED and not any(status is decision for status, _, _ in steps):
+        # undated, so not a step: its amount is still checked, by the rule for an award
+        award = grants.move_problems(
+            BidStatus.SUBMITTED, decision, on=today, last=None, today=today, awarded_resource=resource,
+            awarded_capital=capital,
+        )  # fmt: skip
+        if "awarded_resource" in award:
+            problem("awarded_resource", award["awarded_resource"])
     start = optional_date(table, cells, "start_on", number, errors)
     end = optional_date(table, cells, "end_on", number, errors)
-    if start and end and end < start:
-        errors.append(RowError(number, "end_on", "must be on or after start_on"))
     match_cash = optional_money(table, cells, "match_cash", number, errors) or 0
     match_in_kind = optional_money(table, cells, "match_in_kind", number, errors) or 0
-    reason = cell_text(table.cell(cells, "reason"))
+    bid = grants.BidInput(
+        title=title,
+        funder_id=0,  # named by the row's funder, which may be created with the bids
+        service_id=services.get(service.lower(), 0),
+        lead_id=users.get(lead),
+        outcome_ids=tuple(dict.fromkeys(outcome_ids)),
+        amount_requested=requested or 0,
+        match_cash=match_cash,
+        match_in_kind=match_in_kind,
+        start_on=start,
+        end_on=end,
+        probability=probability,
+    )
+    for field, message in grants.bid_detail_problems(bid).items():
+        # each field the service checks is the file's column of that name
+        quoted = probability_text if field == "probability" else table.cell(cells, field)
+        problem(field, message, quoted)
     if len(errors) > found:
         return None
-    dated = {status: day for status, day, _ in steps}
     return _BidRow(
-        values={
-            "title": title,
-            "service_id": services[service.lower()],
-            "lead_id": users[lead],
-            "status": steps[-1][0],
-            "amount_requested": requested,
-            "match_cash": match_cash,
-            "match_in_kind": match_in_kind,
-            "submitted_on": dated.get(BidStatus.SUBMITTED),
-            "decision_on": dated.get(BidStatus.AWARDED) or dated.get(BidStatus.UNSUCCESSFUL),
-            "awarded_resource": (resource or 0) if decision is BidStatus.AWARDED else None,
-            "awarded_capital": (capital or 0) if decision is BidStatus.AWARDED else None,
-            "start_on": start or dated.get(BidStatus.IN_DELIVERY),
-            "end_on": end,
-            "probability": probability,
-            "unsuccessful_reason": reason if decision is BidStatus.UNSUCCESSFUL else "",
-            "description": "",
-        },
+        bid=bid,
         funder=funder,
         programme=programme,
-        outcome_ids=outcome_ids,
         steps=[(status, day) for status, day, _ in steps],
+        reason=cell_text(table.cell(cells, "reason")),
+        award=(resource, capital),
         filled=filled,
     )
 
@@ -268,7 +279,7 @@ def import_bids(
         if row is None:
             result.add_errors(errors)
             continue
-        key = (row.funder.lower(), row.values["title"].lower(), row.steps[0][1])
+        key = (row.funder.lower(), row.bid.title.lower(), row.created_on)
         if key in recorded:
             result.duplicates += 1
             continue
@@ -276,8 +287,7 @@ def import_bids(
         accepted.append(row)
     result.imported = len(accepted)
     result.sample = [
-        {"title": r.values["title"], "funder": r.funder, "status": r.values["status"].value}
-        for r in accepted[:10]
+        {"title": r.bid.title, "funder": r.funder, "status": r.steps[-1][0].value} for r in accepted[:10]
     ]
     new_funders = sorted({r.funder for r in accepted if r.funder.lower() not in funders}, key=str.lower)
     new_programmes = sorted(
@@ -295,36 +305,30 @@ def import_bids(
     if not result.ok or dry_run:
         return result
     batch = start_batch(session, result, actor)
+    note = f"Imported from {filename}"
+    funder_rows: dict[str, Funder] = {}
     for name in new_funders:
-        funder = Funder(name=name, type=FunderType.OTHER, notes=f"Created by importing {filename}")
-        session.add(funder)
+        made = grants.FunderInput(name, FunderType.OTHER, f"Created by importing {filename}")
+        funder = grants.create_funder(session, made, actor=actor)
         session.flush()
         funders[name.lower()] = funder.id
-        audit.record_create(session, actor, funder, summary=name)
+        funder_rows[name.lower()] = funder
     for funder_name, name in new_programmes:
-        programme = Programme(funder_id=funders[funder_name.lower()], name=name, notes="")
-        session.add(programme)
+        funder = funder_rows.get(funder_name.lower()) or session.get(Funder, funders[funder_name.lower()])
+        programme = grants.create_programme(session, funder, grants.ProgrammeInput(name), actor=actor)
         session.flush()
-        programmes[(programme.funder_id, name.lower())] = programme.id
-        audit.record_create(session, actor, programme, summary=name)
-    outcome_rows = {o.id: o for o in session.scalars(select(Outcome))}
+        programmes[(funder.id, name.lower())] = programme.id
     for row in accepted:
         funder_id = funders[row.funder.lower()]
-        bid = GrantBid(
-            funder_id=funder_id,
-            programme_id=programmes.get((funder_id, row.programme.lower())) if row.programme else None,
-            **row.values,
-        )
-        bid.outcomes = sorted((outcome_rows[i] for i in set(row.outcome_ids)), key=lambda o: o.position)
-        previous = None
-        for status, day in row.steps:
-            note = f"Imported from {filename}"[:255]
-            bid.history.append(
-                BidStatusChange(from_status=previous, to_status=status, changed_on=day, note=note,
-                                changed_by_id=actor.id if actor else None)
+        programme_id = programmes.get((funder_id, row.programme.lower())) if row.programme else None
+        data = replace(row.bid, funder_id=funder_id, programme_id=programme_id)
+        bid = grants.create_bid(session, data, actor=actor, on=row.created_on, today=today, note=note)
+        for status, day in row.steps[1:]:
+            grants.move_bid(
+                session, bid, status, on=day, actor=actor, note=note, expected_version=AS_READ, today=today,
+                awarded_resource=row.award[0] if status is BidStatus.AWARDED else None,
+                awarded_capital=row.award[1] if status is BidStatus.AWARDED else None,
+                reason=row.reason if status is BidStatus.UNSUCCESSFUL else "",
             )  # fmt: skip
-            previous = status
-        session.add(bid)
-        audit.record_create(session, actor, bid, summary=bid.title)
     finish_batch(session, batch, result, actor)
     return result

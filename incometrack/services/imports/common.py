@@ -373,8 +373,6 @@ def optional_money(table: Table, cells: list[object], column: str, number: int, 
     except money.MoneyError as error:
         errors.append(RowError(number, column, str(error), cell_text(raw)))
         return None
-    if pence < 0:
-        errors.append(RowError(number, column, "must not be negative", cell_text(raw)))
     return pence
 
 

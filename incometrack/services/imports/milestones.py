@@ -1,4 +1,5 @@
-"""Milestones from a file, added to the projects they name."""
+"""Milestones from a file, each added to the project it names through the milestones service
+(:func:`milestones.add_milestone`, checked first by :func:`milestones.milestone_problems`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from sqlalchemy.orm import Session
 from incometrack.models import (
     Milestone,
     MilestoneStatus,
-    MilestoneUpdate,
     Project,
     User,
 )
-from incometrack.services import audit, locks
+from incometrack.services import locks
 from incometrack.services import milestones as milestone_service
 from incometrack.services.imports.common import (
     KEY_COLUMNS,
@@ -29,6 +29,9 @@ from incometrack.services.imports.common import (
     required_date,
     start_batch,
 )
+
+#: The file's column for each field :func:`milestones.milestone_problems` may find wrong.
+_COLUMN_OF = {"title": "milestone", "completed_on": "completed_on"}
 
 
 def import_milestones(
@@ -72,10 +75,6 @@ def import_milestones(
             nearest = difflib.get_close_matches(project_name, [name for _, name in projects.values()], n=3)
             hint = f"; the nearest: {', '.join(nearest)}" if nearest else ""
             errors.append(RowError(number, "project", f"No project is called this{hint}", project_name))
-        if not title:
-            errors.append(RowError(number, "milestone", "Enter the milestone"))
-        elif len(title) > 255:
-            errors.append(RowError(number, "milestone", "Milestone must be 255 characters or fewer"))
         if owner and owner not in users:
             errors.append(RowError(number, "owner_email", "No user has this email", owner))
         baseline = required_date(table, cells, "baseline_due", number, errors)
@@ -89,9 +88,12 @@ def import_milestones(
             errors.append(
                 RowError(number, "status", f"Status must be one of: {', '.join(statuses)}", status_text)
             )
-        else:
-            problems = milestone_service.completion_problems(status, completed, today)
-            errors.extend(RowError(number, "completed_on", message) for message in problems.values())
+        problems = milestone_service.milestone_problems(
+            title=title, status=status or MilestoneStatus.NOT_STARTED, completed_on=completed, today=today
+        )
+        for field, message in problems.items():
+            if status is not None or field == "title":  # an unreadable status is reported already
+                errors.append(RowError(number, _COLUMN_OF[field], message))
         if errors:
             result.add_errors(errors)
             continue
@@ -111,18 +113,9 @@ def import_milestones(
         return result
     batch = start_batch(session, result, actor)
     for values in accepted:
-        milestone = Milestone(**values)
-        milestone.updates.append(
-            MilestoneUpdate(
-                kind="created", update_on=today, note=f"Imported from {filename}"[:255],
-                status=milestone.status, forecast_due=milestone.forecast_due,
-                completed_on=milestone.completed_on, baseline_due=milestone.baseline_due,
-                made_by_id=actor.id if actor else None,
-            )
-        )  # fmt: skip
-        session.add(milestone)
-        audit.record_create(
-            session, actor, milestone, summary=f"{names[milestone.project_id]}: {milestone.title}"
+        project = session.get(Project, values.pop("project_id"))
+        milestone_service.add_milestone(
+            session, project, **values, actor=actor, today=today, note=f"Imported from {filename}"
         )
     finish_batch(session, batch, result, actor)
     return result
