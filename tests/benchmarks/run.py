@@ -47,6 +47,10 @@ TARGETS = {
 }
 #: ``flask --app wsgi --help`` (starting the app and listing its commands), in seconds.
 HELP_TARGET_S = 1.0
+#: The upload screen's preview of a 10 MB ledger extract (issue 27): the request's seconds, and the
+#: peak memory of the process serving it (app and libraries included), in MB.
+PREVIEW_TARGET_S = 5.0
+PREVIEW_TARGET_MB = 200
 
 
 def timed(function, repeat: int = 3) -> float:
@@ -308,6 +312,7 @@ def whole_processes(url: str, scratch: Path, last_year, env: dict) -> dict:
         forget_import()
 
     cli_ledger = compare(ours_ledger, bare_import, repeat=3)
+    preview = preview_of_ten_megabytes(url, scratch, last_year, env)
     out = scratch / "cli-exports"
     cli_export = compare(
         lambda: run([*flask, "export-return", "--year", last_year.label, "--quarter", "4", "--format", "xlsx",
@@ -322,6 +327,41 @@ def whole_processes(url: str, scratch: Path, last_year, env: dict) -> dict:
         "cli_import": cli_import,
         "cli_ledger": cli_ledger,
         "cli_export": cli_export,
+        "preview": preview,
+    }
+
+
+def preview_of_ten_megabytes(url: str, scratch: Path, last_year, env: dict) -> dict:
+    """A 10 MB extract in the ledger's own layout (title rows, the code in two columns, income
+    printed negative, three date forms), previewed through the upload screen by a signed-in
+    finance officer in a process of its own (tests/benchmarks/preview_process.py)."""
+    rng = random.Random(13)
+    path = scratch / "ten-megabytes.csv"
+    forms = ("({:,}.{:02d})", "{:,}.{:02d}-", "{:,}.{:02d} CR")
+    with path.open("w") as file:
+        file.write(",Kent County Council\n,Income transactions\n,Year to date\n,\n")
+        file.write(",Trans Date ,Cost Centre,Account ,Amount,Our Ref\n")
+        n = 0
+        while file.tell() < 10_000_000 - 60:  # 10 MB, under the upload limit of 10 MiB
+            day = date.fromordinal(last_year.first_day.toordinal() + rng.randint(0, 364))
+            written = (f"{day:%d/%m/%Y}", f"{day:%d-%b-%Y}", day.isoformat())[n % 3]
+            shown = forms[n % 3].format(rng.randint(1, 90000), rng.randint(0, 99))
+            file.write(f',{written},CC{rng.randrange(60):02d},9100,"{shown}",PRV{n}\n')
+            n += 1
+    runs = []
+    for _ in range(3):
+        finished = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks.preview_process", url, str(path), "Bench ledger"],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        runs.append(json.loads(finished.stdout.strip().splitlines()[-1]))
+    assert all(run["status"] == 200 and run["reconciles"] for run in runs), runs
+    return {
+        "measured_s": statistics.median(run["seconds"] for run in runs),
+        "peak_mb": max(run["peak_mb"] for run in runs),
+        "resident_before_mb": max(run["resident_before_mb"] for run in runs),
+        "lines": n,
+        "megabytes": round(runs[0]["megabytes_in"], 2),
     }
 
 
@@ -780,6 +820,13 @@ def report_table(results: dict, sizes: dict, peak_mb: float) -> bool:
          results["cli_ledger"]["baseline_s"], TARGETS["cli_ledger"])  # fmt: skip
     line("command: export-return --format xlsx", results["cli_export"]["measured_s"],
          results["cli_export"]["baseline_s"], TARGETS["cli_export"])  # fmt: skip
+    preview = results["preview"]
+    preview_ok = preview["measured_s"] < PREVIEW_TARGET_S and preview["peak_mb"] < PREVIEW_TARGET_MB
+    failed |= not preview_ok
+    print(
+        f"{'preview: 10 MB ledger extract':<34}{preview['measured_s'] * 1000:>9.0f}ms{preview['peak_mb']:>9.0f}MB"
+        f"{'':>8}{'<5s,200MB':>10}  {'yes' if preview_ok else 'NO'}"
+    )
     help_s = results["cli_help"]["measured_s"]
     help_ok = help_s < HELP_TARGET_S
     failed |= not help_ok
