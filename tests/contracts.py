@@ -3,6 +3,7 @@ test compares the app against the published contract instead of against its own 
 
 #: The return workbook's sheets, in order.
 SHEET_NAMES = (
+    "Streams rated Red or Amber",
     "Summary",
     "Income by stream",
     "Grants",

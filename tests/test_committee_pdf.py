@@ -79,5 +79,5 @@ def test_the_demo_return_as_a_committee_document(session, tmp_path, quarter):
         for y0, y1, word in page["words"]:
             assert y1 - y0 >= 8 * 0.9 or not word.strip(), f"page {number}: {word!r} is {y1 - y0:.1f}pt tall"
     whole = " ".join(w for page in pages for *_, w in page["words"])
-    assert "RAG Means" in whole and "Red" in whole
+    assert "RAG What the ratings mean" in whole and "Red" in whole
     assert "Success rate by count" in whole

@@ -26,13 +26,14 @@ from incometrack import charts, filters
 from incometrack.money import format_gbp
 from incometrack.reports.return_layout import (
     CIPFA,
+    EXCEPTIONS,
     GRANT_FIGURES_CAPTION,
     GRANTS,
     MILESTONE_COUNTS,
     MILESTONES,
     OUTCOMES,
     QUARTERS,
-    RAG_KEY,
+    RAG_KEY_CAPTION,
     STREAMS,
     SUMMARY,
     Column,
@@ -40,6 +41,7 @@ from incometrack.reports.return_layout import (
     Section,
     display,
     grant_figures,
+    rag_key,
 )
 from incometrack.reports.returns import FinancialReturn
 
@@ -145,6 +147,27 @@ def section_table(section: Section, report: FinancialReturn) -> Markup:
     )
 
 
+def key_table(report: FinancialReturn) -> Markup:
+    """What each rating means, with the thresholds the return's streams were rated by: before the
+    first rated table on the page and in the published file."""
+    rows = "".join(
+        _row(
+            [
+                f'<th scope="row" class="govuk-table__header">{filters.rag_tag(rag.value)}</th>',
+                f'<td class="govuk-table__cell">{escape(meaning[:1].upper() + meaning[1:])}.</td>',
+            ]
+        )
+        for rag, meaning in rag_key(report)
+    )
+    return Markup(  # noqa: S704 - escaped above
+        f'<table class="govuk-table app-table--compact" id="rag-key"><caption class="govuk-table__caption'
+        f' govuk-table__caption--s">{RAG_KEY_CAPTION}</caption><thead class="govuk-table__head">'
+        '<tr class="govuk-table__row"><th scope="col" class="govuk-table__header">Rating</th>'
+        '<th scope="col" class="govuk-table__header">Means</th></tr></thead>'
+        f'<tbody class="govuk-table__body">{rows}</tbody></table>'
+    )
+
+
 def figures_table(report: FinancialReturn) -> Markup:
     """The grants headline: a label and its figure a row ("No decisions yet" before any decision)."""
     rows = []
@@ -194,6 +217,7 @@ def _environment() -> Environment:
     environment.globals.update(
         section_table=section_table,
         figures_table=figures_table,
+        key_table=key_table,
         rag_tag=filters.rag_tag,
     )
     return environment
@@ -206,11 +230,11 @@ def write_html(report: FinancialReturn, stream: BinaryIO) -> None:
         .get_template("returns/published.html")
         .render(
             report=report,
+            exceptions=EXCEPTIONS,
             summary=SUMMARY,
             counts=MILESTONE_COUNTS,
             quarters=QUARTERS,
             sections=BODY_SECTIONS,
-            rag_key=RAG_KEY,
             chart=quarters_chart(report),
         )
     )

@@ -38,13 +38,14 @@ from incometrack.rag import Rag
 from incometrack.reports.return_layout import (
     CIPFA,
     ENTRIES,
+    EXCEPTIONS,
     GRANT_FIGURES_CAPTION,
     GRANTS,
     MILESTONE_COUNTS,
     MILESTONES,
     OUTCOMES,
     QUARTERS,
-    RAG_KEY,
+    RAG_KEY_CAPTION,
     STREAMS,
     SUMMARY,
     Column,
@@ -52,6 +53,7 @@ from incometrack.reports.return_layout import (
     Section,
     display,
     grant_figures,
+    rag_key,
 )
 from incometrack.reports.returns import FinancialReturn
 
@@ -425,6 +427,18 @@ class _Builder:
                 f"{status} Amounts in pounds, net of VAT.",
                 self.body,
             ),
+            # The committee's answer first: the key, then the streams that need its attention.
+            Paragraph(pdf_text(EXCEPTIONS.heading), self.h2),
+            self.table(
+                ["RAG", RAG_KEY_CAPTION],
+                [
+                    [self.rag(rag.value), self.text(meaning[:1].upper() + meaning[1:])]
+                    for rag, meaning in rag_key(r)
+                ],
+                [18, 150],
+            ),
+            Spacer(1, 3 * mm),
+            *self.section_tables(EXCEPTIONS, headings=False),
             Paragraph(pdf_text(SUMMARY.heading), self.h2),
             *self.section_tables(SUMMARY, headings=False),
         ]
@@ -434,13 +448,6 @@ class _Builder:
             story.append(
                 self.p(f"Submitted without commentary for {streams}. Reason given: {note.reason}", self.body)
             )
-        story.append(
-            self.table(
-                ["RAG", "Means"],
-                [[self.rag(rag), self.text(meaning)] for rag, meaning in RAG_KEY],
-                [18, 150],
-            )
-        )
         grants = [
             [self.text(f.label), self.cell(Column(f.label, str, f.kind), f.value)] for f in grant_figures(r)
         ]

@@ -24,8 +24,10 @@ from incometrack.money import to_pounds
 from incometrack.periods import format_date
 from incometrack.rag import Rag, rag_named
 from incometrack.reports.return_layout import (
+    EXCEPTIONS,
     MILESTONE_COUNTS,
     QUARTERS,
+    RAG_KEY_CAPTION,
     SECTIONS,
     SUMMARY,
     Column,
@@ -33,6 +35,7 @@ from incometrack.reports.return_layout import (
     Ratio,
     Section,
     grant_figures,
+    rag_key,
 )
 from incometrack.reports.returns import FinancialReturn
 
@@ -51,6 +54,19 @@ REUSABLE = frozenset({Kind.MONEY, Kind.PERCENT, Kind.DATE})
 HEADER, FORMULA = "header", "formula"
 
 
+def _wrap(text: str, width: float) -> list[str]:
+    """``text`` broken at spaces into the lines a column ``width`` characters wide shows, as a
+    spreadsheet wraps it (a bold header's characters are a little wider: 0.85 of the width)."""
+    capacity = max(1, int(width * 0.85))
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= capacity:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 class SheetWriter:
     """One table a sheet: a single header row, frozen, with filters and widths."""
 
@@ -60,8 +76,10 @@ class SheetWriter:
         title: str,
         columns: Sequence[Column],
         preamble: Sequence[tuple[str, Font]] = (),
+        key: Sequence[tuple[Rag, str]] = (),
     ) -> None:
-        """``preamble``: lines of text (with their font) above the table, such as a title."""
+        """``preamble``: lines of text (with their font) above the table, such as a title;
+        ``key``: what each rating means, as a small table between them."""
         self.sheet = workbook.create_sheet(title)
         self.columns = columns
         #: one styled cell per money, date or percent column, refilled row after row (see row())
@@ -70,7 +88,7 @@ class SheetWriter:
         for index, column in enumerate(columns, 1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
         #: the header row's number; data rows follow it
-        self.header_row = len(preamble) + 1 + (1 if preamble else 0)
+        self.header_row = len(preamble) + 1 + (1 if preamble else 0) + (len(key) + 2 if key else 0)
         # Before the first row: a write-only sheet writes its properties (fit to page) with it.
         self._print_setup()
         for text, font in preamble:
@@ -79,8 +97,22 @@ class SheetWriter:
             self.sheet.append([cell])
         if preamble:
             self.sheet.append([])
+        if key:
+            # bold but unwrapped: the words run on over the empty cells to their right
+            self.sheet.append(
+                [self._cell("RAG", Kind.TEXT, bold=True), self._cell(RAG_KEY_CAPTION, Kind.TEXT, bold=True)]
+            )
+            for rag, meaning in key:
+                sentence = meaning[:1].upper() + meaning[1:]
+                self.sheet.append([self._cell(rag.value, Kind.RAG), self._cell(sentence, Kind.TEXT)])
+            self.sheet.append([])
         self.rows = self.header_row
-        self.sheet.freeze_panes = f"A{self.header_row + 1}"
+        if not key:  # a short list below a key: frozen, the title and key would fill the window
+            self.sheet.freeze_panes = f"A{self.header_row + 1}"
+        # Tall enough for each title as its column wraps it: a header never runs over the figures.
+        lines = max(len(_wrap(c.title, c.width)) for c in columns)
+        if lines > 1:
+            self.sheet.row_dimensions[self.header_row].height = 15 * lines
         self.sheet.append([self._cell(c.title, HEADER) for c in columns])
         #: the columns of wrapped text a person wrote, and the characters a line of each holds
         self._wrapped = [
@@ -270,11 +302,18 @@ def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
 
 
 def write_section(
-    workbook: Workbook, section: Section, report: FinancialReturn, preamble: Sequence[tuple[str, Font]] = ()
+    workbook: Workbook,
+    section: Section,
+    report: FinancialReturn,
+    preamble: Sequence[tuple[str, Font]] = (),
+    key: Sequence[tuple[Rag, str]] = (),
 ) -> SheetWriter:
     """A section of the return as a sheet: its columns as declared, a row a line (a comment on
     a flagged value, such as a default forecast), filters, and its total line."""
-    sheet = SheetWriter(workbook, section.sheet, section.columns, preamble)
+    sheet = SheetWriter(workbook, section.sheet, section.columns, preamble, key)
+    if section is EXCEPTIONS and not section.lines(report):
+        sheet.sheet.append([sheet._cell(section.empty, Kind.TEXT)])  # "none" said, not a bare header
+        sheet.rows += 1
     flagged = [(index, c) for index, c in enumerate(section.columns) if c.flag]
     for line in section.lines(report):
         notes = {index: c.flag_note for index, c in flagged if c.flag(line)}
@@ -301,9 +340,19 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     def block(header: Sequence[str], rows: Iterable[Sequence[tuple[object, str]]]) -> int:
         """A small table of (value, kind) cells below the others; the row number of its first line."""
         append([])
+        lines = max(
+            len(_wrap(title, column.width)) for title, column in zip(header, SUMMARY.columns, strict=False)
+        )
+        if lines > 1:
+            ws.row_dimensions[sheet.rows + 1].height = 15 * lines
         first = append([sheet._cell(title, HEADER) for title in header]) + 1
         for cells in rows:
-            append([sheet._cell(value, kind) for value, kind in cells])
+            (label, kind), *rest = cells
+            if kind == Kind.TEXT and (lines := len(_wrap(str(label), SUMMARY.columns[0].width))) > 1:
+                # a label longer than its column wraps, never cut ("Grant payments received in the y")
+                ws.row_dimensions[sheet.rows + 1].height = 15 * lines
+                kind = Kind.USER
+            append([sheet._cell(label, kind), *(sheet._cell(value, kind) for value, kind in rest)])
         return first
 
     def section_block(section: Section) -> int:
@@ -352,7 +401,9 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
         f"produced {produced} ({status})."
     )
     workbook.properties.created = meta.produced_at.replace(tzinfo=None)
+    # The committee's answer first: the streams that need its attention, after the key to their ratings.
+    write_section(workbook, EXCEPTIONS, report, preamble=summary_heading(report), key=rag_key(report))
     _summary(workbook, report)
-    for section in SECTIONS[1:]:
+    for section in SECTIONS[2:]:
         write_section(workbook, section, report)
     workbook.save(stream)

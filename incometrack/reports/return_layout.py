@@ -415,8 +415,50 @@ ENTRIES = Section(
     on_paper=False,
 )
 
-#: The return's tables, in the order of the workbook's sheets after the Summary's own.
-SECTIONS = (SUMMARY, STREAMS, GRANTS, MILESTONES, OUTCOMES, CIPFA, ENTRIES)
+
+def red_or_amber(report: FinancialReturn) -> list[StreamLine]:
+    """The streams rated Red or Amber, the largest forecast shortfall first."""
+    rated = (s for s in report.streams if s.figures.rag in (Rag.RED, Rag.AMBER))
+    return sorted(rated, key=lambda s: (s.figures.forecast_variance, s.code))
+
+
+#: What the committee reads first in every rendering: the streams that need its attention.
+EXCEPTIONS = Section(
+    "exceptions",
+    "Streams rated Red or Amber",
+    "Streams rated Red or Amber",
+    "Streams rated Red or Amber, the largest forecast shortfall first",
+    (
+        Column("Stream", lambda line: f"{line.code} {line.name}", Kind.TEXT, 30),
+        Column("Service", lambda line: line.service, Kind.TEXT, 14),
+        Column("Forecast variance", lambda line: line.figures.forecast_variance, Kind.MONEY, 15),
+        Column("Forecast variance %", lambda line: line.figures.forecast_variance_pct, Kind.PERCENT, 11),
+        Column("RAG", lambda line: line.figures.rag, Kind.RAG, 9),
+        Column("Movement since the previous forecast", lambda line: line.figures.movement, Kind.MONEY, 15),
+        Column("Commentary", _stream_commentary, Kind.USER, 60),
+    ),
+    red_or_amber,
+    empty="No stream is rated Red or Amber.",
+    parts=(
+        Part(
+            "Streams rated Red or Amber",
+            (
+                "Stream",
+                "Service",
+                "Forecast variance",
+                "Forecast variance %",
+                "RAG",
+                "Movement since the previous forecast",
+                "Commentary",
+            ),
+            flex="Commentary",
+        ),
+    ),
+)
+
+#: The return's tables, in the order of the workbook's sheets (the exceptions first, then the
+#: Summary with its own small tables).
+SECTIONS = (EXCEPTIONS, SUMMARY, STREAMS, GRANTS, MILESTONES, OUTCOMES, CIPFA, ENTRIES)
 
 # The Summary's small tables beside the figures ---------------------------------------------------
 
@@ -475,17 +517,30 @@ def grant_figures(report: FinancialReturn) -> list[Figure]:
 
 GRANT_FIGURES_CAPTION = "Grants, year to date"
 
-#: What each rating means, printed as the key beside the figures in every rendering.
-RAG_KEY = (
-    (
-        Rag.RED,
-        "forecast shortfall of at least the lower of 5% of the annual budget and £100,000; "
-        "milestone past its forecast date",
-    ),
-    (
-        Rag.AMBER,
-        "forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline",
-    ),
-    (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
-    (Rag.COMPLETE, "milestone complete"),
-)
+
+def _share(basis_points: int) -> str:
+    """Basis points as a percentage in words: 500 is ``5%``, 250 is ``2.5%``."""
+    return f"{Decimal(basis_points) / 100}%"
+
+
+def rag_key(report: FinancialReturn) -> tuple[tuple[Rag, str], ...]:
+    """What each rating means, with the thresholds the return's streams were rated by (settings,
+    kept with a submitted return): the key before the first rated table in every rendering."""
+    t = report.thresholds
+    return (
+        (
+            Rag.RED,
+            f"forecast shortfall of at least the lower of {_share(t.red_basis_points)} of the annual budget"
+            f" and {format_gbp(t.red_pence).removesuffix('.00')}; milestone past its forecast date",
+        ),
+        (
+            Rag.AMBER,
+            f"forecast shortfall of at least {_share(t.amber_basis_points)} of the annual budget; milestone"
+            " forecast after its baseline",
+        ),
+        (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
+        (Rag.COMPLETE, "milestone complete"),
+    )
+
+
+RAG_KEY_CAPTION = "What the ratings mean"

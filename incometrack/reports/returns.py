@@ -303,6 +303,9 @@ class FinancialReturn:
     entries_summary: EntriesSummary
     #: set when submitted with commentary missing
     submission_note: SubmissionNote | None = None
+    #: the income RAG thresholds the streams were rated by (settings), printed as the key; a
+    #: snapshot submitted before they were kept reads the defaults
+    thresholds: IncomeThresholds = field(default_factory=IncomeThresholds)
     #: the year-to-date entries, streamed on each iteration (not part of equality)
     entries: Iterable[EntryLine] = field(compare=False, repr=False, default=())
 
@@ -849,6 +852,7 @@ def build_return(
         outcome_totals=outcome_totals,
         cipfa=_cipfa(session, rows),
         entries_summary=EntriesSummary(int(count), int(total)),
+        thresholds=thresholds,
         entries=LiveEntries(session, month),
     )
 

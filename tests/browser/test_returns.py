@@ -48,7 +48,7 @@ def test_dashboard_then_every_download(page, session, sign_in, assert_accessible
     xlsx = tmp_path / xlsx_download.value.suggested_filename
     xlsx_download.value.save_as(xlsx)
     assert xlsx.name == f"financial-resilience-return-{quarter.year.label}-Q{quarter.number}-DRAFT.xlsx"
-    assert load_workbook(xlsx, read_only=True).sheetnames[0] == "Summary"
+    assert load_workbook(xlsx, read_only=True).sheetnames[:2] == ["Streams rated Red or Amber", "Summary"]
 
     with page.expect_download() as pdf_download:
         page.get_by_role("button", name="Download PDF").click()

@@ -1,0 +1,165 @@
+"""The committee sees the answer first (issue 28): every return and monitoring pack opens with the
+streams rated Red or Amber, the largest shortfall first, after a key whose thresholds are the
+settings the streams were rated by: in the workbook, the PDF, the published HTML and on the page.
+
+The known return of tests/test_returns.py, with one more stream: LIB-D, budget £50,000, forecast
+£40,000 in Q2 with commentary "Lost a regular hirer": £10,000 short, -20.0%, Red. LIB-A is Amber
+(£3,000 short of £100,000, -3.0%, no commentary); REG-B and LIB-C are Green.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import update
+
+from incometrack.exports.html import write_html
+from incometrack.exports.pdf import write_pdf
+from incometrack.exports.xlsx import write_workbook
+from incometrack.models import Role, Setting
+from incometrack.reports.return_layout import red_or_amber
+from incometrack.reports.returns import build_monitoring, build_return, dump_return, load_return
+from incometrack.services import AS_READ, income
+from tests.conftest import needs
+from tests.factories import make_budget, make_stream
+from tests.test_returns import META, Q2, known  # noqa: F401 - the fixture
+
+RED_KEY = (
+    "Forecast shortfall of at least the lower of 5% of the annual budget and £100,000; milestone past its"
+    " forecast date"
+)
+AMBER_KEY = "Forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline"
+
+
+@pytest.fixture
+def with_red(session, known):  # noqa: F811 - the fixture imported above
+    d = make_stream(session, "LIB-D", name="Café lettings", category="Room and venue hire")
+    make_budget(session, d, 50_000_00)
+    income.save_forecast(
+        session, d, Q2, 40_000_00, "Lost a regular hirer", actor=known, expected_version=AS_READ
+    )
+    session.commit()
+    return build_return(session, Q2, **META)
+
+
+def test_the_streams_rated_red_or_amber_largest_shortfall_first(with_red):
+    lines = red_or_amber(with_red)
+    assert [(s.code, s.figures.forecast_variance, s.figures.forecast_variance_pct, s.figures.rag.value)
+            for s in lines] == [
+        ("LIB-D", -10_000_00, Decimal("-20.0"), "Red"),
+        ("LIB-A", -3_000_00, Decimal("-3.0"), "Amber"),
+    ]  # fmt: skip
+
+
+def test_the_workbook_opens_with_the_key_and_the_exceptions(with_red):
+    buffer = io.BytesIO()
+    write_workbook(with_red, buffer)
+    book = load_workbook(buffer)
+    assert book.sheetnames[:2] == ["Streams rated Red or Amber", "Summary"]
+    sheet = book.worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][0] == "Financial resilience return 2026-27 Q2 DRAFT"
+    assert rows[3][0] == "DRAFT: not submitted; the figures may still change."
+    assert rows[5][:2] == ["RAG", "What the ratings mean"]
+    assert rows[6][:2] == ["Red", RED_KEY] and rows[7][:2] == ["Amber", AMBER_KEY]
+    assert sheet["A7"].fill.fgColor.rgb.endswith("F4A9A0")  # the rating's colour, and its word
+    assert rows[11] == [
+        "Stream", "Service", "Forecast variance", "Forecast variance %", "RAG",
+        "Movement since the previous forecast", "Commentary",
+    ]  # fmt: skip
+    percent = [Decimal(str(rows[n][3])) for n in (12, 13)]  # a fraction, shown with a % format
+    assert percent == [Decimal("-0.2"), Decimal("-0.03")]
+    assert rows[12][:3] + rows[12][4:5] == ["LIB-D Café lettings", "Libraries", Decimal("-10000"), "Red"]
+    assert rows[12][6] == "Lost a regular hirer"
+    assert rows[13][:3] + rows[13][4:6] == ["LIB-A Room hire", "Libraries", Decimal("-3000"), "Amber", 0]
+    assert rows[13][6] == "Commentary needed"
+    assert sheet["C13"].number_format == "£#,##0.00;-£#,##0.00" and sheet["D13"].number_format == "0.0%"
+    assert len(rows) == 14
+    assert sheet.print_title_rows == "$12:$12"  # the header repeats on every printed page
+
+
+def test_a_return_with_nothing_rated_red_or_amber_says_so(session, make_user):
+    make_user(Role.FINANCE)
+    report = build_return(session, Q2, **META)
+    buffer = io.BytesIO()
+    write_workbook(report, buffer)
+    rows = [[c.value for c in row] for row in load_workbook(buffer).worksheets[0].iter_rows()]
+    assert rows[-1][0] == "No stream is rated Red or Amber."
+    html = io.BytesIO()
+    write_html(report, html)
+    assert "No stream is rated Red or Amber." in html.getvalue().decode()
+
+
+def test_the_key_reads_the_thresholds_from_the_settings(session, known):  # noqa: F811
+    session.execute(update(Setting).where(Setting.key == "rag_red_basis_points").values(value=1000))
+    session.execute(update(Setting).where(Setting.key == "rag_red_pence").values(value=5_000_000))
+    session.execute(update(Setting).where(Setting.key == "rag_amber_basis_points").values(value=250))
+    session.commit()
+    report = build_return(session, Q2, **META)
+    html = io.BytesIO()
+    write_html(report, html)
+    text = html.getvalue().decode()
+    assert "Forecast shortfall of at least the lower of 10% of the annual budget and £50,000;" in text
+    assert "Forecast shortfall of at least 2.5% of the annual budget;" in text
+    # a submitted return keeps the thresholds it was rated by
+    assert load_return(dump_return(report)).thresholds == report.thresholds
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, check=True, capture_output=True
+    ).stdout.decode()
+
+
+@needs("pdftotext")
+def test_the_pdf_opens_with_the_key_and_the_exceptions(with_red):
+    buffer = io.BytesIO()
+    write_pdf(with_red, buffer)
+    text = pdf_text(buffer.getvalue())
+    first = text.index("Streams rated Red or Amber")
+    assert (
+        first
+        < text.index("What the ratings mean")
+        < text.index("LIB-D Café lettings")
+        < text.index("Summary by service")
+    )
+    assert "5% of the annual budget and £100,000" in text
+    exceptions = text[first : text.index("Summary by service")]
+    assert exceptions.index("LIB-D") < exceptions.index("LIB-A")
+    for figure in (
+        "-£10,000.00",
+        "-20.0%",
+        "Lost a regular hirer",
+        "-£3,000.00",
+        "-3.0%",
+        "Commentary needed",
+    ):
+        assert figure in exceptions, figure
+
+
+def test_the_published_html_and_the_page_open_with_the_key_and_the_exceptions(with_red, login_as):
+    html = io.BytesIO()
+    write_html(with_red, html)
+    published = html.getvalue().decode()
+    assert (
+        published.index('id="exceptions"')
+        < published.index('id="rag-key"')
+        < published.index("LIB-D Café lettings")
+        < published.index('id="summary"')
+    )
+    client = login_as(Role.FINANCE).client
+    page = client.get("/returns/2026-27/2").get_data(as_text=True)
+    assert page.index('id="exceptions"') < page.index('id="rag-key"') < page.index("LIB-D Café lettings")
+    assert page.index("LIB-D Café lettings") < page.index('id="summary"')
+    assert RED_KEY in page
+
+
+def test_the_monitoring_pack_opens_with_them_too(session, with_red):
+    pack = build_monitoring(session, Q2.year.months[7], **META)  # P8, November
+    buffer = io.BytesIO()
+    write_workbook(pack, buffer)
+    assert load_workbook(buffer).sheetnames[0] == "Streams rated Red or Amber"
