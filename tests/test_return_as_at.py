@@ -286,7 +286,7 @@ def test_the_largest_amounts_fit_their_pdf_columns(session, tmp_path):
         write_file(at(session, 2), "pdf", out)
     text = subprocess.run(["pdftotext", "-layout", str(target), "-"], check=True, capture_output=True,
                           text=True).stdout  # fmt: skip
-    position, forecast = [line for line in text.splitlines() if line.startswith("LIB-BIG")]
+    position, forecast = [line.strip() for line in text.splitlines() if line.strip().startswith("LIB-BIG")]
     # Annual budget, Q1 (nil: a sale and its refund), Q2, profiled, actual to date, variance, %.
     assert position.split()[-7:] == [
         "£999,999,999.99", "£0.00", "£999,999,999.99", "£499,999,999.98", "£999,999,999.99",

@@ -112,6 +112,10 @@ class Figure(Unbroken):
     string, which costs far less than a Paragraph and carries no markup to escape."""
 
 
+class Code(Unbroken):
+    """A code (a stream's), left-aligned and printed whole: its column fits the longest."""
+
+
 class Text(str):
     """Text for a table cell, wrapped to its column by :meth:`_Builder.table` and drawn as plain
     lines: no markup parser ever sees it, and it costs a fraction of a Paragraph."""
@@ -372,6 +376,8 @@ class _Builder:
             return Figure(display(value, column.kind) + ("*" if flagged else ""))
         if column.kind == Kind.DATE and value is not None:
             return Day(display(value, column.kind))
+        if column.whole and value:
+            return Code(display(value, column.kind))
         return self.text(display(value, column.kind), bold=bold)
 
     def section_tables(self, section: Section, *, headings: bool = True) -> list:
@@ -386,7 +392,9 @@ class _Builder:
             if not lines:
                 flowables.append(self.p(section.empty))
                 continue
-            indexes = [next(i for i, c in enumerate(section.columns) if c.title == t) for t in part.titles]
+            # A quarter still to come is left out, not printed empty.
+            titles = [t for t in part.titles if (section.column(t).quarter or 0) <= self.report.meta.quarter]
+            indexes = [next(i for i, c in enumerate(section.columns) if c.title == t) for t in titles]
             columns = [section.columns[i] for i in indexes]
             rows = [
                 [self.cell(c, c.value(line), flagged=bool(c.flag and c.flag(line))) for c in columns]
@@ -402,7 +410,7 @@ class _Builder:
                     rows,
                     [c.width * MM_PER_CHARACTER for c in columns],
                     total=totalled,
-                    flex=part.titles.index(part.flex) if part.flex else SHARED,
+                    flex=titles.index(part.flex) if part.flex else SHARED,
                 )
             )
             notes = {c.flag_note for c in columns if c.flag and any(c.flag(line) for line in lines)}

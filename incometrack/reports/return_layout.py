@@ -70,6 +70,11 @@ class Column:
     #: marks a line's value as an estimate, explained by ``flag_note`` (a footnote or a comment)
     flag: Callable[[Any], bool] | None = None
     flag_note: str = ""
+    #: a code, printed whole: on paper its column is as wide as its longest value, never broken
+    whole: bool = False
+    #: a quarter's own figure (1-4): left off paper in a return of an earlier quarter, where it
+    #: would print empty
+    quarter: int | None = None
 
     @property
     def numeric(self) -> bool:
@@ -150,7 +155,14 @@ def _figure_columns(*, quarters: bool, variance_title: str, width: int = 15) -> 
     columns = [Column("Annual budget", of("annual_budget"), Kind.MONEY, width, "sum")]
     if quarters:
         columns += [
-            Column(f"Q{q + 1} actual", lambda line, q=q: line.figures.actuals[q], Kind.MONEY, width, "sum")
+            Column(
+                f"Q{q + 1} actual",
+                lambda line, q=q: line.figures.actuals[q],
+                Kind.MONEY,
+                width,
+                "sum",
+                quarter=q + 1,
+            )
             for q in range(4)
         ]
     columns += [
@@ -221,7 +233,7 @@ STREAMS = Section(
     "Income by stream",
     "Income by stream, year to date and forecast outturn",
     (
-        Column("Stream code", lambda line: line.code, Kind.TEXT, 14),
+        Column("Stream code", lambda line: line.code, Kind.TEXT, 14, whole=True),
         Column("Stream", lambda line: line.name, Kind.TEXT, 32),
         Column("Service", lambda line: line.service, Kind.TEXT, 14),
         Column("Category", lambda line: line.category, Kind.TEXT, 24),
@@ -400,7 +412,7 @@ ENTRIES = Section(
     (
         Column("Date received", lambda e: e.date_received, Kind.DATE, 13),
         Column("Quarter", lambda e: f"Q{e.quarter}", Kind.TEXT, 8),
-        Column("Stream code", lambda e: e.stream_code, Kind.TEXT, 14),
+        Column("Stream code", lambda e: e.stream_code, Kind.TEXT, 14, whole=True),
         Column("Stream", lambda e: e.stream, Kind.TEXT, 30),
         Column("Service", lambda e: e.service, Kind.TEXT, 14),
         Column("Category", lambda e: e.category, Kind.TEXT, 24),
@@ -429,7 +441,8 @@ EXCEPTIONS = Section(
     "Streams rated Red or Amber",
     "Streams rated Red or Amber, the largest forecast shortfall first",
     (
-        Column("Stream", lambda line: f"{line.code} {line.name}", Kind.TEXT, 30),
+        Column("Stream code", lambda line: line.code, Kind.TEXT, 14, whole=True),
+        Column("Stream", lambda line: line.name, Kind.TEXT, 26),
         Column("Service", lambda line: line.service, Kind.TEXT, 14),
         Column("Forecast variance", lambda line: line.figures.forecast_variance, Kind.MONEY, 15),
         Column("Forecast variance %", lambda line: line.figures.forecast_variance_pct, Kind.PERCENT, 11),
@@ -443,6 +456,7 @@ EXCEPTIONS = Section(
         Part(
             "Streams rated Red or Amber",
             (
+                "Stream code",
                 "Stream",
                 "Service",
                 "Forecast variance",
