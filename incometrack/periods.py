@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 FIRST_MONTH = 4  #: April opens the financial year
 #: Every date anyone may enter, in a form, an import or the command line (DOMAIN.md, Periods):
@@ -352,6 +353,14 @@ def format_date(day: date | None) -> str:
     return "" if day is None else f"{day.day} {day:%b %Y}"
 
 
+#: Where the council's clocks are: GMT in winter, BST in summer.
+UK_TIME = ZoneInfo("Europe/London")
+
+
 def format_datetime(moment: datetime | None) -> str:
-    """UK display form ``31 Mar 2027 14:05``; empty for none."""
-    return "" if moment is None else f"{moment.day} {moment:%b %Y %H:%M}"
+    """UK display form ``31 Mar 2027 14:05`` in UK time (BST or GMT as the date falls); a moment
+    without a zone is UTC, as the database keeps it. Empty for none."""
+    if moment is None:
+        return ""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UK_TIME)
+    return f"{local.day} {local:%b %Y %H:%M}"

@@ -185,3 +185,41 @@ def test_the_pdf_prints_stream_codes_whole_and_leaves_out_quarters_to_come(sessi
     # Q2's return: the first two quarters' actuals, not two empty columns for Q3 and Q4
     assert "Q1" in position and "Q2" in position
     assert "Q3" not in position and "Q4" not in position
+
+
+def test_the_monitoring_index_offers_only_the_months_that_have_ended(login_as):
+    import re
+    from datetime import date, timedelta
+
+    from tests.contracts import latest_month_ended
+
+    _label, year, number = latest_month_ended(date.today())
+    html = login_as(Role.VIEWER).client.get("/monitoring/").get_data(as_text=True)
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', html)
+    end = date.today().replace(day=1) - timedelta(days=1)
+    # the latest first, back to April three years before its financial year: 36 months and this year's
+    assert options[0] == (f"{year} P{number}", f"{year} P{number}: {end:%B %Y}")
+    assert len(options) == 36 + number
+    assert options[-1][0] == f"{int(year[:4]) - 3}-{(int(year[:4]) - 2) % 100:02d} P1"
+    assert f"{year} P{number + 1}" not in {value for value, _ in options}  # a month still running
+    # the link says the month once: "Budget monitoring 2026-27 P8, to 30 Nov 2026", not "(P8)" again
+    assert f"Budget monitoring {year} P{number}</a>, to {end.day} {end:%b %Y}." in html
+    assert f"(P{number})" not in html
+    chosen = login_as(Role.VIEWER).client.get("/monitoring/", query_string={"month": f"{year} P{number}"})
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith(f"/monitoring/{year}/{number}")
+
+
+def test_the_published_html_keeps_its_sentences_apart(with_red):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    submitted = replace(
+        with_red,
+        meta=replace(
+            with_red.meta, submitted_at=datetime(2026, 10, 20, 9, 30, tzinfo=UTC), submitted_by="Farah"
+        ),
+    )
+    buffer = io.BytesIO()
+    write_html(submitted, buffer)
+    text = " ".join(buffer.getvalue().decode().split())
+    assert "recorded as true on that day. Submitted on 20 Oct 2026 10:30 by Farah. Produced " in text

@@ -11,7 +11,7 @@ from incometrack import periods, policy
 from incometrack.auth.access import roles_required
 from incometrack.database import reads_first
 from incometrack.extensions import db
-from incometrack.forms import AppForm, year_choices
+from incometrack.forms import AppForm
 from incometrack.models import ExportRecord
 from incometrack.reports.returns import build_monitoring
 from incometrack.returns.views import render_preview, report_meta, send_report
@@ -27,20 +27,37 @@ def _month_or_404(year_label: str, period: str) -> periods.MonthPeriod:
         abort(404)
 
 
+#: How many years back the month list of the index goes.
+YEARS_BACK = 3
+
+
+def ended_months(today: date) -> list[periods.MonthPeriod]:
+    """The month periods that have ended, newest first, back to the start of the financial year
+    :data:`YEARS_BACK` years before the latest: the only packs there are to open."""
+    month = periods.latest_ended_month(today)
+    first = periods.MonthPeriod(periods.FinancialYear(month.year.start - YEARS_BACK), 1)
+    months = []
+    while True:
+        months.append(month)
+        if month == first:
+            return months
+        month = month.previous()
+
+
 @bp.route("/")
 @roles_required(policy.FINANCE_READERS)
 def index():
-    """Choose a year and period (by default the latest month that has ended)."""
-    latest = periods.latest_ended_month(date.today())
-    if request.args.get("year") and request.args.get("period"):
+    """Choose a month that has ended (by default the latest)."""
+    months = ended_months(date.today())
+    chosen = request.args.get("month", "")
+    if chosen:
+        year_label, _, period = chosen.partition(" ")
+        month = _month_or_404(year_label, period)
+        return redirect(url_for("monitoring.pack", year_label=month.year.label, period=month.number))
+    if request.args.get("year") and request.args.get("period"):  # the form's fields before issue 28
         month = _month_or_404(request.args["year"], request.args["period"])
         return redirect(url_for("monitoring.pack", year_label=month.year.label, period=month.number))
-    return render_template(
-        "monitoring/index.html",
-        latest=latest,
-        years=year_choices(latest.year, ahead=0),
-        month_names=periods.PERIOD_NAMES,
-    )
+    return render_template("monitoring/index.html", latest=months[0], months=months)
 
 
 @bp.route("/<year_label>/<period>")

@@ -191,7 +191,14 @@ def test_format_date_is_uk():
 
 
 def test_format_datetime_is_uk():
-    assert periods.format_datetime(datetime(2027, 3, 1, 9, 5, tzinfo=UTC)) == "1 Mar 2027 09:05"
+    assert periods.format_datetime(datetime(2027, 3, 1, 9, 5, tzinfo=UTC)) == "1 Mar 2027 09:05"  # GMT
+    # in UK time: BST from the last Sunday of March to the last Sunday of October
+    assert periods.format_datetime(datetime(2026, 10, 20, 9, 30, tzinfo=UTC)) == "20 Oct 2026 10:30"
+    assert periods.format_datetime(datetime(2026, 3, 29, 0, 59, tzinfo=UTC)) == "29 Mar 2026 00:59"
+    assert periods.format_datetime(datetime(2026, 3, 29, 1, 0, tzinfo=UTC)) == "29 Mar 2026 02:00"
+    assert periods.format_datetime(datetime(2026, 10, 25, 0, 59, tzinfo=UTC)) == "25 Oct 2026 01:59"
+    assert periods.format_datetime(datetime(2026, 10, 25, 1, 0, tzinfo=UTC)) == "25 Oct 2026 01:00"
+    assert periods.format_datetime(datetime(2026, 7, 1, 12, 0)) == "1 Jul 2026 13:00"  # stored naive: UTC
     assert periods.format_datetime(None) == ""
 
 
