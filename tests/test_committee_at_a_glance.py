@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from incometrack.exports.html import write_html
 from incometrack.exports.pdf import write_pdf
@@ -223,3 +223,46 @@ def test_the_published_html_keeps_its_sentences_apart(with_red):
     write_html(submitted, buffer)
     text = " ".join(buffer.getvalue().decode().split())
     assert "recorded as true on that day. Submitted on 20 Oct 2026 10:30 by Farah. Produced " in text
+
+
+def test_the_audit_log_reads_in_the_committees_words(session, login_as):
+    import re
+
+    from incometrack.models import AuditEvent
+    from incometrack.periods import FinancialYear
+    from incometrack.services import imports, locks
+    from incometrack.services import returns as return_service
+
+    admin = login_as(Role.ADMIN)
+    make_stream(session, "LIB-ROOM")
+    result = imports.import_income(
+        session,
+        b"date,stream_code,amount,reference\n01/05/2026,LIB-ROOM,10.00,A\n02/05/2026,LIB-ROOM,12.00,B\n",
+        "may-takings.csv",
+        actor=admin.user,
+    )
+    assert result.ok
+    q1 = FinancialYear(2026).quarter(1)
+    return_service.submit(session, q1, actor=admin.user, council="Kent", service_name="LRA", reason="Urgent")
+    lock = locks.lock(session, FinancialYear(2026).quarter(2), actor=admin.user)
+    locks.reopen(session, FinancialYear(2026).quarter(2), actor=admin.user, reason="Late invoice",
+                 expected_version=lock.version)  # fmt: skip
+    session.commit()
+    html = admin.client.get("/admin/audit").get_data(as_text=True)
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)
+    ]
+    assert "Q2 reopened" in cells and "Q2 locked" in cells
+    assert "Quarter lock 2026-27 Q2 History of quarter lock 2026-27 Q2" in cells
+    assert "Locked: Yes → No Reason: (blank) → Late invoice" in cells
+    assert "2026-27 Q1 return submitted" in cells
+    assert "Import of 2 lines (may-takings.csv)" in cells
+    snapshot_checksum = session.scalar(
+        select(AuditEvent.changes).where(AuditEvent.entity == "return_snapshots")
+    )["checksum"][1]
+    assert snapshot_checksum not in html and "Rows imported" not in html  # left to the download
+    options = re.findall(
+        r'<option value="([^"]*)"[^>]*>([^<]+)</option>', html[html.index('name="action"') :]
+    )
+    assert ("undo import", "Undo import") in options or ("submit", "Submit") in options
+    assert "When (UK time)" in html

@@ -172,7 +172,9 @@ def audit():
     form.entity.choices = [SelectChoice("", "Any record type")] + [
         SelectChoice(e, audit_reports.NOUNS.get(e, e.replace("_", " "))) for e in entities
     ]
-    form.action.choices = [SelectChoice("", "Any action")] + [SelectChoice(a, a) for a in actions]
+    form.action.choices = [SelectChoice("", "Any action")] + [
+        SelectChoice(a, audit_reports.action_label(a)) for a in actions
+    ]
     people = db.session.scalars(select(User).order_by(User.name)).all()
     form.user.choices = [SelectChoice("", "Anyone")] + [SelectChoice(str(u.id), u.name) for u in people]
     form.validate()

@@ -24,18 +24,21 @@ from incometrack.models import (
     Funder,
     FunderReport,
     GrantBid,
+    ImportBatch,
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
     Milestone,
+    PeriodLock,
     Programme,
     Project,
+    ReturnSnapshot,
     Service,
     Site,
     User,
 )
 from incometrack.money import format_gbp
-from incometrack.periods import format_date, format_datetime
+from incometrack.periods import FinancialYear, format_date, format_datetime
 from incometrack.reports.pagination import Page, paginate
 
 #: Actions that record a person coming and going rather than a change: hidden unless asked for.
@@ -96,8 +99,28 @@ PAGES = {
     "users": ("admin.user_detail", "user_id"),
 }
 
-#: Fields never shown: the record's own id (the Record column names it).
-_HIDDEN = frozenset({"id"})
+#: How records without a name column are named, in the committee's words: "2026-27 Q2",
+#: "Import of 12 lines (ledger-november.csv)". Each reads its columns in one query per page.
+LABELLED = {
+    "period_locks": (
+        (PeriodLock.id, PeriodLock.year, PeriodLock.quarter),
+        lambda year, quarter: FinancialYear(year).quarter(quarter).label,
+    ),
+    "return_snapshots": (
+        (ReturnSnapshot.id, ReturnSnapshot.year, ReturnSnapshot.quarter),
+        lambda year, quarter: FinancialYear(year).quarter(quarter).label,
+    ),
+    "import_batches": (
+        (ImportBatch.id, ImportBatch.rows_imported, ImportBatch.filename),
+        lambda lines, filename: f"Import of {lines:,} {'line' if lines == 1 else 'lines'} ({filename})",
+    ),
+}
+
+#: Fields never shown: the record's own id (the Record column names it), and what is kept for
+#: scripts and checks rather than for reading (checksums, internal counts): the download has them.
+_HIDDEN = frozenset({"id", "checksum", "rows_imported", "rows_skipped", "version"})
+#: Fields holding a financial year by its starting calendar year: shown as "2026-27".
+_YEAR_FIELDS = frozenset({"year", "financial_year"})
 _LABELS = {"annual": "Annual budget", "outturn": "Forecast outturn", "ledger_codes": "Ledger codes"}
 
 
@@ -183,6 +206,27 @@ class DescribedEvent:
     record: RecordRef | None
     changes: tuple[Change, ...]
 
+    @property
+    def action(self) -> str:
+        """What happened, in the committee's words: "Q2 locked", "Q2 reopened", "2026-27 Q2 return
+        submitted", "Import of 12 lines (file.csv)"; otherwise the action in sentence case."""
+        return describe_action(self.event.entity, self.event.action, self.record.name if self.record else "")
+
+
+def describe_action(entity: str, action: str, name: str) -> str:
+    if entity == "period_locks" and action in ("lock", "reopen") and " Q" in name:
+        return f"{name.rsplit(' ', 1)[1]} {'locked' if action == 'lock' else 'reopened'}"
+    if entity == "return_snapshots" and action == "submit" and name:
+        return f"{name} return submitted"
+    if entity == "import_batches" and name.startswith("Import of"):
+        return name if action == "import" else f"{action_label(action)}: {name}"
+    return action_label(action)
+
+
+def action_label(action: str) -> str:
+    """An action as the filter list and the log show it: "Undo import", "Create"."""
+    return action[:1].upper() + action[1:]
+
 
 def field_label(name: str) -> str:
     """``date_received`` → "Date received", ``stream_id`` → "Stream", ``q1`` → "Q1"."""
@@ -211,7 +255,7 @@ def _references(entity: str, name: str) -> str | None:
 def _named(names: dict[tuple[str, int], str], table: str, record_id: int) -> RecordRef:
     noun = NOUNS.get(table, field_label(table))
     endpoint, argument = PAGES.get(table, (None, ""))
-    if table in NAMES and (table, record_id) not in names:
+    if (table in NAMES or table in LABELLED) and (table, record_id) not in names:
         return RecordRef(noun, f"number {record_id} (deleted)")
     name = names.get((table, record_id)) or f"number {record_id}"
     if endpoint is None:
@@ -222,6 +266,10 @@ def _named(names: dict[tuple[str, int], str], table: str, record_id: int) -> Rec
 def _value(entity: str, name: str, value: object, names: dict[tuple[str, int], str]) -> str | RecordRef:
     if value is None or value == "":
         return "(blank)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name in _YEAR_FIELDS and isinstance(value, int):
+        return FinancialYear(value).label
     column = _column(entity, name)
     if column is None:
         return str(value)
@@ -249,6 +297,10 @@ def _names(session: Session, wanted: dict[str, set[int]]) -> dict[tuple[str, int
     """The names of the records wanted, one query per kind of record."""
     names: dict[tuple[str, int], str] = {}
     for table, ids in wanted.items():
+        if table in LABELLED and ids:
+            columns, label = LABELLED[table]
+            for record_id, *values in session.execute(select(*columns).where(columns[0].in_(ids))):
+                names[(table, record_id)] = label(*values)
         if table not in NAMES or not ids:
             continue
         model = _model(table)
