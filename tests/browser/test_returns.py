@@ -164,3 +164,54 @@ def test_budget_monitoring_pack(page, session, assert_accessible, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download Excel workbook").click()
     assert download.value.suggested_filename == f"budget-monitoring-{year}-P{number:02d}.xlsx"
+
+
+def test_the_committee_sees_the_answer_first_on_a_desktop_and_a_phone(
+    page, session, sign_in, assert_accessible
+):
+    """Issue 28: the demo's last quarter's return opens with the key and the streams rated Red or
+    Amber, read at 1,280 px (no sideways scrolling) and at 375 px (nothing wider than the screen);
+    the README's two screenshots."""
+    demo.load(session, today=date.today())
+    session.commit()
+    quarter = periods.quarter_for(date.today()).previous()
+    page.goto("/login")
+    page.get_by_label("Email address").fill("finance@demo.example")
+    page.get_by_label("Password", exact=True).fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, shot in ((1280, "exceptions-desktop.png"), (375, "exceptions-phone.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/returns/{quarter.year.label}/{quarter.number}")
+        heading = page.get_by_role("heading", name="Streams rated Red or Amber")
+        expect(heading).to_be_visible()
+        key = page.get_by_role("table", name="What the ratings mean")
+        expect(key.get_by_role("row")).to_have_count(5)  # its header and four ratings
+        expect(key).to_contain_text("the lower of 5% of the annual budget and £100,000")
+        exceptions = page.get_by_role(
+            "table", name="Streams rated Red or Amber, the largest forecast shortfall first"
+        )
+        rows = exceptions.locator("tbody tr")
+        assert rows.count() >= 1
+        ratings = [rows.nth(n).locator("td, th").nth(5).inner_text().strip() for n in range(rows.count())]
+        assert set(ratings) <= {"Red", "Amber"}, ratings
+        # in the order of the shortfall: the largest (most negative forecast variance) first
+        shortfalls = [
+            int(
+                rows.nth(n)
+                .locator("td, th")
+                .nth(3)
+                .inner_text()
+                .replace("£", "")
+                .replace(",", "")
+                .replace(".", "")
+            )
+            for n in range(rows.count())
+        ]
+        assert shortfalls == sorted(shortfalls), shortfalls
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 1280:  # the whole table in view: no scrolling sideways inside its container
+            assert exceptions.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+        assert_accessible(page)
+        page.evaluate("document.getElementById('exceptions').scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(SCREENSHOTS / shot), full_page=False)
