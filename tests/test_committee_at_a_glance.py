@@ -64,24 +64,28 @@ def test_the_workbook_opens_with_the_key_and_the_exceptions(with_red):
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][0] == "Financial resilience return 2026-27 Q2 DRAFT"
     assert rows[3][0] == "DRAFT: not submitted; the figures may still change."
-    assert rows[5][:2] == ["RAG", "What the ratings mean"]
-    assert rows[6][:2] == ["Red", RED_KEY] and rows[7][:2] == ["Amber", AMBER_KEY]
-    assert sheet["A7"].fill.fgColor.rgb.endswith("F4A9A0")  # the rating's colour, and its word
-    assert rows[11] == [
+    assert rows[4][0] == (
+        "The year's 6 income entries are in the sheet Income entries, hidden so that printing the workbook"
+        " prints the committee's sheets: unhide it to read or print them."
+    )
+    assert rows[6][:2] == ["RAG", "What the ratings mean"]
+    assert rows[7][:2] == ["Red", RED_KEY] and rows[8][:2] == ["Amber", AMBER_KEY]
+    assert sheet["A8"].fill.fgColor.rgb.endswith("F4A9A0")  # the rating's colour, and its word
+    assert rows[12] == [
         "Stream code", "Stream", "Service", "Forecast variance", "Forecast variance %", "RAG",
         "Movement since the previous forecast", "Commentary",
     ]  # fmt: skip
-    percent = [Decimal(str(rows[n][4])) for n in (12, 13)]  # a fraction, shown with a % format
+    percent = [Decimal(str(rows[n][4])) for n in (13, 14)]  # a fraction, shown with a % format
     assert percent == [Decimal("-0.2"), Decimal("-0.03")]
-    assert rows[12][:4] + rows[12][5:6] == ["LIB-D", "Café lettings", "Libraries", Decimal("-10000"), "Red"]
-    assert rows[12][7] == "Lost a regular hirer"
-    assert rows[13][:4] + rows[13][5:7] == ["LIB-A", "Room hire", "Libraries", Decimal("-3000"), "Amber", 0]
-    assert rows[13][7] == "Commentary needed"
-    assert sheet["D13"].number_format == "£#,##0.00;-£#,##0.00" and sheet["E13"].number_format == "0.0%"
+    assert rows[13][:4] + rows[13][5:6] == ["LIB-D", "Café lettings", "Libraries", Decimal("-10000"), "Red"]
+    assert rows[13][7] == "Lost a regular hirer"
+    assert rows[14][:4] + rows[14][5:7] == ["LIB-A", "Room hire", "Libraries", Decimal("-3000"), "Amber", 0]
+    assert rows[14][7] == "Commentary needed"
+    assert sheet["D14"].number_format == "£#,##0.00;-£#,##0.00" and sheet["E14"].number_format == "0.0%"
     assert sheet.freeze_panes is None  # a short list below its key: nothing frozen
-    assert sheet.row_dimensions[12].height >= 45  # the header row holds its wrapped titles
-    assert len(rows) == 14
-    assert sheet.print_title_rows == "$12:$12"  # the header repeats on every printed page
+    assert sheet.row_dimensions[13].height >= 45  # the header row holds its wrapped titles
+    assert len(rows) == 15
+    assert sheet.print_title_rows == "$13:$13"  # the header repeats on every printed page
 
 
 def test_a_return_with_nothing_rated_red_or_amber_says_so(session, make_user):
@@ -266,3 +270,84 @@ def test_the_audit_log_reads_in_the_committees_words(session, login_as):
     )
     assert ("undo import", "Undo import") in options or ("submit", "Submit") in options
     assert "When (UK time)" in html
+
+
+def _unfit_cells(sheet) -> list[str]:
+    """The cells of a sheet's table whose text its column cannot show: longer than the column's
+    width in characters where the text does not wrap, or more lines than the row's height holds
+    (15 points a line) where it does."""
+    from openpyxl.utils import get_column_letter
+
+    header = int(str(sheet.print_title_rows).split(":")[0].lstrip("$"))
+    cut = []
+    for row in sheet.iter_rows(min_row=header + 1):
+        for cell in row:
+            if not isinstance(cell.value, str) or not cell.value or cell.data_type == "f":
+                continue
+            width = sheet.column_dimensions[get_column_letter(cell.column)].width
+            if cell.alignment.wrap_text:
+                words, lines, used = cell.value.split(), 1, 0
+                for word in words:  # as the spreadsheet wraps: at spaces, up to 1.1 characters a unit
+                    if used and used + 1 + len(word) > width * 1.1:
+                        lines, used = lines + 1, len(word)
+                    else:
+                        used += (1 if used else 0) + len(word)
+                height = sheet.row_dimensions[cell.row].height or 15
+                if lines * 15 > height + 0.5:
+                    cut.append(f"{sheet.title}!{cell.coordinate} ({lines} lines in {height} points)")
+            elif len(cell.value) > width:
+                cut.append(f"{sheet.title}!{cell.coordinate} ({len(cell.value)} characters in {width})")
+    return cut
+
+
+@needs("soffice")
+def test_the_demo_workbooks_print_as_the_committee_reads_them(session, tmp_path):
+    """Issue 28, item 4: LibreOffice prints the demo's last quarter's return and latest month's
+    monitoring pack on at most 12 A4 landscape pages each, every page with the title (and DRAFT
+    for the return), no text under 8pt, no cell's text cut; the entries print only on request."""
+    import re
+    from datetime import date
+
+    from incometrack import demo, periods
+    from incometrack.models import ExportRecord  # noqa: F401 - loaded with the models
+
+    demo.load(session, today=date.today())
+    session.commit()
+    quarter = periods.quarter_for(date.today()).previous()
+    month = periods.latest_ended_month(date.today())
+    books = {
+        "return": build_return(session, quarter, **META),
+        "monitoring": build_monitoring(session, month, **META),
+    }
+    for name, report in books.items():
+        with (tmp_path / f"{name}.xlsx").open("wb") as out:
+            write_workbook(report, out)
+        workbook = load_workbook(tmp_path / f"{name}.xlsx")
+        assert workbook["Income entries"].sheet_state == "hidden"
+        visible = [s for s in workbook.worksheets if s.sheet_state == "visible"]
+        assert [cell for sheet in visible for cell in _unfit_cells(sheet)] == [], name
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+         str(tmp_path / "return.xlsx"), str(tmp_path / "monitoring.xlsx")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    for name, report in books.items():
+        pdf = tmp_path / f"{name}.pdf"
+        pages = pdf_text(pdf.read_bytes()).split("\f")
+        pages = [page for page in pages if page.strip()]
+        assert len(pages) <= 12, (name, len(pages))
+        for number, page in enumerate(pages, 1):
+            assert report.meta.title in page, (name, number)  # "… DRAFT" for the return
+            assert f"Page {number} of {len(pages)}" in page
+        assert report.meta.title.endswith("DRAFT") == (name == "return")
+        boxes = subprocess.run(
+            ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+        )
+        heights = [
+            (float(y1) - float(y0), word)
+            for y0, y1, word in re.findall(
+                r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', boxes.stdout
+            )
+        ]
+        small = [(round(h, 1), w) for h, w in heights if h < 8 * 0.9 and w.strip()]
+        assert small == [], (name, small[:10])

@@ -8,6 +8,7 @@ dates; totals are formulas; every text cell holding user data goes through
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -20,10 +21,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from incometrack.exports.safe_text import spreadsheet_text
-from incometrack.money import to_pounds
+from incometrack.money import format_gbp, to_pounds
 from incometrack.periods import format_date
 from incometrack.rag import Rag, rag_named
 from incometrack.reports.return_layout import (
+    ENTRIES,
     EXCEPTIONS,
     MILESTONE_COUNTS,
     QUARTERS,
@@ -34,6 +36,7 @@ from incometrack.reports.return_layout import (
     Kind,
     Ratio,
     Section,
+    display,
     grant_figures,
     rag_key,
 )
@@ -67,6 +70,20 @@ def _wrap(text: str, width: float) -> list[str]:
     return lines or [""]
 
 
+#: The smallest a printed sheet is scaled, in per cent: 11pt text prints at 8.03pt.
+LEAST_SCALE = 73
+#: The left and right margins, in inches.
+SIDE_MARGIN = 0.3
+#: What an A4 landscape page (297 mm, 1,123 pixels at 96 dpi) holds across between its margins.
+PRINTABLE_PX = 1123 - int(2 * SIDE_MARGIN * 96)
+
+
+def fitted_scale(columns: Sequence[Column]) -> int:
+    """The per cent a sheet of these columns is scaled to fit one page wide (a column ``w``
+    characters wide is ``7w + 5`` pixels in an 11pt font, as Excel and LibreOffice lay it out)."""
+    return min(100, int(PRINTABLE_PX * 100 / sum(7 * c.width + 5 for c in columns)))
+
+
 class SheetWriter:
     """One table a sheet: a single header row, frozen, with filters and widths."""
 
@@ -77,10 +94,19 @@ class SheetWriter:
         columns: Sequence[Column],
         preamble: Sequence[tuple[str, Font]] = (),
         key: Sequence[tuple[Rag, str]] = (),
+        page_header: tuple[str, str] = ("", ""),
+        title_columns: int = 1,
     ) -> None:
         """``preamble``: lines of text (with their font) above the table, such as a title;
-        ``key``: what each rating means, as a small table between them."""
+        ``key``: what each rating means, as a small table between them; ``page_header``: the
+        title block printed at the top of every page (left and right)."""
         self.sheet = workbook.create_sheet(title)
+        self.page_header = page_header
+        #: the columns repeated on every page across where the sheet prints wider than a page
+        self.title_columns = title_columns
+        #: the columns printed: up to the last one that goes on paper (a stream's commentary is
+        #: printed with the streams rated Red or Amber, a grant's outcomes in Outcomes)
+        self.printed = columns[: max(i for i, c in enumerate(columns) if c.on_paper) + 1]
         self.columns = columns
         #: one styled cell per money, date or percent column, refilled row after row (see row())
         self._reused: dict[int, WriteOnlyCell] = {}
@@ -120,19 +146,30 @@ class SheetWriter:
         ]
 
     def _print_setup(self, *, pages_tall: int = 0) -> None:
-        """For the committee's printer: A4 landscape, one page wide (``pages_tall`` high, 0 for as
-        many as it takes), the header row on every page, and "Page n of m" at the foot."""
+        """For the committee's printer: A4 landscape, the header row on every page, the title block
+        at the head of every page and "Page n of m" at the foot. A sheet is fitted to one page wide
+        (``pages_tall`` high, 0 for as many as it takes) where that keeps its text at 8pt or more;
+        a wider one prints at :data:`LEAST_SCALE` over as many pages across as it needs, its first
+        column(s) repeated on each."""
         ws = self.sheet
         ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
         ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = pages_tall
+        if fitted_scale(self.printed) >= LEAST_SCALE:
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = pages_tall
+        else:
+            ws.page_setup.scale = LEAST_SCALE
+            ws.print_title_cols = f"A:{get_column_letter(self.title_columns)}"
         ws.print_title_rows = f"{self.header_row}:{self.header_row}"
         ws.print_options.gridLines = False
+        left, right = self.page_header
+        # "&" starts a code in a header (&P is the page number): a name's own "&" is written "&&"
+        ws.oddHeader.left.text = left.replace("&", "&&")
+        ws.oddHeader.right.text = right.replace("&", "&&")
         ws.oddFooter.left.text = "&A"
         ws.oddFooter.right.text = "Page &P of &N"
-        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
 
     def letter(self, title: str) -> str:
         return get_column_letter([c.title for c in self.columns].index(title) + 1)
@@ -269,6 +306,13 @@ DRAFT_FONT = Font(bold=True, size=12, color="D4351C")
 CHART_ROWS = 19
 
 
+def page_header(report: FinancialReturn) -> tuple[str, str]:
+    """The title block every printed page carries: the title (DRAFT until submitted) on the left;
+    the service, council and as-at date on the right."""
+    meta = report.meta
+    return meta.title, f"{meta.service_name}, {meta.council}. Figures as at {format_date(meta.period_end)}"
+
+
 def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
     """The Summary's first lines: title (DRAFT before submission), who, as at when, and why it went
     without commentary where it did."""
@@ -301,6 +345,28 @@ def summary_heading(report: FinancialReturn) -> list[tuple[str, Font]]:
     return lines
 
 
+#: The widest a column of names is made to hold its longest value; a longer one wraps.
+WIDEST_TEXT = 60
+
+
+def _fitted(column: Column, lines: list, total: object = None) -> Column:
+    """``column`` as wide as its longest value, or wrapping where that is more than
+    :data:`WIDEST_TEXT` characters; a money column as wide as its widest figure (the total's
+    included), so that none shows as ### and none takes more room than it needs."""
+    if column.kind == Kind.MONEY:
+        figures = [column.value(line) for line in lines] + ([total] if isinstance(total, int) else [])
+        widest = max((len(format_gbp(f)) for f in figures if isinstance(f, int)), default=0)
+        return replace(column, width=max(widest + 2, len(max(column.title.split(), key=len)) + 1, 10))
+    if column.kind != Kind.TEXT:
+        return column
+    longest = max((len(str(column.value(line) or "")) for line in lines), default=0)
+    if longest <= column.width:
+        return column
+    if longest <= WIDEST_TEXT:
+        return replace(column, width=longest + 1)
+    return replace(column, width=WIDEST_TEXT, kind=Kind.USER)
+
+
 def write_section(
     workbook: Workbook,
     section: Section,
@@ -309,19 +375,36 @@ def write_section(
     key: Sequence[tuple[Rag, str]] = (),
 ) -> SheetWriter:
     """A section of the return as a sheet: its columns as declared, a row a line (a comment on
-    a flagged value, such as a default forecast), filters, and its total line."""
-    sheet = SheetWriter(workbook, section.sheet, section.columns, preamble, key)
-    if section is EXCEPTIONS and not section.lines(report):
+    a flagged value, such as a default forecast), filters, and its total line. A column of names
+    is widened to its longest (the year's entries aside: a hundred thousand rows are not read
+    twice), up to :data:`WIDEST_TEXT` characters, beyond which it wraps: no name is cut."""
+    lines = section.lines(report)
+    columns = section.columns
+    if section is not ENTRIES:
+        lines = list(lines)
+        totals = section.total_values(report) or [None] * len(columns)
+        columns = tuple(_fitted(column, lines, total) for column, total in zip(columns, totals, strict=True))
+    if section is SUMMARY:  # the grants figures below share its second column ("No decisions yet")
+        widest = max(len(display(f.value, f.kind)) for f in grant_figures(report)) + 2
+        columns = (columns[0], replace(columns[1], width=max(columns[1].width, widest)), *columns[2:])
+    sheet = SheetWriter(
+        workbook, section.sheet, columns, preamble, key, page_header(report), section.print_titles
+    )
+    if section is EXCEPTIONS and not lines:
         sheet.sheet.append([sheet._cell(section.empty, Kind.TEXT)])  # "none" said, not a bare header
         sheet.rows += 1
     flagged = [(index, c) for index, c in enumerate(section.columns) if c.flag]
-    for line in section.lines(report):
+    for line in lines:
         notes = {index: c.flag_note for index, c in flagged if c.flag(line)}
         sheet.row(section.values(line), notes=notes or None)
     sheet.filters()
     total = section.total_values(report)
     if total is not None:
         sheet.total_row(total)
+    if len(sheet.printed) < len(section.columns):
+        sheet.sheet.print_area = (
+            f"A1:{get_column_letter(len(sheet.printed))}{max(sheet.rows, sheet.header_row)}"
+        )
     return sheet
 
 
@@ -368,7 +451,6 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     chart = BarChart()
     chart.type = "col"
     chart.title = f"Income by quarter against profiled budget, {report.meta.year_label}"
-    chart.y_axis.title = "£"
     chart.y_axis.numFmt = "£#,##0"
     chart.height, chart.width = 9, 18
     chart.add_data(
@@ -379,7 +461,7 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     anchor = sheet.rows + 2
     ws.add_chart(chart, f"A{anchor}")
     ws.print_area = f"A1:{get_column_letter(len(SUMMARY.columns))}{anchor + CHART_ROWS}"
-    sheet._print_setup(pages_tall=1)
+    sheet._print_setup()
 
 
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
@@ -402,8 +484,20 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
     )
     workbook.properties.created = meta.produced_at.replace(tzinfo=None)
     # The committee's answer first: the streams that need its attention, after the key to their ratings.
-    write_section(workbook, EXCEPTIONS, report, preamble=summary_heading(report), key=rag_key(report))
+    entries = report.entries_summary
+    where = (
+        f"The year's {entries.count:,} income entries are in the sheet {ENTRIES.sheet}, hidden so that"
+        " printing the workbook prints the committee's sheets: unhide it to read or print them.",
+        Font(),
+    )
+    write_section(
+        workbook, EXCEPTIONS, report, preamble=[*summary_heading(report), where], key=rag_key(report)
+    )
     _summary(workbook, report)
     for section in SECTIONS[2:]:
-        write_section(workbook, section, report)
+        sheet = write_section(workbook, section, report)
+        if section is ENTRIES:
+            # printed only on request: a year's entries are a hundred pages (print titles and one
+            # page wide when they are asked for)
+            sheet.sheet.sheet_state = "hidden"
     workbook.save(stream)

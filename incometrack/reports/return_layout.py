@@ -109,6 +109,8 @@ class Section:
     parts: tuple[Part, ...] = ()
     #: the section is a table in the PDF and the HTML (the year's entries are only in the workbook)
     on_paper: bool = True
+    #: the first columns a printed sheet too wide for one page repeats on each page across
+    print_titles: int = 1
 
     def column(self, title: str) -> Column:
         return next(c for c in self.columns if c.title == title)
@@ -221,7 +223,7 @@ SUMMARY = Section(
     "Income by service, year to date",
     (
         Column("Service", lambda line: line.service, Kind.TEXT, 26),
-        *_figure_columns(quarters=False, variance_title="Variance", width=16),
+        *_figure_columns(quarters=False, variance_title="Variance", width=14),
     ),
     lambda report: report.services,
     total=lambda report: ServiceSummary("Total", report.overall),
@@ -238,7 +240,9 @@ STREAMS = Section(
         Column("Service", lambda line: line.service, Kind.TEXT, 14),
         Column("Category", lambda line: line.category, Kind.TEXT, 24),
         *_figure_columns(quarters=True, variance_title="Variance to date"),
-        Column("Commentary", _stream_commentary, Kind.USER, 60, on_paper=False),
+        # wide, so a row is one line tall for most commentary and the printed sheet (which leaves
+        # it out: the streams rated Red or Amber carry theirs) stays a page tall
+        Column("Commentary", _stream_commentary, Kind.USER, 90, on_paper=False),
     ),
     lambda report: report.streams,
     total=_overall_stream,
@@ -304,9 +308,9 @@ GRANTS = Section(
     "Grants",
     "Bids live this year: dates, money and reporting",
     (
-        Column("Funder", lambda g: g.funder, Kind.TEXT, 26),
-        Column("Programme", lambda g: g.programme, Kind.TEXT, 26),
-        Column("Bid", lambda g: g.bid, Kind.TEXT, 34),
+        Column("Funder", lambda g: g.funder, Kind.TEXT, 22),
+        Column("Programme", lambda g: g.programme, Kind.TEXT, 20),
+        Column("Bid", lambda g: g.bid, Kind.TEXT, 28),
         Column("Status", lambda g: g.status.value.capitalize(), Kind.TEXT, 15),
         Column("Submitted", lambda g: g.submitted_on, Kind.DATE, 12),
         Column("Decision", lambda g: g.decision_on, Kind.DATE, 12),
@@ -314,7 +318,7 @@ GRANTS = Section(
         Column("End", lambda g: g.end_on, Kind.DATE, 12),
         *(Column(title, attrgetter(name), Kind.MONEY, 15, "sum") for title, name in _GRANT_MONEY.items()),
         Column("Next report due", lambda g: g.next_report_due, Kind.DATE, 14),
-        Column("Next report", lambda g: g.next_report, Kind.TEXT, 26),
+        Column("Next report", lambda g: g.next_report, Kind.TEXT, 20),
         # On paper the outcomes are the "Libraries Deliver outcomes" table's.
         Column("Outcomes", lambda g: g.outcomes, Kind.TEXT, 40, on_paper=False),
     ),
@@ -361,7 +365,7 @@ MILESTONES = Section(
         Column("Status", lambda m: m.status.value.capitalize(), Kind.TEXT, 12),
         Column("RAG", lambda m: m.rag, Kind.RAG, 10),
         Column("Slippage (days)", lambda m: m.slippage_days, Kind.INT, 10),
-        Column("Latest update", lambda m: m.latest_update, Kind.USER, 50),
+        Column("Latest update", lambda m: m.latest_update, Kind.USER, 44),
     ),
     lambda report: report.milestones,
     row_header=False,
