@@ -134,17 +134,58 @@ def table(
     return Markup(markup)  # noqa: S704 - every value above is escaped
 
 
-def section_table(section: Section, report: FinancialReturn) -> Markup:
-    """One section of the return as a table: every column, the total row, notes on estimates."""
+def section_table(section: Section, report: FinancialReturn, *, screen: bool = False) -> Markup:
+    """One section of the return as a table: every column (or, ``screen``, those the section shows
+    on a page at first), the total row, notes on estimates."""
+    indexes = [i for i, c in enumerate(section.columns) if not screen or c.title in section.screen]
+    total = section.total_values(report)
     return table(
-        section.caption,
-        section.columns,
+        f"{section.caption}: the position" if screen else section.caption,
+        tuple(section.columns[i] for i in indexes),
         section.lines(report),
-        total=section.total_values(report),
+        total=None if total is None else [total[i] for i in indexes],
         row_header=section.row_header,
         empty=section.empty,
-        sticky=len(section.columns) > 10,
+        sticky=screen or len(indexes) > 10,
     )
+
+
+def section_cards(section: Section, report: FinancialReturn, *, screen: bool = False) -> Markup:
+    """A section as GOV.UK summary cards, a line a card titled by its first column(s), for a
+    phone (the page shows them under 641 px in place of the table): every figure beside its label."""
+    indexes = [i for i, c in enumerate(section.columns) if not screen or c.title in section.screen]
+    named = 2 if section.columns[1].kind == Kind.TEXT and section.columns[1].title == "Stream" else 1
+    lines = [(line, section.values(line)) for line in section.lines(report)]
+    total = section.total_values(report)
+    if total is not None:
+        lines.append((None, total))
+    cards = []
+    for line, values in lines:
+        title = " ".join(
+            str(escape(display(values[i], section.columns[i].kind))) for i in range(named) if values[i]
+        )
+        rows = []
+        for i in indexes[named:]:
+            column, value = section.columns[i], values[i]
+            if column.kind == Kind.RAG:
+                shown = str(filters.rag_tag(value)) if value else ""
+            else:
+                shown = str(escape(display(value, column.kind)))
+                if line is not None and column.flag is not None and column.flag(line):
+                    shown += " (default)"
+            rows.append(
+                '<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">'
+                f'{escape(column.title)}</dt><dd class="govuk-summary-list__value">{shown}</dd></div>'
+            )
+        cards.append(
+            '<div class="govuk-summary-card"><div class="govuk-summary-card__title-wrapper">'
+            f'<h3 class="govuk-summary-card__title">{title}</h3></div>'
+            '<div class="govuk-summary-card__content">'
+            f'<dl class="govuk-summary-list">{"".join(rows)}</dl></div></div>'
+        )
+    if not cards:
+        cards.append(f'<p class="govuk-body">{escape(section.empty)}</p>')
+    return Markup(f'<div class="app-narrow-only">{"".join(cards)}</div>')  # noqa: S704 - escaped above
 
 
 def key_table(report: FinancialReturn) -> Markup:

@@ -111,6 +111,8 @@ class Section:
     on_paper: bool = True
     #: the first columns a printed sheet too wide for one page repeats on each page across
     print_titles: int = 1
+    #: on a page, the columns shown at first (the rest one click away); () for all of them
+    screen: tuple[str, ...] = ()
 
     def column(self, title: str) -> Column:
         return next(c for c in self.columns if c.title == title)
@@ -247,6 +249,16 @@ STREAMS = Section(
     lambda report: report.streams,
     total=_overall_stream,
     empty="No income streams this year.",
+    screen=(
+        "Stream code",
+        "Stream",
+        "Profiled budget to date",
+        "Actual to date",
+        "Variance to date",
+        "Forecast outturn",
+        "RAG",
+        "Commentary",
+    ),
     parts=(
         Part(
             "Income by stream: position to date",

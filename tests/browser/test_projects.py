@@ -44,7 +44,7 @@ def test_lead_updates_a_milestone_and_sees_it_turn_amber(
     page.get_by_role("link", name="My milestones").click()
     assert "Remaining makerspaces open" in page.get_by_role("table", name="Later (1)").inner_text()
     assert_accessible(page)
-    page.get_by_role("link", name="Remaining makerspaces open").first.click()
+    page.get_by_role("link", name="Remaining makerspaces open", exact=True).first.click()
     assert (
         "Contractor delayed by three weeks"
         in page.get_by_role("table", name="Updates, newest first").inner_text()

@@ -1,6 +1,7 @@
 """The dashboard and the quarterly return in Chromium: both files download, and the README's
 screenshots are taken from the demo data."""
 
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -191,27 +192,53 @@ def test_the_committee_sees_the_answer_first_on_a_desktop_and_a_phone(
         exceptions = page.get_by_role(
             "table", name="Streams rated Red or Amber, the largest forecast shortfall first"
         )
-        rows = exceptions.locator("tbody tr")
-        assert rows.count() >= 1
-        ratings = [rows.nth(n).locator("td, th").nth(5).inner_text().strip() for n in range(rows.count())]
-        assert set(ratings) <= {"Red", "Amber"}, ratings
-        # in the order of the shortfall: the largest (most negative forecast variance) first
-        shortfalls = [
-            int(
-                rows.nth(n)
-                .locator("td, th")
-                .nth(3)
-                .inner_text()
-                .replace("£", "")
-                .replace(",", "")
-                .replace(".", "")
-            )
-            for n in range(rows.count())
-        ]
-        assert shortfalls == sorted(shortfalls), shortfalls
+        if width == 1280:
+            rows = exceptions.locator("tbody tr")
+            assert rows.count() >= 1
+            ratings = [rows.nth(n).locator("td, th").nth(5).inner_text().strip() for n in range(rows.count())]
+            assert set(ratings) <= {"Red", "Amber"}, ratings
+            # in the order of the shortfall: the largest (most negative forecast variance) first
+            shortfalls = [
+                int(
+                    rows.nth(n)
+                    .locator("td, th")
+                    .nth(3)
+                    .inner_text()
+                    .replace("£", "")
+                    .replace(",", "")
+                    .replace(".", "")
+                )
+                for n in range(rows.count())
+            ]
+            assert shortfalls == sorted(shortfalls), shortfalls
+        else:  # on a phone, a card a stream in the same order, each figure beside its label
+            expect(exceptions).to_be_hidden()
+            cards = page.locator("h2#exceptions ~ .app-narrow-only").first.locator(".govuk-summary-card")
+            expect(cards.first.locator("dt", has_text="Forecast variance").first).to_be_visible()
+            expect(cards.first.locator(".govuk-tag")).to_have_text(re.compile("Red|Amber"))
+            assert cards.count() == len(ratings)  # the same streams as the table on a desktop
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        position = page.get_by_role(
+            "table", name="Income by stream, year to date and forecast outturn: the position"
+        )
         if width == 1280:  # the whole table in view: no scrolling sideways inside its container
             assert exceptions.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+            # income by stream: the position, with the quarters and the movement one click away
+            expect(position.locator("thead th")).to_have_count(8)
+            everything = page.get_by_role(
+                "table", name="Income by stream, year to date and forecast outturn", exact=True
+            )
+            expect(everything).to_be_hidden()
+            page.get_by_text("Every column: the quarters, the previous forecast and the movement").click()
+            expect(everything).to_be_visible()
+            expect(everything.locator("thead th")).to_have_count(20)  # every column of the sheet
+        else:  # on a phone the Summary and the streams are cards, a figure beside each label
+            expect(position).to_be_hidden()
+            card = page.locator(
+                ".govuk-summary-card", has=page.get_by_role("heading", name="Total", exact=True)
+            ).first
+            expect(card).to_be_visible()
+            expect(card.get_by_text("Actual to date")).to_be_visible()
         assert_accessible(page)
         page.evaluate("document.getElementById('exceptions').scrollIntoView({block: 'start'})")
         page.screenshot(path=str(SCREENSHOTS / shot), full_page=False)
