@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 
-from incometrack import demo, periods
+from incometrack import periods
 from incometrack.extensions import db
 from incometrack.filters import count_of
 from incometrack.models import Role
@@ -57,6 +57,8 @@ def load_demo_command(if_empty: bool, today: str | None) -> None:
     """Load deterministic demo data into an empty database (never in production)."""
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("load-demo refuses to run with INCOMETRACK_ENV=production.")
+    from incometrack import demo  # the demo's data and its services load for this command only
+
     if demo.has_data(db.session):
         if if_empty:
             click.echo("The database already holds data; demo not loaded.")

@@ -30,9 +30,9 @@ from tests.test_returns import META, Q2, known  # noqa: F401 - the fixture
 
 RED_KEY = (
     "Forecast shortfall of at least the lower of 5% of the annual budget and £100,000; milestone past its"
-    " forecast date"
+    " forecast date."
 )
-AMBER_KEY = "Forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline"
+AMBER_KEY = "Forecast shortfall of at least 2% of the annual budget; milestone forecast after its baseline."
 
 
 @pytest.fixture

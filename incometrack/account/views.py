@@ -9,16 +9,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incometrack import policy
-from incometrack.account import feed
 from incometrack.account.forms import NewCalendarLinkForm, RemindersForm
-from incometrack.account.messages import external_url
 from incometrack.auth.access import roles_required
 from incometrack.extensions import db
 from incometrack.forms import commit_or_show, form_status
 from incometrack.models import User
 from incometrack.models.base import utcnow
-from incometrack.reports import reminders as due
-from incometrack.services import reminders as reminder_service
 
 bp = Blueprint("account", __name__)
 
@@ -27,6 +23,10 @@ bp = Blueprint("account", __name__)
 @roles_required(policy.EVERYONE)
 def index():
     """Choose daily, weekly or no reminder emails; see when the last was sent; the calendar link."""
+    # Reminders, mail and calendars load when a page uses them, not when the app starts (issue 33).
+    from incometrack.account.messages import external_url
+    from incometrack.services import reminders as reminder_service
+
     form = (
         RemindersForm(frequency=current_user.reminder_frequency)
         if request.method == "GET"
@@ -54,6 +54,8 @@ def index():
 @roles_required(policy.EVERYONE)
 def new_calendar_link():
     """Make (or replace) the person's calendar feed address; the old one stops working."""
+    from incometrack.services import reminders as reminder_service
+
     if not NewCalendarLinkForm().validate_on_submit():
         abort(400)
     had_one = current_user.calendar_token is not None
@@ -71,6 +73,9 @@ def new_calendar_link():
 @bp.route("/calendar/<token>.ics")
 def calendar(token: str):
     """The private feed: anyone with the address reads it, so it holds titles and dates only."""
+    from incometrack.account import feed
+    from incometrack.reports import reminders as due
+
     person = db.session.scalar(select(User).where(User.calendar_token == token, User.active.is_(True)))
     if person is None:
         abort(404)

@@ -154,7 +154,7 @@ def section_cards(section: Section, report: FinancialReturn, *, screen: bool = F
     """A section as GOV.UK summary cards, a line a card titled by its first column(s), for a
     phone (the page shows them under 641 px in place of the table): every figure beside its label."""
     indexes = [i for i, c in enumerate(section.columns) if not screen or c.title in section.screen]
-    named = 2 if section.columns[1].kind == Kind.TEXT and section.columns[1].title == "Stream" else 1
+    named = section.names
     lines = [(line, section.values(line)) for line in section.lines(report)]
     total = section.total_values(report)
     if total is not None:
@@ -195,7 +195,7 @@ def key_table(report: FinancialReturn) -> Markup:
         _row(
             [
                 f'<th scope="row" class="govuk-table__header">{filters.rag_tag(rag.value)}</th>',
-                f'<td class="govuk-table__cell">{escape(meaning[:1].upper() + meaning[1:])}.</td>',
+                f'<td class="govuk-table__cell">{escape(meaning)}</td>',
             ]
         )
         for rag, meaning in rag_key(report)

@@ -439,10 +439,7 @@ class _Builder:
             Paragraph(pdf_text(EXCEPTIONS.heading), self.h2),
             self.table(
                 ["RAG", RAG_KEY_CAPTION],
-                [
-                    [self.rag(rag.value), self.text(meaning[:1].upper() + meaning[1:])]
-                    for rag, meaning in rag_key(r)
-                ],
+                [[self.rag(rag.value), self.text(meaning)] for rag, meaning in rag_key(r)],
                 [18, 150],
             ),
             Spacer(1, 3 * mm),

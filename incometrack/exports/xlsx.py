@@ -129,8 +129,7 @@ class SheetWriter:
                 [self._cell("RAG", Kind.TEXT, bold=True), self._cell(RAG_KEY_CAPTION, Kind.TEXT, bold=True)]
             )
             for rag, meaning in key:
-                sentence = meaning[:1].upper() + meaning[1:]
-                self.sheet.append([self._cell(rag.value, Kind.RAG), self._cell(sentence, Kind.TEXT)])
+                self.sheet.append([self._cell(rag.value, Kind.RAG), self._cell(meaning, Kind.TEXT)])
             self.sheet.append([])
         self.rows = self.header_row
         if not key:  # a short list below a key: frozen, the title and key would fill the window

@@ -113,6 +113,8 @@ class Section:
     print_titles: int = 1
     #: on a page, the columns shown at first (the rest one click away); () for all of them
     screen: tuple[str, ...] = ()
+    #: how many of the first columns name a line (a stream's code and name): a card's title
+    names: int = 1
 
     def column(self, title: str) -> Column:
         return next(c for c in self.columns if c.title == title)
@@ -249,6 +251,7 @@ STREAMS = Section(
     lambda report: report.streams,
     total=_overall_stream,
     empty="No income streams this year.",
+    names=2,
     screen=(
         "Stream code",
         "Stream",
@@ -468,6 +471,7 @@ EXCEPTIONS = Section(
     ),
     red_or_amber,
     empty="No stream is rated Red or Amber.",
+    names=2,
     parts=(
         Part(
             "Streams rated Red or Amber",
@@ -560,16 +564,16 @@ def rag_key(report: FinancialReturn) -> tuple[tuple[Rag, str], ...]:
     return (
         (
             Rag.RED,
-            f"forecast shortfall of at least the lower of {_share(t.red_basis_points)} of the annual budget"
-            f" and {format_gbp(t.red_pence).removesuffix('.00')}; milestone past its forecast date",
+            f"Forecast shortfall of at least the lower of {_share(t.red_basis_points)} of the annual budget"
+            f" and {format_gbp(t.red_pence).removesuffix('.00')}; milestone past its forecast date.",
         ),
         (
             Rag.AMBER,
-            f"forecast shortfall of at least {_share(t.amber_basis_points)} of the annual budget; milestone"
-            " forecast after its baseline",
+            f"Forecast shortfall of at least {_share(t.amber_basis_points)} of the annual budget; milestone"
+            " forecast after its baseline.",
         ),
-        (Rag.GREEN, "on or above budget, or a smaller shortfall; milestone on time"),
-        (Rag.COMPLETE, "milestone complete"),
+        (Rag.GREEN, "On or above budget, or a smaller shortfall; milestone on time."),
+        (Rag.COMPLETE, "Milestone complete."),
     )
 
 
