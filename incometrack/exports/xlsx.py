@@ -95,15 +95,12 @@ class SheetWriter:
         preamble: Sequence[tuple[str, Font]] = (),
         key: Sequence[tuple[Rag, str]] = (),
         page_header: tuple[str, str] = ("", ""),
-        title_columns: int = 1,
     ) -> None:
         """``preamble``: lines of text (with their font) above the table, such as a title;
         ``key``: what each rating means, as a small table between them; ``page_header``: the
         title block printed at the top of every page (left and right)."""
         self.sheet = workbook.create_sheet(title)
         self.page_header = page_header
-        #: the columns repeated on every page across where the sheet prints wider than a page
-        self.title_columns = title_columns
         #: the columns printed: up to the last one that goes on paper (a stream's commentary is
         #: printed with the streams rated Red or Amber, a grant's outcomes in Outcomes)
         self.printed = columns[: max(i for i, c in enumerate(columns) if c.on_paper) + 1]
@@ -144,22 +141,21 @@ class SheetWriter:
             (i, max(1, int(c.width * 1.1))) for i, c in enumerate(columns) if c.kind == Kind.USER
         ]
 
-    def _print_setup(self, *, pages_tall: int = 0) -> None:
+    def _print_setup(self) -> None:
         """For the committee's printer: A4 landscape, the header row on every page, the title block
         at the head of every page and "Page n of m" at the foot. A sheet is fitted to one page wide
-        (``pages_tall`` high, 0 for as many as it takes) where that keeps its text at 8pt or more;
-        a wider one prints at :data:`LEAST_SCALE` over as many pages across as it needs, its first
-        column(s) repeated on each."""
+        (as many tall as it takes) where that keeps its text at 8pt or more; a wider one prints at
+        :data:`LEAST_SCALE` over as many pages across as it needs, its first column repeated on each."""
         ws = self.sheet
         ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
         ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
         if fitted_scale(self.printed) >= LEAST_SCALE:
             ws.sheet_properties.pageSetUpPr.fitToPage = True
             ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = pages_tall
+            ws.page_setup.fitToHeight = 0
         else:
             ws.page_setup.scale = LEAST_SCALE
-            ws.print_title_cols = f"A:{get_column_letter(self.title_columns)}"
+            ws.print_title_cols = "A:A"
         ws.print_title_rows = f"{self.header_row}:{self.header_row}"
         ws.print_options.gridLines = False
         left, right = self.page_header
@@ -386,9 +382,7 @@ def write_section(
     if section is SUMMARY:  # the grants figures below share its second column ("No decisions yet")
         widest = max(len(display(f.value, f.kind)) for f in grant_figures(report)) + 2
         columns = (columns[0], replace(columns[1], width=max(columns[1].width, widest)), *columns[2:])
-    sheet = SheetWriter(
-        workbook, section.sheet, columns, preamble, key, page_header(report), section.print_titles
-    )
+    sheet = SheetWriter(workbook, section.sheet, columns, preamble, key, page_header(report))
     if section is EXCEPTIONS and not lines:
         sheet.sheet.append([sheet._cell(section.empty, Kind.TEXT)])  # "none" said, not a bare header
         sheet.rows += 1
@@ -456,11 +450,10 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=first + 3), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=first + 3))
-    # Below the tables, inside the printed area: the Summary prints on one page with its chart.
+    # Below the tables, inside the printed area: the Summary prints with its chart, at 8pt or more.
     anchor = sheet.rows + 2
     ws.add_chart(chart, f"A{anchor}")
     ws.print_area = f"A1:{get_column_letter(len(SUMMARY.columns))}{anchor + CHART_ROWS}"
-    sheet._print_setup()
 
 
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:

@@ -109,8 +109,6 @@ class Section:
     parts: tuple[Part, ...] = ()
     #: the section is a table in the PDF and the HTML (the year's entries are only in the workbook)
     on_paper: bool = True
-    #: the first columns a printed sheet too wide for one page repeats on each page across
-    print_titles: int = 1
     #: on a page, the columns shown at first (the rest one click away); () for all of them
     screen: tuple[str, ...] = ()
     #: how many of the first columns name a line (a stream's code and name): a card's title
