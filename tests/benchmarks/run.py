@@ -409,7 +409,25 @@ def bare_xlsx(report, entries) -> None:
 def bare_pdf(report) -> None:
     """The same tables, rows and columns as the committee PDF, as plain strings in the same font."""
     g = report.grants_headline
+    rated = sorted(
+        (s for s in report.streams if s.figures.rag.value in ("Red", "Amber")),
+        key=lambda s: (s.figures.forecast_variance, s.code),
+    )
     tables = [
+        [["Red", "the key's four lines"], ["Amber", ""], ["Green", ""], ["Complete", ""]],
+        [
+            [
+                s.code,
+                s.name,
+                s.service,
+                s.figures.forecast_variance,
+                s.figures.forecast_variance_pct,
+                s.figures.rag,
+                s.figures.movement,
+                s.commentary,
+            ]
+            for s in rated
+        ],
         [
             [
                 s.service,
