@@ -76,6 +76,10 @@ LEAST_SCALE = 73
 SIDE_MARGIN = 0.3
 #: What an A4 landscape page (297 mm, 1,123 pixels at 96 dpi) holds across between its margins.
 PRINTABLE_PX = 1123 - int(2 * SIDE_MARGIN * 96)
+#: The top and bottom margins, in inches (the title block and the page number stand in them).
+END_MARGIN = 0.6
+#: What an A4 landscape page (210 mm, 595 points) holds down between its margins, in points.
+PRINTABLE_PT = 595 - int(2 * END_MARGIN * 72)
 
 
 def fitted_scale(columns: Sequence[Column]) -> int:
@@ -165,6 +169,8 @@ class SheetWriter:
         ws.oddFooter.left.text = "&A"
         ws.oddFooter.right.text = "Page &P of &N"
         ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
+        ws.page_margins.top = ws.page_margins.bottom = END_MARGIN
+        ws.page_margins.header = ws.page_margins.footer = 0.25
 
     def letter(self, title: str) -> str:
         return get_column_letter([c.title for c in self.columns].index(title) + 1)
@@ -299,6 +305,8 @@ TITLE_FONT = Font(bold=True, size=16)
 DRAFT_FONT = Font(bold=True, size=12, color="D4351C")
 #: Rows of the default height the Summary's chart (9 cm tall) covers.
 CHART_ROWS = 19
+#: The Summary's column the chart starts in: right of the small tables' three columns.
+CHART_COLUMN = 5
 
 
 def page_header(report: FinancialReturn) -> tuple[str, str]:
@@ -403,7 +411,7 @@ def write_section(
 
 def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     """The Summary: title block, income by service, the grants headline, milestones by RAG and
-    the quarters with their chart, on one printed page."""
+    the quarters, with their chart beside them, on one printed page."""
     sheet = write_section(workbook, SUMMARY, report, preamble=summary_heading(report))
     ws = sheet.sheet
 
@@ -438,6 +446,7 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
             ([(c.value(line), c.kind) for c in section.columns] for line in section.lines(report)),
         )
 
+    beside = sheet.rows + 2  # the grants block's header row: the chart stands to its right
     block(("Grants", "Value"), ([(f.label, Kind.TEXT), (f.value, f.kind)] for f in grant_figures(report)))
     section_block(MILESTONE_COUNTS)
     first = section_block(QUARTERS)
@@ -445,15 +454,22 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
     chart.type = "col"
     chart.title = f"Income by quarter against profiled budget, {report.meta.year_label}"
     chart.y_axis.numFmt = "£#,##0"
-    chart.height, chart.width = 9, 18
+    # as wide as the columns it stands over allow (18 cm at most): no part of it outside the print area
+    room_cm = sum(7 * c.width + 5 for c in sheet.columns[CHART_COLUMN - 1 :]) / 96 * 2.54
+    chart.height, chart.width = 9, min(18, round(room_cm - 0.5, 1))
     chart.add_data(
         Reference(ws, min_col=2, max_col=3, min_row=first - 1, max_row=first + 3), titles_from_data=True
     )
     chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=first + 3))
-    # Below the tables, inside the printed area: the Summary prints with its chart, at 8pt or more.
-    anchor = sheet.rows + 2
-    ws.add_chart(chart, f"A{anchor}")
-    ws.print_area = f"A1:{get_column_letter(len(SUMMARY.columns))}{anchor + CHART_ROWS}"
+    # Beside the small tables (which use the first three columns), inside the printed area: the
+    # Summary prints on one page with its chart, at 8pt or more.
+    ws.add_chart(chart, f"{get_column_letter(CHART_COLUMN)}{beside}")
+    last = max(sheet.rows, beside + CHART_ROWS)
+    ws.print_area = f"A1:{get_column_letter(len(SUMMARY.columns))}{last}"
+    # One page where its text stays at 8pt or more; otherwise as many as it takes.
+    tall = sum(ws.row_dimensions[row].height or 15 for row in range(1, last + 1))
+    if min(fitted_scale(sheet.printed), 100 * PRINTABLE_PT // tall) >= LEAST_SCALE:
+        ws.page_setup.fitToHeight = 1
 
 
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
