@@ -11,6 +11,7 @@ import io
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,16 +19,24 @@ from sqlalchemy.orm import Session
 from incometrack import money, periods
 from incometrack.models import (
     BidStatus,
+    ConsentGiver,
+    ConsentUse,
+    EvidenceKind,
     Funder,
     FunderType,
     GrantBid,
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    LibraryOffer,
+    MeasureKind,
+    MeasureUnit,
     MilestoneStatus,
     Outcome,
     Programme,
+    Project,
     ReminderFrequency,
+    ResultSource,
     Role,
     Service,
     Site,
@@ -35,7 +44,7 @@ from incometrack.models import (
     StreamStatus,
     User,
 )
-from incometrack.services import AS_READ, grants, imports, income, reference, reminders, users
+from incometrack.services import AS_READ, grants, impact, imports, income, reference, reminders, users
 from incometrack.services import milestones as projects
 
 SEED = 20161
@@ -51,19 +60,19 @@ DEMO_USERS = (
 )
 
 SITES = (
-    ("Maidstone Library", SiteKind.HUB, "Libraries"),
-    ("The Beaney, Canterbury", SiteKind.HUB, "Libraries"),
-    ("Ashford Gateway", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Tunbridge Wells Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Dartford Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Folkestone Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Margate Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Sevenoaks Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Gravesend Library", SiteKind.BRANCH_LIBRARY, "Libraries"),
-    ("Archbishop's Palace Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
-    ("Canterbury Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
-    ("Tunbridge Wells Register Office", SiteKind.REGISTER_OFFICE, "Registration"),
-    ("Kent History and Library Centre", SiteKind.ARCHIVE_CENTRE, "Archives"),
+    ("Maidstone Library", SiteKind.HUB, "Libraries", "ME14 1LQ"),
+    ("The Beaney, Canterbury", SiteKind.HUB, "Libraries", "CT1 2RA"),
+    ("Ashford Gateway", SiteKind.BRANCH_LIBRARY, "Libraries", "TN23 1AS"),
+    ("Tunbridge Wells Library", SiteKind.BRANCH_LIBRARY, "Libraries", "TN1 1JN"),
+    ("Dartford Library", SiteKind.BRANCH_LIBRARY, "Libraries", "DA1 1EU"),
+    ("Folkestone Library", SiteKind.BRANCH_LIBRARY, "Libraries", "CT20 1HD"),
+    ("Margate Library", SiteKind.BRANCH_LIBRARY, "Libraries", "CT9 1RE"),
+    ("Sevenoaks Library", SiteKind.BRANCH_LIBRARY, "Libraries", "TN13 1LQ"),
+    ("Gravesend Library", SiteKind.BRANCH_LIBRARY, "Libraries", "DA12 1BE"),
+    ("Archbishop's Palace Register Office", SiteKind.REGISTER_OFFICE, "Registration", "ME15 6YE"),
+    ("Canterbury Register Office", SiteKind.REGISTER_OFFICE, "Registration", "CT1 2XR"),
+    ("Tunbridge Wells Register Office", SiteKind.REGISTER_OFFICE, "Registration", "TN1 1NS"),
+    ("Kent History and Library Centre", SiteKind.ARCHIVE_CENTRE, "Archives", "ME14 1LQ"),
 )
 
 # code, name, service, category, site (or None), annual budget in pounds, seasonal profile
@@ -303,6 +312,7 @@ def load(session: Session, *, today: date) -> DemoSummary:
     bids = _grants(session, services, people, today)
     summary.counts["grant bids"] = len(bids)
     summary.counts["projects"] = _projects(session, services, people, bids, today)
+    summary.counts["measure results"], summary.counts["items of evidence"] = _impact(session, people, sites, today)
     session.flush()
     return summary
 
@@ -323,9 +333,15 @@ def _users(session: Session) -> dict[str, User]:
 def _sites(session: Session, services: dict[str, Service], admin: User) -> dict[str, Site]:
     sites = {
         name: reference.create_site(
-            session, name=name, kind=kind, service_id=services[service].id, active=True, actor=admin
+            session,
+            name=name,
+            kind=kind,
+            service_id=services[service].id,
+            active=True,
+            postcode=postcode,
+            actor=admin,
         )
-        for name, kind, service in SITES
+        for name, kind, service, postcode in SITES
     }
     session.flush()
     return sites
@@ -527,9 +543,18 @@ class _Grants:
             today=self.today,
         )
 
-    def spend(self, bid: GrantBid, spent_on: date, amount: int, description: str, who: User) -> None:
+    def spend(
+        self,
+        bid: GrantBid,
+        spent_on: date,
+        amount: int,
+        description: str,
+        who: User,
+        *,
+        capital: bool = False,
+    ) -> None:
         grants.add_spend(self.session, bid, spent_on=min(spent_on, self.today), amount=amount,
-                         description=description, actor=who, today=self.today)  # fmt: skip
+                         capital=capital, description=description, actor=who, today=self.today)  # fmt: skip
 
     def report(self, bid: GrantBid, title: str, due_on: date, submitted_on: date | None = None) -> None:
         report = grants.add_report(self.session, bid, title=title, due_on=due_on, actor=self.finance)
@@ -606,7 +631,8 @@ def _grants(session, services, people, today) -> list[GrantBid]:
     )
     g.payment(playground, date(2017, 4, 30), 50_000_00, date(2017, 5, 4))
     g.payment(playground, date(2017, 10, 31), 50_000_00, date(2017, 11, 2))
-    g.spend(playground, date(2017, 7, 1), 62_500_00, "Equipment and kits", lead)
+    g.spend(playground, date(2017, 7, 1), 20_000_00, "Tablets, robots and coding kits", lead, capital=True)
+    g.spend(playground, date(2017, 7, 1), 42_500_00, "Session leaders and materials", lead)
     g.spend(playground, date(2018, 2, 1), 37_500_00, "Sessions and staff", lead)
     g.report(playground, "Final activity report", date(2018, 6, 30), date(2018, 6, 28))
     grants.move_bid(
@@ -993,3 +1019,250 @@ def _projects(session, services, people, bids, today) -> int:
             )
     session.flush()
     return len(plans)
+
+
+# Impact evidence ---------------------------------------------------------------------------------
+
+#: (name, unit, kind, outcome, offer, definition)
+DEMO_MEASURES = (
+    ("Unique participants", MeasureUnit.PEOPLE, MeasureKind.OUTPUT, "Improved digital access and literacy",
+     LibraryOffer.DIGITAL, "Different people who took part at least once in the period (from registers)."),
+    ("Attendances", MeasureUnit.ATTENDANCES, MeasureKind.OUTPUT, "Improved digital access and literacy",
+     LibraryOffer.DIGITAL, "Every visit to a session, a person coming twice counted twice."),
+    ("Sessions delivered", MeasureUnit.SESSIONS, MeasureKind.OUTPUT, "Improved digital access and literacy",
+     LibraryOffer.DIGITAL, "Sessions run, whatever their size."),
+    ("Participants more confident online", MeasureUnit.PERCENTAGE, MeasureKind.OUTCOME,
+     "Improved digital access and literacy", LibraryOffer.DIGITAL,
+     "Share of survey respondents who say they feel more confident using digital technology."),
+    ("Makerspace sessions", MeasureUnit.SESSIONS, MeasureKind.OUTPUT, "Cultural and creative enrichment",
+     LibraryOffer.CULTURE, "Open and booked makerspace sessions run."),
+    ("Makerspace attendances", MeasureUnit.ATTENDANCES, MeasureKind.OUTPUT,
+     "Cultural and creative enrichment", LibraryOffer.CULTURE, "Every visit to a makerspace session."),
+)  # fmt: skip
+
+#: Kent's Digital Playground, 2017-18: (measure, baseline, target, results Q1..Q4, site)
+PLAYGROUND_RESULTS = (
+    ("Unique participants", "0", "1200", ("210", "340", "380", "300"), "Folkestone Library"),
+    ("Attendances", "0", "3000", ("520", "810", "960", "820"), "Folkestone Library"),
+    ("Sessions delivered", "0", "144", ("30", "36", "40", "38"), "Margate Library"),
+    ("Participants more confident online", "40", "75", ("52", "61.5", "68", "72.5"), None),
+)
+
+PLAYGROUND_LEARNING = (
+    "Families came back when sessions ran at the same time each week, and grandparents were the"
+    " quickest to bring others. Sessions in the smaller libraries filled first: we moved two from"
+    " Maidstone to Folkestone and Margate in the second quarter. Tablets bought with the capital"
+    " award stay in the libraries for the code clubs that followed."
+)
+
+
+def demo_photo(colour: tuple[int, int, int] = (29, 112, 184)) -> bytes:
+    """A small picture for the demo's photo evidence: drawn, not taken, so it holds no person."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 320), (243, 242, 241))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 180, 440, 290), fill=colour)
+    for x, shade in ((90, (255, 221, 0)), (210, (0, 112, 60)), (330, (212, 53, 28))):
+        draw.ellipse((x, 60, x + 80, 140), fill=shade)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _impact(
+    session: Session, people: dict[str, User], sites: dict[str, Site], today: date
+) -> tuple[int, int]:
+    """Measures, targets, results and evidence: Kent's Digital Playground as it ran in 2017-18
+    (its activity report), and the makerspaces this year (the committee's pack)."""
+    admin, finance, lead = (
+        people["admin@demo.example"],
+        people["finance@demo.example"],
+        people["lead@demo.example"],
+    )
+    outcomes = {o.name: o for o in session.scalars(select(Outcome))}
+    measures = {
+        name: impact.create_measure(
+            session,
+            impact.MeasureInput(name=name, unit=unit, kind=kind, outcome_id=outcomes[outcome].id,
+                                definition=definition, offer=offer),
+            actor=admin,
+        )
+        for name, unit, kind, outcome, offer, definition in DEMO_MEASURES
+    }  # fmt: skip
+    projects_by_name = {p.name: p for p in session.scalars(select(Project))}
+    playground = projects_by_name["Kent's Digital Playground"]
+    makers = projects_by_name["Makerspaces in six libraries"]
+    playground.learning = PLAYGROUND_LEARNING
+    results = 0
+    delivery = periods.FinancialYear(2017)
+    for name, baseline, target, by_quarter, site in PLAYGROUND_RESULTS:
+        aim = impact.set_target(
+            session,
+            playground,
+            impact.TargetInput(
+                measures[name].id, Decimal(baseline), Decimal(target), delivery.last_day, True
+            ),
+            actor=lead,
+            expected_version=AS_READ,
+        )
+        for number, value in enumerate(by_quarter, 1):
+            impact.record_result(session, aim, delivery.quarter(number), Decimal(value),
+                                 site_id=sites[site].id if site else None,
+                                 source=ResultSource.SURVEY if site is None else ResultSource.REGISTER,
+                                 actor=lead, expected_version=AS_READ, today=today)  # fmt: skip
+            results += 1
+    # The makerspaces this year: results for every quarter that has ended.
+    current = periods.fy_for(today)
+    makers.starts_on = current.first_day
+    for name, target, by_quarter in (
+        ("Makerspace sessions", "240", ("50", "70", "64", "60")),
+        ("Makerspace attendances", "2400", ("430", "575", "610", "590")),
+    ):
+        aim = impact.set_target(
+            session,
+            makers,
+            impact.TargetInput(measures[name].id, Decimal(0), Decimal(target), current.last_day, False),
+            actor=lead,
+            expected_version=AS_READ,
+        )
+        for number, value in enumerate(by_quarter, 1):
+            if current.quarter(number).last_day < today:
+                impact.record_result(session, aim, current.quarter(number), Decimal(value),
+                                     site_id=sites["Ashford Gateway"].id, source=ResultSource.REGISTER,
+                                     actor=lead, expected_version=AS_READ, today=today)  # fmt: skip
+                results += 1
+    digital = outcomes["Improved digital access and literacy"].id
+    creative = outcomes["Cultural and creative enrichment"].id
+    ten_years = date(2028, 3, 31)  # the legacy report's consents were asked for ten years
+    every_use = frozenset(ConsentUse)
+    items = [
+        (
+            playground,
+            impact.EvidenceInput(
+                EvidenceKind.CASE_STUDY,
+                "Three generations learning to code",
+                date(2018, 2, 14),
+                body="A grandmother brought her two grandchildren to the Saturday sessions at Folkestone."
+                " Within six weeks she was helping other families set up their tablets and now volunteers"
+                " at the library's code club.",
+                outcome_id=digital,
+                site_id=sites["Folkestone Library"].id,
+                attribution="Family learning participant, Folkestone",
+            ),
+            None,
+            (ConsentGiver.PERSON, False, every_use, date(2018, 2, 14), ten_years),
+        ),
+        (
+            playground,
+            impact.EvidenceInput(
+                EvidenceKind.QUOTE,
+                "Keeping in touch",
+                date(2017, 11, 8),
+                body="I can't get out so much, this is a very convenient way of keeping in touch \u2013 I"
+                " don't feel so isolated.",
+                outcome_id=digital,
+                site_id=sites["Margate Library"].id,
+                attribution="Outreach service user, Margate",
+            ),
+            None,
+            (ConsentGiver.PERSON, False, every_use, date(2017, 11, 8), ten_years),
+        ),
+        (
+            playground,
+            impact.EvidenceInput(
+                EvidenceKind.QUOTE,
+                "A child's view",
+                date(2018, 3, 3),
+                body="I made the robot go round the library!",
+                outcome_id=digital,
+                site_id=sites["Folkestone Library"].id,
+                attribution="Child aged 8, Folkestone",
+            ),
+            None,
+            (
+                ConsentGiver.GUARDIAN,
+                True,
+                frozenset({ConsentUse.FUNDER_REPORTS}),
+                date(2018, 3, 3),
+                ten_years,
+            ),
+        ),
+        (
+            playground,
+            impact.EvidenceInput(
+                EvidenceKind.PHOTO,
+                "Coding robots session",
+                date(2018, 1, 20),
+                outcome_id=digital,
+                site_id=sites["Folkestone Library"].id,
+                attribution="Saturday session, Folkestone Library",
+                alt_text="Three coloured robot balls on a blue mat in the library's activity room",
+            ),
+            impact.Upload(demo_photo(), "robots.jpg"),
+            (ConsentGiver.PERSON, False, every_use, date(2018, 1, 20), ten_years),
+        ),
+        (
+            makers,
+            impact.EvidenceInput(
+                EvidenceKind.QUOTE,
+                "First print",
+                current.first_day + timedelta(days=40),
+                body="I never thought I'd design something and hold it the same afternoon.",
+                outcome_id=creative,
+                site_id=sites["Ashford Gateway"].id,
+                attribution="Makerspace member, Ashford",
+            ),
+            None,
+            (ConsentGiver.PERSON, False, every_use, current.first_day + timedelta(days=40), None),
+        ),
+        (
+            makers,
+            impact.EvidenceInput(
+                EvidenceKind.CASE_STUDY,
+                "From makerspace to apprenticeship",
+                current.first_day + timedelta(days=60),
+                body="A young man who joined the open sessions to repair his bike now has an engineering"
+                " apprenticeship, with a reference from the makerspace's volunteer lead.",
+                outcome_id=creative,
+                site_id=sites["Ashford Gateway"].id,
+                attribution="Makerspace member, Ashford",
+            ),
+            None,
+            (
+                ConsentGiver.PERSON,
+                False,
+                frozenset({ConsentUse.FUNDER_REPORTS}),
+                current.first_day + timedelta(days=60),
+                None,
+            ),
+        ),
+        (
+            makers,
+            impact.EvidenceInput(
+                EvidenceKind.PHOTO,
+                "Laser cutter induction",
+                current.first_day + timedelta(days=50),
+                outcome_id=creative,
+                site_id=sites["Ashford Gateway"].id,
+                attribution="Ashford Gateway makerspace",
+                alt_text="A green, yellow and red pattern cut from card on a blue workbench",
+            ),
+            impact.Upload(demo_photo((0, 112, 60)), "laser.jpg"),
+            (ConsentGiver.PERSON, False, every_use, current.first_day + timedelta(days=50), None),
+        ),
+    ]
+    for project, data, upload, (giver, child, uses, given_on, expires_on) in items:
+        if data.occurred_on > today:
+            continue
+        evidence = impact.add_evidence(session, project, data, upload, actor=lead, today=today)
+        impact.record_consent(
+            session,
+            evidence,
+            impact.ConsentInput(giver, given_on, uses, child=child, expires_on=expires_on),
+            actor=lead,
+            today=max(today, given_on),
+        )
+        impact.approve(session, evidence, actor=finance, expected_version=AS_READ)
+    session.flush()
+    return results, len(items)

@@ -348,6 +348,15 @@ def coerce_date(value: date | datetime | str, *, field: str = "Date") -> date:
     return parse_date(str(value), field=field)
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later; 29 February falls back to the 28th in a common year (a
+    consent given on 29/02/2028 for five years expires on 28/02/2033)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def format_date(day: date | None) -> str:
     """UK display form ``31 Mar 2027``; empty for no date."""
     return "" if day is None else f"{day.day} {day:%b %Y}"
@@ -355,6 +364,11 @@ def format_date(day: date | None) -> str:
 
 #: Where the council's clocks are: GMT in winter, BST in summer.
 UK_TIME = ZoneInfo("Europe/London")
+
+
+def uk_date(moment: datetime) -> date:
+    """The day it is in the UK at ``moment`` (an aware datetime)."""
+    return moment.astimezone(UK_TIME).date()
 
 
 def format_datetime(moment: datetime | None) -> str:

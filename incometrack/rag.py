@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 
 class Rag(enum.Enum):
@@ -123,3 +124,29 @@ def worst(ratings) -> Rag | None:
     """The most severe rating among ``ratings`` (None when there are none)."""
     found = set(ratings)
     return next((rag for rag in SEVERITY if rag in found), None)
+
+
+#: How far (percentage points) a measure's progress may trail the time elapsed and still be Amber.
+PROGRESS_AMBER_POINTS = 10
+
+
+def elapsed_share(start: date, target_on: date, on: date) -> Decimal:
+    """The share (a percentage, 0 to 100, to 1 dp half-up) of the time from ``start`` to
+    ``target_on`` that has passed at ``on``."""
+    whole = (target_on - start).days
+    if whole <= 0:
+        return Decimal(100)
+    passed = min(max((on - start).days, 0), whole)
+    return (Decimal(passed) * 100 / whole).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
+
+
+def progress_rag(percent_of_target: Decimal | None, share_elapsed: Decimal) -> Rag:
+    """A measure's progress at a date (DOMAIN.md): Green where its % of target is at least the
+    share of the time to its target date elapsed; Amber within 10 points below; Red below that
+    (no % of target, as where the target equals the baseline, reads as none achieved)."""
+    achieved = percent_of_target if percent_of_target is not None else Decimal(0)
+    if achieved >= share_elapsed:
+        return Rag.GREEN
+    if achieved >= share_elapsed - PROGRESS_AMBER_POINTS:
+        return Rag.AMBER
+    return Rag.RED

@@ -10,6 +10,7 @@ SHEET_NAMES = (
     "Milestones",
     "Outcomes",
     "CIPFA lines",
+    "Impact and outcomes",
     "Income entries",
 )
 

@@ -521,8 +521,9 @@ def test_libreoffice_prints_a_page_or_two_a_sheet(workbook, tmp_path):
     assert "Financial resilience return 2026-27 Q2 DRAFT" in first and "What the ratings mean" in first
     assert "LIB-A" in first and "Room hire" in first and "Page 1 of" in first
     assert "Financial resilience return 2026-27 Q2 DRAFT" in summary and "Milestones by RAG" in summary
-    # a page a sheet, the wide stream and grant tables two each (18 before issue 18)
-    assert len([p for p in pages if p.strip()]) == 9
+    # a page a sheet, the wide stream and grant tables two each (18 before issue 18), and the
+    # impact sheet's page (issue 29)
+    assert len([p for p in pages if p.strip()]) == 10
 
 
 class _Tables(HTMLParser):

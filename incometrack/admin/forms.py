@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from incometrack.fields import UKDateField
 from incometrack.forms import AppForm, EnumSelectField, IdSelectField, QueryForm, optional_version
@@ -95,6 +95,12 @@ class SiteForm(AppForm):
     )
     kind = EnumSelectField("Kind of site", SiteKind)
     service_id = IdSelectField("Service")
+    postcode = StringField(
+        "Postcode (optional)",
+        description="Printed with the venue in a funder's activity report",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=10)],
+    )
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save site", widget=GovSubmitInput())

@@ -271,6 +271,7 @@ def site_form(record_id: int | None = None):
             "kind": SiteKind(form.kind.data),
             "service_id": form.service_id.data or 0,
             "active": form.active.data,
+            "postcode": form.postcode.data or "",
             "actor": current_user,
         }
 

@@ -24,11 +24,15 @@ from markupsafe import Markup, escape
 
 from incometrack import charts, filters
 from incometrack.money import format_gbp
+from incometrack.periods import format_date
 from incometrack.reports.return_layout import (
     CIPFA,
     EXCEPTIONS,
     GRANT_FIGURES_CAPTION,
     GRANTS,
+    IMPACT,
+    IMPACT_OFFERS,
+    IMPACT_OUTCOMES,
     MILESTONE_COUNTS,
     MILESTONES,
     OUTCOMES,
@@ -188,6 +192,50 @@ def section_cards(section: Section, report: FinancialReturn, *, screen: bool = F
     return Markup(f'<div class="app-narrow-only">{"".join(cards)}</div>')  # noqa: S704 - escaped above
 
 
+def impact_section(report: FinancialReturn) -> Markup:
+    """Impact and outcomes below its heading: the measures, the roll-ups, then each project's
+    evidence (a photo as an image with its alt text, a quote as a block quote), on the page and in
+    the published file alike."""
+    parts = [str(section_table(section, report)) for section in (IMPACT, IMPACT_OUTCOMES, IMPACT_OFFERS)]
+    parts.append('<h3 class="govuk-heading-s" id="impact-evidence">Evidence</h3>')
+    evidence = report.impact.evidence
+    if not evidence:
+        parts.append('<p class="govuk-body">No approved evidence yet.</p>')
+    project = None
+    for item in evidence:
+        if item.project != project:
+            project = item.project
+            parts.append(f'<h4 class="govuk-heading-s app-evidence-project">{escape(project)}</h4>')
+        parts.append(_evidence(item))
+    return Markup("".join(parts))  # noqa: S704 - every value is escaped
+
+
+def _evidence(item) -> str:
+    if item.withheld:
+        return f'<p class="govuk-body app-withheld">{escape(item.kind)}: {escape(item.text)}</p>'
+    said = ""
+    if item.attribution:
+        said = f"{escape(item.attribution)}, {escape(format_date(item.occurred_on))}"
+    if item.kind == "Photo" and item.image:
+        caption = f"{escape(item.title)}" + (f" ({said})" if said else "")
+        return (
+            '<figure class="app-evidence-photo">'
+            f'<img src="data:{escape(item.image_type)};base64,{item.image}" alt="{escape(item.alt_text)}"'
+            ' style="max-width:100%;height:auto">'
+            f'<figcaption class="govuk-body-s">{caption}</figcaption></figure>'
+        )
+    if item.kind == "Quote":
+        cite = f'<footer class="govuk-body-s">{said}</footer>' if said else ""
+        words = f'<p class="govuk-body">{escape(item.text)}</p>'
+        return f'<blockquote class="govuk-inset-text">{words}{cite}</blockquote>'
+    text = escape(item.text).replace("\n", Markup("<br>"))
+    return (
+        f'<p class="govuk-body"><strong>{escape(item.kind)}: {escape(item.title)}.</strong> {text}'
+        + (f' <span class="govuk-body-s">({said})</span>' if said else "")
+        + "</p>"
+    )
+
+
 def key_table(report: FinancialReturn) -> Markup:
     """What each rating means, with the thresholds the return's streams were rated by: before the
     first rated table on the page and in the published file."""
@@ -259,6 +307,7 @@ def _environment() -> Environment:
         section_table=section_table,
         figures_table=figures_table,
         key_table=key_table,
+        impact_section=impact_section,
         rag_tag=filters.rag_tag,
     )
     return environment
@@ -276,6 +325,7 @@ def write_html(report: FinancialReturn, stream: BinaryIO) -> None:
             counts=MILESTONE_COUNTS,
             quarters=QUARTERS,
             sections=BODY_SECTIONS,
+            impact=IMPACT,
             chart=quarters_chart(report),
         )
     )

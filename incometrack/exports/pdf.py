@@ -23,6 +23,8 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    Image,
+    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -41,6 +43,9 @@ from incometrack.reports.return_layout import (
     EXCEPTIONS,
     GRANT_FIGURES_CAPTION,
     GRANTS,
+    IMPACT,
+    IMPACT_OFFERS,
+    IMPACT_OUTCOMES,
     MILESTONE_COUNTS,
     MILESTONES,
     OUTCOMES,
@@ -417,6 +422,51 @@ class _Builder:
             flowables += [self.p(f"* {note}") for note in sorted(notes)]
         return flowables
 
+    def impact(self) -> list:
+        """Impact and outcomes: the measures, the roll-ups, then each project's evidence as
+        paragraphs (a quote or case study in its own words, a photo with its description)."""
+        story: list = [CondPageBreak(SECTION_ROOM), Paragraph(pdf_text(IMPACT.heading), self.h2)]
+        story += self.section_tables(IMPACT, headings=False)
+        story += self.section_tables(IMPACT_OUTCOMES)
+        story += self.section_tables(IMPACT_OFFERS)
+        story += self.heading("Evidence")
+        evidence = self.report.impact.evidence
+        if not evidence:
+            story.append(self.p("No approved evidence yet."))
+        project = None
+        for item in evidence:
+            if item.project != project:
+                project = item.project
+                story.append(Paragraph(f"<b>{pdf_text(project)}</b>", self.body))
+            story.append(self.evidence(item))
+        return story
+
+    def evidence(self, item) -> Flowable:
+        """One item: "Withheld: consent" in its place where its consent does not cover committee
+        papers on the day the pack was produced."""
+        if item.withheld:
+            return self.p(f"{item.kind}: {item.text}")
+        said = f"{item.attribution}, {format_date(item.occurred_on)}" if item.attribution else ""
+        if item.kind == "Photo" and item.image:
+            from io import BytesIO
+
+            from reportlab.lib.utils import ImageReader
+
+            reader = ImageReader(BytesIO(item.image_bytes))
+            width, height = reader.getSize()
+            scale = min(90 * mm / width, 60 * mm / height)
+            picture = Image(BytesIO(item.image_bytes), width=width * scale, height=height * scale)
+            picture.hAlign = "LEFT"
+            caption = f"Photo: {item.title}. {item.alt_text}" + (f" ({said})" if said else "")
+            return KeepTogether([picture, self.p(caption)])
+        if item.kind == "Quote":
+            return self.p(f"Quote: \u201c{item.text}\u201d" + (f" ({said})" if said else ""))
+        return Paragraph(
+            f"<b>{pdf_text(item.kind)}: {pdf_text(item.title)}.</b> {pdf_text(item.text)}"
+            + (f" ({pdf_text(said)})" if said else ""),
+            self.body,
+        )
+
     def story(self) -> list:
         r, meta = self.report, self.report.meta
         status = (
@@ -504,6 +554,7 @@ class _Builder:
         story += self.section_tables(MILESTONES)
         story += self.section_tables(OUTCOMES)
         story += self.section_tables(CIPFA)
+        story += self.impact()
         e = r.entries_summary
         story.append(
             self.p(

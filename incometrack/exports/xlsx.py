@@ -27,6 +27,8 @@ from incometrack.rag import Rag, rag_named
 from incometrack.reports.return_layout import (
     ENTRIES,
     EXCEPTIONS,
+    IMPACT,
+    IMPACT_SECTIONS,
     MILESTONE_COUNTS,
     QUARTERS,
     RAG_KEY_CAPTION,
@@ -203,6 +205,10 @@ class SheetWriter:
         elif kind == Kind.DATE:
             cell = WriteOnlyCell(self.sheet, value=value)
             cell.number_format = DATE_FORMAT
+        elif kind == Kind.NUMBER:
+            cell = WriteOnlyCell(self.sheet, value=value if isinstance(value, Decimal) else None)
+            whole = not isinstance(value, Decimal) or value == value.to_integral_value()
+            cell.number_format = "#,##0" if whole else "#,##0.0"
         elif kind == FORMULA:
             cell = WriteOnlyCell(self.sheet, value=value)
         else:
@@ -376,6 +382,7 @@ def write_section(
     report: FinancialReturn,
     preamble: Sequence[tuple[str, Font]] = (),
     key: Sequence[tuple[Rag, str]] = (),
+    widths: Sequence[float] = (),
 ) -> SheetWriter:
     """A section of the return as a sheet: its columns as declared, a row a line (a comment on
     a flagged value, such as a default forecast), filters, and its total line. A column of names
@@ -387,6 +394,8 @@ def write_section(
         lines = list(lines)
         totals = section.total_values(report) or [None] * len(columns)
         columns = tuple(_fitted(column, lines, total) for column, total in zip(columns, totals, strict=True))
+    if widths:  # a sheet of several tables: each column as wide as the widest of them needs
+        columns = tuple(replace(c, width=max(c.width, w)) for c, w in zip(columns, widths, strict=False))
     if section is SUMMARY:  # the grants figures below share its second column ("No decisions yet")
         widest = max(len(display(f.value, f.kind)) for f in grant_figures(report)) + 2
         columns = (columns[0], replace(columns[1], width=max(columns[1].width, widest)), *columns[2:])
@@ -472,6 +481,72 @@ def _summary(workbook: Workbook, report: FinancialReturn) -> None:
         ws.page_setup.fitToHeight = 1
 
 
+#: The largest a photo is drawn on the impact sheet, in pixels.
+PHOTO_BOX = (320, 240)
+
+
+def _impact(workbook: Workbook, report: FinancialReturn) -> None:
+    """Impact and outcomes: the measures (with filters), then the roll-ups and the evidence as
+    tables below, each photo drawn beside its row with its alt text in the row. A column is as
+    wide as the widest of its tables needs; longer text wraps, its row as tall as its lines."""
+    from io import BytesIO
+
+    from openpyxl.drawing.image import Image
+
+    tables = []
+    for section in IMPACT_SECTIONS:
+        lines = list(section.lines(report))
+        totals = section.total_values(report) or [None] * len(section.columns)
+        fitted = tuple(_fitted(c, lines, t) for c, t in zip(section.columns, totals, strict=True))
+        tables.append((section, lines, fitted))
+    widths = [
+        max(fitted[i].width for _s, _l, fitted in tables if i < len(fitted))
+        for i in range(len(IMPACT.columns))
+    ]
+    sheet = write_section(workbook, IMPACT, report, widths=widths)
+    ws = sheet.sheet
+
+    def append(values: Sequence[object], kinds: Sequence[Kind | str], *, bold: bool = False) -> int:
+        """A row of cells, as tall as its wrapped text; its row number."""
+        row = sheet.rows + 1
+        lines = 1
+        for value, kind, width in zip(values, kinds, widths, strict=False):
+            if kind in (Kind.USER, HEADER) and isinstance(value, str):
+                lines = max(lines, len(_wrap(value, width)))
+        if lines > 1:
+            ws.row_dimensions[row].height = min(409, 15 * lines)
+        ws.append([sheet._cell(v, k, bold=bold and k != HEADER) for v, k in zip(values, kinds, strict=False)])
+        sheet.rows = row
+        return row
+
+    if not tables[0][1]:
+        append([IMPACT.empty], [Kind.USER])
+    for section, lines, fitted in tables[1:]:
+        ws.append([])
+        sheet.rows += 1
+        append([section.heading], [HEADER])
+        append([c.title for c in section.columns], [HEADER] * len(section.columns))
+        if not lines:
+            append([section.empty], [Kind.USER])
+        kinds = [c.kind for c in fitted]
+        photos = len(IMPACT.columns) + 1
+        for line in lines:
+            row = append(section.values(line), kinds)
+            image = getattr(line, "image_bytes", b"")
+            if image:
+                picture = Image(BytesIO(image))
+                scale = min(PHOTO_BOX[0] / picture.width, PHOTO_BOX[1] / picture.height, 1)
+                picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
+                ws.add_image(picture, f"{get_column_letter(photos)}{row}")
+                # tall enough for the photo (a point is 4/3 pixels)
+                height = ws.row_dimensions[row].height or 15
+                ws.row_dimensions[row].height = max(height, picture.height * 0.75 + 4)
+        total = section.total_values(report)
+        if total is not None:
+            append(total, [Kind.TEXT if k == Kind.USER else k for k in kinds], bold=True)
+    ws.print_area = f"A1:{get_column_letter(len(sheet.printed))}{sheet.rows}"
+
+
 def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
     """Write the whole return as an XLSX workbook to ``stream``."""
     workbook = Workbook(write_only=True)
@@ -503,6 +578,9 @@ def write_workbook(report: FinancialReturn, stream: BinaryIO) -> None:
     )
     _summary(workbook, report)
     for section in SECTIONS[2:]:
+        if section is IMPACT:
+            _impact(workbook, report)
+            continue
         sheet = write_section(workbook, section, report)
         if section is ENTRIES:
             # printed only on request: a year's entries are a hundred pages (print titles and one

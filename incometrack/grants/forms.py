@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -10,6 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     SelectChoice,
@@ -158,6 +160,9 @@ class SpendForm(AppForm):
     spent_on = UKDateField("Date")
     amount = MoneyField("Amount", description="Negative for a correction")
     description = StringField("What it was spent on", widget=GovTextInput(), validators=[Length(max=255)])
+    capital = BooleanField(
+        "Capital spend (equipment, building works), from the capital award", widget=GovCheckboxInput()
+    )
     submit = SubmitField("Add spend", widget=GovSubmitInput())
 
 

@@ -372,6 +372,7 @@ def spend_add(bid_id: int):
                 spent_on=form.spent_on.data,
                 amount=form.amount.data,
                 description=form.description.data or "",
+                capital=form.capital.data,
                 actor=current_user,
             ),
         )

@@ -204,6 +204,8 @@ class GrantSpend(Versioned, Base):
     spent_on: Mapped[date]
     amount: Mapped[Pence]  #: negative for a correction
     description: Mapped[str255] = mapped_column(default="")
+    #: spent from the capital award (equipment, works) rather than the resource award
+    capital: Mapped[bool] = mapped_column(default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[timestamp]
 

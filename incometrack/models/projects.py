@@ -38,6 +38,11 @@ class Project(Versioned, Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     bid_id: Mapped[int | None] = mapped_column(ForeignKey("grant_bids.id"))  #: the grant that funds it
     description: Mapped[text]
+    #: when delivery began, for the progress of its measures (else its grant's start, else the
+    #: day it was added)
+    starts_on: Mapped[date | None]
+    #: what the project has learned, in the lead's words: the funder's activity report prints it
+    learning: Mapped[text]
     created_at: Mapped[timestamp]
 
     lead: Mapped[User] = relationship()
@@ -50,6 +55,14 @@ class Project(Versioned, Base):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def start(self) -> date:
+        if self.starts_on is not None:
+            return self.starts_on
+        if self.bid is not None and self.bid.start_on is not None:
+            return self.bid.start_on
+        return self.created_at.date()
 
 
 class Milestone(Versioned, Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incometrack.models.base import Base, Versioned, intpk, str120, str255
@@ -52,6 +52,8 @@ class Site(Versioned, Base):
     kind: Mapped[SiteKind]
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: where the venue is, for a funder's report ("venues with postcodes")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
 
     service: Mapped[Service] = relationship(back_populates="sites")
 

@@ -53,6 +53,17 @@ class ProjectForm(AppForm):
     description = TextAreaField(
         "Summary (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=4000)]
     )
+    starts_on = UKDateField(
+        "Start of delivery (optional)",
+        description="Progress against targets is measured from here; left blank, the grant's start",
+        optional=True,
+    )
+    learning = TextAreaField(
+        "What the project has learned (optional)",
+        description="Printed in the funder's activity report",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=8000)],
+    )
     version = HiddenField(filters=[optional_version])
     submit = SubmitField("Save project", widget=GovSubmitInput())
 

@@ -63,6 +63,8 @@ def _project_input(form: ProjectForm) -> milestone_service.ProjectInput:
         bid_id=form.bid_id.data,
         outcome_ids=tuple(form.outcome_ids.data or ()),
         description=form.description.data or "",
+        starts_on=form.starts_on.data,
+        learning=form.learning.data or "",
     )
 
 

@@ -43,10 +43,11 @@ class Kind(enum.StrEnum):
     DATE = "date"
     INT = "int"
     RAG = "rag"  #: a rating, shown as its word on its colour
+    NUMBER = "number"  #: a Decimal count, percentage or score to 1 dp (a measure's value)
 
     @property
     def numeric(self) -> bool:
-        return self in (Kind.MONEY, Kind.PERCENT, Kind.INT)
+        return self in (Kind.MONEY, Kind.PERCENT, Kind.INT, Kind.NUMBER)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class Section:
         if self.total is None:
             return None
         line = self.total(report)
+        if line is None:  # a total the report holds none of (a snapshot from before impact)
+            return None
         if isinstance(line, dict):
             return [line.get(c.title) for c in self.columns]
         return self.values(line)
@@ -146,7 +149,14 @@ def display(value: object, kind: Kind) -> str:
         return format_date(value) if isinstance(value, date) else str(value)
     if kind == Kind.INT:
         return f"{value:,}" if isinstance(value, int) else str(value)
+    if kind == Kind.NUMBER:
+        return format_measure(value) if isinstance(value, Decimal) else str(value)
     return str(value)
+
+
+def format_measure(value: Decimal) -> str:
+    """``1,250`` for a whole number, ``72.5`` otherwise."""
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.1f}"
 
 
 # The figures of a line of income, shared by the summary by service and the stream table ----------
@@ -488,9 +498,122 @@ EXCEPTIONS = Section(
     ),
 )
 
+# Impact and outcomes: one sheet, section and page part, its tables below each other ------------
+
+IMPACT = Section(
+    "impact",
+    "Impact and outcomes",
+    "Impact and outcomes",
+    "Each project's measures against their targets, with progress rated against the time elapsed",
+    (
+        Column("Project", lambda m: m.project, Kind.TEXT, 24),
+        Column("Measure", lambda m: m.measure, Kind.TEXT, 28),
+        Column("Unit", lambda m: m.unit, Kind.TEXT, 12),
+        Column("Baseline", lambda m: m.baseline, Kind.NUMBER, 10),
+        Column("Target", lambda m: m.target, Kind.NUMBER, 10),
+        Column("Target date", lambda m: m.target_on, Kind.DATE, 12),
+        Column("This quarter", lambda m: m.this_quarter, Kind.NUMBER, 10),
+        Column("Year to date", lambda m: m.year_to_date, Kind.NUMBER, 10),
+        Column("% of target", lambda m: m.percent_of_target, Kind.PERCENT, 10),
+        Column("RAG", lambda m: m.rag or "No result due", Kind.RAG, 10),
+        # the roll-ups below say it on paper
+        Column("Outcome", lambda m: m.outcome, Kind.TEXT, 30, on_paper=False),
+    ),
+    lambda report: report.impact.measures,
+    empty="No project has measures yet.",
+    names=2,
+    parts=(
+        Part(
+            "Impact and outcomes: measures against targets",
+            (
+                "Project",
+                "Measure",
+                "Unit",
+                "Baseline",
+                "Target",
+                "Target date",
+                "This quarter",
+                "Year to date",
+                "% of target",
+                "RAG",
+            ),
+            flex="Measure",
+        ),
+    ),
+)
+
+
+def _rollup_columns(first: str) -> tuple[Column, ...]:
+    # Counts of projects are not sums: the total counts a project with several measures once.
+    return (
+        Column(first, lambda r: r.name, Kind.TEXT, 36),
+        Column("Project names", lambda r: r.project_names, Kind.USER, 34),
+        Column("Projects", lambda r: r.projects, Kind.INT, 9),
+        Column("Measures", lambda r: r.measures, Kind.INT, 9),
+        Column("Green", lambda r: r.green, Kind.INT, 8),
+        Column("Amber", lambda r: r.amber, Kind.INT, 8),
+        Column("Red", lambda r: r.red, Kind.INT, 8),
+    )
+
+
+IMPACT_OUTCOMES = Section(
+    "impact-outcomes",
+    "Impact and outcomes",
+    "Impact by Libraries Deliver outcome",
+    "Projects and their measures by Libraries Deliver outcome, each project counted once in the total",
+    _rollup_columns("Libraries Deliver outcome"),
+    lambda report: report.impact.by_outcome,
+    total=lambda report: report.impact.total,
+    empty="No outcomes are set up.",
+)
+
+IMPACT_OFFERS = Section(
+    "impact-offers",
+    "Impact and outcomes",
+    "Impact by Universal Library Offer",
+    "Projects and their measures by Universal Library Offer",
+    _rollup_columns("Universal Library Offer"),
+    lambda report: report.impact.by_offer,
+)
+
+
+def evidence_text(item: Any) -> str:
+    """An item of evidence in one paragraph: ``Quote: "…" (Outreach service user, Folkestone,
+    12 Aug 2026)``; a photo by its title and description; "Withheld: consent" where withheld."""
+    if item.withheld:
+        return f"{item.kind}: {item.text}"
+    said = ", ".join(p for p in (item.attribution, item.site, format_date(item.occurred_on)) if p)
+    if item.kind == "Quote":
+        words = f"\u201c{item.text}\u201d"
+    elif item.kind == "Photo":
+        words = f"{item.title}. {item.alt_text}"
+    else:
+        words = f"{item.title}. {item.text}"
+    return f"{item.kind}: {words}" + (f" ({said})" if said else "")
+
+
+#: In the workbook (the page and the PDF print each item as a paragraph, a photo as a picture).
+IMPACT_EVIDENCE = Section(
+    "impact-evidence",
+    "Impact and outcomes",
+    "Evidence",
+    "Approved evidence per project: a case study, up to two quotes and a photo, where consent allows",
+    (
+        Column("Project", lambda e: e.project, Kind.TEXT, 24),
+        Column("Evidence", evidence_text, Kind.USER, 34),
+        Column("Outcome", lambda e: e.outcome, Kind.TEXT, 11),
+    ),
+    lambda report: report.impact.evidence,
+    row_header=False,
+    empty="No approved evidence yet.",
+)
+
+#: The tables of the impact sheet and section, in order.
+IMPACT_SECTIONS = (IMPACT, IMPACT_OUTCOMES, IMPACT_OFFERS, IMPACT_EVIDENCE)
+
 #: The return's tables, in the order of the workbook's sheets (the exceptions first, then the
-#: Summary with its own small tables).
-SECTIONS = (EXCEPTIONS, SUMMARY, STREAMS, GRANTS, MILESTONES, OUTCOMES, CIPFA, ENTRIES)
+#: Summary with its own small tables; the impact sheet holds :data:`IMPACT_SECTIONS`).
+SECTIONS = (EXCEPTIONS, SUMMARY, STREAMS, GRANTS, MILESTONES, OUTCOMES, CIPFA, IMPACT, ENTRIES)
 
 # The Summary's small tables beside the figures ---------------------------------------------------
 

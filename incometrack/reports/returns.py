@@ -49,9 +49,10 @@ from incometrack.models import (
     project_outcomes,
 )
 from incometrack.money import percent_of
-from incometrack.periods import FinancialYear, MonthPeriod, Quarter, format_date
+from incometrack.periods import FinancialYear, MonthPeriod, Quarter, format_date, uk_date
 from incometrack.rag import IncomeThresholds, Rag, income_rag
 from incometrack.reports.grants import AWARDED_TOTAL, bid_states, grant_figures
+from incometrack.reports.impact import Impact, build_impact
 from incometrack.reports.income import (
     AsAt,
     StreamPosition,
@@ -306,6 +307,9 @@ class FinancialReturn:
     #: the income RAG thresholds the streams were rated by (settings), printed as the key; a
     #: snapshot submitted before they were kept reads the defaults
     thresholds: IncomeThresholds = field(default_factory=IncomeThresholds)
+    #: impact and outcomes: measures against targets, consented evidence, the roll-ups (a
+    #: snapshot submitted before impact was recorded reads none)
+    impact: Impact = field(default_factory=Impact)
     #: the year-to-date entries, streamed on each iteration (not part of equality)
     entries: Iterable[EntryLine] = field(compare=False, repr=False, default=())
 
@@ -802,6 +806,9 @@ def build_return(
     milestones = milestone_rows(session, month.last_day)
     grants, awards = _grants(session, month)
     outcomes, outcome_totals = _outcomes(session, month, milestones, awards)
+    produced_at = now or datetime.now(UTC)
+    # consents are read for the day the pack is produced: an item withdrawn since is withheld
+    impact = build_impact(session, quarter, on=month.last_day, consent_on=uk_date(produced_at))
     count = sum(n for by_period in actuals.values() for _total, n in by_period.values())
     total = sum(t for by_period in actuals.values() for t, _n in by_period.values())
     return FinancialReturn(
@@ -812,7 +819,7 @@ def build_return(
             year_label=month.year.label,
             quarter=quarter.number,
             period_end=month.last_day,
-            produced_at=now or datetime.now(UTC),
+            produced_at=produced_at,
             monitoring=monitoring,
             period=month.number,
         ),
@@ -853,6 +860,7 @@ def build_return(
         cipfa=_cipfa(session, rows),
         entries_summary=EntriesSummary(int(count), int(total)),
         thresholds=thresholds,
+        impact=impact,
         entries=LiveEntries(session, month),
     )
 

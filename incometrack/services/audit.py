@@ -22,6 +22,8 @@ def json_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):  # a photo or document: its size, not its bytes
+        return f"{len(value):,} bytes"
     return value
 
 

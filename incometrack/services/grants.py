@@ -498,8 +498,10 @@ def add_spend(
     description: str,
     actor: User,
     today: date | None = None,
+    capital: bool = False,
 ) -> GrantSpend:
-    """A line of spend against the award (negative for a correction); the bid's lead may add it."""
+    """A line of spend against the award (negative for a correction), from its resource award or
+    (``capital``) its capital award; the bid's lead may add it."""
     _require(can_edit_bid(actor, bid), "You can only record spend on bids that you lead")
     _require_awarded(bid)
     errors = {}
@@ -516,6 +518,7 @@ def add_spend(
         spent_on=spent_on,
         amount=amount,
         description=within(description, 255, field="description", label="Description"),
+        capital=capital,
         entered_by_id=actor.id,
     )
     session.add(spend)

@@ -64,6 +64,8 @@ class ProjectInput:
     bid_id: int | None = None
     outcome_ids: tuple[int, ...] = ()
     description: str = ""
+    starts_on: date | None = None
+    learning: str = ""
 
 
 def project_problems(session: Session, data: ProjectInput) -> dict[str, str]:
@@ -90,6 +92,8 @@ def _apply(session: Session, project: Project, data: ProjectInput) -> None:
     project.service_id = data.service_id
     project.bid_id = data.bid_id
     project.description = data.description.strip()
+    project.starts_on = data.starts_on
+    project.learning = data.learning.strip()
     project.outcomes = list(session.scalars(select(Outcome).where(Outcome.id.in_(data.outcome_ids))))
 
 

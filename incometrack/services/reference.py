@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -59,19 +61,54 @@ def update_service(
     return _save(session, actor, service, values, new=False, expected_version=expected_version)
 
 
-def _site_values(session: Session, site_id: int | None, *, name, kind, service_id, active) -> dict:
+#: A UK postcode as Royal Mail writes it, the space optional when typed: "ME14 1LQ".
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+def normal_postcode(text: str | None) -> str:
+    """``me141lq`` as ``ME14 1LQ``; blank stays blank.
+
+    :raises ValidationErrors: (field ``postcode``) for anything that is not a UK postcode."""
+    raw = (text or "").strip().upper()
+    if not raw:
+        return ""
+    match = _POSTCODE.match(raw)
+    if not match:
+        raise ValidationErrors({"postcode": "Enter a UK postcode, like ME14 1LQ"})
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def _site_values(
+    session: Session, site_id: int | None, *, name, kind, service_id, active, postcode=""
+) -> dict:
     name = _name(session, Site, name, site_id)
     if session.get(Service, service_id) is None:
         raise ValidationErrors({"service_id": "Select the service the site belongs to"})
-    return {"name": name, "kind": kind, "service_id": service_id, "active": active}
+    return {
+        "name": name,
+        "kind": kind,
+        "service_id": service_id,
+        "active": active,
+        "postcode": normal_postcode(postcode),
+    }
 
 
 def create_site(
-    session: Session, *, name: str, kind: SiteKind, service_id: int, active: bool, actor: User
+    session: Session,
+    *,
+    name: str,
+    kind: SiteKind,
+    service_id: int,
+    active: bool,
+    actor: User,
+    postcode: str = "",
 ) -> Site:
-    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service."""
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name, service or
+    postcode."""
     _require_admin(actor)
-    values = _site_values(session, None, name=name, kind=kind, service_id=service_id, active=active)
+    values = _site_values(
+        session, None, name=name, kind=kind, service_id=service_id, active=active, postcode=postcode
+    )
     return _save(session, actor, Site(), values, new=True)
 
 
@@ -85,11 +122,14 @@ def update_site(
     active: bool,
     actor: User,
     expected_version: int | None,
+    postcode: str = "",
 ) -> Site:
-    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name or service.
-    :raises StaleEdit: when the site changed since the form was drawn."""
+    """:raises NotAllowed: unless an admin. :raises ValidationErrors: for a bad name, service or
+    postcode. :raises StaleEdit: when the site changed since the form was drawn."""
     _require_admin(actor)
-    values = _site_values(session, site.id, name=name, kind=kind, service_id=service_id, active=active)
+    values = _site_values(
+        session, site.id, name=name, kind=kind, service_id=service_id, active=active, postcode=postcode
+    )
     return _save(session, actor, site, values, new=False, expected_version=expected_version)
 
 
