@@ -140,6 +140,10 @@ import_budgets_command = _import_command("budgets", "year,stream_code,annual_bud
 import_milestones_command = _import_command(
     "milestones", "project,milestone,owner_email,baseline_due,forecast_due and optionally completed_on,status"
 )
+import_results_command = _import_command(
+    "results",
+    "project,measure,year,quarter,value and optionally site,source (impact results, a quarter a row)",
+)
 
 
 @click.command("import-ledger")
@@ -548,6 +552,7 @@ def init_app(app: Flask) -> None:
         import_budgets_command,
         import_bids_command,
         import_milestones_command,
+        import_results_command,
         import_ledger_command,
         import_profile_group,
         export_return_command,

@@ -312,7 +312,9 @@ def load(session: Session, *, today: date) -> DemoSummary:
     bids = _grants(session, services, people, today)
     summary.counts["grant bids"] = len(bids)
     summary.counts["projects"] = _projects(session, services, people, bids, today)
-    summary.counts["measure results"], summary.counts["items of evidence"] = _impact(session, people, sites, today)
+    summary.counts["measure results"], summary.counts["items of evidence"] = _impact(
+        session, people, sites, today
+    )
     session.flush()
     return summary
 

@@ -347,6 +347,7 @@ IMPORT_KINDS = {
     "budgets": "Budgets",
     "bids": "Grant bids",
     "milestones": "Project milestones",
+    "results": "Impact results (a measure's value for a quarter)",
 }
 
 

@@ -272,10 +272,10 @@ def evidence_lines(
     per_project: dict[EvidenceKind, int] | None = PACK_EVIDENCE,
     project_id: int | None = None,
 ) -> list[EvidenceLine]:
-    """The approved evidence dated on or before ``up_to`` (and from ``since``), the latest first: per project at most
-    ``per_project`` of each kind (None: all of them). An item about a person whose consent does
-    not cover ``use`` on ``consent_on`` is there as "Withheld: consent", its words, photo and
-    attribution left out."""
+    """The approved evidence dated on or before ``up_to`` (and from ``since``), the latest first:
+    per project at most ``per_project`` of each kind (None: all of them). An item about a person
+    whose consent does not cover ``use`` on ``consent_on`` is there as "Withheld: consent", its
+    words, photo and attribution left out."""
     from incometrack.services.impact import consent_covers
 
     statement = (

@@ -1,5 +1,5 @@
-"""Bringing income, ledger extracts, streams, budgets, bids and milestones in from CSV and Excel
-files, all or nothing.
+"""Bringing income, ledger extracts, streams, budgets, bids, milestones and impact results in
+from CSV and Excel files, all or nothing.
 
 One service behind the CLI commands and the upload screen; every kind reads its file through
 :mod:`incometrack.services.reading` (header found below title rows, names compared loosely, any
@@ -21,6 +21,7 @@ from incometrack.services.imports.budgets import import_budgets
 from incometrack.services.imports.common import COLUMNS, KEY_COLUMNS, ImportResult, RowError
 from incometrack.services.imports.lines import import_income, import_ledger, record_lines, undo_batch
 from incometrack.services.imports.milestones import import_milestones
+from incometrack.services.imports.results import import_results
 from incometrack.services.imports.streams import import_streams
 from incometrack.services.imports.templates import TEMPLATES, template_csv
 from incometrack.services.reading import ImportRefused, checksum
@@ -39,6 +40,7 @@ __all__ = [
     "import_income",
     "import_ledger",
     "import_milestones",
+    "import_results",
     "import_streams",
     "record_lines",
     "run_import",
@@ -53,6 +55,7 @@ IMPORTERS = {
     "budgets": import_budgets,
     "bids": import_bids,
     "milestones": import_milestones,
+    "results": import_results,
 }
 
 

@@ -40,6 +40,7 @@ COLUMNS = {
         ("project", "milestone", "owner_email", "baseline_due", "forecast_due"),
         ("completed_on", "status"),
     ),
+    "results": (("project", "measure", "year", "quarter", "value"), ("site", "source")),
 }  # fmt: skip
 #: A row where every one of its kind's key columns is empty is a totals or notes row: skipped and
 #: counted, never an error (ledger extracts end with a totals row holding only an amount).
@@ -49,6 +50,7 @@ KEY_COLUMNS = {
     "budgets": ("year", "stream_code"),
     "bids": ("title", "created_on"),
     "milestones": ("project", "milestone"),
+    "results": ("project", "measure"),
 }
 MAX_ERRORS_SHOWN = 1000
 #: How much of a bad value an error quotes.

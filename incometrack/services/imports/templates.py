@@ -20,6 +20,8 @@ TEMPLATES = {
     "milestones": dict(project="Digital makerspace", milestone="Kit bought",
                        owner_email="lead@example.gov.uk", baseline_due="01/12/2026",
                        forecast_due="01/12/2026", completed_on="", status="not started"),
+    "results": dict(project="Digital makerspace", measure="Attendances", year="2026-27", quarter="2",
+                    value="575", site="Ashford Gateway", source="register"),
 }  # fmt: skip
 
 
