@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
     from incometrack.grants.views import bp as grants_bp
+    from incometrack.impact.views import bp as impact_bp
     from incometrack.income import import_views  # noqa: F401 - adds the import routes to the income blueprint
     from incometrack.income.views import bp as income_bp
     from incometrack.jobs.views import bp as jobs_bp
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         income_bp,
         grants_bp,
         projects_bp,
+        impact_bp,
         returns_bp,
         monitoring_bp,
         account_bp,

@@ -291,6 +291,41 @@ def export_return_command(year_label: str, quarter: str, fmt: str, out_dir: str 
     )
 
 
+@click.command("export-activity-report")
+@click.option("--bid", "bid_id", required=True, type=int, help="The awarded grant's id (its page's address).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["docx", "pdf", "html"]),
+    default="docx",
+    show_default=True,
+    help="Word (for the lead to edit before sending), PDF or an accessible web page.",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder to write to (default: exports/activity-reports/).")  # fmt: skip
+@with_appcontext
+def export_activity_report_command(bid_id: int, fmt: str, out_dir: str | None) -> None:
+    """Write the funder's activity report of an awarded grant from what is recorded, printing its path."""
+    from pathlib import Path
+
+    from incometrack.exports.files import ExportError
+    from incometrack.reports.activity import NotAwarded, build_activity_report
+    from incometrack.services import impact
+
+    try:
+        report = build_activity_report(db.session, bid_id, today=date.today())
+    except (LookupError, NotAwarded) as error:
+        raise click.ClickException(str(error)) from None
+    folder = Path(out_dir) if out_dir else Path(current_app.config["EXPORTS_DIR"]) / "activity-reports"
+    try:
+        path = impact.export_activity_report(db.session, report, fmt, folder, actor=None)
+    except ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(str(path))
+
+
 @click.command("submit-return")
 @click.option("--year", "year_label", required=True, help="Financial year, like 2025-26.")
 @click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
@@ -557,6 +592,7 @@ def init_app(app: Flask) -> None:
         import_profile_group,
         export_return_command,
         export_monitoring_command,
+        export_activity_report_command,
         submit_return_command,
         backup_command,
         send_reminders_command,

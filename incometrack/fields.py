@@ -65,3 +65,21 @@ class UKDateField(_TextParsedField):
 
     def format(self, value) -> str:
         return f"{value:%d/%m/%Y}"
+
+
+class MeasureField(_TextParsedField):
+    """A count, percentage or score typed as ``1,250`` or ``72.5``; data is a ``Decimal``."""
+
+    def parse(self, text: str):
+        from incometrack.services import ServiceError
+        from incometrack.services.impact import parse_value
+
+        try:
+            return parse_value(text, field=self.name, label=self.label.text)
+        except ServiceError as error:
+            raise ValueError(error.message) from None
+
+    def format(self, value) -> str:
+        from incometrack.services.impact import format_value
+
+        return format_value(value)

@@ -69,6 +69,13 @@ def rag_tag(rag: str | None) -> Markup:
     return Markup(f'<strong class="govuk-tag govuk-tag--{colour}">{escape(rag)}</strong>')  # noqa: S704 - escaped
 
 
+def measure(value) -> str:
+    """A measure's value: ``1,250`` or ``72.5``."""
+    from incometrack.services.impact import format_value
+
+    return format_value(value)
+
+
 def register(app: Flask) -> None:
     app.add_template_global(money_cell)
     app.add_template_global(money_cells)
@@ -76,6 +83,7 @@ def register(app: Flask) -> None:
     app.add_template_global(rag_tag)
     app.add_template_filter(gbp)
     app.add_template_filter(count_of)
+    app.add_template_filter(measure)
     app.add_template_filter(uk_date)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(fy_label)

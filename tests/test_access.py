@@ -128,6 +128,23 @@ POLICY = {
     ("projects.milestone_edit", "POST"): WRITERS,
     ("projects.my_milestones", "GET"): EVERYONE,
     ("projects.all_milestones", "GET"): READERS,
+    ("impact.measures", "GET"): ADMIN,
+    ("impact.measure_form", "GET"): ADMIN,
+    ("impact.measure_form", "POST"): ADMIN,
+    ("impact.project_impact", "GET"): EVERYONE,
+    # the project is led by another lead
+    ("impact.target_form", "GET"): WRITERS,
+    ("impact.target_form", "POST"): WRITERS,
+    ("impact.result_form", "GET"): WRITERS,
+    ("impact.result_form", "POST"): WRITERS,
+    ("impact.evidence_new", "GET"): WRITERS,
+    ("impact.evidence_new", "POST"): WRITERS,
+    ("impact.evidence_detail", "GET"): EVERYONE,
+    ("impact.evidence_file", "GET"): EVERYONE,
+    ("impact.evidence_approve", "POST"): WRITERS,
+    ("impact.evidence_consent", "POST"): WRITERS,
+    ("impact.evidence_withdraw", "POST"): WRITERS,
+    ("impact.activity_report", "POST"): EVERYONE,
     ("returns.index", "GET"): READERS,
     ("returns.preview", "GET"): READERS,
     ("returns.download", "POST"): READERS,
@@ -203,8 +220,36 @@ def world(session, make_user):
         actor=finance,
         expected_version=AS_READ,
     )
+    from decimal import Decimal
+
+    from incometrack.models import EvidenceKind, MeasureKind, MeasureUnit, Outcome
+    from incometrack.services import impact
+
+    measure = impact.create_measure(
+        session,
+        impact.MeasureInput(
+            "Attendances", MeasureUnit.ATTENDANCES, MeasureKind.OUTPUT, session.scalar(select(Outcome.id))
+        ),
+        actor=None,
+    )
+    target = impact.set_target(
+        session,
+        project,
+        impact.TargetInput(measure.id, Decimal(0), Decimal(100), date(2027, 3, 31)),
+        actor=None,
+        expected_version=AS_READ,
+    )
+    evidence = impact.add_evidence(
+        session,
+        project,
+        impact.EvidenceInput(EvidenceKind.QUOTE, "Quote", date(2026, 8, 1), body="Words", attribution="User"),
+        actor=None,
+    )
     session.commit()
     return {
+        "measure_id": measure.id,
+        "target_id": target.id,
+        "evidence_id": evidence.id,
         "profile_id": profile.id,
         "kind": "income",
         "stream_id": stream.id,
@@ -248,6 +293,7 @@ def url_for_rule(rule, values):
             "grants.payment_add",
             "grants.spend_add",
             "grants.report_add",
+            "impact.activity_report",
         ):
             args[name] = values["awarded_bid_id"]
         elif name == "quarter" and rule.endpoint == "income.forecast_edit":

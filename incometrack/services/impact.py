@@ -570,3 +570,57 @@ def record_uses(session: Session, evidence_ids, *, output: str, filename: str, a
             )
         )
     session.flush()
+
+
+# The funder's activity report -----------------------------------------------------------------
+
+ACTIVITY_FORMATS = ("docx", "pdf", "html")
+
+
+def activity_file_name(report, fmt: str) -> str:
+    return f"{report.file_stem}.{fmt}"
+
+
+def _record_activity(session: Session, report, fmt: str, *, actor: User | None) -> None:
+    record_uses(
+        session,
+        report.shown_evidence_ids,
+        output=f"Activity report: {report.title} ({fmt.upper()})",
+        filename=activity_file_name(report, fmt),
+        actor=actor,
+    )
+    audit.record(
+        session,
+        actor,
+        "export",
+        "grant_bids",
+        report.bid_id,
+        summary=f"Activity report ({fmt.upper()}) of {report.title}",
+    )
+
+
+def export_activity_report(session: Session, report, fmt: str, out_dir, *, actor: User | None):
+    """Write the activity report into ``out_dir`` (to a temporary name, then renamed), noting the
+    evidence it shows; its path.
+
+    :raises ExportError: when the file cannot be written."""
+    from pathlib import Path
+
+    from incometrack.exports.activity import WRITERS
+    from incometrack.exports.files import write_atomically
+
+    target = Path(out_dir) / activity_file_name(report, fmt)
+    write_atomically(target, lambda stream: WRITERS[fmt][0](report, stream))
+    _record_activity(session, report, fmt, actor=actor)
+    return target
+
+
+def activity_download(session: Session, report, fmt: str, *, actor: User | None):
+    """The activity report for one request: an anonymous temporary file, its name and type."""
+    from incometrack.exports.activity import WRITERS
+    from incometrack.exports.files import write_private
+
+    write, mimetype = WRITERS[fmt]
+    handle, _checksum = write_private(lambda stream: write(report, stream))
+    _record_activity(session, report, fmt, actor=actor)
+    return handle, activity_file_name(report, fmt), mimetype

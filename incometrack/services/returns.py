@@ -18,7 +18,7 @@ from incometrack.models import ExportRecord, ReturnSnapshot, User
 from incometrack.models.base import utcnow
 from incometrack.periods import MonthPeriod, Quarter, format_date
 from incometrack.reports.returns import FinancialReturn, SubmissionNote, build_return, dump_return
-from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, locks, within
+from incometrack.services import NotAllowed, ServiceError, ValidationErrors, audit, impact, locks, within
 
 FORMATS = ("xlsx", "pdf", "html")
 
@@ -192,6 +192,14 @@ def record_export(
     )
     session.add(record)
     session.flush()
+    # the evidence the file shows, so that withdrawing a consent can list the file
+    impact.record_uses(
+        session,
+        report.impact.shown_evidence_ids,
+        output=f"{report.meta.title} ({fmt.upper()})",
+        filename=record.filename,
+        actor=actor,
+    )
     return record
 
 
