@@ -36,8 +36,7 @@ from incometrack.models import (
 from incometrack.rag import Rag
 from incometrack.reports.impact import WITHHELD
 from incometrack.reports.returns import build_return, load_return, return_for
-from incometrack.services import AS_READ, NotAllowed, ServiceError, ValidationErrors, imports, locks
-from incometrack.services import impact
+from incometrack.services import AS_READ, NotAllowed, ValidationErrors, impact, imports, locks
 from incometrack.services import returns as return_service
 from tests.conftest import needs
 from tests.factories import make_project
