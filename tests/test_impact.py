@@ -572,6 +572,27 @@ def test_an_admin_keeps_the_measures_on_the_screen(world, session, login_as):
     )
 
 
+def test_the_demo_pack_shows_the_makerspaces_impact_with_a_case_study_withheld(session):
+    """README: the demo's pack has the makerspaces' measures and evidence, one case study withheld."""
+    from incometrack import demo
+
+    demo.load(session, today=date(2026, 12, 8))
+    session.commit()
+    report = build_return(session, Q2, now=datetime(2026, 12, 8, tzinfo=UTC), **META)
+    lines = {m.measure: m for m in report.impact.measures}
+    # Q1 50 + Q2 70 sessions of 240 (50.0%), 430 + 575 attendances of 2,400 (41.9%) at 30 Sep
+    assert (lines["Makerspace sessions"].year_to_date, lines["Makerspace sessions"].percent_of_target) == (
+        120,
+        Decimal("50.0"),
+    )
+    assert lines["Makerspace attendances"].percent_of_target == Decimal("41.9")
+    assert [(e.kind, e.withheld) for e in report.impact.evidence] == [
+        ("Case study", True),
+        ("Quote", False),
+        ("Photo", False),
+    ]
+
+
 @needs("soffice")
 def test_the_demo_digital_playground_activity_report_opens_in_libreoffice(session, runner, tmp_path):
     from incometrack import demo
@@ -613,3 +634,22 @@ def test_an_activity_report_is_for_an_awarded_grant(session, login_as):
     bid = make_bid(session, finance.user)
     response = finance.client.post(f"/grants/bids/{bid.id}/activity-report/docx")
     assert response.status_code == 409 and "awarded grant" in response.get_data(as_text=True)
+
+
+def test_the_upload_screen_previews_and_imports_results(world, session, login_as):
+    from tests.web.test_import_pages import token_of, upload
+
+    finance = login_as(Role.FINANCE).client
+    data = (
+        b"project,measure,year,quarter,value,site,source\nMakerspaces,Attendances,2026-27,3,410,,register\n"
+    )
+    preview = upload(finance, data, name="q3.csv", kind="results")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "410" in html
+    assert finance.post("/income/import/confirm", data={"token": token_of(html)}).status_code == 302
+    session.reread()
+    assert world["targets"]["Attendances"].results[-1].value == 410
+    bad = upload(finance, data.replace(b"410", b"4x"), name="bad.csv", kind="results")
+    assert bad.status_code == 400
+    problems = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", bad.get_data(as_text=True)))
+    assert "2 value Value must be a number, like 120 or 72.5 (the file has 4x )" in problems

@@ -24,9 +24,12 @@ from incometrack.models import (
     IncomeCategory,
     IncomeEntry,
     IncomeStream,
+    Measure,
+    MeasureResult,
     Milestone,
     Programme,
     Project,
+    ProjectMeasure,
     Service,
     Site,
     User,
@@ -93,6 +96,15 @@ def _edit_pages(session) -> list[str]:
     ]
     if profile is not None:
         pages.append(f"/income/import/profiles/{profile.id}/edit")
+    # impact (issue 29): a measure, a project's target and a recorded quarter's result
+    result = _first(session, MeasureResult)
+    target = session.get(ProjectMeasure, result.project_measure_id)
+    result_quarter = periods.FinancialYear(result.year).quarter(result.quarter)
+    pages += [
+        f"/admin/measures/{_first(session, Measure).id}/edit",
+        f"/projects/{target.project_id}/impact/targets/{target.id}/edit",
+        f"/projects/{target.project_id}/impact/targets/{target.id}/{result_quarter.year.label}/q{result.quarter}",
+    ]
     return pages
 
 
