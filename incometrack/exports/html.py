@@ -220,8 +220,7 @@ def _evidence(item) -> str:
         caption = f"{escape(item.title)}" + (f" ({said})" if said else "")
         return (
             '<figure class="app-evidence-photo">'
-            f'<img src="data:{escape(item.image_type)};base64,{item.image}" alt="{escape(item.alt_text)}"'
-            ' style="max-width:100%;height:auto">'
+            f'<img src="data:{escape(item.image_type)};base64,{item.image}" alt="{escape(item.alt_text)}">'
             f'<figcaption class="govuk-body-s">{caption}</figcaption></figure>'
         )
     if item.kind == "Quote":
