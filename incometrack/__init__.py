@@ -155,6 +155,9 @@ def register_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     security.init_app(app)
     access.init_app(app)
+    from incometrack.auth import oidc
+
+    oidc.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -39,14 +39,26 @@ def committed(call):
 @click.argument("email")
 @click.option("--name", required=True, help="The person's full name.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What they may do.")
+@click.option(
+    "--break-glass",
+    is_flag=True,
+    help="An administrator's emergency account: it may sign in with its password even where"
+    " PASSWORD_LOGIN=break_glass_only (every such sign-in is audited).",
+)
 @with_appcontext
-def create_user_command(email: str, name: str, role: str) -> None:
+def create_user_command(email: str, name: str, role: str, break_glass: bool) -> None:
     """Create a user; the password is read from standard input or prompted for."""
+    if break_glass and role != Role.ADMIN.value:
+        raise click.BadParameter(
+            "only an administrator's account can be break-glass", param_hint="--break-glass"
+        )
     password = _read_password()
     user = committed(
-        lambda: users.create_user(db.session, email=email, name=name, role=Role(role), password=password)
+        lambda: users.create_user(
+            db.session, email=email, name=name, role=Role(role), password=password, break_glass=break_glass
+        )
     )
-    click.echo(f"Created {user.email} ({user.role.value}).")
+    click.echo(f"Created {user.email} ({user.role.value}{', break-glass' if user.break_glass else ''}).")
 
 
 @click.command("load-demo")

@@ -75,7 +75,23 @@ DEFAULTS: dict[str, object] = {
     "JOBS_STALL_SECONDS": 60,
     #: Tests only: a job runs at once, in the request that asks for it.
     "JOBS_IMMEDIATE": False,
+    #: Single sign-on through OpenID Connect (Microsoft Entra ID): off without an issuer.
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    #: the directory tenants (``tid``) whose people may sign in; empty: the issuer's own
+    "OIDC_ALLOWED_TENANTS": (),
+    "OIDC_ROLE_CLAIM": "roles",
+    "OIDC_ALLOW_ADMIN": False,
+    "OIDC_PROVISIONING": "precreated",
+    #: how long the provider's token endpoint may take before sign-in fails (502)
+    "OIDC_TIMEOUT_SECONDS": 10,
+    #: ``all``, or ``break_glass_only`` (only accounts marked break-glass use a password)
+    "PASSWORD_LOGIN": "all",
 }
+
+OIDC_PROVISIONING = ("precreated", "jit")
+PASSWORD_LOGIN = ("all", "break_glass_only")
 
 
 def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, object]:
@@ -109,7 +125,49 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["MAIL_USE_TLS"] = value.strip().lower() in ("1", "true", "yes", "on")
     if environ.get("TRUSTED_PROXY_COUNT"):
         settings["TRUSTED_PROXY_COUNT"] = _whole_number(environ, "TRUSTED_PROXY_COUNT", 0, 5)
+    for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ROLE_CLAIM"):
+        if value := environ.get(name, "").strip():
+            settings[name] = value.rstrip("/") if name == "OIDC_ISSUER" else value
+    if value := environ.get("OIDC_ALLOWED_TENANTS", "").strip():
+        settings["OIDC_ALLOWED_TENANTS"] = tuple(t.strip() for t in value.split(",") if t.strip())
+    if value := environ.get("OIDC_ALLOW_ADMIN", "").strip():
+        settings["OIDC_ALLOW_ADMIN"] = value.lower() in ("1", "true", "yes", "on")
+    for name in ("OIDC_PROVISIONING", "PASSWORD_LOGIN"):
+        if value := environ.get(name, "").strip():
+            settings[name] = value.lower()
     return settings
+
+
+def issuer_tenant(issuer: str) -> str:
+    """The tenant an Entra ID issuer names: ``https://login.microsoftonline.com/<tenant>/v2.0``."""
+    from urllib.parse import urlparse
+
+    parts = [p for p in urlparse(issuer).path.split("/") if p]
+    return parts[0] if parts else ""
+
+
+def check_oidc(settings: dict[str, object]) -> None:
+    """:raises ConfigError: for a single sign-on setting that cannot work: a partial configuration,
+    an unknown provisioning or password mode, password sign-in limited with no sign-on, or (in
+    production) an issuer not on HTTPS."""
+    issuer = str(settings.get("OIDC_ISSUER") or "")
+    if settings.get("OIDC_PROVISIONING") not in OIDC_PROVISIONING:
+        raise ConfigError(f"OIDC_PROVISIONING must be one of {', '.join(OIDC_PROVISIONING)}")
+    if settings.get("PASSWORD_LOGIN") not in PASSWORD_LOGIN:
+        raise ConfigError(f"PASSWORD_LOGIN must be one of {', '.join(PASSWORD_LOGIN)}")
+    if not issuer:
+        if settings.get("OIDC_CLIENT_ID") or settings.get("OIDC_CLIENT_SECRET"):
+            raise ConfigError("OIDC_CLIENT_ID and OIDC_CLIENT_SECRET need OIDC_ISSUER")
+        if settings.get("PASSWORD_LOGIN") != "all":
+            raise ConfigError("PASSWORD_LOGIN=break_glass_only needs single sign-on (OIDC_ISSUER)")
+        return
+    missing = [name for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not settings.get(name)]
+    if missing:
+        raise ConfigError(f"OIDC_ISSUER is set but {' and '.join(missing)} is not")
+    if settings.get("INCOMETRACK_ENV") == "production" and not issuer.startswith("https://"):
+        raise ConfigError("In production OIDC_ISSUER must be an https:// address")
+    if not (settings.get("OIDC_ALLOWED_TENANTS") or issuer_tenant(issuer)):
+        raise ConfigError("Set OIDC_ALLOWED_TENANTS: the issuer's address names no tenant")
 
 
 def _whole_number(environ, name: str, lowest: int, highest: int) -> int:
@@ -168,6 +226,7 @@ def check_production(settings: dict[str, object]) -> None:
         well-known weak keys, or too uniform to be random.
     """
     check_environment(settings)
+    check_oidc(settings)
     if settings.get("INCOMETRACK_ENV") != "production":
         return
     key = str(settings.get("SECRET_KEY") or "")

@@ -25,7 +25,7 @@ from incometrack.forms import (
     optional_int,
     version_of,
 )
-from incometrack.models import CipfaLine, IncomeCategory, Service, Site, SiteKind, User
+from incometrack.models import AuditEvent, CipfaLine, IncomeCategory, Service, Site, SiteKind, User
 from incometrack.reports import audit as audit_reports
 from incometrack.reports import listings
 from incometrack.services import MissingVersion, ServiceError, StaleEdit, users
@@ -39,7 +39,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users_list():
     """List every account with its role and state."""
     people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-    return render_template("admin/users.html", users=people)
+    break_glass = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "break-glass login")
+        .order_by(AuditEvent.id.desc())
+        .limit(50)
+    ).all()
+    return render_template("admin/users.html", users=people, break_glass=break_glass)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -21,7 +21,9 @@ from incometrack.models.base import utcnow
 
 #: The calendar feed is read by Outlook and Google, which cannot sign in: the secret token in its
 #: address is its key.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.healthz", "account.calendar"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.oidc_login", "auth.oidc_callback", "static", "main.healthz", "account.calendar"}
+)
 
 
 def roles_required(allowed: frozenset[Role]) -> Callable:

@@ -65,6 +65,11 @@ class User(Base):
     reminders_last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The secret in the address of the person's calendar feed; replacing it revokes the old one.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: who the directory says this is (``tid:oid``, or the provider's ``sub``): stored at the first
+    #: single sign-on and matched ever after, never the email
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: may still sign in with a password where PASSWORD_LOGIN=break_glass_only (an admin's spare key)
+    break_glass: Mapped[bool] = mapped_column(default=False)
 
     # Flask-Login protocol, kept here rather than through UserMixin so get_id is the token.
     @property

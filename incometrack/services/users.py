@@ -77,12 +77,23 @@ def email_problem(email: str) -> str | None:
     return None
 
 
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: Role, password: str, actor: User | None = None
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    actor: User | None = None,
+    break_glass: bool = False,
 ) -> User:
     """:raises ServiceError: for a bad email, an email already in use or a weak password."""
     email = normalise_email(email)
@@ -93,17 +104,26 @@ def create_user(
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise ServiceError("A user with this email address already exists", field="email")
     check_password_policy(password, user_inputs=(email, name))
-    user = User(email=email, name=name.strip(), role=role, password_hash=_hasher.hash(password))
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=_hasher.hash(password),
+        break_glass=break_glass,
+    )
     session.add(user)
     session.flush()
+    changes = {"email": [None, email], "role": [None, role.value], "name": [None, user.name]}
+    if break_glass:
+        changes["break_glass"] = [None, True]
     audit.record(
         session,
         actor,
         "create",
         "users",
         user.id,
-        summary=f"{email} as {role.value}",
-        changes={"email": [None, email], "role": [None, role.value], "name": [None, user.name]},
+        summary=f"{email} as {role.value}{', break-glass' if break_glass else ''}",
+        changes=changes,
     )
     return user
 
