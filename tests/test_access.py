@@ -160,7 +160,7 @@ POLICY = {
     ("account.new_calendar_link", "POST"): EVERYONE,
 }
 #: the calendar feed is opened by Outlook and Google with the secret in its address
-PUBLIC = {"static", "auth.login", "main.healthz", "account.calendar"}
+PUBLIC = {"static", "auth.login", "auth.oidc_login", "auth.oidc_callback", "main.healthz", "account.calendar"}
 #: run last: these end the session or change what later requests may do
 LAST = [("returns.submit", "POST"), ("admin.user_active", "POST"), ("auth.logout", "POST")]
 

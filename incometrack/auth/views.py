@@ -105,9 +105,14 @@ def oidc_login():
     """Send the person to the provider to sign in (a new state, nonce and PKCE challenge)."""
     if not oidc.enabled():
         abort(404)
-    return oidc.client().authorize_redirect(
-        url_for("auth.oidc_callback", _external=True), prompt="select_account"
-    )
+    from requests import RequestException
+
+    try:
+        return oidc.client().authorize_redirect(
+            url_for("auth.oidc_callback", _external=True), prompt="select_account"
+        )
+    except (RequestException, ValueError) as error:  # the provider's discovery did not answer
+        return _token_endpoint_failed(error)
 
 
 def _refused(status: int, message: str, reason: str):
@@ -122,6 +127,15 @@ def _refused(status: int, message: str, reason: str):
     return render_template("auth/sso_failed.html", status=status, message=message), status
 
 
+def _token_endpoint_failed(error: Exception):
+    return _refused(
+        502,
+        "Microsoft's sign-in service did not answer properly. Try again later; if it keeps happening,"
+        f" tell your administrator and quote reference {g.get('request_id')}.",
+        f"token endpoint: {type(error).__name__}: {error}",
+    )
+
+
 @bp.route("/auth/oidc/callback")
 @reads_first
 def oidc_callback():
@@ -131,7 +145,7 @@ def oidc_callback():
         abort(404)
     from authlib.common.errors import AuthlibBaseError
     from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-    from authlib.jose.errors import JoseError
+    from joserfc.errors import JoseError
     from requests import RequestException
 
     from incometrack.services import sso
@@ -144,17 +158,14 @@ def oidc_callback():
         token = oidc.client().authorize_access_token(leeway=oidc.LEEWAY_SECONDS)
     except MismatchingStateError:
         return _refused(400, "Your sign-in expired, please try again.", "state missing, expired or replayed")
-    except JoseError as error:
+    except OAuthError as error:  # the token endpoint refused the code (or its verifier)
+        return _token_endpoint_failed(error)
+    except (JoseError, AuthlibBaseError) as error:
         return _refused(
             401, "The sign-in could not be verified. Please try again.", f"invalid ID token: {error}"
         )
-    except (RequestException, OAuthError, AuthlibBaseError, ValueError) as error:
-        return _refused(
-            502,
-            "Microsoft's sign-in service did not answer properly. Try again later; if it keeps happening,"
-            f" tell your administrator and quote reference {g.get('request_id')}.",
-            f"token endpoint: {type(error).__name__}: {error}",
-        )
+    except (RequestException, ValueError) as error:
+        return _token_endpoint_failed(error)
     claims = token.get("userinfo") or {}
     start_writing(db.session)
     try:

@@ -37,6 +37,16 @@ const provider = new Provider(config.issuer, {
   ttl: { Session: 600, Grant: 600, Interaction: 600, AuthorizationCode: 60, IdToken: 300, AccessToken: 300 },
 });
 provider.proxy = false;
+// Entra ID's prompt=select_account (choose among signed-in accounts) is not OpenID Connect Core's:
+// here it is answered as a plain sign-in, as Entra does for a browser with one account.
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/auth' && ctx.query.prompt === 'select_account') {
+    const query = new URLSearchParams(ctx.querystring);
+    query.delete('prompt');
+    ctx.querystring = query.toString();
+  }
+  await next();
+});
 const server = provider.listen(config.port, '127.0.0.1', () => {
   console.log(`oidc-provider listening on ${config.issuer}`);
 });
