@@ -17,7 +17,7 @@ SECURE_HEADERS = {
 }
 
 
-def content_security_policy(nonce: str) -> str:
+def content_security_policy(nonce: str, sign_in_origin: str = "") -> str:
     # GOV.UK Frontend's template has one inline script (it marks the body js-enabled); the nonce
     # admits it and nothing else inline.
     return "; ".join(
@@ -30,7 +30,8 @@ def content_security_policy(nonce: str) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
-            "form-action 'self'",
+            # signing out with single sign-on goes on to the provider's sign-out page
+            f"form-action 'self' {sign_in_origin}".rstrip(),
             "frame-ancestors 'none'",
         ]
     )
@@ -61,6 +62,14 @@ def _refuse_nul() -> None:
         abort(400, "The address holds a character (NUL) no address can.")
 
 
+def _origin(url: str) -> str:
+    """``https://login.microsoftonline.com`` of an issuer's address; blank for none."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def init_early(app: Flask) -> None:
     """Give every request its nonce and id before any other hook (CSRF's included) can refuse it."""
     app.before_request(_start_request)
@@ -69,7 +78,9 @@ def init_early(app: Flask) -> None:
 
 def _set_headers(response: Response) -> Response:
     response.headers.update(SECURE_HEADERS)
-    response.headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce", "none"))
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        g.get("csp_nonce", "none"), _origin(current_app.config.get("OIDC_ISSUER", ""))
+    )
     response.headers["X-Request-Id"] = g.get("request_id", "")
     if current_app.config["PRODUCTION"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
