@@ -89,6 +89,17 @@ def test_each_role_is_mapped_and_a_precreated_account_is_linked(
     assert client.get("/").status_code == 200
 
 
+def test_the_sign_in_asks_for_pkce_state_nonce_and_account_selection(sso_config, app, provider):
+    start = app.test_client().get("/auth/oidc/login")
+    query = parse_qs(urlparse(start.headers["Location"]).query)
+    assert start.headers["Location"].startswith(f"{provider.issuer}/auth?")
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert query["prompt"] == ["select_account"] and query["response_type"] == ["code"]
+    assert len(query["state"][0]) >= 20 and len(query["nonce"][0]) >= 20
+    assert query["redirect_uri"] == ["http://localhost/auth/oidc/callback"]
+    assert set(query["scope"][0].split()) == {"openid", "email", "profile"}
+
+
 def _state(kept) -> dict:
     key = next(k for k in kept if k.startswith("_state_microsoft_"))
     return kept[key]["data"]
