@@ -113,6 +113,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from incometrack.account import tokens  # noqa: F401 - adds the API token pages to the account blueprint
     from incometrack.account.views import bp as account_bp
     from incometrack.admin.views import bp as admin_bp
     from incometrack.auth.views import bp as auth_bp
@@ -158,6 +159,9 @@ def register_security(app: Flask) -> None:
     from incometrack.auth import oidc
 
     oidc.init_app(app)
+    from incometrack import api
+
+    api.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

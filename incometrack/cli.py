@@ -338,6 +338,40 @@ def export_activity_report_command(bid_id: int, fmt: str, out_dir: str | None) -
     click.echo(str(path))
 
 
+@click.group("api-token")
+def api_token_group() -> None:
+    """Tokens for the read-only API (Power BI, Excel, scripts)."""
+
+
+@api_token_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, such as Power BI income dashboard.")
+@click.option(
+    "--scope",
+    "scopes",
+    required=True,
+    multiple=True,
+    help="income:read, budgets:read, grants:read,"
+    " projects:read, returns:read or audit:read; give it again for each further scope.",
+)
+@click.option("--days", default=90, show_default=True, type=int, help="How long it lasts (at most 365).")
+@with_appcontext
+def api_token_create(email: str, name: str, scopes: tuple[str, ...], days: int) -> None:
+    """Make a token for EMAIL and print it: it is shown this once."""
+    from incometrack.services import ValidationErrors, api_tokens
+
+    owner = users.find_by_email(db.session, email)
+    if owner is None or not owner.active:
+        raise click.ClickException(f"No active user has the email {email}")
+    try:
+        made = api_tokens.create_token(db.session, owner, name=name, scopes=scopes, days=days, actor=None)
+    except ValidationErrors as error:
+        db.session.rollback()
+        raise click.ClickException("; ".join(error.errors.values())) from None
+    db.session.commit()
+    click.echo(made.plaintext)
+
+
 @click.command("submit-return")
 @click.option("--year", "year_label", required=True, help="Financial year, like 2025-26.")
 @click.option("--quarter", required=True, help="Quarter: 1, 2, 3 or 4 (or Q1..Q4).")
@@ -611,5 +645,6 @@ def init_app(app: Flask) -> None:
         calendar_link_command,
         worker_command,
         ledger_codes_group,
+        api_token_group,
     ):
         app.cli.add_command(command)

@@ -88,6 +88,8 @@ DEFAULTS: dict[str, object] = {
     "OIDC_TIMEOUT_SECONDS": 10,
     #: ``all``, or ``break_glass_only`` (only accounts marked break-glass use a password)
     "PASSWORD_LOGIN": "all",
+    #: accept an API token in the query string (``?api_key=``), for tools that cannot send a header
+    "API_ALLOW_QUERY_KEY": False,
 }
 
 OIDC_PROVISIONING = ("precreated", "jit")
@@ -132,6 +134,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["OIDC_ALLOWED_TENANTS"] = tuple(t.strip() for t in value.split(",") if t.strip())
     if value := environ.get("OIDC_ALLOW_ADMIN", "").strip():
         settings["OIDC_ALLOW_ADMIN"] = value.lower() in ("1", "true", "yes", "on")
+    if value := environ.get("API_ALLOW_QUERY_KEY", "").strip():
+        settings["API_ALLOW_QUERY_KEY"] = value.lower() in ("1", "true", "yes", "on")
     for name in ("OIDC_PROVISIONING", "PASSWORD_LOGIN"):
         if value := environ.get(name, "").strip():
             settings[name] = value.lower()

@@ -38,6 +38,10 @@ def _render(status: int, message: str | None = None):
 def handle_http(error: HTTPException):
     if error.code is None:
         return error
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        return _api_problem(error)
     # abort(403, "why") gives its reason; werkzeug's own description is generic and not shown.
     reason = error.description if error.description != type(error).description else None
     return _render(error.code, reason)
@@ -104,9 +108,33 @@ def handle_operational(error: OperationalError):
     return page, status, {"Retry-After": str(BUSY_RETRY_AFTER)}
 
 
+def _api_problem(error: HTTPException):
+    """An API error as problem JSON: a bad filter (webargs' 422) is a 400 naming the parameter."""
+    from incometrack.api.errors import problem
+
+    if error.code == 422:
+        messages = (getattr(error, "data", None) or {}).get("messages", {})
+        found = messages.get("query", messages) if isinstance(messages, dict) else {}
+        names = ", ".join(
+            f"{name}: {' '.join(map(str, why)) if isinstance(why, list) else why}"
+            for name, why in found.items()
+        )
+        return problem(400, names or "A parameter is not valid", parameters=sorted(found))
+    if error.code == 405:
+        return problem(405, "The API is read-only: GET and HEAD only", headers={"Allow": "GET, HEAD"})
+    detail = error.description if error.description != type(error).description else "No such resource"
+    return problem(error.code, detail)
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     log.exception("Unhandled error (request %s)", g.get("request_id"), exc_info=error)
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        from incometrack.api.errors import problem
+
+        return problem(500, f"Something went wrong: quote reference {g.get('request_id')}")
     return _render(500)
 
 

@@ -158,6 +158,11 @@ POLICY = {
     ("account.index", "GET"): EVERYONE,
     ("account.index", "POST"): EVERYONE,
     ("account.new_calendar_link", "POST"): EVERYONE,
+    ("account.api_tokens_page", "GET"): EVERYONE,
+    ("account.api_tokens_page", "POST"): EVERYONE,
+    # one's own tokens: anyone else's is a 404 but for an administrator
+    ("account.api_token_revoke", "POST"): EVERYONE,
+    ("account.api_tokens_admin", "GET"): ADMIN,
 }
 #: the calendar feed is opened by Outlook and Google with the secret in its address
 PUBLIC = {"static", "auth.login", "auth.oidc_login", "auth.oidc_callback", "main.healthz", "account.calendar"}
@@ -245,8 +250,14 @@ def world(session, make_user):
         impact.EvidenceInput(EvidenceKind.QUOTE, "Quote", date(2026, 8, 1), body="Words", attribution="User"),
         actor=None,
     )
+    from incometrack.services import api_tokens
+
+    token = api_tokens.create_token(
+        session, finance, name="BI", scopes=["income:read"], days=1, actor=finance
+    )
     session.commit()
     return {
+        "token_id": token.token.id,
         "measure_id": measure.id,
         "target_id": target.id,
         "evidence_id": evidence.id,
@@ -280,6 +291,8 @@ def routes(app):
     found = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC:
+            continue
+        if rule.rule.startswith("/api/"):  # a token, never a session: tests/test_api.py
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
             found.setdefault((rule.endpoint, method), rule)

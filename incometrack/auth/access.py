@@ -83,6 +83,8 @@ def _session_expired() -> bool:
 def require_login():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
+    if request.path.startswith("/api/"):  # a token, never a session: the API answers for itself
+        return None
     if current_user.is_authenticated and _session_expired():
         logout_user()
         session.clear()

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per area; importing this package registers every table."""
 
+from incometrack.models.api import ApiMinute, ApiToken
 from incometrack.models.audit import AuditEvent
 from incometrack.models.base import Base
 from incometrack.models.grants import (
@@ -61,6 +62,8 @@ __all__ = [
     "PENDING_STATUSES",
     "ROLE_LABELS",
     "WON_STATUSES",
+    "ApiMinute",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "BidProbability",

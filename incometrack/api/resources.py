@@ -1,0 +1,462 @@
+"""The API's resources: each a GET of one list (JSON, or CSV at the same address with ``.csv``),
+paged by a keyset cursor, filtered by query parameters, visible to a token only within its scopes
+and its owner's role. The marshmallow schemas here serialise the responses and describe them in
+the OpenAPI document, so the two cannot disagree."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import Response, g, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import Select, select
+
+from incometrack import periods
+from incometrack.api.errors import ApiProblem
+from incometrack.exports.safe_text import spreadsheet_text
+from incometrack.extensions import db
+from incometrack.models import Funder, IncomeCategory, IncomeEntry, IncomeStream, Service, Site
+from incometrack.money import to_pounds
+from incometrack.services import api_tokens
+
+MAX_PAGE = 5000
+DEFAULT_PAGE = 1000
+
+
+# Who is asking --------------------------------------------------------------------------------
+
+
+def _presented() -> str | None:
+    """The token the request carries: ``Authorization: Bearer``, or Basic with user ``api``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            user, _, password = base64.b64decode(value.strip()).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return password if user == "api" else ""
+    from flask import current_app
+
+    if current_app.config.get("API_ALLOW_QUERY_KEY") and (key := request.args.get("api_key")):
+        return key
+    return None
+
+
+def _unauthorised(detail: str) -> ApiProblem:
+    return ApiProblem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="IncomeTrack"'})
+
+
+def authenticate() -> None:
+    """Admit the request's token (401 without one that is live) and count it (429 past the limit)."""
+    from incometrack.database import start_writing
+
+    presented = _presented()
+    if not presented:
+        raise _unauthorised("Send a token: Authorization: Bearer itk_…, or HTTP Basic with user api")
+    try:
+        token = api_tokens.authenticate(db.session, presented)
+    except api_tokens.BadToken as reason:
+        raise _unauthorised(f"The token is not valid ({reason})") from None
+    start_writing(db.session)
+    count, wait = api_tokens.count_request(db.session, token)
+    db.session.commit()
+    if count > api_tokens.PER_MINUTE:
+        raise ApiProblem(
+            429,
+            f"More than {api_tokens.PER_MINUTE} requests a minute with this token: wait {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    g.api_token = token
+    g.api_user = token.user
+
+
+def requires(scope: str) -> Callable:
+    """The view answers only a token holding ``scope`` whose owner's role may read it."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            authenticate()
+            token = g.api_token
+            if scope not in token.scopes or scope not in api_tokens.scopes_for(token.user.role):
+                raise ApiProblem(
+                    403, f"This token does not hold the scope {scope}", error="insufficient_scope"
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# Paging ---------------------------------------------------------------------------------------
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    kind, _, number = text.partition(":")
+    if kind != "id" or not number.isdigit():
+        raise ApiProblem(
+            400, "cursor: not a cursor this API gave (use the next address as it is)", parameter="cursor"
+        )
+    return int(number)
+
+
+class PageArgs(Schema):
+    page_size = fields.Integer(
+        load_default=DEFAULT_PAGE,
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": f"Rows a page, 1 to {MAX_PAGE:,}"},
+    )
+    cursor = fields.String(
+        load_default=None, metadata={"description": "Where the previous page ended: follow next"}
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list
+    next: str | None
+    as_of: datetime
+
+
+def page_of(statement: Select, key, args: dict, shape: Callable[[tuple], dict]) -> Page:
+    """Rows after the cursor in ``key`` order, one more than the page asked for to know whether
+    another page follows (a handful of statements a page, whatever the table's size)."""
+    size = args["page_size"]
+    if args.get("cursor"):
+        statement = statement.where(key > decode_cursor(args["cursor"]))
+    rows = db.session.execute(statement.order_by(key).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    following = None
+    if more:
+        query = {k: v for k, v in request.args.items() if k not in ("cursor", "api_key")}
+        following = url_for(
+            request.endpoint, _external=True, **request.view_args, **query, cursor=encode_cursor(rows[-1][0])
+        )
+    return Page([shape(row) for row in rows], following, datetime.now(UTC))
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "data": fields.List(fields.Nested(item), required=True),
+            "next": fields.String(
+                allow_none=True, required=True, metadata={"description": "The next page's address, or null"}
+            ),
+            "as_of": fields.DateTime(required=True, metadata={"description": "When the page was read"}),
+        },
+        name=name,
+    )
+
+
+def money(pence: int | None) -> dict:
+    return {"amount": None if pence is None else f"{to_pounds(pence):.2f}", "amount_pence": pence}
+
+
+def respond(page: Page, schema: type[Schema], csv_columns: tuple[str, ...] | None, as_csv: bool):
+    if not as_csv:
+        return page  # serialised by the schema the view's @response names (and documents)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(csv_columns)
+    for row in page.data:
+        writer.writerow(
+            [
+                spreadsheet_text(v) if isinstance(v, str) else ("" if v is None else v)
+                for v in (row[c] for c in csv_columns)
+            ]
+        )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    if page.next:
+        response.headers["Link"] = (
+            f'<{page.next.replace("?", ".csv?", 1) if ".csv" not in page.next else page.next}>; rel="next"'
+        )
+    return response
+
+
+# Filters --------------------------------------------------------------------------------------
+
+
+def _year(text: str) -> periods.FinancialYear:
+    try:
+        return periods.FinancialYear(int(text)) if text.isdigit() else periods.FinancialYear.parse(text)
+    except (periods.PeriodError, ValueError):
+        raise ValidationError("Give a financial year like 2026-27") from None
+
+
+class IncomeArgs(PageArgs):
+    financial_year = fields.String(load_default=None, metadata={"description": "2026-27 (or 2026)"})
+    quarter = fields.Integer(load_default=None, validate=validate.Range(1, 4))
+    period = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, 12),
+        metadata={"description": "P1 (April) to P12 (March)"},
+    )
+    from_ = fields.Date(
+        data_key="from", load_default=None, metadata={"description": "Received on or after (ISO date)"}
+    )
+    to = fields.Date(load_default=None, metadata={"description": "Received on or before (ISO date)"})
+    service = fields.String(load_default=None, metadata={"description": "A service's name"})
+    stream = fields.String(load_default=None, metadata={"description": "A stream's code"})
+    updated_since = fields.DateTime(
+        load_default=None, metadata={"description": "Entered at or after (ISO date-time)"}
+    )
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if data.get("financial_year"):
+            _year(data["financial_year"])
+
+
+class Entry(Schema):
+    id = fields.Integer(required=True)
+    date_received = fields.Date(required=True)
+    financial_year = fields.String(required=True)
+    quarter = fields.Integer(required=True)
+    period = fields.Integer(required=True)
+    stream_code = fields.String(required=True)
+    stream = fields.String(required=True)
+    service = fields.String(required=True)
+    category = fields.String(required=True)
+    site = fields.String(allow_none=True, required=True)
+    reference = fields.String(required=True)
+    description = fields.String(required=True)
+    amount = fields.String(required=True, metadata={"description": "Pounds, two decimals, as text"})
+    amount_pence = fields.Integer(required=True)
+    entered_at = fields.DateTime(required=True)
+
+
+EntryPage = page_schema(Entry, "IncomeEntryPage")
+ENTRY_CSV = tuple(Entry._declared_fields)
+
+
+income = Blueprint("api_income", __name__, url_prefix="/api/v1", description="Income")
+
+
+def _entries(args: dict) -> Select:
+    statement = (
+        select(
+            IncomeEntry.id,
+            IncomeEntry.date_received,
+            IncomeEntry.financial_year,
+            IncomeEntry.quarter,
+            IncomeEntry.period,
+            IncomeStream.code,
+            IncomeStream.name,
+            Service.name,
+            IncomeCategory.name,
+            Site.name,
+            IncomeEntry.reference,
+            IncomeEntry.description,
+            IncomeEntry.amount,
+            IncomeEntry.entered_at,
+        )
+        .join(IncomeStream, IncomeStream.id == IncomeEntry.stream_id)
+        .join(Service, Service.id == IncomeStream.service_id)
+        .join(IncomeCategory, IncomeCategory.id == IncomeStream.category_id)
+        .outerjoin(Site, Site.id == IncomeEntry.site_id)
+    )
+    if args.get("financial_year"):
+        statement = statement.where(IncomeEntry.financial_year == _year(args["financial_year"]).start)
+    for name in ("quarter", "period"):
+        if args.get(name):
+            statement = statement.where(getattr(IncomeEntry, name) == args[name])
+    if args.get("from_"):
+        statement = statement.where(IncomeEntry.date_received >= args["from_"])
+    if args.get("to"):
+        statement = statement.where(IncomeEntry.date_received <= args["to"])
+    if args.get("service"):
+        statement = statement.where(Service.name == args["service"])
+    if args.get("stream"):
+        statement = statement.where(IncomeStream.code == args["stream"])
+    if args.get("updated_since"):
+        statement = statement.where(IncomeEntry.entered_at >= args["updated_since"])
+    return statement
+
+
+def _entry(row) -> dict:
+    (
+        id_,
+        received,
+        year,
+        quarter,
+        period,
+        code,
+        name,
+        service,
+        category,
+        site,
+        reference,
+        description,
+        amount,
+        entered_at,
+    ) = row
+    return {
+        "id": id_,
+        "date_received": received,
+        "financial_year": periods.FinancialYear(year).label,
+        "quarter": quarter,
+        "period": period,
+        "stream_code": code,
+        "stream": name,
+        "service": service,
+        "category": category,
+        "site": site,
+        "reference": reference,
+        "description": description,
+        **money(amount),
+        "entered_at": entered_at,
+    }
+
+
+@income.route("/income-entries")
+@income.route("/income-entries.csv", endpoint="IncomeEntriesCsv")
+class IncomeEntries(MethodView):
+    @income.arguments(IncomeArgs, location="query")
+    @income.response(200, EntryPage)
+    @requires("income:read")
+    def get(self, args):
+        """Income entries, the oldest recorded first; CSV at the same address with .csv"""
+        page = page_of(_entries(args), IncomeEntry.id, args, _entry)
+        return respond(page, EntryPage, ENTRY_CSV, request.path.endswith(".csv"))
+
+
+# Reference data ------------------------------------------------------------------------------
+
+
+class Named(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class SiteRow(Named):
+    kind = fields.String(required=True)
+    service = fields.String(required=True)
+    postcode = fields.String(required=True)
+
+
+NamedPage = page_schema(Named, "NamedPage")
+SitePage = page_schema(SiteRow, "SitePage")
+
+reference = Blueprint("api_reference", __name__, url_prefix="/api/v1/reference", description="Reference data")
+
+
+@reference.route("/services")
+@reference.route("/services.csv", endpoint="ServicesCsv")
+class Services(MethodView):
+    @reference.arguments(PageArgs, location="query")
+    @reference.response(200, NamedPage)
+    @requires("income:read")
+    def get(self, args):
+        """The services (Libraries, Registration, Archives)"""
+        page = page_of(
+            select(Service.id, Service.name, Service.active),
+            Service.id,
+            args,
+            lambda r: {"id": r[0], "name": r[1], "active": r[2]},
+        )
+        return respond(page, NamedPage, ("id", "name", "active"), request.path.endswith(".csv"))
+
+
+@reference.route("/categories")
+@reference.route("/categories.csv", endpoint="CategoriesCsv")
+class Categories(MethodView):
+    @reference.arguments(PageArgs, location="query")
+    @reference.response(200, NamedPage)
+    @requires("income:read")
+    def get(self, args):
+        """The income categories"""
+        page = page_of(
+            select(IncomeCategory.id, IncomeCategory.name, IncomeCategory.active),
+            IncomeCategory.id,
+            args,
+            lambda r: {"id": r[0], "name": r[1], "active": r[2]},
+        )
+        return respond(page, NamedPage, ("id", "name", "active"), request.path.endswith(".csv"))
+
+
+@reference.route("/sites")
+@reference.route("/sites.csv", endpoint="SitesCsv")
+class Sites(MethodView):
+    @reference.arguments(PageArgs, location="query")
+    @reference.response(200, SitePage)
+    @requires("income:read")
+    def get(self, args):
+        """The sites, with their service and postcode"""
+        statement = select(Site.id, Site.name, Site.active, Site.kind, Service.name, Site.postcode).join(
+            Service
+        )
+        page = page_of(
+            statement,
+            Site.id,
+            args,
+            lambda r: {
+                "id": r[0],
+                "name": r[1],
+                "active": r[2],
+                "kind": r[3].value,
+                "service": r[4],
+                "postcode": r[5],
+            },
+        )
+        return respond(
+            page,
+            SitePage,
+            ("id", "name", "active", "kind", "service", "postcode"),
+            request.path.endswith(".csv"),
+        )
+
+
+# Funders --------------------------------------------------------------------------------------
+
+
+class FunderRow(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    type = fields.String(required=True)
+
+
+FunderPage = page_schema(FunderRow, "FunderPage")
+grants = Blueprint("api_grants", __name__, url_prefix="/api/v1", description="Grants")
+
+
+@grants.route("/funders")
+@grants.route("/funders.csv", endpoint="FundersCsv")
+class Funders(MethodView):
+    @grants.arguments(PageArgs, location="query")
+    @grants.response(200, FunderPage)
+    @requires("grants:read")
+    def get(self, args):
+        """The funders"""
+        page = page_of(
+            select(Funder.id, Funder.name, Funder.type),
+            Funder.id,
+            args,
+            lambda r: {"id": r[0], "name": r[1], "type": r[2].value},
+        )
+        return respond(page, FunderPage, ("id", "name", "type"), request.path.endswith(".csv"))
+
+
+BLUEPRINTS = (income, reference, grants)

@@ -1,0 +1,212 @@
+"""Issue 31 (first part): the read-only API's tokens, authentication, scopes, paging, CSV, errors,
+rate limit and OpenAPI 3.1 document, each response checked against the document."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate as validate_spec
+from sqlalchemy import select
+
+from incometrack.models import ApiToken, AuditEvent, Role
+from incometrack.models.base import utcnow
+from incometrack.services import ValidationErrors, api_tokens
+from tests.factories import make_entry, make_stream
+
+
+@pytest.fixture
+def token_for(session, make_user):
+    def make(role=Role.FINANCE, scopes=("income:read",), days=30, user=None):
+        owner = user or make_user(role)
+        made = api_tokens.create_token(
+            session, owner, name="Power BI", scopes=list(scopes), days=days, actor=owner
+        )
+        session.commit()
+        return made.plaintext
+
+    return make
+
+
+def get(client, url, token=None, **headers):
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.get(url, headers=headers)
+
+
+@pytest.fixture
+def spec(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate_spec(document)
+    return document
+
+
+def conforms(spec, path: str, response) -> None:
+    """The response's JSON is what the OpenAPI document says this path returns."""
+    schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    OAS31Validator({**schema, "components": spec["components"]}).validate(response.get_json())
+
+
+def test_the_openapi_document_is_valid_3_1(spec):
+    assert spec["openapi"] == "3.1.0"
+    assert "/api/v1/income-entries" in spec["paths"] and "/api/v1/funders" in spec["paths"]
+
+
+def test_income_entries_page_through_next_with_money_as_text_and_pence(client, session, token_for, spec):
+    stream = make_stream(session, "LIB-A")
+    for day in range(1, 6):
+        make_entry(session, stream, date(2026, 5, day), 1000 + day)
+    token = token_for()
+    first = get(client, "/api/v1/income-entries?page_size=2", token)
+    assert first.status_code == 200
+    conforms(spec, "/api/v1/income-entries", first)
+    body = first.get_json()
+    assert [e["amount"] for e in body["data"]] == ["10.01", "10.02"]
+    assert [e["amount_pence"] for e in body["data"]] == [1001, 1002]
+    assert body["data"][0]["date_received"] == "2026-05-01" and body["data"][0]["financial_year"] == "2026-27"
+    seen = body["data"]
+    following = body["next"]
+    assert following.startswith("http://localhost/api/v1/income-entries?")
+    make_entry(session, stream, date(2026, 4, 1), 99)  # an insert meanwhile lands at the end
+    while following:
+        page = get(client, following.removeprefix("http://localhost"), token).get_json()
+        seen += page["data"]
+        following = page["next"]
+    assert [e["amount_pence"] for e in seen] == [1001, 1002, 1003, 1004, 1005, 99]
+
+
+def test_filters_and_a_bad_filter_named(client, session, token_for):
+    stream = make_stream(session, "LIB-A")
+    make_entry(session, stream, date(2026, 5, 1), 100)
+    make_entry(session, stream, date(2026, 8, 1), 200)
+    token = token_for()
+    q2 = get(client, "/api/v1/income-entries?financial_year=2026-27&quarter=2", token).get_json()
+    assert [e["amount_pence"] for e in q2["data"]] == [200]
+    ranged = get(client, "/api/v1/income-entries?from=2026-04-01&to=2026-06-30", token).get_json()
+    assert [e["amount_pence"] for e in ranged["data"]] == [100]
+    bad = get(client, "/api/v1/income-entries?quarter=5", token)
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    assert "quarter" in bad.get_json()["detail"] and bad.get_json()["parameters"] == ["quarter"]
+    size = get(client, "/api/v1/income-entries?page_size=5001", token)
+    assert size.status_code == 400 and "page_size" in size.get_json()["detail"]
+    cursor = get(client, "/api/v1/income-entries?cursor=rubbish", token)
+    assert cursor.status_code == 400 and cursor.get_json()["parameter"] == "cursor"
+
+
+def test_csv_at_the_same_address_is_safe_from_formulas(client, session, token_for):
+    stream = make_stream(session, "LIB-A")
+    make_entry(session, stream, date(2026, 5, 1), 100, description="=HYPERLINK(1)")
+    response = get(client, "/api/v1/income-entries.csv", token_for())
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0]["amount"] == "1.00" and rows[0]["amount_pence"] == "100"
+    assert rows[0]["description"].startswith("'=")
+
+
+def test_basic_with_user_api_works_and_other_users_do_not(client, token_for):
+    token = token_for()
+    good = base64.b64encode(f"api:{token}".encode()).decode()
+    assert get(client, "/api/v1/reference/services", Authorization=f"Basic {good}").status_code == 200
+    bad = base64.b64encode(f"me:{token}".encode()).decode()
+    assert get(client, "/api/v1/reference/services", Authorization=f"Basic {bad}").status_code == 401
+
+
+@pytest.mark.parametrize("case", ["missing", "malformed", "wrong", "expired", "revoked", "disabled"])
+def test_a_token_that_does_not_admit_is_401_with_www_authenticate(case, client, session, token_for):
+    token = token_for()
+    number = int(token.split("_")[1])
+    presented = {"missing": None, "malformed": "not-a-token", "wrong": token[:-3] + "xyz"}.get(case, token)
+    record = session.get(ApiToken, number)
+    if case == "expired":
+        record.expires_at = utcnow() - timedelta(seconds=1)
+    if case == "revoked":
+        api_tokens.revoke(session, record, actor=None)
+    if case == "disabled":
+        record.user.active = False
+    session.commit()
+    response = get(client, "/api/v1/reference/services", presented)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.mimetype == "application/problem+json"
+
+
+def test_scopes_follow_the_screens_policy(client, session, token_for, make_user):
+    with pytest.raises(ValidationErrors, match="cannot give a token income:read"):
+        lead = make_user(Role.LEAD)
+        api_tokens.create_token(session, lead, name="x", scopes=["income:read"], days=1, actor=lead)
+    token = token_for(Role.LEAD, scopes=("grants:read",))
+    assert get(client, "/api/v1/funders", token).status_code == 200
+    refused = get(client, "/api/v1/income-entries", token)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "insufficient_scope"
+    # a finance officer demoted to lead: the token's income:read is no longer theirs
+    token = token_for(Role.FINANCE)
+    number = int(token.split("_")[1])
+    session.get(ApiToken, number).user.role = Role.LEAD
+    session.commit()
+    assert get(client, "/api/v1/income-entries", token).status_code == 403
+
+
+def test_only_get_and_head(client, token_for):
+    token = token_for()
+    assert (
+        client.head("/api/v1/reference/services", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    response = client.post("/api/v1/reference/services", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    assert get(client, "/api/v1/nothing-here", token).status_code == 404
+
+
+def test_past_120_requests_a_minute_is_429_with_retry_after(client, token_for):
+    token = token_for()
+    statuses = [get(client, "/api/v1/reference/services", token).status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120 and statuses[120] == 429
+    last = get(client, "/api/v1/reference/services", token)
+    assert last.status_code == 429 and 1 <= int(last.headers["Retry-After"]) <= 60
+
+
+def test_tokens_are_made_shown_once_listed_and_revoked_on_the_screen(login_as, session):
+    finance = login_as(Role.FINANCE)
+    made = finance.client.post(
+        "/account/api-tokens", data={"name": "Power BI", "scopes": ["income:read"], "days": "30"}
+    )
+    page = made.get_data(as_text=True)
+    assert made.status_code == 200 and "itk_" in page
+    plaintext = page.split('id="new-token">', 1)[1].split("<", 1)[0]
+    token = session.scalar(select(ApiToken))
+    assert token.secret_hash not in page and plaintext.split("_", 2)[2] not in finance.client.get(
+        "/account/api-tokens"
+    ).get_data(as_text=True)
+    assert (
+        finance.client.get(
+            "/api/v1/income-entries", headers={"Authorization": f"Bearer {plaintext}"}
+        ).status_code
+        == 200
+    )
+    assert finance.client.post(f"/account/api-tokens/{token.id}/revoke").status_code == 302
+    assert (
+        finance.client.get(
+            "/api/v1/income-entries", headers={"Authorization": f"Bearer {plaintext}"}
+        ).status_code
+        == 401
+    )
+    session.reread()
+    assert [
+        e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.entity == "api_tokens"))
+    ] == [
+        "create",
+        "revoke",
+    ]
+
+
+def test_the_cli_prints_the_token(runner, session, make_user):
+    user = make_user(Role.FINANCE)
+    result = runner.invoke(args=["api-token", "create", user.email, "--name", "Excel", "--scope", "income:read",
+                                 "--scope", "budgets:read", "--days", "10"])  # fmt: skip
+    assert result.exit_code == 0 and result.output.startswith("itk_")
+    too_long = runner.invoke(args=["api-token", "create", user.email, "--name", "X", "--scope", "income:read",
+                                   "--days", "366"])  # fmt: skip
+    assert too_long.exit_code == 1 and "1 to 365 days" in too_long.output
