@@ -210,3 +210,28 @@ def test_the_cli_prints_the_token(runner, session, make_user):
     too_long = runner.invoke(args=["api-token", "create", user.email, "--name", "X", "--scope", "income:read",
                                    "--days", "366"])  # fmt: skip
     assert too_long.exit_code == 1 and "1 to 365 days" in too_long.output
+
+
+def test_a_key_in_the_address_only_where_allowed_and_never_in_next(app, client, session, token_for):
+    stream = make_stream(session, "LIB-A")
+    make_entry(session, stream, date(2026, 5, 1), 100)
+    make_entry(session, stream, date(2026, 5, 2), 200)
+    token = token_for()
+    assert client.get(f"/api/v1/income-entries?api_key={token}").status_code == 401
+    app.config["API_ALLOW_QUERY_KEY"] = True
+    page = client.get(f"/api/v1/income-entries?page_size=1&api_key={token}")
+    assert page.status_code == 200 and "api_key" not in page.get_json()["next"]
+
+
+def test_an_administrator_lists_and_revokes_anyones_token(login_as, session, token_for):
+    token = token_for()
+    admin = login_as(Role.ADMIN).client
+    page = admin.get("/admin/api-tokens").get_data(as_text=True)
+    record = session.scalar(select(ApiToken))
+    assert record.user.email in page and "income:read" in page
+    assert admin.post(f"/account/api-tokens/{record.id}/revoke").status_code == 302
+    other = login_as(Role.FINANCE).client
+    assert other.post(f"/account/api-tokens/{record.id}/revoke").status_code == 404
+    session.reread()
+    assert record.revoked_at is not None
+    assert token
