@@ -235,3 +235,53 @@ def test_an_administrator_lists_and_revokes_anyones_token(login_as, session, tok
     session.reread()
     assert record.revoked_at is not None
     assert token
+
+
+def test_every_endpoint_answers_as_the_openapi_document_says(client, session, token_for, spec, make_user):
+    """The contract test: each list, with rows of every kind, validated against the document."""
+    from tests.factories import make_bid, make_milestone, make_project, move
+
+    finance = make_user(Role.FINANCE)
+    stream = make_stream(session, "LIB-A")
+    make_entry(session, stream, date(2026, 5, 1), 100)
+    bid = move(session, make_bid(session, finance), finance, "drafting", "submitted", "awarded",
+               awarded_resource=1_000_00)  # fmt: skip
+    from incometrack.services import grants
+
+    grants.add_payment(session, bid, expected_on=date(2026, 8, 1), amount_expected=500_00, actor=finance)
+    project = make_project(session, finance, bid_id=bid.id)
+    make_milestone(session, project, finance)
+    from incometrack.models import Service, SiteKind
+    from incometrack.services import reference
+
+    admin = make_user(Role.ADMIN)
+    libraries = session.scalar(select(Service.id).where(Service.name == "Libraries"))
+    reference.create_site(session, name="Folkestone Library", kind=SiteKind.BRANCH_LIBRARY, service_id=libraries,
+                          active=True, postcode="ct20 1hd", actor=admin)  # fmt: skip
+    session.commit()
+    token = token_for(Role.FINANCE, scopes=api_tokens.scopes_for(Role.FINANCE), user=finance)
+    paths = [p for p in spec["paths"] if not p.endswith(".csv")]
+    assert set(paths) == {
+        "/api/v1/income-entries", "/api/v1/streams", "/api/v1/reference/services", "/api/v1/reference/sites",
+        "/api/v1/reference/categories", "/api/v1/funders", "/api/v1/grant-payments", "/api/v1/projects",
+        "/api/v1/milestones", "/api/v1/audit",
+    }  # fmt: skip
+    for path in paths:
+        response = get(client, path, token)
+        assert response.status_code == 200, path
+        assert response.get_json()["data"], path
+        conforms(spec, path, response)
+        as_csv = get(client, f"{path}.csv", token)
+        assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv", path
+    site = get(client, "/api/v1/reference/sites", token).get_json()["data"][0]
+    assert (site["name"], site["postcode"], site["service"]) == (
+        "Folkestone Library",
+        "CT20 1HD",
+        "Libraries",
+    )
+    payment = get(client, "/api/v1/grant-payments", token).get_json()["data"][0]
+    assert (payment["expected_amount"], payment["expected_amount_pence"], payment["amount"]) == (
+        "500.00",
+        50000,
+        None,
+    )

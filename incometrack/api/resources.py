@@ -24,7 +24,20 @@ from incometrack import periods
 from incometrack.api.errors import ApiProblem
 from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.extensions import db
-from incometrack.models import Funder, IncomeCategory, IncomeEntry, IncomeStream, Service, Site
+from incometrack.models import (
+    AuditEvent,
+    Funder,
+    GrantBid,
+    GrantPayment,
+    IncomeCategory,
+    IncomeEntry,
+    IncomeStream,
+    Milestone,
+    Project,
+    Service,
+    Site,
+    User,
+)
 from incometrack.money import to_pounds
 from incometrack.services import api_tokens
 
@@ -459,4 +472,226 @@ class Funders(MethodView):
         return respond(page, FunderPage, ("id", "name", "type"), request.path.endswith(".csv"))
 
 
-BLUEPRINTS = (income, reference, grants)
+# Further lists, each declared once: its address, scope, row schema, statement and row shape -----
+
+
+def listing(
+    blueprint: Blueprint,
+    path: str,
+    *,
+    scope: str,
+    item: type[Schema],
+    key,
+    statement,
+    shape,
+    doc: str,
+    args: type[Schema] = PageArgs,
+) -> None:
+    """Register ``path`` (and ``path.csv``) on ``blueprint``: a page of ``statement``'s rows in
+    ``key`` order, each made a dict by ``shape``, readable with ``scope``."""
+    page_type = page_schema(item, f"{item.__name__}Page")
+    columns = tuple(item._declared_fields)
+
+    def get(self, query):
+        page = page_of(statement(query), key, query, shape)
+        return respond(page, page_type, columns, request.path.endswith(".csv"))
+
+    get.__doc__ = doc
+    view = type(
+        f"{item.__name__}List",
+        (MethodView,),
+        {
+            "get": blueprint.arguments(args, location="query")(
+                blueprint.response(200, page_type)(requires(scope)(get))
+            )
+        },
+    )
+    blueprint.route(path)(view)
+    blueprint.route(f"{path}.csv", endpoint=f"{item.__name__}Csv")(view)
+
+
+class StreamRow(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    service = fields.String(required=True)
+    category = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+listing(
+    income,
+    "/streams",
+    scope="income:read",
+    item=StreamRow,
+    key=IncomeStream.id,
+    statement=lambda q: (
+        select(
+            IncomeStream.id,
+            IncomeStream.code,
+            IncomeStream.name,
+            Service.name,
+            IncomeCategory.name,
+            IncomeStream.status,
+        )
+        .join(Service, Service.id == IncomeStream.service_id)
+        .join(IncomeCategory, IncomeCategory.id == IncomeStream.category_id)
+    ),
+    shape=lambda r: {
+        "id": r[0],
+        "code": r[1],
+        "name": r[2],
+        "service": r[3],
+        "category": r[4],
+        "status": r[5].value,
+    },
+    doc="Income streams, with their service, category and status",
+)
+
+
+class PaymentRow(Schema):
+    id = fields.Integer(required=True)
+    bid_id = fields.Integer(required=True)
+    bid = fields.String(required=True)
+    expected_on = fields.Date(required=True)
+    expected_amount = fields.String(required=True)
+    expected_amount_pence = fields.Integer(required=True)
+    received_on = fields.Date(allow_none=True, required=True)
+    amount = fields.String(allow_none=True, required=True, metadata={"description": "Received, pounds"})
+    amount_pence = fields.Integer(allow_none=True, required=True)
+
+
+listing(
+    grants,
+    "/grant-payments",
+    scope="grants:read",
+    item=PaymentRow,
+    key=GrantPayment.id,
+    statement=lambda q: select(
+        GrantPayment.id,
+        GrantBid.id,
+        GrantBid.title,
+        GrantPayment.expected_on,
+        GrantPayment.amount_expected,
+        GrantPayment.received_on,
+        GrantPayment.amount_received,
+    ).join(GrantBid, GrantBid.id == GrantPayment.bid_id),
+    shape=lambda r: {
+        "id": r[0],
+        "bid_id": r[1],
+        "bid": r[2],
+        "expected_on": r[3],
+        "expected_amount": money(r[4])["amount"],
+        "expected_amount_pence": r[4],
+        "received_on": r[5],
+        **money(r[6]),
+    },
+    doc="Grant payments, expected and received",
+)
+
+
+class ProjectRow(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    service = fields.String(required=True)
+    lead = fields.String(required=True)
+    bid_id = fields.Integer(allow_none=True, required=True)
+
+
+projects = Blueprint("api_projects", __name__, url_prefix="/api/v1", description="Projects")
+listing(
+    projects,
+    "/projects",
+    scope="projects:read",
+    item=ProjectRow,
+    key=Project.id,
+    statement=lambda q: (
+        select(Project.id, Project.name, Service.name, User.name, Project.bid_id)
+        .join(Service, Service.id == Project.service_id)
+        .join(User, User.id == Project.lead_id)
+    ),
+    shape=lambda r: {"id": r[0], "name": r[1], "service": r[2], "lead": r[3], "bid_id": r[4]},
+    doc="Projects, with their service, lead and the grant that funds them",
+)
+
+
+class MilestoneRow(Schema):
+    id = fields.Integer(required=True)
+    project_id = fields.Integer(required=True)
+    project = fields.String(required=True)
+    title = fields.String(required=True)
+    baseline_due = fields.Date(required=True)
+    forecast_due = fields.Date(required=True)
+    completed_on = fields.Date(allow_none=True, required=True)
+    status = fields.String(required=True)
+
+
+listing(
+    projects,
+    "/milestones",
+    scope="projects:read",
+    item=MilestoneRow,
+    key=Milestone.id,
+    statement=lambda q: select(
+        Milestone.id,
+        Project.id,
+        Project.name,
+        Milestone.title,
+        Milestone.baseline_due,
+        Milestone.forecast_due,
+        Milestone.completed_on,
+        Milestone.status,
+    ).join(Project, Project.id == Milestone.project_id),
+    shape=lambda r: {
+        "id": r[0],
+        "project_id": r[1],
+        "project": r[2],
+        "title": r[3],
+        "baseline_due": r[4],
+        "forecast_due": r[5],
+        "completed_on": r[6],
+        "status": r[7].value,
+    },
+    doc="Milestones: baseline, forecast, completion and status",
+)
+
+
+class AuditRow(Schema):
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    user = fields.String(allow_none=True, required=True)
+    action = fields.String(required=True)
+    entity = fields.String(required=True)
+    entity_id = fields.Integer(allow_none=True, required=True)
+    summary = fields.String(required=True)
+
+
+audit = Blueprint("api_audit", __name__, url_prefix="/api/v1", description="Audit log")
+listing(
+    audit,
+    "/audit",
+    scope="audit:read",
+    item=AuditRow,
+    key=AuditEvent.id,
+    statement=lambda q: select(
+        AuditEvent.id,
+        AuditEvent.at,
+        User.email,
+        AuditEvent.action,
+        AuditEvent.entity,
+        AuditEvent.entity_id,
+        AuditEvent.summary,
+    ).outerjoin(User, User.id == AuditEvent.user_id),
+    shape=lambda r: {
+        "id": r[0],
+        "at": r[1],
+        "user": r[2],
+        "action": r[3],
+        "entity": r[4],
+        "entity_id": r[5],
+        "summary": r[6],
+    },
+    doc="The audit log: who changed what, when",
+)
+
+BLUEPRINTS = (income, reference, grants, projects, audit)
