@@ -244,6 +244,14 @@ def test_every_endpoint_answers_as_the_openapi_document_says(client, session, to
     finance = make_user(Role.FINANCE)
     stream = make_stream(session, "LIB-A")
     make_entry(session, stream, date(2026, 5, 1), 100)
+    from tests.factories import make_budget
+
+    make_budget(session, stream, 120_000_00)
+    from incometrack import periods
+    from incometrack.services import AS_READ, income
+
+    income.save_forecast(session, stream, periods.FinancialYear(2026).quarter(1), 110_000_00, "Lower footfall",
+                         actor=finance, expected_version=AS_READ)  # fmt: skip
     bid = move(session, make_bid(session, finance), finance, "drafting", "submitted", "awarded",
                awarded_resource=1_000_00)  # fmt: skip
     from incometrack.services import grants
@@ -264,8 +272,24 @@ def test_every_endpoint_answers_as_the_openapi_document_says(client, session, to
     assert set(paths) == {
         "/api/v1/income-entries", "/api/v1/streams", "/api/v1/reference/services", "/api/v1/reference/sites",
         "/api/v1/reference/categories", "/api/v1/funders", "/api/v1/grant-payments", "/api/v1/projects",
-        "/api/v1/milestones", "/api/v1/audit",
+        "/api/v1/milestones", "/api/v1/audit", "/api/v1/budgets", "/api/v1/forecasts", "/api/v1/bids",
+        "/api/v1/returns/{year}/q{quarter}", "/api/v1/monitoring/{year}/p{period}",
     }  # fmt: skip
+    for template, path in (("/api/v1/returns/{year}/q{quarter}", "/api/v1/returns/2026-27/q1"),
+                           ("/api/v1/monitoring/{year}/p{period}", "/api/v1/monitoring/2026-27/p2")):  # fmt: skip
+        response = get(client, path, token)
+        assert response.status_code == 200, path
+        conforms(spec, template, response)
+        paths.remove(template)
+    figures = get(client, "/api/v1/returns/2026-27/q1", token).get_json()
+    assert figures["as_at"] == "2026-06-30" and figures["submitted"] is False
+    assert figures["figures"]["streams"][0]["code"] == "LIB-A"
+    assert get(client, "/api/v1/returns/2026-27/q5", token).status_code in (400, 404)
+    budgets = get(client, "/api/v1/budgets?financial_year=2026-27", token).get_json()["data"]
+    assert [b["period"] for b in budgets] == [f"P{n}" for n in range(1, 13)]
+    assert sum(b["amount_pence"] for b in budgets) == 120_000_00
+    bids = get(client, "/api/v1/bids", token).get_json()["data"]
+    assert [h["status"] for h in bids[0]["history"]] == ["idea", "drafting", "submitted", "awarded"]
     for path in paths:
         response = get(client, path, token)
         assert response.status_code == 200, path
@@ -285,3 +309,33 @@ def test_every_endpoint_answers_as_the_openapi_document_says(client, session, to
         50000,
         None,
     )
+
+
+def test_the_queries_a_page_makes_do_not_grow_with_its_rows(app, client, session, token_for, make_user):
+    from sqlalchemy import event
+
+    from incometrack.extensions import db
+    from tests.factories import make_bid
+
+    finance = make_user(Role.FINANCE)
+    first = make_bid(session, finance, title="Bid 0")
+    for n in range(1, 30):
+        make_bid(session, finance, title=f"Bid {n}", funder=first.funder)
+    token = token_for(Role.FINANCE, scopes=("grants:read",), user=finance)
+    assert get(client, "/api/v1/bids", token).status_code == 200  # the minute's count begun
+    with app.app_context():
+        engine = db.engine
+    counts = []
+    for size in (2, 30):
+        seen: list[str] = []
+
+        def listener(_connection, _cursor, statement, *_args, seen=seen):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert len(get(client, f"/api/v1/bids?page_size={size}", token).get_json()["data"]) == size
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        counts.append(len(seen))
+    assert counts[0] == counts[1]

@@ -26,6 +26,9 @@ from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.extensions import db
 from incometrack.models import (
     AuditEvent,
+    BidStatusChange,
+    Budget,
+    Forecast,
     Funder,
     GrantBid,
     GrantPayment,
@@ -694,4 +697,266 @@ listing(
     doc="The audit log: who changed what, when",
 )
 
-BLUEPRINTS = (income, reference, grants, projects, audit)
+# Budgets: one row a stream, year and month period ----------------------------------------------
+
+
+class BudgetRow(Schema):
+    id = fields.String(required=True, metadata={"description": "The budget and its period, e.g. 12-P07"})
+    stream_code = fields.String(required=True)
+    financial_year = fields.String(required=True)
+    period = fields.String(required=True, metadata={"description": "P1 (April) to P12 (March)"})
+    amount = fields.String(required=True)
+    amount_pence = fields.Integer(required=True)
+
+
+class BudgetArgs(PageArgs):
+    financial_year = fields.String(load_default=None, metadata={"description": "2026-27 (or 2026)"})
+    stream = fields.String(load_default=None, metadata={"description": "A stream's code"})
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if data.get("financial_year"):
+            _year(data["financial_year"])
+
+
+def _budgets(query: dict) -> Select:
+    """Each budget twelve times, once a period (a row's key: the budget's id times 12 plus its
+    period less one, so the keyset pages through periods in order)."""
+    from sqlalchemy import case, literal, union_all
+
+    numbers = union_all(*(select(literal(n).label("p")) for n in range(1, 13))).subquery()
+    amount = case(*((numbers.c.p == n, getattr(Budget, f"p{n}")) for n in range(1, 13)))
+    statement = (
+        select(Budget.id * 12 + numbers.c.p - 1, IncomeStream.code, Budget.year, numbers.c.p, amount)
+        .join(IncomeStream, IncomeStream.id == Budget.stream_id)
+        .join(numbers, literal(True))
+    )
+    if query.get("financial_year"):
+        statement = statement.where(Budget.year == _year(query["financial_year"]).start)
+    if query.get("stream"):
+        statement = statement.where(IncomeStream.code == query["stream"])
+    return statement
+
+
+def _budget(r) -> dict:
+    key, code, year, period, amount = r
+    return {
+        "id": f"{key // 12}-P{period:02d}",
+        "stream_code": code,
+        "financial_year": periods.FinancialYear(year).label,
+        "period": f"P{period}",
+        **money(amount),
+    }
+
+
+class ForecastRow(Schema):
+    id = fields.Integer(required=True)
+    stream_code = fields.String(required=True)
+    financial_year = fields.String(required=True)
+    quarter = fields.Integer(required=True)
+    outturn = fields.String(
+        allow_none=True, required=True, metadata={"description": "Forecast outturn, pounds"}
+    )
+    outturn_pence = fields.Integer(allow_none=True, required=True)
+    commentary = fields.String(required=True)
+    entered_at = fields.DateTime(required=True)
+
+
+budgets = Blueprint("api_budgets", __name__, url_prefix="/api/v1", description="Budgets and forecasts")
+
+
+def _register_budgets() -> None:
+    page_type = page_schema(BudgetRow, "BudgetRowPage")
+    columns = tuple(BudgetRow._declared_fields)
+
+    @budgets.route("/budgets")
+    @budgets.route("/budgets.csv", endpoint="BudgetsCsv")
+    class Budgets(MethodView):
+        @budgets.arguments(BudgetArgs, location="query")
+        @budgets.response(200, page_type)
+        @requires("budgets:read")
+        def get(self, query):
+            """Budgets: one row a stream, financial year and month period (P1-P12)"""
+            statement = _budgets(query)
+            key = statement.selected_columns[0]
+            page = page_of(statement, key, query, _budget)
+            return respond(page, page_type, columns, request.path.endswith(".csv"))
+
+
+_register_budgets()
+listing(
+    budgets,
+    "/forecasts",
+    scope="budgets:read",
+    item=ForecastRow,
+    key=Forecast.id,
+    statement=lambda q: select(
+        Forecast.id,
+        IncomeStream.code,
+        Forecast.year,
+        Forecast.quarter,
+        Forecast.outturn,
+        Forecast.commentary,
+        Forecast.entered_at,
+    ).join(IncomeStream, IncomeStream.id == Forecast.stream_id),
+    shape=lambda r: {
+        "id": r[0],
+        "stream_code": r[1],
+        "financial_year": periods.FinancialYear(r[2]).label,
+        "quarter": r[3],
+        "outturn": money(r[4])["amount"],
+        "outturn_pence": r[4],
+        "commentary": r[5],
+        "entered_at": r[6],
+    },
+    doc="Forecast outturns as entered each quarter, with their commentary",
+)
+
+
+# Bids with their status history ----------------------------------------------------------------
+
+
+class StatusChange(Schema):
+    status = fields.String(required=True)
+    changed_on = fields.Date(required=True)
+
+
+class BidRow(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    funder = fields.String(required=True)
+    status = fields.String(required=True)
+    amount_requested = fields.String(required=True)
+    amount_requested_pence = fields.Integer(required=True)
+    amount = fields.String(required=True, metadata={"description": "Awarded (resource and capital), pounds"})
+    amount_pence = fields.Integer(required=True)
+    history = fields.List(fields.Nested(StatusChange), required=True)
+
+
+def _bids_page(query: dict) -> Page:
+    """A page of bids and, in one more query, the status history of the bids on it."""
+    statement = select(
+        GrantBid.id,
+        GrantBid.title,
+        Funder.name,
+        GrantBid.status,
+        GrantBid.amount_requested,
+        GrantBid.awarded_resource,
+        GrantBid.awarded_capital,
+    ).join(Funder)
+    page = page_of(
+        statement,
+        GrantBid.id,
+        query,
+        lambda r: {
+            "id": r[0],
+            "title": r[1],
+            "funder": r[2],
+            "status": r[3].value,
+            "amount_requested": money(r[4])["amount"],
+            "amount_requested_pence": r[4],
+            **money((r[5] or 0) + (r[6] or 0)),
+            "history": [],
+        },
+    )
+    by_id = {row["id"]: row for row in page.data}
+    if by_id:
+        for bid_id, status, day in db.session.execute(
+            select(BidStatusChange.bid_id, BidStatusChange.to_status, BidStatusChange.changed_on)
+            .where(BidStatusChange.bid_id.in_(by_id))
+            .order_by(BidStatusChange.bid_id, BidStatusChange.id)
+        ):
+            by_id[bid_id]["history"].append({"status": status.value, "changed_on": day})
+    return page
+
+
+BidPage = page_schema(BidRow, "BidPage")
+
+
+@grants.route("/bids")
+@grants.route("/bids.csv", endpoint="BidsCsv")
+class Bids(MethodView):
+    @grants.arguments(PageArgs, location="query")
+    @grants.response(200, BidPage)
+    @requires("grants:read")
+    def get(self, query):
+        """Grant bids with their status history (in CSV, the history as status:date pairs)"""
+        page = _bids_page(query)
+        if request.path.endswith(".csv"):
+            for row in page.data:
+                row["history"] = "; ".join(
+                    f"{h['status']}:{h['changed_on']:%Y-%m-%d}" for h in row["history"]
+                )
+        return respond(page, BidPage, tuple(BidRow._declared_fields), request.path.endswith(".csv"))
+
+
+# The return and the monitoring pack ------------------------------------------------------------
+
+
+class ReturnFigures(Schema):
+    as_at = fields.Date(required=True)
+    submitted = fields.Boolean(
+        required=True, metadata={"description": "The submitted snapshot, not live figures"}
+    )
+    figures = fields.Dict(required=True, metadata={"description": "Every section of the return, as computed"})
+
+
+returns = Blueprint("api_returns", __name__, url_prefix="/api/v1", description="Returns and monitoring")
+
+
+def _figures(report) -> dict:
+    import json
+
+    from incometrack.reports.returns import _encode
+
+    figures = _encode(report)
+    return {
+        "as_at": report.meta.period_end,
+        "submitted": report.submitted,
+        "figures": json.loads(json.dumps(figures)),
+    }
+
+
+@returns.route("/returns/<year>/q<int:quarter>")
+class Return(MethodView):
+    @returns.response(200, ReturnFigures)
+    @requires("returns:read")
+    def get(self, year, quarter):
+        """The quarterly return's figures: the submitted snapshot, or computed as at the quarter's end"""
+        from flask import current_app
+
+        from incometrack.reports.returns import return_for
+
+        try:
+            period = periods.Quarter.parse(year, str(quarter))
+        except periods.PeriodError as error:
+            raise ApiProblem(400, f"quarter: {error}", parameter="quarter") from None
+        meta = {
+            "council": current_app.config["COUNCIL_NAME"],
+            "service_name": current_app.config["SERVICE_NAME"],
+        }
+        return _figures(return_for(db.session, period, **meta))
+
+
+@returns.route("/monitoring/<year>/p<period>")
+class Monitoring(MethodView):
+    @returns.response(200, ReturnFigures)
+    @requires("returns:read")
+    def get(self, year, period):
+        """Budget monitoring's figures as at a month period's end"""
+        from flask import current_app
+
+        from incometrack.reports.returns import build_monitoring
+
+        try:
+            month = periods.MonthPeriod.parse(year, period)
+        except periods.PeriodError as error:
+            raise ApiProblem(400, f"period: {error}", parameter="period") from None
+        meta = {
+            "council": current_app.config["COUNCIL_NAME"],
+            "service_name": current_app.config["SERVICE_NAME"],
+        }
+        return _figures(build_monitoring(db.session, month, **meta))
+
+
+BLUEPRINTS = (income, reference, budgets, grants, projects, returns, audit)
