@@ -90,6 +90,8 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_LOGIN": "all",
     #: accept an API token in the query string (``?api_key=``), for tools that cannot send a header
     "API_ALLOW_QUERY_KEY": False,
+    #: requests a token may make a minute before 429 (Power Query waits Retry-After and goes on)
+    "API_REQUESTS_PER_MINUTE": 120,
 }
 
 OIDC_PROVISIONING = ("precreated", "jit")

@@ -22,9 +22,6 @@ from incometrack.services import NotAllowed, ServiceError, ValidationErrors, aud
 
 PREFIX = "itk_"
 MAX_DAYS = 365
-#: Requests a token may make in a minute; the next gets 429 with Retry-After.
-PER_MINUTE = 120
-
 #: Each scope and the roles that may hold it: the same readers as the screens.
 SCOPES = {
     "income:read": policy.FINANCE_READERS,

@@ -44,6 +44,9 @@ TARGETS = {
     "cli_import": 3.0,
     "cli_ledger": 3.0,
     "cli_export": 1.3,
+    # issue 31: every income entry through the API's next links (1,000 a page) against a bare
+    # keyset SELECT of the same columns dumped with json.dumps
+    "api_walk": 2.0,
 }
 #: ``flask --app wsgi --help`` (starting the app and listing its commands), in seconds.
 HELP_TARGET_S = 1.0
@@ -94,7 +97,15 @@ def main() -> int:
     from tests.benchmarks.generate import generate
 
     url = normalise_database_url(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOGIN_SLOWDOWN": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "LOGIN_SLOWDOWN": False,
+            # the walk is a thousand requests in well under a minute: measured, not limited
+            "API_REQUESTS_PER_MINUTE": 10**9,
+        }
+    )
     init_migrate(app)
     last_year = periods.fy_for(date.today()).previous()
     quarter = last_year.quarter(4)
@@ -200,6 +211,9 @@ def main() -> int:
         # 5. Pages against bare views computing the same figures with hand-written SQL.
         results["pages"] = pages(app, session, last_year, quarter)
 
+        # 6. The API: a full walk of the entries through next, against a bare keyset walk.
+        results["api_walk"] = api_walk(app, session)
+
     # Peak memory of a workbook export in a process of its own. /usr/bin/time starts it from a small
     # process, so the figure is the export's own (a child forked from this big process would
     # report this process's memory).
@@ -241,6 +255,47 @@ def main() -> int:
         json.dumps({"sizes": sizes, "results": results, "database": url.split(":")[0]}, indent=2, default=str)
     )
     return 1 if failed else 0
+
+
+def api_walk(app, session) -> dict:
+    from incometrack.models import Role
+    from incometrack.services import api_tokens, users
+
+    owner = users.create_user(
+        session,
+        email="bench-api@example.gov.uk",
+        name="Bench",
+        role=Role.FINANCE,
+        password="bench api pass 2026!",
+    )
+    token = api_tokens.create_token(session, owner, name="bench", scopes=["income:read"], days=1, actor=None)
+    session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token.plaintext}"}
+    bare_page = text(
+        "SELECT e.id, e.date_received, e.financial_year, e.quarter, e.period, s.code, s.name, sv.name, c.name,"
+        " si.name, e.reference, e.description, e.amount, e.entered_at FROM income_entries e"
+        " JOIN income_streams s ON s.id = e.stream_id JOIN services sv ON sv.id = s.service_id"
+        " JOIN income_categories c ON c.id = s.category_id LEFT JOIN sites si ON si.id = e.site_id"
+        " WHERE e.id > :last ORDER BY e.id LIMIT 1000"
+    )
+
+    def walk():
+        url, rows = "/api/v1/income-entries?page_size=1000", 0
+        while url:
+            page = client.get(url, headers=headers).get_json()
+            rows += len(page["data"])
+            url = page["next"] and page["next"].removeprefix("http://localhost")
+        return rows
+
+    def bare():
+        last = 0
+        while rows := session.execute(bare_page, {"last": last}).all():
+            json.dumps([dict(r._mapping) for r in rows], default=str)
+            last = rows[-1][0]
+        session.rollback()
+
+    return compare(walk, bare, repeat=3)
 
 
 def whole_processes(url: str, scratch: Path, last_year, env: dict) -> dict:
@@ -838,6 +893,8 @@ def report_table(results: dict, sizes: dict, peak_mb: float) -> bool:
          results["cli_ledger"]["baseline_s"], TARGETS["cli_ledger"])  # fmt: skip
     line("command: export-return --format xlsx", results["cli_export"]["measured_s"],
          results["cli_export"]["baseline_s"], TARGETS["cli_export"])  # fmt: skip
+    line(f"api: every entry through next ({sizes['entries']:,})", results["api_walk"]["measured_s"],
+         results["api_walk"]["baseline_s"], TARGETS["api_walk"])  # fmt: skip
     preview = results["preview"]
     preview_ok = preview["measured_s"] < PREVIEW_TARGET_S and preview["peak_mb"] < PREVIEW_TARGET_MB
     failed |= not preview_ok
