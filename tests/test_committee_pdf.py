@@ -81,3 +81,31 @@ def test_the_demo_return_as_a_committee_document(session, tmp_path, quarter):
     whole = " ".join(w for page in pages for *_, w in page["words"])
     assert "RAG What the ratings mean" in whole and "Red" in whole
     assert "Success rate by count" in whole
+
+
+@needs("pdftotext")
+def test_a_countys_totals_too_wide_for_one_table_print_as_two(session, make_user):
+    """A million entries' totals (£99,999,999.99 a stream) make the position-to-date table's eight
+    figures wider than the page together: it prints as two tables, each with the stream's code and
+    name, every figure whole (it raised "the table would run off the page" before)."""
+    import io
+
+    from incometrack.exports.pdf import write_pdf
+    from tests.factories import make_budget, make_entry, make_stream
+
+    year = periods.FinancialYear(2026)
+    for code in ("LIB-BIG", "REG-BIG"):
+        stream = make_stream(session, code)
+        make_budget(session, stream, 399_999_999_96)  # £99,999,999.99 a quarter
+        for quarter in range(1, 5):
+            make_entry(session, stream, year.quarter(quarter).first_day, 99_999_999_99)
+    report = build_return(session, year.quarter(4), council="Kent County Council", service_name="LRA")
+    out = io.BytesIO()
+    write_pdf(report, out)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=out.getvalue(), capture_output=True
+    ).stdout
+    text = text.decode()
+    # each stream's Q1 to Q4 actuals, and the total of both streams' year: £799,999,999.92
+    assert text.count("£99,999,999.99") >= 8 and "£799,999,999.92" in text
+    assert text.count("LIB-BIG") >= 3  # in each of the tables it is split into, and the forecast part

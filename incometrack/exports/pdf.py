@@ -55,6 +55,7 @@ from incometrack.reports.return_layout import (
     SUMMARY,
     Column,
     Kind,
+    Part,
     Section,
     display,
     grant_figures,
@@ -102,6 +103,10 @@ def fonts() -> tuple[str, str]:
             pdfmetrics.registerFont(TTFont("ITSans-Bold", bold))
             return "ITSans", "ITSans-Bold"
     return "Helvetica", "Helvetica-Bold"
+
+
+class TooWide(ValueError):
+    """A table's figures and codes need more than the page's width, however its words wrap."""
 
 
 class Unbroken(str):
@@ -329,7 +334,8 @@ class _Builder:
             spare = sum(widths[i] - least[i] for i in range(len(widths)))
             for i in range(len(widths)):
                 widths[i] -= min(excess, spare) * (widths[i] - least[i]) / spare if spare else 0
-        assert min(widths) > 8 and sum(widths) <= FRAME_WIDTH_MM + 0.01, "the table would run off the page"
+        if min(widths) <= 8 or sum(widths) > FRAME_WIDTH_MM + 0.01:
+            raise TooWide(f"{len(widths)} columns need {sum(widths):.0f} mm of {FRAME_WIDTH_MM} mm")
         inner = [w * mm - 2 * CELL_PADDING for w in widths]
         data = [
             [self.wrapped(BoldText(h), inner[i]) for i, h in enumerate(header)],
@@ -409,18 +415,44 @@ class _Builder:
             totalled = total is not None and any(total[i] not in (None, "") for i in indexes[1:])
             if totalled:
                 rows.append([self.cell(section.columns[i], total[i], bold=True) for i in indexes])
-            flowables.append(
-                self.table(
-                    [c.title for c in columns],
-                    rows,
-                    [c.width * MM_PER_CHARACTER for c in columns],
-                    total=totalled,
-                    flex=titles.index(part.flex) if part.flex else SHARED,
-                )
-            )
+            flowables += self.fitted_tables(section, part, columns, rows, totalled)
             notes = {c.flag_note for c in columns if c.flag and any(c.flag(line) for line in lines)}
             flowables += [self.p(f"* {note}") for note in sorted(notes)]
         return flowables
+
+    def fitted_tables(self, section: Section, part: Part, columns: list, rows: list, totalled: bool) -> list:
+        """The part as one table, or, where its figures are too wide for the page together (a
+        county's totals run to hundreds of millions), as two: the columns naming a line (the
+        section's ``names``) in each, the rest shared between them, and so on until each fits."""
+        titles = [c.title for c in columns]
+        try:
+            return [
+                self.table(
+                    titles,
+                    rows,
+                    [c.width * MM_PER_CHARACTER for c in columns],
+                    total=totalled,
+                    flex=titles.index(part.flex) if part.flex in titles else SHARED,
+                )
+            ]
+        except TooWide:
+            named = min(section.names, len(columns) - 1)
+            rest = list(range(named, len(columns)))
+            if len(rest) < 2:
+                raise
+            half = (len(rest) + 1) // 2
+            tables = []
+            for share in (rest[:half], rest[half:]):
+                keep = [*range(named), *share]
+                tables += self.fitted_tables(
+                    section,
+                    part,
+                    [columns[i] for i in keep],
+                    [[row[i] for i in keep] for row in rows],
+                    totalled,
+                )
+                tables.append(Spacer(1, 3 * mm))
+            return tables[:-1]
 
     def impact(self) -> list:
         """Impact and outcomes: the measures, the roll-ups, then each project's evidence as
