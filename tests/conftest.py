@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from incometrack import create_app
 from incometrack.config import normalise_database_url
@@ -340,3 +342,16 @@ def login_as(app: Flask, make_user) -> Callable[..., LoggedIn]:
         return LoggedIn(test_client, user)
 
     return _login
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """Serve ``app`` on a free port in a thread for the length of one test (browsers and
+    plain HTTP clients talk to it as to a server)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from incometrack.models import IncomeCategory, IncomeEntry, IncomeStream, Service, Site, SiteKind
@@ -77,6 +77,22 @@ def make_entry(
     )
     session.commit()
     return entry
+
+
+def add_entries(session: Session, stream: IncomeStream, count: int, description: str = "") -> None:
+    """``count`` entries of £1.00 to £9.99 dated in May 2026 (2026-27 Q1, P2), written at once."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "stream_id": stream.id, "date_received": date(2026, 5, 1 + n % 31), "financial_year": 2026,
+            "quarter": 1, "period": 2, "amount": 100 + n % 900, "reference": f"R{n}", "description": description,
+            "entered_at": now, "version": 1,
+        }
+        for n in range(count)
+    ]  # fmt: skip
+    for start in range(0, count, 20_000):
+        session.execute(insert(IncomeEntry), rows[start : start + 20_000])
+    session.commit()
 
 
 FY = FinancialYear(2026)

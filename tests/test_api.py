@@ -16,7 +16,7 @@ from sqlalchemy import select
 from incometrack.models import ApiToken, AuditEvent, Role
 from incometrack.models.base import utcnow
 from incometrack.services import ValidationErrors, api_tokens
-from tests.factories import make_entry, make_stream
+from tests.factories import add_entries, make_entry, make_stream
 
 
 @pytest.fixture
@@ -339,3 +339,66 @@ def test_the_queries_a_page_makes_do_not_grow_with_its_rows(app, client, session
             event.remove(engine, "before_cursor_execute", listener)
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def test_each_error_has_its_status_and_problem_type(client, token_for, make_user, session):
+    """What a client branches on: the status, and the problem type (RFC 9457) with it."""
+    token = token_for()
+    lead_token = token_for(Role.LEAD, scopes=("grants:read",))
+    cases = {
+        "401 no token": (client.get("/api/v1/funders"), 401, "invalid-token"),
+        "403 scope": (get(client, "/api/v1/income-entries", lead_token), 403, "insufficient-scope"),
+        "400 filter": (get(client, "/api/v1/income-entries?from=31/02/2026", token), 400, "invalid-request"),
+        "400 cursor": (get(client, "/api/v1/streams?cursor=xyz", token), 400, "invalid-request"),
+        "404": (get(client, "/api/v1/incomes", token), 404, "not-found"),
+        "405": (client.delete("/api/v1/streams", headers={"Authorization": f"Bearer {token}"}), 405,
+                "method-not-allowed"),
+    }  # fmt: skip
+    for name, (response, status, kind) in cases.items():
+        assert response.status_code == status, name
+        assert response.mimetype == "application/problem+json", name
+        body = response.get_json()
+        assert (body["status"], body["type"]) == (status, f"urn:incometrack:api:problem:{kind}"), name
+        assert body["title"] and body["detail"], name
+    challenges = cases["401 no token"][0].headers.getlist("WWW-Authenticate")
+    assert challenges == ['Bearer realm="IncomeTrack"', 'Basic realm="IncomeTrack API", charset="UTF-8"']
+    for _ in range(121):
+        limited = get(client, "/api/v1/funders", lead_token)
+    assert limited.status_code == 429 and limited.get_json()["type"] == "urn:incometrack:api:problem:too-many-requests"
+
+
+def test_memory_stays_flat_however_many_pages_a_walk_follows(app, client, session, token_for):
+    """A walk holds one page at a time: after 60 pages the app keeps no more than after 15, and
+    no page costs more at its peak. (Measured on what the app allocates: the test's own client
+    and pytest's capture keep a little of every request.)"""
+    import gc
+    import tracemalloc
+
+    add_entries(session, make_stream(session, "LIB-A"), 300, description="x" * 200)
+    token = token_for()
+    app.config["API_REQUESTS_PER_MINUTE"] = 1_000
+    in_the_app = [tracemalloc.Filter(True, "*/incometrack/*", all_frames=True)]
+
+    def walk(pages: int) -> tuple[int, int]:
+        """(the largest page's peak, what the app still holds after the walk), in bytes"""
+        url, seen, largest = "/api/v1/income-entries?page_size=5", 0, 0
+        while url and seen < pages:
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            body = get(client, url, token).get_json()
+            largest = max(largest, tracemalloc.get_traced_memory()[1] - before)
+            url, seen = body["next"] and body["next"].removeprefix("http://localhost"), seen + 1
+        assert seen == pages
+        gc.collect()
+        held = sum(t.size for t in tracemalloc.take_snapshot().filter_traces(in_the_app).traces)
+        return largest, held
+
+    tracemalloc.start(10)
+    try:
+        walk(20)  # bounded caches (compiled statements, parsed addresses) filled before measuring
+        short, long = walk(15), walk(60)
+    finally:
+        tracemalloc.stop()
+    assert long[0] <= short[0] + 16 * 1024, (short, long)  # a page costs about 65 KiB at its peak
+    # 45 more pages held would be over 100 KiB; a pool's table growing once is about 18 KiB
+    assert long[1] <= short[1] + 32 * 1024, (short, long)

@@ -14,17 +14,16 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import requests
 from openpyxl import load_workbook
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from incometrack.models import IncomeEntry, Job, JobStatus, Role
 from tests.conftest import needs
-from tests.factories import make_stream
+from tests.factories import add_entries, make_stream
 from tests.test_concurrency import ROOT, server_environment, sign_in, start_gunicorn, stop, token
 
 #: Other processes (gunicorn, the worker) write here.
@@ -33,22 +32,6 @@ pytestmark = pytest.mark.full_reset
 ROWS = 200_000
 #: the settings both gunicorn and the worker run with
 SETTINGS = {"JOBS_STALL_SECONDS": "12"}
-
-
-def add_entries(session, stream, count: int) -> None:
-    """``count`` entries of £1.00 to £9.99 dated in May 2026 (2026-27 Q1, P2), written at once."""
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "stream_id": stream.id, "date_received": date(2026, 5, 1 + n % 31), "financial_year": 2026,
-            "quarter": 1, "period": 2, "amount": 100 + n % 900, "reference": f"R{n}", "description": "",
-            "entered_at": now, "version": 1,
-        }
-        for n in range(count)
-    ]  # fmt: skip
-    for start in range(0, count, 20_000):
-        session.execute(insert(IncomeEntry), rows[start : start + 20_000])
-    session.commit()
 
 
 @contextlib.contextmanager

@@ -16,10 +16,23 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error",
 }
+#: Each status's problem type (RFC 9457 ``type``), one per kind of error a client handles apart.
+TYPES = {
+    400: "invalid-request",
+    401: "invalid-token",
+    403: "insufficient-scope",
+    404: "not-found",
+    405: "method-not-allowed",
+    429: "too-many-requests",
+    500: "server-error",
+}
+TYPE_PREFIX = "urn:incometrack:api:problem:"
+
+Headers = dict[str, str] | list[tuple[str, str]]
 
 
 class ApiProblem(Exception):
-    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None, **extra) -> None:
+    def __init__(self, status: int, detail: str, *, headers: Headers | None = None, **extra) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -27,12 +40,18 @@ class ApiProblem(Exception):
         self.extra = extra
 
 
-def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, **extra) -> Response:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+def problem(status: int, detail: str, *, headers: Headers | None = None, **extra) -> Response:
+    kind = TYPES.get(status)
+    body = {
+        "type": f"{TYPE_PREFIX}{kind}" if kind else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
+    for key, value in headers.items() if isinstance(headers, dict) else headers or ():
+        response.headers.add(key, value)
     return response
 
 

@@ -72,7 +72,16 @@ def _presented() -> str | None:
 
 
 def _unauthorised(detail: str) -> ApiProblem:
-    return ApiProblem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="IncomeTrack"'})
+    # Bearer first; Basic beside it, so a client holding a user name and password (Excel, Power
+    # Query's Basic credential, curl) answers the challenge with user api and the token.
+    return ApiProblem(
+        401,
+        detail,
+        headers=[
+            ("WWW-Authenticate", 'Bearer realm="IncomeTrack"'),
+            ("WWW-Authenticate", 'Basic realm="IncomeTrack API", charset="UTF-8"'),
+        ],
+    )
 
 
 def authenticate() -> None:

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -143,26 +143,26 @@ def authenticate(session: Session, presented: str, *, now: datetime | None = Non
 
 def count_request(session: Session, token: ApiToken, *, now: datetime | None = None) -> tuple[int, int]:
     """Count a request in this minute's window: (requests so far this minute, seconds until the
-    next minute). The count is one UPDATE (or the minute's first INSERT), so workers never lose one."""
+    next minute). The count is one UPDATE … RETURNING (or the minute's first INSERT), so workers
+    never lose one and each request learns its own place in the minute."""
     now = now or utcnow()
     minute = int(now.timestamp()) // 60
-    updated = session.execute(
+    counted = (
         update(ApiMinute)
         .where(ApiMinute.token_id == token.id, ApiMinute.minute == minute)
         .values(count=ApiMinute.count + 1)
+        .returning(ApiMinute.count)
+        .execution_options(synchronize_session=False)
     )
-    if updated.rowcount == 0:
+    # RETURNING gives this request's own number: a SELECT after the UPDATE could also count
+    # requests other workers committed meanwhile, and refuse one still within the limit.
+    count = session.execute(counted).scalar()
+    if count is None:
         try:
             with session.begin_nested():
                 session.add(ApiMinute(token_id=token.id, minute=minute, count=1))
+            count = 1
         except IntegrityError:  # another worker made the row first
-            session.execute(
-                update(ApiMinute)
-                .where(ApiMinute.token_id == token.id, ApiMinute.minute == minute)
-                .values(count=ApiMinute.count + 1)
-            )
-    count = session.scalar(
-        select(ApiMinute.count).where(ApiMinute.token_id == token.id, ApiMinute.minute == minute)
-    )
+            count = session.execute(counted).scalar()
     token.last_used_at = now
-    return int(count or 0), 60 - int(now.timestamp()) % 60
+    return int(count), 60 - int(now.timestamp()) % 60
