@@ -223,6 +223,33 @@ def test_a_key_in_the_address_only_where_allowed_and_never_in_next(app, client, 
     assert page.status_code == 200 and "api_key" not in page.get_json()["next"]
 
 
+def test_a_key_in_the_address_is_never_logged(app, live_server, token_for, caplog):
+    """The server's request lines (the development server's, gunicorn's access log) print the
+    address with the key replaced."""
+    import logging
+
+    import requests
+
+    token = token_for()
+    app.config["API_ALLOW_QUERY_KEY"] = True
+    caplog.set_level("DEBUG")
+    for query, status in ((f"api_key={token}", 200), (f"quarter=9&api_key={token}", 400),
+                          (f"api_key={token}x", 401)):  # fmt: skip
+        answer = requests.get(f"{live_server}/api/v1/income-entries?{query}", timeout=30)
+        assert answer.status_code == status
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert len(lines) == 3 and all("api_key=[redacted]" in line for line in lines)
+    server_side = [
+        r.getMessage() for r in caplog.records if not r.name.startswith("urllib3")
+    ]  # the client's own
+    assert not [line for line in server_side if token.split("_")[2] in line]
+    # gunicorn's access log formats its line from a mapping of the request's parts
+    access = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(r)s %(s)s",
+                               ({"r": f"GET /api/v1/streams?api_key={token} HTTP/1.1", "s": "200"},), None)  # fmt: skip
+    logging.getLogger("gunicorn.access").filters[0].filter(access)
+    assert access.getMessage() == "GET /api/v1/streams?api_key=[redacted] HTTP/1.1 200"
+
+
 def test_an_administrator_lists_and_revokes_anyones_token(login_as, session, token_for):
     token = token_for()
     admin = login_as(Role.ADMIN).client
@@ -364,7 +391,10 @@ def test_each_error_has_its_status_and_problem_type(client, token_for, make_user
     assert challenges == ['Bearer realm="IncomeTrack"', 'Basic realm="IncomeTrack API", charset="UTF-8"']
     for _ in range(121):
         limited = get(client, "/api/v1/funders", lead_token)
-    assert limited.status_code == 429 and limited.get_json()["type"] == "urn:incometrack:api:problem:too-many-requests"
+    assert (
+        limited.status_code == 429
+        and limited.get_json()["type"] == "urn:incometrack:api:problem:too-many-requests"
+    )
 
 
 def test_memory_stays_flat_however_many_pages_a_walk_follows(app, client, session, token_for):

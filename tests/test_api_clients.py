@@ -56,7 +56,10 @@ def workbook_streams(session, known, tmp_path):  # noqa: F811
 
 
 def test_an_excel_style_client_and_a_bearer_client_read_the_q2_return_the_workbook_shows(
-    session, known, workbook_streams, live_server  # noqa: F811
+    session,
+    known,  # noqa: F811
+    workbook_streams,
+    live_server,
 ):
     token = api_tokens.create_token(
         session, known, name="Excel", scopes=["returns:read", "income:read"], days=7, actor=known
@@ -95,7 +98,10 @@ def test_an_excel_style_client_and_a_bearer_client_read_the_q2_return_the_workbo
     assert figures["overall"]["forecast_outturn"] == 296_500_00
 
     # the entries behind it, as CSV through the Excel-style client's credential: £149,500.00
-    rows, following = [], f"{live_server}/api/v1/income-entries?financial_year=2026-27&to=2026-09-30&page_size=4"
+    rows, following = (
+        [],
+        f"{live_server}/api/v1/income-entries?financial_year=2026-27&to=2026-09-30&page_size=4",
+    )
     while following:
         page = excel_style_get(following, token)
         rows += page["data"]
@@ -104,7 +110,9 @@ def test_an_excel_style_client_and_a_bearer_client_read_the_q2_return_the_workbo
 
 
 @pytest.mark.full_reset
-def test_four_gunicorn_workers_share_one_limit_a_minute(database_url, tmp_path, reference_rows, session, make_user):
+def test_four_gunicorn_workers_share_one_limit_a_minute(
+    database_url, tmp_path, reference_rows, session, make_user
+):
     """130 requests at once, spread over four workers: exactly 120 answered, 10 told to wait."""
     owner = make_user(Role.FINANCE)
     token = api_tokens.create_token(session, owner, name="Busy", scopes=["income:read"], days=1, actor=owner)

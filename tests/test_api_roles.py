@@ -125,12 +125,15 @@ def test_a_token_reads_what_its_owners_screens_show(role, login_as, session, ser
         else:
             assert (api.status_code, page.status_code) == (403, 403), name
             assert api.get_json()["error"] == "insufficient_scope"
-    assert readable == {
-        Role.ADMIN: set(ENDPOINTS),
-        Role.FINANCE: set(ENDPOINTS),
-        Role.VIEWER: set(ENDPOINTS) - {"audit"},
-        Role.LEAD: {"bids", "funders", "grant-payments", "projects", "milestones"},
-    }[role]
+    assert (
+        readable
+        == {
+            Role.ADMIN: set(ENDPOINTS),
+            Role.FINANCE: set(ENDPOINTS),
+            Role.VIEWER: set(ENDPOINTS) - {"audit"},
+            Role.LEAD: {"bids", "funders", "grant-payments", "projects", "milestones"},
+        }[role]
+    )
 
     if "income-entries" in readable:
         entries = walk(screens, f"income-entries?financial_year={year.label}", token)
@@ -173,7 +176,9 @@ def test_a_token_reads_what_its_owners_screens_show(role, login_as, session, ser
         shown = screen_rows(screens, "/projects/?format=csv")
         assert sorted(p["name"] for p in projects) == sorted(r["Project"] for r in shown)
         milestones = walk(screens, "milestones", token)
-        assert Counter(m["project"] for m in milestones) == {r["Project"]: int(r["Milestones"]) for r in shown}
+        assert Counter(m["project"] for m in milestones) == {
+            r["Project"]: int(r["Milestones"]) for r in shown
+        }
         assert Counter(m["project"] for m in milestones) == {"Makerspaces": 2, "Archive digitisation": 1}
     if "audit" in readable:
         events = walk(screens, "audit", token)

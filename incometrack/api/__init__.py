@@ -6,7 +6,34 @@ responses."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 from flask import Flask
+
+#: A token sent in the address (``API_ALLOW_QUERY_KEY``), as request lines print it.
+_KEY_IN_ADDRESS = re.compile(r"(api_key=)[^&\s\"']+")
+#: The loggers that print request lines: the development server's, and gunicorn's access log.
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
+class RedactKeys(logging.Filter):
+    """Replace a token in a logged address by ``[redacted]``: a key never reaches a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _KEY_IN_ADDRESS.sub(r"\1[redacted]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _KEY_IN_ADDRESS.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.args, dict):  # gunicorn's access log formats from a mapping
+            record.args = {
+                k: _KEY_IN_ADDRESS.sub(r"\1[redacted]", v) if isinstance(v, str) else v
+                for k, v in record.args.items()
+            }
+        return True
+
 
 OPENAPI = {
     "API_TITLE": "IncomeTrack API",
@@ -45,3 +72,7 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint)
     errors.init_app(app)
     app.extensions["incometrack_api"] = api
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactKeys) for f in logger.filters):
+            logger.addFilter(RedactKeys())
