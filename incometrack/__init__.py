@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     from incometrack import database, security
     from incometrack.database import configure_engine
     from incometrack.jobs import queue
+    from incometrack.services import income_totals  # noqa: F401 - every entry written moves its totals
 
     security.init_early(app)
     database.init_app(app)

@@ -458,6 +458,31 @@ def backup_command(destination: str) -> None:
         raise click.ClickException(str(error)) from None
 
 
+@click.command("check-income-totals")
+@click.option("--repair", is_flag=True, help="Recount every total from the entries where any differs.")
+@with_appcontext
+def check_income_totals_command(repair: bool) -> None:
+    """Compare the kept income totals (what the return reads) with the entries; exit 1 if any
+    differs, unless --repair recounts them."""
+    from incometrack import money
+    from incometrack.services import income_totals
+
+    differences = income_totals.differences(db.session)
+    for d in differences:
+        click.echo(
+            f"{d.financial_year} P{d.period} stream {d.stream_id}: kept {money.format_gbp(d.kept[0])}"
+            f" in {d.kept[1]} entries, recorded {money.format_gbp(d.recorded[0])} in {d.recorded[1]}"
+        )
+    if not differences:
+        click.echo("The income totals agree with the entries.")
+        return
+    if not repair:
+        raise SystemExit(1)
+    rows = income_totals.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Recounted {rows} totals from the entries.")
+
+
 class LazyMigrateGroup(click.Group):
     """``flask db ...``: Flask-Migrate's commands, loaded (with Alembic) only when one runs."""
 
@@ -641,6 +666,7 @@ def init_app(app: Flask) -> None:
         export_activity_report_command,
         submit_return_command,
         backup_command,
+        check_income_totals_command,
         send_reminders_command,
         calendar_link_command,
         worker_command,

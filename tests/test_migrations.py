@@ -110,3 +110,34 @@ def test_existing_budgets_and_entries_get_their_months(empty_database_url, tmp_p
             assert list(periods) == [1, 9, 10, 12]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_entries_recorded_before_0014_are_counted_in_its_totals(empty_database_url, tmp_path):
+    """0014 counts the entries already recorded into the totals the reports read from then on."""
+    app = create_app(make_config(empty_database_url, tmp_path))
+    init_migrate(app)
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO income_streams (code, name, service_id, category_id, status, description, version, "
+                "created_at) VALUES ('LIB-A', 'A', 1, 1, 'active', '', 1, '2026-01-01')"
+            ))  # fmt: skip
+            for day, quarter, period, pence in (("2026-05-01", 1, 2, 500), ("2026-05-31", 1, 2, -200),
+                                                ("2027-03-31", 4, 12, 999)):  # fmt: skip
+                connection.execute(
+                    text(
+                        "INSERT INTO income_entries (stream_id, date_received, financial_year, quarter, period, "
+                        "amount, reference, description, entered_at, version) VALUES (1, :d, 2026, :q, :p, :a, "
+                        "'R', '', '2026-01-01', 1)"
+                    ),
+                    {"d": day, "q": quarter, "p": period, "a": pence},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT financial_year, period, stream_id, amount, entries FROM income_totals ORDER BY period")
+            ).all()
+        assert [tuple(r) for r in rows] == [(2026, 2, 1, 300, 2), (2026, 12, 1, 999, 1)]
+        db.session.remove()
+        db.engine.dispose()

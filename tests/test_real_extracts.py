@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from incometrack.models import IncomeEntry, Role
 from incometrack.periods import FinancialYear
-from incometrack.services import AS_READ, locks, profiles
+from incometrack.services import AS_READ, income_totals, locks, profiles
 from tests.factories import make_stream
 from tests.web.test_import_pages import token_of, upload
 
@@ -100,6 +100,7 @@ def test_the_leeds_extract_with_its_real_codes_mapped_on_the_preview_then_again_
     assert rerun.status_code == 200, text[:500]
     assert "<strong>0</strong> rows will be imported and <strong>20</strong> duplicates skipped" in text
     assert entries_total(session) == (20, 19_272_04)
+    assert income_totals.differences(session) == []  # the totals the return reads moved with them
 
 
 def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(login_as, session):
@@ -123,6 +124,7 @@ def test_the_gla_extract_below_its_title_rows_reconciles_with_its_totals_row(log
     assert "£66,938,627.74" in reconciliation
     assert client.post("/income/import/confirm", data={"token": token_of(again)}).status_code == 302
     assert entries_total(session) == (79, 1_767_937_578)
+    assert income_totals.differences(session) == []  # the totals the return reads moved with them
 
 
 def test_profiles_made_from_the_real_extracts_propose_only_what_their_values_bear_out(login_as):

@@ -234,6 +234,28 @@ class IncomeEntry(Versioned, Base):
         return self.amount < 0
 
 
+class IncomeTotal(Base):
+    """Income recorded per stream, financial year and month period, and how many entries make it:
+    kept exact in the same transaction as every entry written, changed, removed, imported or
+    undone (``incometrack.services.income_totals``), so the return, monitoring, the dashboard and
+    the live screens read a few thousand rows however many entries the ledger holds."""
+
+    __tablename__ = "income_totals"
+    __table_args__ = (
+        CheckConstraint("period BETWEEN 1 AND 12", name="period_valid"),
+        CheckConstraint("entries >= 0", name="entries_not_negative"),
+    )
+
+    # (year, period, stream): the order the reports ask in, a year to a month end by stream
+    financial_year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    period: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stream_id: Mapped[int] = mapped_column(
+        ForeignKey("income_streams.id"), primary_key=True, autoincrement=False, index=True
+    )
+    amount: Mapped[Pence]
+    entries: Mapped[int]
+
+
 class Forecast(Versioned, Base):
     """A finance officer's forecast outturn for a stream's year, made in a given quarter."""
 

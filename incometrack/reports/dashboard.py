@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from incometrack.models import Budget, IncomeEntry
+from incometrack.models import Budget, IncomeTotal
 from incometrack.periods import PERIOD_NAMES, MonthPeriod, Quarter, quarters_back
 from incometrack.rag import Rag
 from incometrack.reports.grants import PipelineColumn, pipeline
@@ -58,13 +58,13 @@ def recent_quarters(session: Session, as_at: MonthPeriod, count: int = 8) -> tup
     so); nothing after it counts (DOMAIN.md)."""
     quarters = quarters_back(as_at.quarter, count)
     years = sorted({q.year.start for q in quarters})
-    # By month period, which the covering index (year, period, stream, amount) answers.
+    # By month period, from the kept totals (a row a stream and month, however many entries).
     actual = {
         (year, period): int(total)
         for year, period, total in session.execute(
-            select(IncomeEntry.financial_year, IncomeEntry.period, func.sum(IncomeEntry.amount))
-            .where(IncomeEntry.financial_year.in_(years))
-            .group_by(IncomeEntry.financial_year, IncomeEntry.period)
+            select(IncomeTotal.financial_year, IncomeTotal.period, func.sum(IncomeTotal.amount))
+            .where(IncomeTotal.financial_year.in_(years))
+            .group_by(IncomeTotal.financial_year, IncomeTotal.period)
         )
     }
     profiled = {

@@ -20,7 +20,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from incometrack import money
-from incometrack.models import Budget, Forecast, IncomeEntry, IncomeStream, Setting, StreamStatus
+from incometrack.models import Budget, Forecast, IncomeStream, IncomeTotal, Setting, StreamStatus
 from incometrack.money import percent_of
 from incometrack.periods import FinancialYear, MonthPeriod, Quarter, latest_ended_month
 from incometrack.rag import IncomeThresholds, Rag, income_rag
@@ -102,16 +102,14 @@ _SETTINGS = select(Setting.key, Setting.value)
 
 @cache
 def _actuals_statement(whole_year: bool, only: bool):
-    """The year's aggregate by stream and month period; a whole year needs no period predicate,
-    which keeps the covering index's scan as plain as it gets."""
-    query = (
-        select(IncomeEntry.stream_id, IncomeEntry.period, func.sum(IncomeEntry.amount), func.count())
-        .where(IncomeEntry.financial_year == bindparam("year"))
-        .group_by(IncomeEntry.stream_id, IncomeEntry.period)
+    """The year's income by stream and month period, read from the kept totals (a row a stream
+    and month, however many entries); a whole year needs no period predicate."""
+    query = select(IncomeTotal.stream_id, IncomeTotal.period, IncomeTotal.amount, IncomeTotal.entries).where(
+        IncomeTotal.financial_year == bindparam("year")
     )
     if not whole_year:
-        query = query.where(IncomeEntry.period <= bindparam("period"))
-    return query.where(IncomeEntry.stream_id.in_(bindparam("ids", expanding=True))) if only else query
+        query = query.where(IncomeTotal.period <= bindparam("period"))
+    return query.where(IncomeTotal.stream_id.in_(bindparam("ids", expanding=True))) if only else query
 
 
 _BUDGET_COLUMNS = (
@@ -365,7 +363,7 @@ def received_since(session: Session, as_at: MonthPeriod, today: date) -> dict[in
     up to ``today``: what the figures leave out, shown beside them so nothing recorded is hidden.
 
     Entries are never dated after today, so these are the entries of the months from the one
-    after ``as_at`` to today's: an aggregate the (year, period, stream, amount) index answers."""
+    after ``as_at`` to today's: a sum of the kept totals of those months."""
     months = []
     month = as_at.next()
     while month.first_day <= today and len(months) < 36:
@@ -373,11 +371,11 @@ def received_since(session: Session, as_at: MonthPeriod, today: date) -> dict[in
         month = month.next()
     if not months:
         return {}
-    pairs = [and_(IncomeEntry.financial_year == m.year.start, IncomeEntry.period == m.number) for m in months]
+    pairs = [and_(IncomeTotal.financial_year == m.year.start, IncomeTotal.period == m.number) for m in months]
     statement = (
-        select(IncomeEntry.stream_id, func.sum(IncomeEntry.amount))
+        select(IncomeTotal.stream_id, func.sum(IncomeTotal.amount))
         .where(or_(*pairs))
-        .group_by(IncomeEntry.stream_id)
+        .group_by(IncomeTotal.stream_id)
     )
     return {stream_id: int(total) for stream_id, total in session.execute(statement)}
 

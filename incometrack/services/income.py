@@ -39,6 +39,7 @@ from incometrack.services import (
     ValidationErrors,
     audit,
     check_version,
+    income_totals,  # noqa: F401 - an entry written here moves its totals (mapper events)
     locks,
     within,
 )

@@ -24,7 +24,7 @@ from incometrack.models import (
     ledger_code_key,
 )
 from incometrack.models.base import utcnow
-from incometrack.services import NotAllowed, ServiceError, audit, locks
+from incometrack.services import NotAllowed, ServiceError, audit, income_totals, locks
 from incometrack.services import income as income_service
 from incometrack.services.imports.common import (
     ImportResult,
@@ -442,6 +442,7 @@ def _import_lines(
         chunk = [stored[index] + extra for index in kept[start : start + _INSERT_CHUNK]]
         connection.exec_driver_sql(statement, chunk)
         faults.checkpoint("import:chunk-inserted")
+    income_totals.add_batch(session, batch.id)
     finish_batch(session, batch, result, actor)
     faults.checkpoint("import:finished")
 
@@ -574,6 +575,7 @@ def undo_batch(session: Session, batch: ImportBatch, *, actor: User) -> int:
     if blocked:
         labels = ", ".join(periods.FinancialYear(y).quarter(q).label for y, q in blocked)
         raise ServiceError(f"This import cannot be undone: it has entries in locked quarters ({labels})")
+    income_totals.remove_batch(session, batch.id)
     removed = session.execute(delete(IncomeEntry).where(IncomeEntry.batch_id == batch.id)).rowcount
     batch.undone_at = utcnow()
     batch.undone_by_id = actor.id
