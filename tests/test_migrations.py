@@ -136,7 +136,9 @@ def test_the_entries_recorded_before_0014_are_counted_in_its_totals(empty_databa
         upgrade()
         with db.engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT financial_year, period, stream_id, amount, entries FROM income_totals ORDER BY period")
+                text(
+                    "SELECT financial_year, period, stream_id, amount, entries FROM income_totals ORDER BY period"
+                )
             ).all()
         assert [tuple(r) for r in rows] == [(2026, 2, 1, 300, 2), (2026, 12, 1, 999, 1)]
         db.session.remove()
