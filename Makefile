@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 BUILD := incometrack/static/build
 
-.PHONY: run worker test lint bench loadtest install assets db demo clean
+.PHONY: run worker test lint bench bench-scale loadtest install assets db demo clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ loadtest: install
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
+
+bench-scale: install
+	$(BIN)/python -m tests.benchmarks.scale
 
 clean:
 	rm -rf $(VENV) node_modules $(BUILD) .pytest_cache .ruff_cache
