@@ -45,6 +45,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One worker a core (pytest-xdist), each with its own database; PYTEST_ARGS="-n0" runs in one process.
+PYTEST_ARGS ?= -n auto
+
 test: install assets lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

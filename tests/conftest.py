@@ -65,10 +65,28 @@ def _cheap_password_hashes():
     users._hasher = original
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, each worker's own PostgreSQL database beside ``url``'s (``test_gw0``…),
+    made on first use: workers never share tables. Without xdist, ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if url := os.environ.get("TEST_DATABASE_URL"):
-        url = normalise_database_url(url)
+        url = _worker_database(normalise_database_url(url))
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -71,6 +72,9 @@ def measure(per_year: int) -> dict:
             "monitoring P7": median_s(lambda: build_monitoring(session, last_year.months[6])),
             "dashboard": median_s(lambda: client.get("/")),
         }
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(scratch, ignore_errors=True)  # ten million entries are 1.6 GB of SQLite
     return {"entries": sizes["entries"], "generated_s": round(generated), "figures": figures}
 
 
