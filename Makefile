@@ -45,8 +45,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# One worker a core (pytest-xdist), each with its own database; PYTEST_ARGS="-n0" runs in one process.
-PYTEST_ARGS ?= -n auto
+# PYTEST_ARGS="-n auto" runs a pytest-xdist worker a core, each with a database of its own; on this
+# 2-core machine that took as long as one process (the suite's own subprocesses already use both).
 
 test: install assets lint
 	$(BIN)/pytest $(PYTEST_ARGS)
