@@ -186,7 +186,9 @@ def page_of(statement: Select, key, args: dict, shape: Callable[[tuple], dict]) 
     return Page([shape(row) for row in rows], following, datetime.now(UTC))
 
 
+@cache
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """The page of ``item`` rows, made once (two lists of one row type share one schema)."""
     return Schema.from_dict(
         {
             "data": fields.List(fields.Nested(item), required=True),
@@ -433,76 +435,7 @@ class SiteRow(Named):
     postcode = fields.String(required=True)
 
 
-NamedPage = page_schema(Named, "NamedPage")
-SitePage = page_schema(SiteRow, "SitePage")
-
 reference = Blueprint("api_reference", __name__, url_prefix="/api/v1/reference", description="Reference data")
-
-
-@reference.route("/services")
-@reference.route("/services.csv", endpoint="ServicesCsv")
-class Services(MethodView):
-    @reference.arguments(PageArgs, location="query")
-    @reference.response(200, NamedPage)
-    @requires("income:read")
-    def get(self, args):
-        """The services (Libraries, Registration, Archives)"""
-        page = page_of(
-            select(Service.id, Service.name, Service.active),
-            Service.id,
-            args,
-            lambda r: {"id": r[0], "name": r[1], "active": r[2]},
-        )
-        return respond(page, NamedPage, ("id", "name", "active"), request.path.endswith(".csv"))
-
-
-@reference.route("/categories")
-@reference.route("/categories.csv", endpoint="CategoriesCsv")
-class Categories(MethodView):
-    @reference.arguments(PageArgs, location="query")
-    @reference.response(200, NamedPage)
-    @requires("income:read")
-    def get(self, args):
-        """The income categories"""
-        page = page_of(
-            select(IncomeCategory.id, IncomeCategory.name, IncomeCategory.active),
-            IncomeCategory.id,
-            args,
-            lambda r: {"id": r[0], "name": r[1], "active": r[2]},
-        )
-        return respond(page, NamedPage, ("id", "name", "active"), request.path.endswith(".csv"))
-
-
-@reference.route("/sites")
-@reference.route("/sites.csv", endpoint="SitesCsv")
-class Sites(MethodView):
-    @reference.arguments(PageArgs, location="query")
-    @reference.response(200, SitePage)
-    @requires("income:read")
-    def get(self, args):
-        """The sites, with their service and postcode"""
-        statement = select(Site.id, Site.name, Site.active, Site.kind, Service.name, Site.postcode).join(
-            Service
-        )
-        page = page_of(
-            statement,
-            Site.id,
-            args,
-            lambda r: {
-                "id": r[0],
-                "name": r[1],
-                "active": r[2],
-                "kind": r[3].value,
-                "service": r[4],
-                "postcode": r[5],
-            },
-        )
-        return respond(
-            page,
-            SitePage,
-            ("id", "name", "active", "kind", "service", "postcode"),
-            request.path.endswith(".csv"),
-        )
 
 
 # Funders --------------------------------------------------------------------------------------
@@ -514,25 +447,7 @@ class FunderRow(Schema):
     type = fields.String(required=True)
 
 
-FunderPage = page_schema(FunderRow, "FunderPage")
 grants = Blueprint("api_grants", __name__, url_prefix="/api/v1", description="Grants")
-
-
-@grants.route("/funders")
-@grants.route("/funders.csv", endpoint="FundersCsv")
-class Funders(MethodView):
-    @grants.arguments(PageArgs, location="query")
-    @grants.response(200, FunderPage)
-    @requires("grants:read")
-    def get(self, args):
-        """The funders"""
-        page = page_of(
-            select(Funder.id, Funder.name, Funder.type),
-            Funder.id,
-            args,
-            lambda r: {"id": r[0], "name": r[1], "type": r[2].value},
-        )
-        return respond(page, FunderPage, ("id", "name", "type"), request.path.endswith(".csv"))
 
 
 # Further lists, each declared once: its address, scope, row schema, statement and row shape -----
@@ -549,9 +464,12 @@ def listing(
     shape,
     doc: str,
     args: type[Schema] = PageArgs,
+    name: str | None = None,
 ) -> None:
     """Register ``path`` (and ``path.csv``) on ``blueprint``: a page of ``statement``'s rows in
-    ``key`` order, each made a dict by ``shape``, readable with ``scope``."""
+    ``key`` order, each made a dict by ``shape``, readable with ``scope``. ``name`` names the view
+    where two lists share a row type (by default the row type's name)."""
+    name = name or item.__name__
     page_type = page_schema(item, f"{item.__name__}Page")
     columns = tuple(item._declared_fields)
 
@@ -561,7 +479,7 @@ def listing(
 
     get.__doc__ = doc
     view = type(
-        f"{item.__name__}List",
+        f"{name}List",
         (MethodView,),
         {
             "get": blueprint.arguments(args, location="query")(
@@ -570,7 +488,52 @@ def listing(
         },
     )
     blueprint.route(path)(view)
-    blueprint.route(f"{path}.csv", endpoint=f"{item.__name__}Csv")(view)
+    blueprint.route(f"{path}.csv", endpoint=f"{name}Csv")(view)
+
+
+def _named(model):
+    return lambda _q: select(model.id, model.name, model.active)
+
+
+def _named_row(r) -> dict:
+    return {"id": r[0], "name": r[1], "active": r[2]}
+
+
+for _path, _model, _doc, _name in (
+    ("/services", Service, "The services (Libraries, Registration, Archives)", "Services"),
+    ("/categories", IncomeCategory, "The income categories", "Categories"),
+):
+    listing(reference, _path, scope="income:read", item=Named, key=_model.id, statement=_named(_model),
+            shape=_named_row, doc=_doc, name=_name)  # fmt: skip
+listing(
+    reference,
+    "/sites",
+    scope="income:read",
+    item=SiteRow,
+    key=Site.id,
+    statement=lambda _q: select(Site.id, Site.name, Site.active, Site.kind, Service.name, Site.postcode).join(
+        Service
+    ),
+    shape=lambda r: {
+        "id": r[0],
+        "name": r[1],
+        "active": r[2],
+        "kind": r[3].value,
+        "service": r[4],
+        "postcode": r[5],
+    },
+    doc="The sites, with their service and postcode",
+)
+listing(
+    grants,
+    "/funders",
+    scope="grants:read",
+    item=FunderRow,
+    key=Funder.id,
+    statement=lambda _q: select(Funder.id, Funder.name, Funder.type),
+    shape=lambda r: {"id": r[0], "name": r[1], "type": r[2].value},
+    doc="The funders",
+)
 
 
 class StreamRow(Schema):
