@@ -201,8 +201,8 @@ class IncomeEntry(Versioned, Base):
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         CheckConstraint(QUARTER_CHECK, name="quarter_valid"),
         CheckConstraint(PERIOD_CHECK, name="period_valid"),
-        # The return, monitoring and the dashboard aggregate by year, month period and stream: this
-        # index covers that aggregate (amount included) so it never visits the table.
+        # Grouping the entries by year, month period and stream (counting the kept totals afresh:
+        # check-income-totals, a rebuild, migration 0014) reads this index alone, amount included.
         Index("ix_income_entries_year_period_stream", "financial_year", "period", "stream_id", "amount"),
         Index("ix_income_entries_stream_date", "stream_id", "date_received"),
         Index("ix_income_entries_date", "date_received"),

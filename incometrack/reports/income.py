@@ -242,8 +242,7 @@ def year_actuals(
     session: Session, as_at: AsAt, only: list[int] | None = None
 ) -> dict[int, dict[int, tuple[int, int]]]:
     """Income and number of entries per stream and month period of the year up to the end of
-    ``as_at``: one aggregate that the covering index (year, period, stream, amount) answers
-    without the table."""
+    ``as_at``: the kept totals' rows for those months, read by their key (year, period, stream)."""
     month = month_of(as_at)
     params = {"year": month.year.start, "period": month.number}
     if only is not None:

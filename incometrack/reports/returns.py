@@ -799,7 +799,7 @@ def build_return(
     month = month_of(as_at)
     quarter = month.quarter
     thresholds = load_thresholds(session)
-    # One pass over the year's entries feeds the streams, the services, CIPFA and the entry totals.
+    # One read of the year's kept totals feeds the streams, the services, CIPFA and the entry totals.
     actuals = year_actuals(session, month)
     services, overall, rows = income_summary(session, month, actuals, thresholds)
     figures = grant_figures(session, month.year, as_of=month.last_day)

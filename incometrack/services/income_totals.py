@@ -113,13 +113,6 @@ def remove_batch(session: Session, batch_id: int) -> None:
     _apply(connection, {(y, p, s): (-int(total), -n) for y, p, s, total, n in rows})
 
 
-def add_rows(session: Session, where) -> None:
-    """Count entries that a Core statement inserted outside an import (``where`` selects them)."""
-    connection = session.connection()
-    rows = connection.execute(_grouped(where)).all()
-    _apply(connection, {(y, p, s): (int(total), n) for y, p, s, total, n in rows})
-
-
 @dataclass(frozen=True)
 class Difference:
     financial_year: int
