@@ -109,11 +109,11 @@ def handle_operational(error: OperationalError):
 
 
 def _api_problem(error: HTTPException):
-    """An API error as problem JSON: a bad filter (webargs' 422) is a 400 naming the parameter."""
+    """An API error as problem JSON: a bad filter (webargs') is a 400 naming the parameter."""
     from incometrack.api.errors import problem
 
-    if error.code == 422:
-        messages = (getattr(error, "data", None) or {}).get("messages", {})
+    if error.code in (400, 422) and "messages" in (getattr(error, "data", None) or {}):  # webargs
+        messages = error.data["messages"]
         found = messages.get("query", messages) if isinstance(messages, dict) else {}
         names = ", ".join(
             f"{name}: {' '.join(map(str, why)) if isinstance(why, list) else why}"

@@ -51,6 +51,17 @@ def conforms(spec, path: str, response) -> None:
     OAS31Validator({**schema, "components": spec["components"]}).validate(response.get_json())
 
 
+def conforms_as_problem(spec, path: str, response) -> None:
+    """An error is what the document says this path answers with that status (or by default):
+    problem JSON of the Problem schema."""
+    responses = spec["paths"][path]["get"]["responses"]
+    documented = responses.get(str(response.status_code), responses["default"])
+    if "$ref" in documented:
+        documented = spec["components"]["responses"][documented["$ref"].rsplit("/", 1)[1]]
+    schema = documented["content"][response.mimetype]["schema"]
+    OAS31Validator({**schema, "components": spec["components"]}).validate(response.get_json())
+
+
 def test_the_openapi_document_is_valid_3_1(spec):
     assert spec["openapi"] == "3.1.0"
     assert "/api/v1/income-entries" in spec["paths"] and "/api/v1/funders" in spec["paths"]
@@ -376,7 +387,7 @@ def test_the_queries_a_page_makes_do_not_grow_with_its_rows(app, client, session
     assert counts[0] == counts[1]
 
 
-def test_each_error_has_its_status_and_problem_type(client, token_for, make_user, session, one_minute):
+def test_each_error_has_its_status_and_problem_type(client, token_for, make_user, session, one_minute, spec):
     """What a client branches on: the status, and the problem type (RFC 9457) with it."""
     token = token_for()
     lead_token = token_for(Role.LEAD, scopes=("grants:read",))
@@ -395,6 +406,9 @@ def test_each_error_has_its_status_and_problem_type(client, token_for, make_user
         body = response.get_json()
         assert (body["status"], body["type"]) == (status, f"urn:incometrack:api:problem:{kind}"), name
         assert body["title"] and body["detail"], name
+        if name != "404":  # no such path in the document
+            conforms_as_problem(spec, response.request.path, response)
+    assert spec["paths"]["/api/v1/income-entries"]["get"]["responses"].keys() == {"200", "400", "default"}
     challenges = cases["401 no token"][0].headers.getlist("WWW-Authenticate")
     assert challenges == ['Bearer realm="IncomeTrack"', 'Basic realm="IncomeTrack API", charset="UTF-8"']
     for _ in range(121):

@@ -59,9 +59,8 @@ OPENAPI = {
 
 
 def init_app(app: Flask) -> None:
-    from flask_smorest import Api
-
     from incometrack.api import errors, resources
+    from incometrack.api.spec import ProblemApi as Api
     from incometrack.extensions import csrf
 
     for key, value in OPENAPI.items():

@@ -17,12 +17,12 @@ from functools import cache, wraps
 
 from flask import Response, g, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Select, select
 
 from incometrack import periods
 from incometrack.api.errors import ApiProblem
+from incometrack.api.spec import ApiBlueprint as Blueprint
 from incometrack.exports.safe_text import spreadsheet_text
 from incometrack.extensions import db
 from incometrack.models import (
